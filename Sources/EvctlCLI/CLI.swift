@@ -1,0 +1,100 @@
+import EvctlCore
+
+/// The entry point: parses argv, runs the command, and maps every error to stderr and a status.
+///
+/// Nothing here calls `exit()`; ``run(_:console:)`` returns the status for `main` to use.
+public enum CLI {
+  /// Runs one invocation of evctl and returns its exit status.
+  public static func run(_ argv: [String], console: Console) -> ExitCode {
+    do {
+      let (command, arguments) = try Parser.parse(argv, root: Commands.root)
+      if arguments.flag("help") {
+        console.writeOut(Help.page(arguments.path))
+        return .success
+      }
+      if arguments.flag("version") {
+        console.writeOut("evctl \(Commands.version)\n")
+        return .success
+      }
+      let context = Context(console: console, arguments: arguments)
+      try command.action?(Invocation(arguments: arguments, context: context))
+      return .success
+    } catch {
+      return report(error, console: console)
+    }
+  }
+
+  /// The one place errors become text on stderr and an exit status.
+  static func report(_ error: any Error, console: Console) -> ExitCode {
+    switch error {
+    case let error as UsageError:
+      console.diagnose("error: \(error.message)")
+      console.diagnose("usage: \(Help.usage(error.commandPath))")
+      console.diagnose("See '\(error.commandPath.joined(separator: " ")) --help'.")
+      return .usage
+    case let error as StoreError:
+      return reportStore(error, console: console)
+    case let error as SQLiteError where error.isBusy:
+      console.diagnose("error: database is locked by another process")
+      console.diagnose("hint: is a long write running? retry, or pass --db to use another file")
+      return .unavailable
+    case let error as SQLiteError:
+      console.diagnose("error: database: \(error.message)")
+      return .failure
+    case let error as CLIError:
+      switch error {
+      case .io(let message):
+        console.diagnose("error: \(message)")
+        return .ioError
+      case .data(let message):
+        console.diagnose("error: \(message)")
+        return .dataError
+      case .permission(let message, let hint):
+        console.diagnose("error: \(message)")
+        if let hint { console.diagnose("hint: \(hint)") }
+        return .noPermission
+      case .unavailable(let message, let hint):
+        console.diagnose("error: \(message)")
+        if let hint { console.diagnose("hint: \(hint)") }
+        return .unavailable
+      }
+    case let code as ExitCode:
+      return code
+    default:
+      console.diagnose("error: \(error)")
+      return .failure
+    }
+  }
+
+  static func reportStore(_ error: StoreError, console: Console) -> ExitCode {
+    switch error {
+    case .notFound(let kind, _):
+      console.diagnose("error: \(error)")
+      let noun = kind.split(separator: " ").first.map(String.init) ?? kind
+      if Commands.root.subcommand(noun) != nil {
+        console.diagnose("hint: run 'evctl \(noun) list' to see what exists")
+      }
+      return .notFound
+    case .alreadyExists(_, _, let hint):
+      console.diagnose("error: \(error)")
+      if let hint { console.diagnose("hint: \(hint)") }
+      return .failure
+    case .invalid:
+      console.diagnose("error: \(error)")
+      return .dataError
+    case .badInput(let lines):
+      for line in lines { console.diagnose("error: \(line)") }
+      console.diagnose("error: \(lines.count) bad row(s); nothing was written")
+      return .dataError
+    case .forbidden:
+      console.diagnose("error: \(error)")
+      return .noPermission
+    case .conflict, .schemaTooNew:
+      console.diagnose("error: \(error)")
+      return .failure
+    case .notSupported:
+      console.diagnose("error: \(error)")
+      return .failure
+    }
+  }
+}

@@ -1,0 +1,129 @@
+import EvctlCore
+
+/// The command tree: one value drives parsing, help, completions and the man page.
+public enum Commands {
+  /// The version of evctl.
+  public static let version = "0.1.0"
+
+  /// Options every command accepts.
+  static let globalOptions: [ArgumentSpec] = [
+    .option("db", value: "path", help: "Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db",
+            completion: .file),
+    .option("output", short: "o", value: "format",
+            help: "Output format; default: table on a terminal, tsv when piped",
+            choices: OutputFormat.allCases.map(\.rawValue)),
+    .flag("json", help: "Same as -o json"),
+    .flag("no-headers", help: "Omit the header row in table and csv output"),
+    .flag("quiet", short: "q", help: "Print nothing on success"),
+    .option("color", value: "when", help: "Colour output", choices: ["auto", "always", "never"]),
+    .flag("help", short: "h", help: "Show help information"),
+    .flag("version", help: "Show the version"),
+  ]
+
+  /// The root of the tree.
+  public static let root: CommandSpec = CommandSpec(
+    "evctl", abstract: "Run an EV charging network from the shell",
+    discussion: """
+      evctl administers groups, stations, operators, charging users and RFID tokens in one SQLite
+      store, and 'evctl serve' is the OCPP 1.6J central system that stations connect to.
+      """,
+    arguments: globalOptions,
+    subcommands: [
+      group, station, operatorCommand, user, token, login, logout, whoami, db, serve,
+      completion, helpCommand, versionCommand, complete,
+    ],
+    examples: [
+      .init("Create a site and a station in it", "evctl group create 'HQ' --kind site && evctl station create CP-001 --name 'Gate' --group HQ"),
+      .init("Identities of all stations, for scripts", "evctl station list -o json | jq -r '.[].identity'"),
+    ])
+
+  /// The command at `path` (a path from `parse`, starting with `evctl`); the root if unknown.
+  public static func resolve(_ path: [String]) -> CommandSpec {
+    var command = root
+    for word in path.dropFirst() {
+      guard let next = command.subcommand(word) else { break }
+      command = next
+    }
+    return command
+  }
+
+  static let versionCommand: CommandSpec = CommandSpec(
+    "version", abstract: "Show the versions of evctl, SQLite and the store schema",
+    examples: [.init("As JSON, for bug reports", "evctl version -o json")]
+  ) { inv in
+    let context = inv.context
+    let store = try? context.openStore()
+    let schema = try store?.schemaVersion()
+    let info: JSONValue = [
+      "version": .string(version), "sqlite_version": .string(Connection.libraryVersion),
+      "schema_version": .from(schema), "schema_supported": .int(Int64(Schema.migrator.latestVersion)),
+      "database": .string(context.databasePath),
+    ]
+    if context.requestedFormat == .json {
+      context.console.writeOut(info.pretty + "\n")
+    } else {
+      context.console.writeOut(
+        "evctl \(version)\nsqlite \(Connection.libraryVersion)\nschema \(schema.map(String.init) ?? "unknown") (supported \(Schema.migrator.latestVersion))\ndatabase \(context.databasePath)\n")
+    }
+  }
+}
+
+extension Invocation {
+  /// A required positional argument (the parser has checked it is there).
+  func required(_ name: String) -> String { arguments.positional(name) ?? "" }
+
+  /// A number option, or a data error naming the option.
+  func int(_ name: String) throws -> Int? {
+    guard let text = arguments.option(name) else { return nil }
+    guard let value = Int(text) else {
+      throw UsageError(message: "invalid value '\(text)' for '--\(name)': expected a whole number",
+                       commandPath: arguments.path)
+    }
+    return value
+  }
+
+  /// A decimal option, or a usage error naming the option.
+  func double(_ name: String) throws -> Double? {
+    guard let text = arguments.option(name) else { return nil }
+    guard let value = Double(text) else {
+      throw UsageError(message: "invalid value '\(text)' for '--\(name)': expected a number",
+                       commandPath: arguments.path)
+    }
+    return value
+  }
+
+  /// A time option: ISO 8601, a date, `now`, or a duration from now such as `90d`.
+  func time(_ name: String, now: Timestamp = .now()) throws -> Timestamp? {
+    guard let text = arguments.option(name) else { return nil }
+    if text == "now" { return now }
+    if let value = Timestamp(parsing: text) { return value }
+    if let seconds = DurationText.seconds(text.hasPrefix("+") ? String(text.dropFirst()) : text) {
+      return now.adding(seconds: seconds)
+    }
+    throw UsageError(
+      message: "invalid time '\(text)' for '--\(name)': use 2026-12-31, 2026-12-31T23:59:00Z, now, or 90d",
+      commandPath: arguments.path)
+  }
+
+  /// Reads a secret: from stdin with `--password-stdin`, else from the terminal when asked to.
+  func password(prompt: String, ask: Bool) throws -> String? {
+    if arguments.flag("password-stdin") {
+      var text = String(decoding: context.console.readInput(), as: UTF8.self)
+      while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }
+      guard !text.isEmpty else { throw CLIError.data("no password on standard input") }
+      return text
+    }
+    guard ask else { return nil }
+    guard let secret = context.console.readSecret(prompt: prompt) else {
+      throw UsageError(
+        message: "no terminal to ask for a password: pass --password-stdin and pipe it in",
+        commandPath: arguments.path)
+    }
+    return secret
+  }
+}
+
+extension ArgumentSpec {
+  static let passwordStdin = ArgumentSpec.flag(
+    "password-stdin", help: "Read the password from standard input")
+}

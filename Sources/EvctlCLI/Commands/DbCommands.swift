@@ -1,0 +1,53 @@
+import EvctlCore
+import Foundation
+
+extension Commands {
+  static let db: CommandSpec = CommandSpec(
+    "db", abstract: "Manage the store file",
+    subcommands: [dbPath, dbMigrate, dbCheck, dbBackup])
+
+  static let dbPath: CommandSpec = CommandSpec(
+    "path", abstract: "Print the path of the store file"
+  ) { inv in
+    inv.context.console.writeOut(inv.context.databasePath + "\n")
+  }
+
+  static let dbMigrate: CommandSpec = CommandSpec(
+    "migrate", abstract: "Create the store or bring its schema up to date",
+    discussion: "Every command migrates on open; this one reports what it did."
+  ) { inv in
+    let store = try inv.context.openStore(migrate: false)
+    let before = try store.schemaVersion()
+    let applied = try Schema.migrator.migrate(store.db)
+    if !inv.context.isQuiet {
+      inv.context.console.writeOut(
+        applied == 0
+          ? "schema is up to date (version \(before))\n"
+          : "migrated schema from version \(before) to \(before + applied)\n")
+    }
+  }
+
+  static let dbCheck: CommandSpec = CommandSpec(
+    "check", abstract: "Check the store's integrity and foreign keys"
+  ) { inv in
+    let problems = try inv.context.openStore().check()
+    guard problems.isEmpty else {
+      for problem in problems { inv.context.console.diagnose("error: \(problem)") }
+      throw ExitCode.failure
+    }
+    if !inv.context.isQuiet { inv.context.console.writeOut("ok\n") }
+  }
+
+  static let dbBackup: CommandSpec = CommandSpec(
+    "backup", abstract: "Copy the store to a file, safely while serve runs",
+    arguments: [.positional("file", help: "The backup file to write", completion: .file)],
+    examples: [.init("Nightly backup", "evctl db backup /var/backups/evctl-$(date +%F).db")]
+  ) { inv in
+    let target = inv.required("file")
+    if FileManager.default.fileExists(atPath: target) {
+      throw CLIError.io("'\(target)' already exists; choose a new file name")
+    }
+    try inv.context.openStore().backup(to: target)
+    inv.context.confirm("backup", target, "written")
+  }
+}

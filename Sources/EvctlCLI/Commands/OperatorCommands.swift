@@ -1,0 +1,186 @@
+import EvctlCore
+import Foundation
+
+extension Commands {
+  static let operatorCommand: CommandSpec = CommandSpec(
+    "operator", aliases: ["operators"], abstract: "Manage operators: who administers what",
+    discussion: """
+      Roles: admin (everything), support (station settings, firmware and remote commands), basic
+      (may not manage operators, add or remove stations, remove charging users, delete tokens or
+      update firmware). Every operator sees and acts on their base group's subtree only.
+      """,
+    subcommands: [
+      operatorList, operatorShow, operatorCreate, operatorUpdate, operatorActivate,
+      operatorDeactivate, operatorDelete, operatorPasswd, operatorToken,
+    ])
+
+  static let operatorEmail = ArgumentSpec.positional(
+    "email", help: "The operator's email", completion: .operators)
+
+  static let operatorColumns: [Column<Operator>] = [
+    Column("email") { $0.email },
+    Column("name") { $0.name },
+    Column("role") { $0.role.rawValue },
+    Column("base_group") { $0.baseGroupPath ?? "(whole network)" },
+    Column("active") { $0.active ? "true" : "false" },
+    Column("id", brief: false) { String($0.id) },
+    Column("created_at", brief: false) { $0.createdAt.iso8601 },
+  ]
+
+  static let operatorList: CommandSpec = CommandSpec(
+    "list", aliases: ["ls"], abstract: "List operators"
+  ) { inv in
+    let operators = try inv.context.openStore().operators()
+    inv.context.console.writeOut(
+      inv.context.renderer().list(operators, columns: operatorColumns, json: \.json))
+  }
+
+  static let operatorShow: CommandSpec = CommandSpec(
+    "show", abstract: "Show one operator", arguments: [operatorEmail]
+  ) { inv in
+    let op = try inv.context.openStore().operatorNamed(inv.required("email"))
+    inv.context.console.writeOut(inv.context.renderer().one(op, columns: operatorColumns, json: \.json))
+  }
+
+  static let operatorCreate: CommandSpec = CommandSpec(
+    "create", abstract: "Create an operator",
+    arguments: [
+      .positional("email", help: "Login email, unique"),
+      .option("name", value: "name", help: "Full name", required: true),
+      .option("role", value: "role", help: "What they may do", choices: Role.allCases.map(\.rawValue),
+              required: true),
+      .option("base-group", value: "group",
+              help: "The subtree they see; omit for the whole network", completion: .groups),
+      .passwordStdin,
+    ],
+    examples: [
+      .init("A basic operator for one site", "printf 'secret123\\n' | evctl operator create ann@example.com --name Ann --role basic --base-group HQ --password-stdin")
+    ]
+  ) { inv in
+    let password = try inv.password(prompt: "Password: ", ask: false)
+    let op = try inv.context.openStore().createOperator(
+      email: inv.required("email"), name: inv.arguments.option("name")!,
+      role: Role(rawValue: inv.arguments.option("role")!)!,
+      baseGroup: inv.arguments.option("base-group"), password: password)
+    inv.context.confirm("operator", op.email, "created")
+  }
+
+  static let operatorUpdate: CommandSpec = CommandSpec(
+    "update", abstract: "Change an operator's name, role or base group",
+    arguments: [
+      operatorEmail,
+      .option("name", value: "name", help: "Full name"),
+      .option("role", value: "role", help: "What they may do", choices: Role.allCases.map(\.rawValue)),
+      .option("base-group", value: "group", help: "The subtree they see", completion: .groups),
+    ]
+  ) { inv in
+    let op = try inv.context.openStore().updateOperator(
+      inv.required("email"), name: inv.arguments.option("name"),
+      role: inv.arguments.option("role").flatMap(Role.init(rawValue:)),
+      baseGroup: inv.arguments.option("base-group"))
+    inv.context.confirm("operator", op.email, "updated")
+  }
+
+  static let operatorActivate: CommandSpec = CommandSpec(
+    "activate", abstract: "Let an operator log in again", arguments: [operatorEmail]
+  ) { inv in
+    let op = try inv.context.openStore().setOperatorActive(inv.required("email"), active: true)
+    inv.context.confirm("operator", op.email, "activated")
+  }
+
+  static let operatorDeactivate: CommandSpec = CommandSpec(
+    "deactivate", abstract: "Stop an operator from logging in and end their sessions",
+    arguments: [operatorEmail]
+  ) { inv in
+    let op = try inv.context.openStore().setOperatorActive(inv.required("email"), active: false)
+    inv.context.confirm("operator", op.email, "deactivated")
+  }
+
+  static let operatorDelete: CommandSpec = CommandSpec(
+    "delete", aliases: ["rm"], abstract: "Delete an operator (never the last active admin)",
+    arguments: [operatorEmail]
+  ) { inv in
+    try inv.context.openStore().deleteOperator(inv.required("email"))
+    inv.context.confirm("operator", inv.required("email"), "deleted")
+  }
+
+  static let operatorPasswd: CommandSpec = CommandSpec(
+    "passwd", abstract: "Set an operator's password (8+ characters, letters and digits)",
+    arguments: [operatorEmail, .passwordStdin]
+  ) { inv in
+    let password = try inv.password(prompt: "New password: ", ask: true)!
+    try inv.context.openStore().setOperatorPassword(inv.required("email"), password: password)
+    inv.context.confirm("operator", inv.required("email"), "password changed")
+  }
+
+  static let operatorToken: CommandSpec = CommandSpec(
+    "token", abstract: "Manage API tokens for scripts",
+    subcommands: [operatorTokenCreate])
+
+  static let operatorTokenCreate: CommandSpec = CommandSpec(
+    "create", abstract: "Create an API token for the logged-in operator, printed once",
+    arguments: [
+      .option("name", value: "name", help: "What the token is for", required: true),
+      .option("expires", value: "duration", help: "Lifetime such as 90d; default: never"),
+    ],
+    examples: [.init("A token for cron", "evctl operator token create --name cron --expires 90d")]
+  ) { inv in
+    var lifetime: Int64?
+    if let text = inv.arguments.option("expires") {
+      guard let seconds = DurationText.seconds(text) else {
+        throw UsageError(message: "invalid duration '\(text)' for '--expires': use 90d, 12h, 30m",
+                         commandPath: inv.arguments.path)
+      }
+      lifetime = seconds
+    }
+    let credential = try inv.context.openStore().createAPIToken(
+      name: inv.arguments.option("name")!, lifetimeSeconds: lifetime)
+    inv.context.console.writeOut(credential.secret + "\n")
+    inv.context.console.diagnose(
+      "hint: store it now; it is not shown again. Use it with EVCTL_TOKEN=... evctl ...")
+  }
+
+  // MARK: Sessions
+
+  static let login: CommandSpec = CommandSpec(
+    "login", abstract: "Log in as an operator for two hours",
+    arguments: [.positional("email", help: "Your operator email"), .passwordStdin]
+  ) { inv in
+    let password = try inv.password(prompt: "Password: ", ask: true)!
+    let store = try inv.context.openStore()
+    let credential = try store.login(email: inv.required("email"), password: password)
+    try inv.context.saveSession(secret: credential.secret)
+    if !inv.context.isQuiet {
+      inv.context.console.writeOut(
+        "logged in as \(credential.operatorEmail) until \(credential.expiresAt?.iso8601 ?? "-")\n")
+    }
+  }
+
+  static let logout: CommandSpec = CommandSpec(
+    "logout", abstract: "End the login session"
+  ) { inv in
+    if let session = inv.context.savedSession() {
+      if let store = try? Store(.path(session.db)) { try? store.revokeCredential(secret: session.secret) }
+      try? FileManager.default.removeItem(atPath: inv.context.sessionFile)
+    }
+    if !inv.context.isQuiet { inv.context.console.writeOut("logged out\n") }
+  }
+
+  static let whoami: CommandSpec = CommandSpec(
+    "whoami", abstract: "Show who evctl acts as"
+  ) { inv in
+    let store = try inv.context.openStore()
+    switch store.actor {
+    case .local:
+      let info: JSONValue = ["actor": "local", "role": "admin", "base_group": nil]
+      if inv.context.requestedFormat == .json {
+        inv.context.console.writeOut(info.pretty + "\n")
+      } else {
+        inv.context.console.writeOut("local administrator (not logged in; full access to this store)\n")
+      }
+    case .operator(let op):
+      inv.context.console.writeOut(
+        inv.context.renderer().one(op, columns: operatorColumns, json: \.json))
+    }
+  }
+}

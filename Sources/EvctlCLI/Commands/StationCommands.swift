@@ -1,0 +1,247 @@
+import EvctlCore
+import Foundation
+
+extension Commands {
+  static let station: CommandSpec = CommandSpec(
+    "station", aliases: ["stations"], abstract: "Manage charging stations and their connectors",
+    subcommands: [
+      stationList, stationShow, stationCreate, stationUpdate, stationPassword, stationDelete,
+      stationImport, connector,
+    ] + stationServerCommands)
+
+  static let stationIdentity = ArgumentSpec.positional(
+    "identity", help: "The station's OCPP identity (case-insensitive)", completion: .stations)
+
+  static let stationColumns: [Column<Station>] = [
+    Column("identity") { $0.identity },
+    Column("name") { $0.name },
+    Column("group") { $0.groupPath },
+    Column("state") { $0.state },
+    Column("connectors") { String($0.connectorCount) },
+    Column("last_seen_at") { $0.lastSeenAt?.iso8601 },
+    Column("id", brief: false) { String($0.id) },
+    Column("description", brief: false) { $0.description },
+    Column("availability", brief: false) { $0.isPublic ? "public" : "private" },
+    Column("registration_policy", brief: false) { $0.registrationPolicy.rawValue },
+    Column("registration_status", brief: false) { $0.registrationStatus },
+    Column("heartbeat_interval", brief: false) { String($0.heartbeatInterval) },
+    Column("has_password", brief: false) { $0.hasPassword ? "true" : "false" },
+    Column("vendor", brief: false) { $0.vendor },
+    Column("model", brief: false) { $0.model },
+    Column("serial_number", brief: false) { $0.serialNumber },
+    Column("charge_box_serial_number", brief: false) { $0.chargeBoxSerialNumber },
+    Column("firmware_version", brief: false) { $0.firmwareVersion },
+    Column("iccid", brief: false) { $0.iccid },
+    Column("imsi", brief: false) { $0.imsi },
+    Column("meter_type", brief: false) { $0.meterType },
+    Column("meter_serial_number", brief: false) { $0.meterSerialNumber },
+    Column("last_boot_at", brief: false) { $0.lastBootAt?.iso8601 },
+    Column("created_at", brief: false) { $0.createdAt.iso8601 },
+  ]
+
+  static let stationList: CommandSpec = CommandSpec(
+    "list", aliases: ["ls"], abstract: "List stations",
+    arguments: [
+      .option("group", value: "group", help: "Only stations in this group's subtree", completion: .groups),
+      .option("search", value: "text", help: "Only identities or names containing this text"),
+      .option("vendor", value: "vendor", help: "Only this vendor (from BootNotification)"),
+      .option("model", value: "model", help: "Only this model (from BootNotification)"),
+      .flag("orphans", help: "Only stations without a group"),
+    ],
+    examples: [
+      .init("Stations of one site", "evctl station list --group HQ"),
+      .init("Identities only, for scripts", "evctl station list -o json | jq -r '.[].identity'"),
+    ]
+  ) { inv in
+    let filter = StationFilter(
+      group: inv.arguments.option("group"), search: inv.arguments.option("search"),
+      vendor: inv.arguments.option("vendor"), model: inv.arguments.option("model"),
+      orphansOnly: inv.arguments.flag("orphans"))
+    let stations = try inv.context.openStore().stations(filter)
+    let renderer = inv.context.renderer()
+    var columns = stationColumns
+    if renderer.color {
+      columns[3] = Column("state") { renderer.paint($0.state) }
+    }
+    inv.context.console.writeOut(renderer.list(stations, columns: columns, json: \.json))
+  }
+
+  static let stationShow: CommandSpec = CommandSpec(
+    "show", abstract: "Show everything known about a station", arguments: [stationIdentity]
+  ) { inv in
+    let store = try inv.context.openStore()
+    let station = try store.station(inv.required("identity"))
+    let connectors = try store.connectors(station.identity)
+    let renderer = inv.context.renderer()
+    if renderer.format == .json {
+      var object = station.json.objectValue!
+      object["connector_list"] = .array(connectors.map(\.json))
+      inv.context.console.writeOut(JSONValue.object(object).pretty + "\n")
+      return
+    }
+    var out = renderer.one(station, columns: stationColumns, json: \.json)
+    if renderer.format == .table || renderer.format == .wide {
+      out += "\n" + renderer.list(connectors, columns: connectorColumns, json: \.json)
+    }
+    inv.context.console.writeOut(out)
+  }
+
+  static let stationCreate: CommandSpec = CommandSpec(
+    "create", abstract: "Register a station",
+    arguments: [
+      .positional("identity", help: "1-48 letters, digits, '-', '_' or '.'; fixed once created"),
+      .option("name", value: "name", help: "A human name", required: true),
+      .option("group", value: "group", help: "The group it belongs to", completion: .groups),
+      .option("description", value: "text", help: "Free text"),
+      .option("connectors", value: "count", help: "Number of connectors; default 1"),
+      .passwordStdin,
+    ],
+    examples: [
+      .init("A two-connector station with a Basic-auth password",
+            "openssl rand -hex 16 | evctl station create CP-001 --name 'Gate' --group HQ --connectors 2 --password-stdin")
+    ]
+  ) { inv in
+    let password = try inv.password(prompt: "", ask: false).map { Array($0.utf8) }
+    let station = try inv.context.openStore().createStation(
+      identity: inv.required("identity"), name: inv.arguments.option("name")!,
+      group: inv.arguments.option("group"), description: inv.arguments.option("description"),
+      connectors: try inv.int("connectors") ?? 1, password: password)
+    inv.context.confirm("station", station.identity, "created")
+  }
+
+  static let stationUpdate: CommandSpec = CommandSpec(
+    "update", abstract: "Change a station's settings",
+    arguments: [
+      stationIdentity,
+      .option("name", value: "name", help: "A human name"),
+      .option("description", value: "text", help: "Free text"),
+      .option("group", value: "group", help: "Move it to this group", completion: .groups),
+      .flag("no-group", help: "Take it out of its group"),
+      .option("heartbeat-interval", value: "seconds", help: "Heartbeat interval sent at boot"),
+      .option("availability", value: "availability",
+              help: "public: any valid token; private: users with access rights only",
+              choices: ["public", "private"]),
+      .option("registration", value: "policy", help: "How BootNotification is answered",
+              choices: RegistrationPolicy.allCases.map(\.rawValue)),
+    ]
+  ) { inv in
+    var changes = StationChanges()
+    changes.name = inv.arguments.option("name")
+    changes.description = inv.arguments.option("description")
+    changes.group = inv.arguments.option("group")
+    changes.clearGroup = inv.arguments.flag("no-group")
+    changes.heartbeatInterval = try inv.int("heartbeat-interval")
+    changes.isPublic = inv.arguments.option("availability").map { $0 == "public" }
+    changes.registrationPolicy = inv.arguments.option("registration").flatMap(
+      RegistrationPolicy.init(rawValue:))
+    let station = try inv.context.openStore().updateStation(inv.required("identity"), changes)
+    inv.context.confirm("station", station.identity, "updated")
+  }
+
+  static let stationPassword: CommandSpec = CommandSpec(
+    "passwd", abstract: "Set or clear a station's OCPP Basic-auth password (security profile 1)",
+    arguments: [stationIdentity, .passwordStdin, .flag("clear", help: "Remove the password")]
+  ) { inv in
+    let clear = inv.arguments.flag("clear")
+    let password = clear ? nil : try inv.password(prompt: "Station password: ", ask: true)
+    try inv.context.openStore().setStationPassword(
+      inv.required("identity"), password: password.map { Array($0.utf8) })
+    inv.context.confirm("station", inv.required("identity"), clear ? "password cleared" : "password set")
+  }
+
+  static let stationDelete: CommandSpec = CommandSpec(
+    "delete", aliases: ["rm"], abstract: "Remove a station and its history",
+    arguments: [stationIdentity]
+  ) { inv in
+    try inv.context.openStore().deleteStation(inv.required("identity"))
+    inv.context.confirm("station", inv.required("identity"), "deleted")
+  }
+
+  static let stationImport: CommandSpec = CommandSpec(
+    "import", abstract: "Create or update stations from a CSV file, all or nothing",
+    discussion: """
+      Columns (header row required): \(Store.stationImportColumns.joined(separator: ", ")).
+      identity and name are required. Every bad row is reported as FILE:LINE: reason, and nothing
+      is written unless every row is good.
+      """,
+    arguments: [
+      .positional("file", help: "The CSV file, or - for standard input", completion: .file),
+      .flag("dry-run", short: "n", help: "Check only; write nothing"),
+    ],
+    examples: [.init("Provision a site", "evctl station import stations.csv")]
+  ) { inv in
+    let (text, name) = try readInputFile(inv)
+    let summary = try inv.context.openStore().importStations(
+      csv: text, file: name, dryRun: inv.arguments.flag("dry-run"))
+    reportImport(summary, inv: inv)
+  }
+
+  static func readInputFile(_ inv: Invocation) throws -> (String, String) {
+    let path = inv.required("file")
+    if path == "-" { return (String(decoding: inv.context.console.readInput(), as: UTF8.self), "-") }
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw CLIError.io("cannot read '\(path)'")
+    }
+    guard let text = String(data: data, encoding: .utf8) else {
+      throw CLIError.data("'\(path)' is not UTF-8 text")
+    }
+    return (text, path)
+  }
+
+  static func reportImport(_ summary: ImportSummary, inv: Invocation) {
+    guard !inv.context.isQuiet else { return }
+    let verb = summary.written ? "" : " (dry run: nothing written)"
+    inv.context.console.writeOut(
+      "\(summary.created) created, \(summary.updated) updated, \(summary.unchanged) unchanged\(verb)\n")
+  }
+
+  // MARK: Connectors
+
+  static let connectorColumns: [Column<Connector>] = [
+    Column("connector_id") { String($0.connectorID) },
+    Column("status") { $0.status },
+    Column("mode") { $0.mode },
+    Column("type") { $0.type },
+    Column("max_current") { $0.maxCurrent.map { String($0) } },
+    Column("parking_space", brief: false) { $0.parkingSpace },
+    Column("error_code", brief: false) { $0.errorCode },
+    Column("info", brief: false) { $0.info },
+    Column("status_at", brief: false) { $0.statusAt?.iso8601 },
+    Column("station", brief: false) { $0.stationIdentity },
+  ]
+
+  static let connector: CommandSpec = CommandSpec(
+    "connector", aliases: ["connectors"], abstract: "List and configure a station's connectors",
+    subcommands: [connectorList, connectorUpdate])
+
+  static let connectorList: CommandSpec = CommandSpec(
+    "list", aliases: ["ls"], abstract: "List a station's connectors", arguments: [stationIdentity]
+  ) { inv in
+    let connectors = try inv.context.openStore().connectors(inv.required("identity"))
+    inv.context.console.writeOut(
+      inv.context.renderer().list(connectors, columns: connectorColumns, json: \.json))
+  }
+
+  static let connectorUpdate: CommandSpec = CommandSpec(
+    "update", abstract: "Configure a connector: plug type, maximum current, free or RFID charging",
+    arguments: [
+      stationIdentity,
+      .positional("connector", help: "The connector number, from 1"),
+      .option("type", value: "type", help: "Plug type, such as Type2 or CCS"),
+      .option("max-current", value: "amperes", help: "Maximum current"),
+      .option("mode", value: "mode", help: "open: free charging; rfid: a token is needed",
+              choices: ["open", "rfid"]),
+      .option("parking-space", value: "text", help: "Parking space label"),
+    ]
+  ) { inv in
+    guard let number = Int(inv.required("connector")) else {
+      throw UsageError(message: "invalid connector '\(inv.required("connector"))': expected a number",
+                       commandPath: inv.arguments.path)
+    }
+    let connector = try inv.context.openStore().updateConnector(
+      inv.required("identity"), connector: number, type: inv.arguments.option("type"),
+      maxCurrent: try inv.double("max-current"), mode: inv.arguments.option("mode"),
+      parkingSpace: inv.arguments.option("parking-space"))
+    inv.context.confirm("connector", "\(connector.stationIdentity)/\(connector.connectorID)", "updated")
+  }
+}

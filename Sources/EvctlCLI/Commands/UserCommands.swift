@@ -1,0 +1,110 @@
+import EvctlCore
+
+extension Commands {
+  static let user: CommandSpec = CommandSpec(
+    "user", aliases: ["users"], abstract: "Manage charging users and their access rights",
+    subcommands: [userList, userShow, userCreate, userUpdate, userDelete, userGrant, userRevoke])
+
+  static let userEmail = ArgumentSpec.positional(
+    "email", help: "The user's email", completion: .users)
+
+  static let userColumns: [Column<ChargingUser>] = [
+    Column("email") { $0.email },
+    Column("first_name") { $0.firstName },
+    Column("last_name") { $0.lastName },
+    Column("group") { $0.groupPath },
+    Column("tokens") { String($0.tokenCount) },
+    Column("access") { user in
+      user.access.map { $0.groupPath.map { "group:" + $0 } ?? "station:" + ($0.stationIdentity ?? "") }
+        .joined(separator: ";")
+    },
+    Column("phone", brief: false) { $0.phone },
+    Column("id", brief: false) { String($0.id) },
+    Column("created_at", brief: false) { $0.createdAt.iso8601 },
+  ]
+
+  static let userList: CommandSpec = CommandSpec(
+    "list", aliases: ["ls"], abstract: "List charging users",
+    arguments: [.option("search", value: "text", help: "Only users whose email or name contains this")]
+  ) { inv in
+    let users = try inv.context.openStore().users(search: inv.arguments.option("search"))
+    inv.context.console.writeOut(inv.context.renderer().list(users, columns: userColumns, json: \.json))
+  }
+
+  static let userShow: CommandSpec = CommandSpec(
+    "show", abstract: "Show one charging user", arguments: [userEmail]
+  ) { inv in
+    let user = try inv.context.openStore().user(inv.required("email"))
+    inv.context.console.writeOut(inv.context.renderer().one(user, columns: userColumns, json: \.json))
+  }
+
+  static let userCreate: CommandSpec = CommandSpec(
+    "create", abstract: "Create a charging user",
+    arguments: [
+      .positional("email", help: "Email, unique and fixed once created"),
+      .option("first", value: "name", help: "First name", required: true),
+      .option("last", value: "name", help: "Last name", required: true),
+      .option("phone", value: "number", help: "Phone number"),
+      .option("group", value: "group", help: "Owning group; default your base group",
+              completion: .groups),
+    ],
+    examples: [.init("A driver", "evctl user create eva@example.com --first Eva --last Berg")]
+  ) { inv in
+    let user = try inv.context.openStore().createUser(
+      email: inv.required("email"), firstName: inv.arguments.option("first")!,
+      lastName: inv.arguments.option("last")!, phone: inv.arguments.option("phone"),
+      group: inv.arguments.option("group"))
+    inv.context.confirm("user", user.email, "created")
+  }
+
+  static let userUpdate: CommandSpec = CommandSpec(
+    "update", abstract: "Change a charging user's names, phone or group",
+    arguments: [
+      userEmail,
+      .option("first", value: "name", help: "First name"),
+      .option("last", value: "name", help: "Last name"),
+      .option("phone", value: "number", help: "Phone number"),
+      .option("group", value: "group", help: "Owning group", completion: .groups),
+    ]
+  ) { inv in
+    let user = try inv.context.openStore().updateUser(
+      inv.required("email"), firstName: inv.arguments.option("first"),
+      lastName: inv.arguments.option("last"), phone: inv.arguments.option("phone"),
+      group: inv.arguments.option("group"))
+    inv.context.confirm("user", user.email, "updated")
+  }
+
+  static let userDelete: CommandSpec = CommandSpec(
+    "delete", aliases: ["rm"], abstract: "Delete a charging user with their tokens",
+    arguments: [userEmail]
+  ) { inv in
+    try inv.context.openStore().deleteUser(inv.required("email"))
+    inv.context.confirm("user", inv.required("email"), "deleted")
+  }
+
+  static let accessArguments: [ArgumentSpec] = [
+    userEmail,
+    .option("group", value: "group", help: "Every station in this group's subtree", completion: .groups),
+    .option("station", value: "identity", help: "One station", completion: .stations),
+  ]
+
+  static let userGrant: CommandSpec = CommandSpec(
+    "grant", abstract: "Let a user charge at a group's stations or at one private station",
+    arguments: accessArguments,
+    examples: [.init("Access to a whole site", "evctl user grant eva@example.com --group HQ")]
+  ) { inv in
+    let user = try inv.context.openStore().grantAccess(
+      inv.required("email"), group: inv.arguments.option("group"),
+      station: inv.arguments.option("station"))
+    inv.context.confirm("user", user.email, "granted access")
+  }
+
+  static let userRevoke: CommandSpec = CommandSpec(
+    "revoke", abstract: "Take back an access right", arguments: accessArguments
+  ) { inv in
+    let user = try inv.context.openStore().revokeAccess(
+      inv.required("email"), group: inv.arguments.option("group"),
+      station: inv.arguments.option("station"))
+    inv.context.confirm("user", user.email, "access revoked")
+  }
+}

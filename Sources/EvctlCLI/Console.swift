@@ -1,0 +1,51 @@
+import Foundation
+
+/// The terminal, or a recording of it in tests: stdout, stderr, stdin and the environment.
+public final class Console: @unchecked Sendable {
+  /// The process environment.
+  public let environment: [String: String]
+  /// Whether stdout is a terminal (or `EVCTL_FORCE_TTY=1`).
+  public let isTTY: Bool
+  private let out: (String) -> Void
+  private let err: (String) -> Void
+  private let input: () -> [UInt8]
+  private let secret: (String) -> String?
+
+  /// Creates a console from its parts.
+  public init(
+    environment: [String: String], isTTY: Bool, out: @escaping (String) -> Void,
+    err: @escaping (String) -> Void, input: @escaping () -> [UInt8],
+    secret: @escaping (String) -> String?
+  ) {
+    self.environment = environment
+    self.isTTY = isTTY
+    self.out = out
+    self.err = err
+    self.input = input
+    self.secret = secret
+  }
+
+  /// The process's own terminal.
+  public static func standard(environment: [String: String]) -> Console {
+    let tty = isatty(STDOUT_FILENO) == 1 || environment["EVCTL_FORCE_TTY"] == "1"
+    return Console(
+      environment: environment, isTTY: tty,
+      out: { FileHandle.standardOutput.write(Data($0.utf8)) },
+      err: { FileHandle.standardError.write(Data($0.utf8)) },
+      input: { Array(FileHandle.standardInput.readDataToEndOfFile()) },
+      secret: { prompt in
+        guard isatty(STDIN_FILENO) == 1 else { return nil }
+        guard let line = getpass(prompt) else { return nil }
+        return String(cString: line)
+      })
+  }
+
+  /// Writes results to stdout.
+  public func writeOut(_ text: String) { out(text) }
+  /// Writes a diagnostic line to stderr.
+  public func diagnose(_ line: String) { err(line + "\n") }
+  /// Reads all of stdin.
+  public func readInput() -> [UInt8] { input() }
+  /// Asks for a secret on the terminal without echo; `nil` when there is no terminal.
+  public func readSecret(prompt: String) -> String? { secret(prompt) }
+}

@@ -1,0 +1,127 @@
+import EvctlCore
+
+/// Turns values into table, wide, TSV, CSV or JSON text.
+public struct Renderer: Sendable {
+  public let format: OutputFormat
+  public let showHeaders: Bool
+  public let color: Bool
+
+  /// Renders a list: a table, lines, or a JSON array.
+  public func list<T>(_ items: [T], columns: [Column<T>], json: (T) -> JSONValue) -> String {
+    switch format {
+    case .json: return JSONValue.array(items.map(json)).pretty + "\n"
+    case .csv:
+      var lines: [String] = []
+      if showHeaders { lines.append(CSVWriter.line(columns.map(\.key))) }
+      for item in items { lines.append(CSVWriter.line(columns.map { $0.value(item) ?? "" })) }
+      return lines.map { $0 + "\r\n" }.joined()
+    case .tsv:
+      return items.map { item in
+        columns.map { Renderer.escapeTSV($0.value(item) ?? "") }.joined(separator: "\t") + "\n"
+      }.joined()
+    case .table, .wide:
+      let shown = format == .wide ? columns : columns.filter(\.brief)
+      var rows: [[String]] = []
+      if showHeaders {
+        rows.append(shown.map { $0.key.replacingOccurrences(of: "_", with: " ").uppercased() })
+      }
+      for item in items {
+        rows.append(shown.map { Renderer.oneLine($0.value(item) ?? "<none>") })
+      }
+      return Renderer.align(rows)
+    }
+  }
+
+  /// Renders one object: `KEY: value` lines in tables, an object in JSON, one row otherwise.
+  public func one<T>(_ item: T, columns: [Column<T>], json: (T) -> JSONValue) -> String {
+    switch format {
+    case .json: return json(item).pretty + "\n"
+    case .csv, .tsv: return list([item], columns: columns, json: json)
+    case .table, .wide:
+      let width = columns.map(\.key.count).max() ?? 0
+      return columns.map { column in
+        let label = column.key.replacingOccurrences(of: "_", with: " ").capitalizedFirst + ":"
+        let padding = String(repeating: " ", count: width + 2 - label.count + 1)
+        return label + padding + (column.value(item) ?? "<none>") + "\n"
+      }.joined()
+    }
+  }
+
+  /// Aligns rows into columns separated by two spaces.
+  static func align(_ rows: [[String]]) -> String {
+    guard let first = rows.first else { return "" }
+    var widths = [Int](repeating: 0, count: first.count)
+    for row in rows {
+      for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) }
+    }
+    return rows.map { row in
+      var line = ""
+      for (index, cell) in row.enumerated() {
+        if index == row.count - 1 {
+          line += cell
+        } else {
+          line += cell + String(repeating: " ", count: widths[index] - cell.count + 2)
+        }
+      }
+      return line + "\n"
+    }.joined()
+  }
+
+  static func escapeTSV(_ value: String) -> String {
+    var out = ""
+    for c in value {
+      switch c {
+      case "\t": out += "\\t"
+      case "\n": out += "\\n"
+      case "\r": out += "\\r"
+      case "\\": out += "\\\\"
+      default: out.append(c)
+      }
+    }
+    return out
+  }
+
+  static func oneLine(_ value: String) -> String {
+    value.replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\t", with: " ")
+  }
+
+  /// Wraps a state word in colour when colour is on.
+  public func paint(_ state: String) -> String {
+    guard color else { return state }
+    let code: String
+    switch state {
+    case "online", "Available", "valid", "active": code = "32"
+    case "charging", "Charging", "Preparing": code = "36"
+    case "faulted", "Faulted", "blocked", "expired", "offline": code = "31"
+    default: return state
+    }
+    return "\u{1B}[\(code)m\(state)\u{1B}[0m"
+  }
+}
+
+/// Writes RFC 4180 CSV fields.
+public enum CSVWriter {
+  /// One CSV line (without the line break), quoting fields that need it.
+  public static func line(_ fields: [String]) -> String {
+    fields.map(field).joined(separator: ",")
+  }
+
+  /// One CSV field, quoted when it holds a comma, quote or line break.
+  ///
+  /// Fields that a spreadsheet would run as a formula (`=`, `+`, `-`, `@` first) are prefixed with
+  /// a single quote, so a hostile value cannot execute on opening.
+  public static func field(_ value: String) -> String {
+    var text = value
+    if let first = text.first, "=+@".contains(first) || (first == "-" && Double(text) == nil) {
+      text = "'" + text
+    }
+    if text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
+      return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+    return text
+  }
+}
+
+extension String {
+  var capitalizedFirst: String { prefix(1).uppercased() + dropFirst() }
+}

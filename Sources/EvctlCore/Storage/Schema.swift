@@ -1,0 +1,230 @@
+/// The store's schema, as numbered migrations.
+///
+/// Never edit a migration that has shipped: append a new one. Tests migrate from an empty file
+/// and from every earlier version.
+public enum Schema {
+  /// Every migration, oldest first.
+  public static let migrations: [String] = [v1]
+
+  /// The migrator for this schema.
+  public static let migrator = Migrator(migrations: migrations)
+
+  static let v1 = foundationTables + serverTables
+
+  static let foundationTables = """
+    CREATE TABLE groups (
+      id INTEGER PRIMARY KEY,
+      name TEXT NOT NULL,
+      parent_id INTEGER REFERENCES groups(id),
+      kind TEXT NOT NULL DEFAULT 'other' CHECK (kind IN ('site', 'floor', 'area', 'other')),
+      address TEXT,
+      latitude REAL,
+      longitude REAL,
+      created_at TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX groups_sibling_name ON groups (coalesce(parent_id, 0), name COLLATE NOCASE);
+
+    CREATE TABLE stations (
+      id INTEGER PRIMARY KEY,
+      identity TEXT NOT NULL COLLATE NOCASE UNIQUE,
+      name TEXT NOT NULL,
+      description TEXT,
+      group_id INTEGER REFERENCES groups(id),
+      password_hash TEXT,
+      heartbeat_interval INTEGER NOT NULL DEFAULT 300,
+      public INTEGER NOT NULL DEFAULT 1,
+      registration_policy TEXT NOT NULL DEFAULT 'accept'
+        CHECK (registration_policy IN ('accept', 'pending', 'reject')),
+      registration_status TEXT,
+      vendor TEXT,
+      model TEXT,
+      serial_number TEXT,
+      charge_box_serial_number TEXT,
+      firmware_version TEXT,
+      iccid TEXT,
+      imsi TEXT,
+      meter_type TEXT,
+      meter_serial_number TEXT,
+      last_boot_at TEXT,
+      last_seen_at TEXT,
+      connected INTEGER NOT NULL DEFAULT 0,
+      lenient_count INTEGER NOT NULL DEFAULT 0,
+      created_at TEXT NOT NULL,
+      updated_at TEXT NOT NULL
+    );
+    CREATE INDEX stations_group ON stations (group_id);
+
+    CREATE TABLE connectors (
+      station_id INTEGER NOT NULL REFERENCES stations(id) ON DELETE CASCADE,
+      connector_id INTEGER NOT NULL CHECK (connector_id >= 0),
+      type TEXT,
+      max_current REAL,
+      mode TEXT NOT NULL DEFAULT 'rfid' CHECK (mode IN ('open', 'rfid')),
+      parking_space TEXT,
+      status TEXT,
+      error_code TEXT,
+      info TEXT,
+      vendor_error_code TEXT,
+      status_at TEXT,
+      PRIMARY KEY (station_id, connector_id)
+    );
+
+    CREATE TABLE operators (
+      id INTEGER PRIMARY KEY,
+      email TEXT NOT NULL COLLATE NOCASE UNIQUE,
+      name TEXT NOT NULL,
+      role TEXT NOT NULL CHECK (role IN ('admin', 'support', 'basic')),
+      base_group_id INTEGER REFERENCES groups(id),
+      password_hash TEXT,
+      active INTEGER NOT NULL DEFAULT 1,
+      created_at TEXT NOT NULL,
+      updated_at TEXT NOT NULL
+    );
+
+    CREATE TABLE operator_credentials (
+      id INTEGER PRIMARY KEY,
+      operator_id INTEGER NOT NULL REFERENCES operators(id) ON DELETE CASCADE,
+      kind TEXT NOT NULL CHECK (kind IN ('session', 'api')),
+      name TEXT,
+      secret_hash TEXT NOT NULL UNIQUE,
+      created_at TEXT NOT NULL,
+      expires_at TEXT
+    );
+
+    CREATE TABLE charging_users (
+      id INTEGER PRIMARY KEY,
+      email TEXT NOT NULL COLLATE NOCASE UNIQUE,
+      first_name TEXT NOT NULL,
+      last_name TEXT NOT NULL,
+      phone TEXT,
+      group_id INTEGER REFERENCES groups(id),
+      created_at TEXT NOT NULL,
+      updated_at TEXT NOT NULL
+    );
+
+    CREATE TABLE access_rights (
+      id INTEGER PRIMARY KEY,
+      user_id INTEGER NOT NULL REFERENCES charging_users(id) ON DELETE CASCADE,
+      group_id INTEGER REFERENCES groups(id) ON DELETE CASCADE,
+      station_id INTEGER REFERENCES stations(id) ON DELETE CASCADE,
+      created_at TEXT NOT NULL,
+      CHECK ((group_id IS NULL) <> (station_id IS NULL))
+    );
+    CREATE UNIQUE INDEX access_rights_unique
+      ON access_rights (user_id, coalesce(group_id, 0), coalesce(station_id, 0));
+
+    CREATE TABLE tokens (
+      id INTEGER PRIMARY KEY,
+      id_tag TEXT NOT NULL COLLATE NOCASE UNIQUE,
+      raw_id_tag TEXT NOT NULL,
+      user_id INTEGER NOT NULL REFERENCES charging_users(id) ON DELETE RESTRICT,
+      name TEXT,
+      valid_from TEXT,
+      valid_to TEXT,
+      blocked INTEGER NOT NULL DEFAULT 0,
+      parent_id_tag TEXT COLLATE NOCASE,
+      allow_concurrent INTEGER NOT NULL DEFAULT 0,
+      created_at TEXT NOT NULL,
+      updated_at TEXT NOT NULL
+    );
+    CREATE INDEX tokens_user ON tokens (user_id);
+    """
+
+  static let serverTables = """
+    CREATE TABLE transactions (
+      id INTEGER PRIMARY KEY CHECK (id > 0 AND id <= 2147483647),
+      station_id INTEGER NOT NULL REFERENCES stations(id),
+      connector_id INTEGER NOT NULL,
+      id_tag TEXT NOT NULL,
+      token_id INTEGER REFERENCES tokens(id) ON DELETE SET NULL,
+      parent_id_tag TEXT,
+      authorization_status TEXT NOT NULL,
+      meter_start INTEGER NOT NULL,
+      started_at TEXT NOT NULL,
+      start_timestamp_raw TEXT NOT NULL,
+      reservation_id INTEGER,
+      meter_stop INTEGER,
+      stopped_at TEXT,
+      stop_reason TEXT,
+      stop_id_tag TEXT,
+      state TEXT NOT NULL DEFAULT 'active'
+        CHECK (state IN ('active', 'completed', 'superseded', 'closed_by_operator')),
+      received_at TEXT NOT NULL,
+      stop_received_at TEXT,
+      UNIQUE (station_id, connector_id, id_tag, start_timestamp_raw, meter_start)
+    );
+    CREATE INDEX transactions_station_state ON transactions (station_id, state);
+    CREATE INDEX transactions_started ON transactions (started_at);
+
+    CREATE TABLE orphan_stops (
+      id INTEGER PRIMARY KEY,
+      station_id INTEGER NOT NULL REFERENCES stations(id) ON DELETE CASCADE,
+      transaction_id INTEGER NOT NULL,
+      id_tag TEXT,
+      meter_stop INTEGER,
+      stopped_at TEXT,
+      reason TEXT,
+      received_at TEXT NOT NULL
+    );
+
+    CREATE TABLE meter_values (
+      id INTEGER PRIMARY KEY,
+      station_id INTEGER NOT NULL REFERENCES stations(id) ON DELETE CASCADE,
+      connector_id INTEGER NOT NULL,
+      transaction_id INTEGER,
+      sampled_at TEXT NOT NULL,
+      measurand TEXT NOT NULL,
+      value TEXT NOT NULL,
+      numeric_value REAL,
+      unit TEXT,
+      phase TEXT,
+      context TEXT,
+      location TEXT,
+      format TEXT,
+      energy_wh REAL
+    );
+    CREATE INDEX meter_values_transaction ON meter_values (transaction_id);
+
+    CREATE TABLE status_events (
+      id INTEGER PRIMARY KEY,
+      station_id INTEGER NOT NULL REFERENCES stations(id) ON DELETE CASCADE,
+      connector_id INTEGER NOT NULL,
+      status TEXT NOT NULL,
+      error_code TEXT,
+      info TEXT,
+      vendor_id TEXT,
+      vendor_error_code TEXT,
+      reported_at TEXT,
+      received_at TEXT NOT NULL
+    );
+    CREATE INDEX status_events_station ON status_events (station_id, received_at);
+
+    CREATE TABLE events (
+      id INTEGER PRIMARY KEY,
+      station_id INTEGER REFERENCES stations(id) ON DELETE CASCADE,
+      identity TEXT,
+      kind TEXT NOT NULL,
+      detail TEXT,
+      at TEXT NOT NULL
+    );
+    CREATE INDEX events_at ON events (at);
+
+    CREATE TABLE message_log (
+      id INTEGER PRIMARY KEY,
+      station_id INTEGER REFERENCES stations(id) ON DELETE CASCADE,
+      identity TEXT NOT NULL,
+      direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+      at TEXT NOT NULL,
+      frame TEXT NOT NULL
+    );
+    CREATE INDEX message_log_station ON message_log (station_id, id);
+
+    CREATE TABLE station_data (
+      id INTEGER PRIMARY KEY,
+      station_id INTEGER NOT NULL REFERENCES stations(id) ON DELETE CASCADE,
+      action TEXT NOT NULL,
+      payload TEXT NOT NULL,
+      received_at TEXT NOT NULL
+    );
+    """
+}

@@ -1,0 +1,81 @@
+internal import CSQLite
+
+/// A prepared statement, finalized when released.
+public final class Statement {
+  private let connection: Connection
+  private let handle: OpaquePointer
+  private let sql: String
+  private let columns: [String: Int]
+
+  init(connection: Connection, sql: String) throws {
+    self.connection = connection
+    self.sql = sql
+    var statement: OpaquePointer?
+    let rc = sqlite3_prepare_v2(connection.handle, sql, -1, &statement, nil)
+    try connection.check(rc, sql: sql)
+    guard let statement else {
+      throw SQLiteError(code: 21, message: "empty statement", sql: sql)
+    }
+    handle = statement
+    var names: [String: Int] = [:]
+    for index in 0..<sqlite3_column_count(statement) {
+      names[String(cString: sqlite3_column_name(statement, index))] = Int(index)
+    }
+    columns = names
+  }
+
+  deinit { sqlite3_finalize(handle) }
+
+  /// Binds positional arguments (`?`), replacing earlier bindings.
+  public func bind(_ arguments: [any SQLiteBindable]) throws {
+    sqlite3_clear_bindings(handle)
+    for (offset, argument) in arguments.enumerated() {
+      let index = Int32(offset + 1)
+      let rc: Int32
+      switch argument.sqliteValue {
+      case .null: rc = sqlite3_bind_null(handle, index)
+      case .integer(let value): rc = sqlite3_bind_int64(handle, index, value)
+      case .real(let value): rc = sqlite3_bind_double(handle, index, value)
+      case .text(let value): rc = sqlite3_bind_text(handle, index, value, -1, csqlite_transient())
+      case .blob(let bytes):
+        rc = bytes.withUnsafeBytes {
+          sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), csqlite_transient())
+        }
+      }
+      try connection.check(rc, sql: sql)
+    }
+  }
+
+  /// Advances to the next row, returning it, or `nil` when the statement is done.
+  public func step() throws -> Row? {
+    let rc = sqlite3_step(handle)
+    if rc == SQLITE_DONE { return nil }
+    guard rc == SQLITE_ROW else {
+      try connection.check(rc, sql: sql)
+      return nil
+    }
+    let count = sqlite3_column_count(handle)
+    var values: [SQLiteValue] = []
+    values.reserveCapacity(Int(count))
+    for index in 0..<count {
+      switch sqlite3_column_type(handle, index) {
+      case SQLITE_INTEGER: values.append(.integer(sqlite3_column_int64(handle, index)))
+      case SQLITE_FLOAT: values.append(.real(sqlite3_column_double(handle, index)))
+      case SQLITE_TEXT:
+        values.append(.text(String(cString: sqlite3_column_text(handle, index))))
+      case SQLITE_BLOB:
+        let length = Int(sqlite3_column_bytes(handle, index))
+        if let pointer = sqlite3_column_blob(handle, index) {
+          values.append(.blob(Array(UnsafeRawBufferPointer(start: pointer, count: length))))
+        } else {
+          values.append(.blob([]))
+        }
+      default: values.append(.null)
+      }
+    }
+    return Row(values: values, columns: columns)
+  }
+
+  /// Resets the statement so it can run again.
+  public func reset() { sqlite3_reset(handle) }
+}

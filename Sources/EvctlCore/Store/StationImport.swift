@@ -1,0 +1,172 @@
+/// The result of an all-or-nothing import.
+public struct ImportSummary: Equatable, Sendable {
+  public var created = 0
+  public var updated = 0
+  public var unchanged = 0
+  /// Whether anything was written (false for `--dry-run`).
+  public var written = false
+}
+
+extension Store {
+  /// The columns `station import` reads; `identity` and `name` are required.
+  public static let stationImportColumns = [
+    "identity", "name", "group", "description", "connectors", "heartbeat_interval",
+    "availability", "registration_policy",
+  ]
+
+  /// Creates or updates stations from CSV, all or nothing.
+  ///
+  /// - Throws: ``StoreError/badInput(_:)`` listing every bad row as `FILE:LINE: reason`; nothing
+  ///   is written then.
+  public func importStations(csv text: String, file: String, dryRun: Bool = false) throws
+    -> ImportSummary
+  {
+    let table = try CSVTable(text: text, file: file, known: Store.stationImportColumns,
+                             required: ["identity", "name"])
+    var problems: [String] = []
+    var summary = ImportSummary()
+    var seen: [String: Int] = [:]
+    let tree = try groupTree()
+    try db.execute("SAVEPOINT station_import")
+    do {
+      for record in table.records {
+        let where_ = "\(file):\(record.line)"
+        let identity = record["identity"] ?? ""
+        do {
+          try Station.validate(identity: identity)
+          if let first = seen[identity.lowercased()] {
+            throw StoreError.invalid("duplicate identity '\(identity)' (also on line \(first))")
+          }
+          seen[identity.lowercased()] = record.line
+          guard let name = record["name"], !name.isEmpty else {
+            throw StoreError.invalid("name is empty")
+          }
+          var changes = StationChanges()
+          changes.name = name
+          changes.description = record["description"]
+          if let group = record["group"] { _ = try resolveGroup(group, in: tree) }
+          changes.group = record["group"]
+          changes.heartbeatInterval = try record.int("heartbeat_interval")
+          if let availability = record["availability"] {
+            guard availability == "public" || availability == "private" else {
+              throw StoreError.invalid(
+                "invalid availability '\(availability)': expected public or private")
+            }
+            changes.isPublic = availability == "public"
+          }
+          if let policy = record["registration_policy"] {
+            guard let value = RegistrationPolicy(rawValue: policy) else {
+              throw StoreError.invalid(
+                "invalid registration_policy '\(policy)': expected accept, pending or reject")
+            }
+            changes.registrationPolicy = value
+          }
+          let connectorCount = try record.int("connectors")
+          let exists =
+            try db.queryOne("SELECT 1 FROM stations WHERE identity = ?", [identity]) != nil
+          if exists {
+            _ = try updateStation(identity, changes)
+            summary.updated += 1
+          } else {
+            _ = try createStation(
+              identity: identity, name: name, group: changes.group,
+              description: changes.description, connectors: connectorCount ?? 1)
+            _ = try updateStation(identity, changes)
+            summary.created += 1
+          }
+        } catch let error as StoreError {
+          problems.append("\(where_): \(error)")
+        }
+      }
+    } catch {
+      try? db.execute("ROLLBACK TO station_import; RELEASE station_import")
+      throw error
+    }
+    if !problems.isEmpty || dryRun {
+      try db.execute("ROLLBACK TO station_import; RELEASE station_import")
+      if !problems.isEmpty { throw StoreError.badInput(problems) }
+      return summary
+    }
+    try db.execute("RELEASE station_import")
+    summary.written = true
+    return summary
+  }
+}
+
+/// A CSV file with a header row, read into named fields.
+struct CSVTable {
+  struct Record {
+    let line: Int
+    let values: [String: String]
+    let file: String
+
+    /// The trimmed value of a column; `nil` when missing or empty.
+    subscript(_ column: String) -> String? {
+      guard let value = values[column]?.trimmingSpaces, !value.isEmpty else { return nil }
+      return value
+    }
+
+    func int(_ column: String) throws -> Int? {
+      guard let text = self[column] else { return nil }
+      guard let value = Int(text) else {
+        throw StoreError.invalid("\(column) '\(text)' is not a whole number")
+      }
+      return value
+    }
+
+    func bool(_ column: String) throws -> Bool? {
+      guard let text = self[column]?.lowercased() else { return nil }
+      switch text {
+      case "1", "true", "yes", "y": return true
+      case "0", "false", "no", "n": return false
+      default: throw StoreError.invalid("\(column) '\(text)' is not true or false")
+      }
+    }
+
+    func timestamp(_ column: String) throws -> Timestamp? {
+      guard let text = self[column] else { return nil }
+      guard let value = Timestamp(parsing: text) else {
+        throw StoreError.invalid(
+          "\(column) '\(text)' is not a date or ISO 8601 time (e.g. 2026-12-31 or 2026-12-31T23:59:00Z)")
+      }
+      return value
+    }
+  }
+
+  let records: [Record]
+
+  init(text: String, file: String, known: [String], required: [String]) throws {
+    let rows: [CSVRecord]
+    do {
+      rows = try CSVReader.parse(text)
+    } catch {
+      throw StoreError.badInput(["\(file):\(error.line): \(error.reason)"])
+    }
+    guard let header = rows.first else {
+      throw StoreError.badInput(["\(file):1: empty file: expected a header row"])
+    }
+    let names = header.fields.map { $0.trimmingSpaces.lowercased() }
+    var problems: [String] = []
+    for name in names where !known.contains(name) {
+      problems.append(
+        "\(file):\(header.line): unknown column '\(name)' (known: \(known.joined(separator: ", ")))")
+    }
+    for name in required where !names.contains(name) {
+      problems.append("\(file):\(header.line): missing required column '\(name)'")
+    }
+    var records: [Record] = []
+    for row in rows.dropFirst() {
+      if row.fields.count != names.count {
+        problems.append(
+          "\(file):\(row.line): expected \(names.count) fields, found \(row.fields.count)")
+        continue
+      }
+      records.append(
+        Record(
+          line: row.line, values: Dictionary(zip(names, row.fields), uniquingKeysWith: { a, _ in a }),
+          file: file))
+    }
+    guard problems.isEmpty else { throw StoreError.badInput(problems) }
+    self.records = records
+  }
+}

@@ -1,0 +1,270 @@
+/// Filters for ``Store/stations(_:)``.
+public struct StationFilter: Sendable {
+  public var group: String?
+  public var search: String?
+  public var vendor: String?
+  public var model: String?
+  public var orphansOnly = false
+
+  /// Creates a filter; every field is optional.
+  public init(
+    group: String? = nil, search: String? = nil, vendor: String? = nil, model: String? = nil,
+    orphansOnly: Bool = false
+  ) {
+    self.group = group
+    self.search = search
+    self.vendor = vendor
+    self.model = model
+    self.orphansOnly = orphansOnly
+  }
+}
+
+/// The fields of a station an operator may change; `nil` leaves one as it is.
+public struct StationChanges: Sendable {
+  public var name: String?
+  public var description: String?
+  public var group: String?
+  public var clearGroup = false
+  public var heartbeatInterval: Int?
+  public var isPublic: Bool?
+  public var registrationPolicy: RegistrationPolicy?
+
+  /// Creates an empty change set.
+  public init() {}
+}
+
+extension Store {
+  static let stationSelect = """
+    SELECT s.*,
+      (SELECT count(*) FROM connectors c WHERE c.station_id = s.id AND c.connector_id > 0)
+        AS connector_count,
+      (SELECT count(*) FROM connectors c WHERE c.station_id = s.id AND c.status = 'Faulted')
+        AS faulted_count,
+      (SELECT count(*) FROM transactions t WHERE t.station_id = s.id AND t.state = 'active')
+        AS active_count
+    FROM stations s
+    """
+
+  func makeStation(_ row: Row, tree: GroupTree) -> Station {
+    let groupID = row.int("group_id")
+    let lastSeen = row.date("last_seen_at")
+    let interval = row.int("heartbeat_interval") ?? 300
+    var connected = row.bool("connected")
+    if connected, let lastSeen, lastSeen.adding(seconds: Int64(interval * 3)) < now() {
+      connected = false
+    }
+    let state: String
+    if !connected {
+      state = lastSeen == nil ? "never_connected" : "offline"
+    } else if (row.int("faulted_count") ?? 0) > 0 {
+      state = "faulted"
+    } else if (row.int("active_count") ?? 0) > 0 {
+      state = "charging"
+    } else {
+      state = "online"
+    }
+    return Station(
+      id: row.int("id")!, identity: row.string("identity")!, name: row.string("name") ?? "",
+      description: row.string("description"), groupID: groupID,
+      groupPath: groupID.flatMap { tree.byID[$0]?.path },
+      hasPassword: row.string("password_hash") != nil, heartbeatInterval: interval,
+      isPublic: row.bool("public"),
+      registrationPolicy: RegistrationPolicy(rawValue: row.string("registration_policy") ?? "")
+        ?? .accept,
+      registrationStatus: row.string("registration_status"), vendor: row.string("vendor"),
+      model: row.string("model"), serialNumber: row.string("serial_number"),
+      chargeBoxSerialNumber: row.string("charge_box_serial_number"),
+      firmwareVersion: row.string("firmware_version"), iccid: row.string("iccid"),
+      imsi: row.string("imsi"), meterType: row.string("meter_type"),
+      meterSerialNumber: row.string("meter_serial_number"), lastBootAt: row.date("last_boot_at"),
+      lastSeenAt: lastSeen, connected: connected, connectorCount: row.int("connector_count") ?? 0,
+      state: state, createdAt: row.date("created_at") ?? Timestamp(milliseconds: 0),
+      updatedAt: row.date("updated_at") ?? Timestamp(milliseconds: 0))
+  }
+
+  /// The station with `identity` (case-insensitive), within the actor's domain.
+  public func station(_ identity: String) throws -> Station {
+    let tree = try groupTree()
+    guard let row = try db.queryOne(Store.stationSelect + " WHERE s.identity = ?", [identity]) else {
+      throw StoreError.notFound(kind: "station", name: identity)
+    }
+    let station = makeStation(row, tree: tree)
+    guard tree.contains(station.groupID, under: actor.baseGroupID) else {
+      throw StoreError.notFound(kind: "station", name: identity)
+    }
+    return station
+  }
+
+  /// The stations the actor may see that match `filter`, ordered by identity.
+  public func stations(_ filter: StationFilter = StationFilter()) throws -> [Station] {
+    let tree = try groupTree()
+    let groupSubtree = try filter.group.map { tree.subtree(of: try resolveGroup($0, in: tree).id) }
+    let search = filter.search?.lowercased()
+    return try db.query(Store.stationSelect + " ORDER BY s.identity COLLATE NOCASE")
+      .map { makeStation($0, tree: tree) }
+      .filter { station in
+        guard tree.contains(station.groupID, under: actor.baseGroupID) else { return false }
+        if filter.orphansOnly, station.groupID != nil { return false }
+        if let groupSubtree, !groupSubtree.contains(station.groupID ?? -1) { return false }
+        if let search, !station.identity.lowercased().contains(search),
+          !station.name.lowercased().contains(search)
+        {
+          return false
+        }
+        if let vendor = filter.vendor, station.vendor?.lowercased() != vendor.lowercased() {
+          return false
+        }
+        if let model = filter.model, station.model?.lowercased() != model.lowercased() {
+          return false
+        }
+        return true
+      }
+  }
+
+  /// Registers a station with `connectors` connectors (numbered 1…N).
+  @discardableResult
+  public func createStation(
+    identity: String, name: String, group: String? = nil, description: String? = nil,
+    connectors: Int = 1, password: [UInt8]? = nil
+  ) throws -> Station {
+    try require(.addStation)
+    try Station.validate(identity: identity)
+    try validate(connectorCount: connectors)
+    if let password { try validate(stationPassword: password) }
+    let hash = password.map { PasswordHash.make($0, iterations: PasswordHash.stationIterations) }
+    return try db.transaction {
+      let groupID = try group.map { try resolveGroup($0).id }
+      try requireDomain(groupID, what: group.map { "group '\($0)'" } ?? "an ungrouped station")
+      let stamp = now().iso8601
+      do {
+        try db.run(
+          """
+          INSERT INTO stations (identity, name, description, group_id, password_hash, created_at,
+            updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+          """, [identity, name, description, groupID, hash, stamp, stamp])
+      } catch let error as SQLiteError where error.isUniqueViolation {
+        throw StoreError.alreadyExists(
+          kind: "station", name: identity,
+          hint: "charging station already exists for that identifier")
+      }
+      let id = db.lastInsertRowID
+      for number in 1...max(connectors, 1) where connectors > 0 {
+        try db.run("INSERT INTO connectors (station_id, connector_id) VALUES (?, ?)", [id, number])
+      }
+      return try station(identity)
+    }
+  }
+
+  /// Changes a station's settings; the identity itself never changes.
+  @discardableResult
+  public func updateStation(_ identity: String, _ changes: StationChanges) throws -> Station {
+    try require(.updateStation)
+    if let interval = changes.heartbeatInterval, !(10...86_400).contains(interval) {
+      throw StoreError.invalid("heartbeat interval must be 10 to 86400 seconds, not \(interval)")
+    }
+    return try db.transaction {
+      let current = try station(identity)
+      var groupID = current.groupID
+      if changes.clearGroup {
+        groupID = nil
+      } else if let group = changes.group {
+        groupID = try resolveGroup(group).id
+      }
+      if groupID != current.groupID {
+        try requireDomain(groupID, what: changes.group.map { "group '\($0)'" } ?? "no group")
+      }
+      try db.run(
+        """
+        UPDATE stations SET name = coalesce(?, name), description = coalesce(?, description),
+          group_id = ?, heartbeat_interval = coalesce(?, heartbeat_interval),
+          public = coalesce(?, public), registration_policy = coalesce(?, registration_policy),
+          updated_at = ? WHERE id = ?
+        """,
+        [
+          changes.name, changes.description, groupID, changes.heartbeatInterval, changes.isPublic,
+          changes.registrationPolicy?.rawValue, now().iso8601, current.id,
+        ])
+      return try station(identity)
+    }
+  }
+
+  /// Sets or clears the OCPP Basic-auth password (security profile 1) of a station.
+  public func setStationPassword(_ identity: String, password: [UInt8]?) throws {
+    try require(.updateStation)
+    if let password { try validate(stationPassword: password) }
+    let current = try station(identity)
+    let hash = password.map { PasswordHash.make($0, iterations: PasswordHash.stationIterations) }
+    try db.run(
+      "UPDATE stations SET password_hash = ?, updated_at = ? WHERE id = ?",
+      [hash, now().iso8601, current.id])
+  }
+
+  /// Removes a station; refused while it has an active transaction.
+  public func deleteStation(_ identity: String) throws {
+    try require(.removeStation)
+    try db.transaction {
+      let current = try station(identity)
+      if current.state == "charging" {
+        throw StoreError.conflict(
+          "station '\(current.identity)' has an active transaction; stop it first")
+      }
+      try db.run("DELETE FROM transactions WHERE station_id = ?", [current.id])
+      try db.run("DELETE FROM stations WHERE id = ?", [current.id])
+    }
+  }
+
+  /// The connectors of a station (connectorId ≥ 1).
+  public func connectors(_ identity: String) throws -> [Connector] {
+    let current = try station(identity)
+    return try db.query(
+      "SELECT * FROM connectors WHERE station_id = ? AND connector_id > 0 ORDER BY connector_id",
+      [current.id]
+    ).map { row in
+      Connector(
+        stationIdentity: current.identity, connectorID: row.int("connector_id")!,
+        type: row.string("type"), maxCurrent: row.double("max_current"),
+        mode: row.string("mode") ?? "rfid", parkingSpace: row.string("parking_space"),
+        status: row.string("status"), errorCode: row.string("error_code"),
+        info: row.string("info"), statusAt: row.date("status_at"))
+    }
+  }
+
+  /// Changes a connector's type, maximum current, charging mode or parking space.
+  @discardableResult
+  public func updateConnector(
+    _ identity: String, connector: Int, type: String? = nil, maxCurrent: Double? = nil,
+    mode: String? = nil, parkingSpace: String? = nil
+  ) throws -> Connector {
+    try require(.updateStation)
+    if let mode, mode != "open", mode != "rfid" {
+      throw StoreError.invalid("invalid mode '\(mode)': expected open or rfid")
+    }
+    if let maxCurrent, !(maxCurrent > 0 && maxCurrent <= 1000) {
+      throw StoreError.invalid("max current must be between 0 and 1000 A, not \(maxCurrent)")
+    }
+    let current = try station(identity)
+    let changed = try db.run(
+      """
+      UPDATE connectors SET type = coalesce(?, type), max_current = coalesce(?, max_current),
+        mode = coalesce(?, mode), parking_space = coalesce(?, parking_space)
+      WHERE station_id = ? AND connector_id = ?
+      """, [type, maxCurrent, mode, parkingSpace, current.id, connector])
+    guard changed > 0, connector > 0 else {
+      throw StoreError.notFound(kind: "connector", name: "\(current.identity)/\(connector)")
+    }
+    return try connectors(identity).first { $0.connectorID == connector }!
+  }
+
+  func validate(connectorCount: Int) throws {
+    guard (0...64).contains(connectorCount) else {
+      throw StoreError.invalid("connector count must be 0 to 64, not \(connectorCount)")
+    }
+  }
+
+  func validate(stationPassword: [UInt8]) throws {
+    guard (16...40).contains(stationPassword.count) else {
+      throw StoreError.invalid(
+        "station password must be 16 to 40 characters (OCPP AuthorizationKey), not \(stationPassword.count)")
+    }
+  }
+}

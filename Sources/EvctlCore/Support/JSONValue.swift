@@ -1,0 +1,68 @@
+/// A JSON document, parsed and printed by evctl's own codec.
+///
+/// One type serves the CLI's `-o json` output (keys sorted, byte-stable) and the OCPP-J frames
+/// of `evctl serve` (compact).
+public enum JSONValue: Equatable, Sendable {
+  case null
+  case bool(Bool)
+  case int(Int64)
+  case double(Double)
+  case string(String)
+  case array([JSONValue])
+  case object([String: JSONValue])
+
+  /// The member named `key` of an object; `nil` otherwise.
+  public subscript(_ key: String) -> JSONValue? {
+    if case .object(let members) = self { return members[key] }
+    return nil
+  }
+
+  /// The string, if this is a string.
+  public var stringValue: String? {
+    if case .string(let value) = self { return value }
+    return nil
+  }
+
+  /// The elements, if this is an array.
+  public var arrayValue: [JSONValue]? {
+    if case .array(let value) = self { return value }
+    return nil
+  }
+
+  /// The members, if this is an object.
+  public var objectValue: [String: JSONValue]? {
+    if case .object(let value) = self { return value }
+    return nil
+  }
+
+  /// Whether this is `null`.
+  public var isNull: Bool { self == .null }
+}
+
+extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral,
+  ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral,
+  ExpressibleByNilLiteral, ExpressibleByFloatLiteral
+{
+  public init(stringLiteral value: String) { self = .string(value) }
+  public init(integerLiteral value: Int64) { self = .int(value) }
+  public init(booleanLiteral value: Bool) { self = .bool(value) }
+  public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+  public init(floatLiteral value: Double) { self = .double(value) }
+  public init(nilLiteral: ()) { self = .null }
+  public init(dictionaryLiteral elements: (String, JSONValue)...) {
+    self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
+  }
+}
+
+extension JSONValue {
+  /// Wraps an optional string, `null` when absent.
+  public static func from(_ value: String?) -> JSONValue { value.map { .string($0) } ?? .null }
+  /// Wraps an optional integer, `null` when absent.
+  public static func from(_ value: Int?) -> JSONValue { value.map { .int(Int64($0)) } ?? .null }
+  /// Wraps an optional double, `null` when absent.
+  public static func from(_ value: Double?) -> JSONValue { value.map { .double($0) } ?? .null }
+  /// Wraps an optional timestamp as ISO 8601 UTC text, `null` when absent.
+  public static func from(_ value: Timestamp?) -> JSONValue {
+    value.map { .string($0.iso8601) } ?? .null
+  }
+}
