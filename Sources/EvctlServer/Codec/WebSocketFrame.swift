@@ -1,0 +1,188 @@
+/// A WebSocket opcode (RFC 6455 §5.2).
+public enum WebSocketOpcode: UInt8, Sendable {
+  case continuation = 0, text = 1, binary = 2, close = 8, ping = 9, pong = 10
+
+  var isControl: Bool { rawValue >= 8 }
+}
+
+/// One decoded frame, payload already unmasked.
+public struct WebSocketFrame: Equatable, Sendable {
+  public var fin: Bool
+  public var opcode: WebSocketOpcode
+  public var payload: [UInt8]
+
+  /// Creates a frame.
+  public init(fin: Bool = true, opcode: WebSocketOpcode, payload: [UInt8]) {
+    self.fin = fin
+    self.opcode = opcode
+    self.payload = payload
+  }
+}
+
+/// A WebSocket close status code (RFC 6455 §7.4.1).
+public struct CloseCode: RawRepresentable, Equatable, Sendable {
+  public var rawValue: UInt16
+  public init(rawValue: UInt16) { self.rawValue = rawValue }
+
+  public static let normal = CloseCode(rawValue: 1000)
+  public static let goingAway = CloseCode(rawValue: 1001)
+  public static let protocolError = CloseCode(rawValue: 1002)
+  public static let unsupportedData = CloseCode(rawValue: 1003)
+  public static let invalidPayload = CloseCode(rawValue: 1007)
+  public static let policyViolation = CloseCode(rawValue: 1008)
+  public static let messageTooBig = CloseCode(rawValue: 1009)
+  public static let internalError = CloseCode(rawValue: 1011)
+}
+
+/// Why a frame stream was refused; each maps to the close code to send.
+public struct WebSocketError: Error, Equatable, Sendable {
+  public var code: CloseCode
+  public var reason: String
+}
+
+/// Decodes client frames from a growing byte buffer (RFC 6455 §5).
+///
+/// Client frames must be masked; reserved bits must be clear; control frames must be final and at
+/// most 125 bytes; a frame longer than ``maxPayload`` is refused with 1009.
+public struct WebSocketFrameDecoder: Sendable {
+  public var maxPayload: Int
+
+  /// Creates a decoder.
+  public init(maxPayload: Int = 1 << 20) { self.maxPayload = maxPayload }
+
+  /// Returns a frame and removes its bytes, or `nil` when more bytes are needed.
+  public func decode(_ buffer: inout [UInt8]) throws(WebSocketError) -> WebSocketFrame? {
+    guard buffer.count >= 2 else { return nil }
+    let first = buffer[0]
+    let second = buffer[1]
+    guard first & 0x70 == 0 else {
+      throw WebSocketError(code: .protocolError, reason: "reserved bits set")
+    }
+    guard let opcode = WebSocketOpcode(rawValue: first & 0x0F) else {
+      throw WebSocketError(code: .protocolError, reason: "unknown opcode \(first & 0x0F)")
+    }
+    let fin = first & 0x80 != 0
+    guard second & 0x80 != 0 else {
+      throw WebSocketError(code: .protocolError, reason: "client frames must be masked")
+    }
+    var length = Int(second & 0x7F)
+    var offset = 2
+    if length == 126 {
+      guard buffer.count >= 4 else { return nil }
+      length = Int(buffer[2]) << 8 | Int(buffer[3])
+      offset = 4
+    } else if length == 127 {
+      guard buffer.count >= 10 else { return nil }
+      var value: UInt64 = 0
+      for index in 2..<10 { value = value << 8 | UInt64(buffer[index]) }
+      guard value <= UInt64(Int32.max) else {
+        throw WebSocketError(code: .messageTooBig, reason: "frame too large")
+      }
+      length = Int(value)
+      offset = 10
+    }
+    if opcode.isControl {
+      guard fin, length <= 125 else {
+        throw WebSocketError(code: .protocolError, reason: "invalid control frame")
+      }
+    }
+    guard length <= maxPayload else {
+      throw WebSocketError(code: .messageTooBig, reason: "message larger than \(maxPayload) bytes")
+    }
+    guard buffer.count >= offset + 4 + length else { return nil }
+    let mask = [buffer[offset], buffer[offset + 1], buffer[offset + 2], buffer[offset + 3]]
+    let start = offset + 4
+    var payload = [UInt8](repeating: 0, count: length)
+    buffer.withUnsafeBufferPointer { source in
+      for index in 0..<length { payload[index] = source[start + index] ^ mask[index & 3] }
+    }
+    buffer.removeFirst(start + length)
+    return WebSocketFrame(fin: fin, opcode: opcode, payload: payload)
+  }
+}
+
+/// Encodes server frames: unmasked, as RFC 6455 §5.1 requires of servers.
+public enum WebSocketFrameEncoder {
+  /// The bytes of one final frame.
+  public static func encode(_ opcode: WebSocketOpcode, _ payload: [UInt8]) -> [UInt8] {
+    var out: [UInt8] = [0x80 | opcode.rawValue]
+    out.reserveCapacity(payload.count + 10)
+    if payload.count < 126 {
+      out.append(UInt8(payload.count))
+    } else if payload.count <= 0xFFFF {
+      out += [126, UInt8(payload.count >> 8), UInt8(payload.count & 0xFF)]
+    } else {
+      out.append(127)
+      for shift in stride(from: 56, through: 0, by: -8) {
+        out.append(UInt8((UInt64(payload.count) >> UInt64(shift)) & 0xFF))
+      }
+    }
+    return out + payload
+  }
+
+  /// A close frame with a status code and a short reason.
+  public static func close(_ code: CloseCode, reason: String = "") -> [UInt8] {
+    let text = Array(reason.utf8.prefix(123))
+    return encode(.close, [UInt8(code.rawValue >> 8), UInt8(code.rawValue & 0xFF)] + text)
+  }
+}
+
+/// What the message assembler produced from one frame.
+public enum WebSocketEvent: Equatable, Sendable {
+  case text(String)
+  case ping([UInt8])
+  case pong([UInt8])
+  case close(CloseCode?)
+}
+
+/// Reassembles fragmented messages and checks UTF-8 (RFC 6455 §5.4, §8.1).
+///
+/// Control frames may arrive between fragments; the total message size is capped.
+public struct WebSocketMessageAssembler: Sendable {
+  public var maxMessage: Int
+  private var fragments: [UInt8] = []
+  private var inMessage = false
+  private var isText = true
+
+  /// Creates an assembler.
+  public init(maxMessage: Int = 1 << 20) { self.maxMessage = maxMessage }
+
+  /// Feeds one frame; returns an event when a message or control frame is complete.
+  public mutating func receive(_ frame: WebSocketFrame) throws(WebSocketError) -> WebSocketEvent? {
+    switch frame.opcode {
+    case .ping: return .ping(frame.payload)
+    case .pong: return .pong(frame.payload)
+    case .close:
+      if frame.payload.count >= 2 {
+        return .close(CloseCode(rawValue: UInt16(frame.payload[0]) << 8 | UInt16(frame.payload[1])))
+      }
+      return .close(nil)
+    case .text, .binary:
+      guard !inMessage else {
+        throw WebSocketError(code: .protocolError, reason: "new message inside a fragmented one")
+      }
+      isText = frame.opcode == .text
+      fragments = frame.payload
+      inMessage = !frame.fin
+    case .continuation:
+      guard inMessage else {
+        throw WebSocketError(code: .protocolError, reason: "continuation without a message")
+      }
+      fragments += frame.payload
+      inMessage = !frame.fin
+    }
+    guard fragments.count <= maxMessage else {
+      throw WebSocketError(code: .messageTooBig, reason: "message larger than \(maxMessage) bytes")
+    }
+    if inMessage { return nil }
+    let message = fragments
+    fragments = []
+    guard isText else {
+      throw WebSocketError(code: .unsupportedData, reason: "OCPP-J messages are text")
+    }
+    guard let text = String(validating: message, as: UTF8.self) else {
+      throw WebSocketError(code: .invalidPayload, reason: "invalid UTF-8")
+    }
+    return .text(text)
+  }
+}

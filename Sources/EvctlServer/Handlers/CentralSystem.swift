@@ -1,0 +1,192 @@
+import EvctlCore
+
+/// Settings of `evctl serve`.
+public struct ServerConfiguration: Sendable {
+  public var host = "0.0.0.0"
+  public var port: UInt16 = 8180
+  public var pathPrefix = "/ocpp"
+  public var maxMessageBytes = 1 << 20
+  /// Seconds between server pings; a pong must come within ``pongTimeout``.
+  public var pingInterval: Int64 = 60
+  public var pongTimeout: Int64 = 30
+  /// How long the message log keeps frames.
+  public var messageLogRetentionSeconds: Int64 = 7 * 86_400
+  public var messageLogEnabled = true
+
+  /// Creates the default configuration.
+  public init() {}
+}
+
+/// What the handshake decided for a connection.
+public enum HandshakeDecision: Sendable {
+  case accept(stationID: Int, identity: String, response: [UInt8], unprotocolled: Bool)
+  case reject(HandshakeRejection, event: String?)
+}
+
+/// The OCPP 1.6J central system's logic: handshake admission and one handler per action.
+///
+/// It owns the store but no file descriptor; the transport calls it inside an open transaction
+/// and sends its answers only after that transaction commits (group commit, DESIGN §3).
+public final class CentralSystem {
+  public let store: Store
+  public let configuration: ServerConfiguration
+  /// Diagnostics go here (stderr in `serve`).
+  public var log: (String) -> Void = { _ in }
+  var lastSeenPending: [Int: Timestamp] = [:]
+  var leniencyPending: [Int: Int] = [:]
+
+  /// Creates the central system over `store`.
+  public init(store: Store, configuration: ServerConfiguration) {
+    self.store = store
+    self.configuration = configuration
+  }
+
+  /// Marks every station offline: at start-up nothing is connected.
+  public func resetConnections() throws {
+    try store.db.run("UPDATE stations SET connected = 0 WHERE connected = 1")
+  }
+
+  // MARK: Handshake
+
+  /// Admits or refuses a WebSocket upgrade: known identity, and matching Basic credentials when
+  /// the station has a password (security profile 1, never downgraded by what a client offers).
+  public func admit(_ request: HTTPRequest) throws -> HandshakeDecision {
+    let upgrade: UpgradeRequest
+    do {
+      upgrade = try Handshake.parse(request, pathPrefix: configuration.pathPrefix)
+    } catch {
+      return .reject(error, event: nil)
+    }
+    guard
+      let row = try store.db.queryOne(
+        "SELECT id, identity, password_hash FROM stations WHERE identity = ?", [upgrade.identity])
+    else {
+      try recordEvent(stationID: nil, identity: upgrade.identity, kind: "not_registered",
+                      detail: "unknown identity tried to connect")
+      return .reject(
+        HandshakeRejection(status: 404, reason: "station '\(upgrade.identity)' is not registered",
+                           extraHeaders: []),
+        event: "not registered: \(upgrade.identity)")
+    }
+    let stationID = row.int("id")!
+    let identity = row.string("identity")!
+    if let hash = row.string("password_hash") {
+      guard let credentials = upgrade.credentials,
+        credentials.username.lowercased() == identity.lowercased(),
+        PasswordHash.verify(credentials.password, against: hash)
+      else {
+        try recordEvent(stationID: stationID, identity: identity, kind: "security",
+                        detail: "connection refused: missing or wrong Basic credentials")
+        return .reject(
+          HandshakeRejection(status: 401, reason: "authentication required",
+                             extraHeaders: ["WWW-Authenticate: Basic realm=\"evctl\""]),
+          event: "wrong credentials: \(identity)")
+      }
+    }
+    return .accept(
+      stationID: stationID, identity: identity, response: Handshake.switchingProtocols(upgrade),
+      unprotocolled: !upgrade.offersOCPP16)
+  }
+
+  /// Records that a station connected.
+  public func connected(stationID: Int, identity: String, replaced: Bool, at now: Timestamp) throws {
+    try store.db.run(
+      "UPDATE stations SET connected = 1, last_seen_at = ? WHERE id = ?", [now.iso8601, stationID])
+    try recordEvent(stationID: stationID, identity: identity, kind: "connected",
+                    detail: replaced ? "replaced an older connection" : nil, at: now)
+  }
+
+  /// Records that a station's connection closed.
+  public func disconnected(stationID: Int, identity: String, reason: String, stillConnected: Bool,
+                           at now: Timestamp) throws {
+    if !stillConnected {
+      try store.db.run("UPDATE stations SET connected = 0 WHERE id = ?", [stationID])
+    }
+    try recordEvent(stationID: stationID, identity: identity, kind: "disconnected", detail: reason, at: now)
+  }
+
+  /// Writes a frame to the message log.
+  public func logFrame(stationID: Int, identity: String, inbound: Bool, text: String, at now: Timestamp)
+    throws
+  {
+    guard configuration.messageLogEnabled else { return }
+    try store.db.run(
+      "INSERT INTO message_log (station_id, identity, direction, at, frame) VALUES (?, ?, ?, ?, ?)",
+      [stationID, identity, inbound ? "in" : "out", now.iso8601, text])
+  }
+
+  /// Notes that a frame arrived; written once per batch by ``flushLiveness()``.
+  public func touch(stationID: Int, at now: Timestamp) { lastSeenPending[stationID] = now }
+
+  /// Writes last-seen times and leniency counters gathered during a batch.
+  public func flushLiveness() throws {
+    for (station, time) in lastSeenPending {
+      try store.db.run("UPDATE stations SET last_seen_at = ? WHERE id = ?", [time.iso8601, station])
+    }
+    for (station, count) in leniencyPending {
+      try store.db.run(
+        "UPDATE stations SET lenient_count = lenient_count + ? WHERE id = ?", [count, station])
+    }
+    lastSeenPending.removeAll(keepingCapacity: true)
+    leniencyPending.removeAll(keepingCapacity: true)
+  }
+
+  /// Drops message-log rows older than the retention limit.
+  public func pruneMessageLog(at now: Timestamp) throws {
+    try store.db.run(
+      "DELETE FROM message_log WHERE at < ?",
+      [now.adding(seconds: -configuration.messageLogRetentionSeconds).iso8601])
+  }
+
+  func recordEvent(stationID: Int?, identity: String, kind: String, detail: String?,
+                   at now: Timestamp = .now()) throws {
+    try store.db.run(
+      "INSERT INTO events (station_id, identity, kind, detail, at) VALUES (?, ?, ?, ?, ?)",
+      [stationID, identity, kind, detail, now.iso8601])
+  }
+
+  // MARK: Dispatch
+
+  /// Handles one CALL from a station and returns the CALLRESULT payload.
+  ///
+  /// - Throws: ``CallError`` for a CALLERROR answer.
+  public func handle(action: String, payload: JSONValue, stationID: Int, identity: String,
+                     at now: Timestamp) throws -> JSONValue {
+    var reader = PayloadReader(payload)
+    let context = CallContext(stationID: stationID, identity: identity, now: now)
+    let result: JSONValue
+    switch action {
+    case "BootNotification": result = try bootNotification(&reader, context)
+    case "Heartbeat": result = ["currentTime": .string(now.iso8601)]
+    case "StatusNotification": result = try statusNotification(&reader, context)
+    case "Authorize": result = try authorize(&reader, context)
+    case "StartTransaction": result = try startTransaction(&reader, context)
+    case "StopTransaction": result = try stopTransaction(&reader, context)
+    case "MeterValues": result = try meterValues(&reader, context)
+    case "DataTransfer": result = try dataTransfer(&reader, context)
+    case "DiagnosticsStatusNotification", "FirmwareStatusNotification",
+      "SecurityEventNotification", "LogStatusNotification", "SignedFirmwareStatusNotification":
+      result = try notification(action, &reader, payload: payload, context)
+    case "SignCertificate":
+      try keep(action, payload: payload, context)
+      result = ["status": "Rejected"]
+    default:
+      throw CallError(code: "NotImplemented", description: "unknown action '\(action)'")
+    }
+    if reader.leniencies > 0 { leniencyPending[stationID, default: 0] += reader.leniencies }
+    return result
+  }
+
+  func keep(_ action: String, payload: JSONValue, _ context: CallContext) throws {
+    try store.db.run(
+      "INSERT INTO station_data (station_id, action, payload, received_at) VALUES (?, ?, ?, ?)",
+      [context.stationID, action, payload.compact, context.now.iso8601])
+  }
+}
+
+/// Who sent a CALL, and when it arrived.
+struct CallContext {
+  let stationID: Int
+  let identity: String
+  let now: Timestamp
+}

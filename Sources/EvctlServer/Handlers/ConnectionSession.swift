@@ -1,0 +1,178 @@
+import EvctlCore
+
+/// What a session tells the transport after it has consumed bytes.
+public enum SessionEvent: Equatable, Sendable {
+  /// The upgrade succeeded for this station.
+  case admitted(stationID: Int, identity: String)
+  /// The connection should close once its output is flushed.
+  case close(reason: String)
+}
+
+/// One connection's protocol state: HTTP upgrade, then WebSocket messages, then OCPP-J calls.
+///
+/// It owns no file descriptor: the transport feeds it bytes and sends ``takeOutput()``.
+public final class ConnectionSession {
+  enum Phase { case handshake, open, closing }
+
+  let central: CentralSystem
+  private var phase = Phase.handshake
+  private var inbound: [UInt8] = []
+  private var output: [UInt8] = []
+  private let httpDecoder = HTTPRequestDecoder()
+  private let frameDecoder: WebSocketFrameDecoder
+  private var assembler: WebSocketMessageAssembler
+  private var answered: [String: (request: String, response: [UInt8])] = [:]
+  private var answeredOrder: [String] = []
+  /// The station, once admitted.
+  public private(set) var stationID: Int?
+  public private(set) var identity: String?
+  /// When the last frame arrived; for idle deadlines.
+  public private(set) var lastFrameAt: Timestamp
+  /// When a server ping went out without a pong yet.
+  public private(set) var pingSentAt: Timestamp?
+
+  /// Creates a session for a new connection.
+  public init(central: CentralSystem, now: Timestamp) {
+    self.central = central
+    frameDecoder = WebSocketFrameDecoder(maxPayload: central.configuration.maxMessageBytes)
+    assembler = WebSocketMessageAssembler(maxMessage: central.configuration.maxMessageBytes)
+    lastFrameAt = now
+  }
+
+  /// Whether the WebSocket is open.
+  public var isOpen: Bool { phase == .open }
+
+  /// Returns and clears the bytes waiting to be sent.
+  public func takeOutput() -> [UInt8] {
+    defer { output.removeAll(keepingCapacity: true) }
+    return output
+  }
+
+  /// Feeds bytes from the socket; must run inside the transport's open transaction.
+  public func receive(_ bytes: [UInt8], now: Timestamp) throws -> [SessionEvent] {
+    guard phase != .closing else { return [] }
+    inbound += bytes
+    var events: [SessionEvent] = []
+    if phase == .handshake {
+      let request: HTTPRequest?
+      do {
+        request = try httpDecoder.decode(&inbound)
+      } catch {
+        output += HandshakeRejection(status: 400, reason: "malformed HTTP request", extraHeaders: [])
+          .responseBytes
+        phase = .closing
+        return [.close(reason: "malformed HTTP request")]
+      }
+      guard let request else { return [] }
+      switch try central.admit(request) {
+      case .reject(let rejection, let event):
+        output += rejection.responseBytes
+        phase = .closing
+        return [.close(reason: event ?? "handshake refused: \(rejection.status)")]
+      case .accept(let stationID, let identity, let response, let unprotocolled):
+        output += response
+        phase = .open
+        self.stationID = stationID
+        self.identity = identity
+        lastFrameAt = now
+        if unprotocolled {
+          central.log("info: \(identity) offered no subprotocol; taking it as ocpp1.6")
+        }
+        events.append(.admitted(stationID: stationID, identity: identity))
+      }
+    }
+    while phase == .open {
+      let frame: WebSocketFrame?
+      do {
+        frame = try frameDecoder.decode(&inbound)
+        guard let frame else { break }
+        lastFrameAt = now
+        central.touch(stationID: stationID!, at: now)
+        guard let event = try assembler.receive(frame) else { continue }
+        switch event {
+        case .text(let text): try handleText(text, now: now)
+        case .ping(let payload): output += WebSocketFrameEncoder.encode(.pong, payload)
+        case .pong: pingSentAt = nil
+        case .close(let code):
+          output += WebSocketFrameEncoder.close(code == nil ? .normal : (code ?? .normal))
+          phase = .closing
+          events.append(.close(reason: "closed by station (\(code?.rawValue ?? 1005))"))
+        }
+      } catch let error as WebSocketError {
+        output += WebSocketFrameEncoder.close(error.code, reason: error.reason)
+        phase = .closing
+        events.append(.close(reason: "\(error.reason) (close \(error.code.rawValue))"))
+      }
+    }
+    return events
+  }
+
+  /// Starts a close handshake with `code`.
+  public func close(_ code: CloseCode, reason: String) {
+    guard phase == .open else { return }
+    output += WebSocketFrameEncoder.close(code, reason: reason)
+    phase = .closing
+  }
+
+  /// Sends a ping to find half-open sockets.
+  public func ping(now: Timestamp) {
+    guard phase == .open else { return }
+    output += WebSocketFrameEncoder.encode(.ping, Array("evctl".utf8))
+    pingSentAt = now
+  }
+
+  private func handleText(_ text: String, now: Timestamp) throws {
+    let stationID = stationID!
+    let identity = identity!
+    try central.logFrame(stationID: stationID, identity: identity, inbound: true, text: text, at: now)
+    let message: OCPPMessage?
+    do {
+      message = try OCPPMessageDecoder.decode(text)
+    } catch {
+      send(.error(id: error.id, code: error.code, description: error.description, details: [:]),
+           now: now)
+      return
+    }
+    guard case .call(let id, let action, let payload) = message else { return }
+    let key = id.compact
+    if let cached = answered[key], cached.request == action + payload.compact {
+      output += cached.response
+      return
+    }
+    let reply: OCPPMessage
+    try central.store.db.execute("SAVEPOINT call")
+    do {
+      let result = try central.handle(
+        action: action, payload: payload, stationID: stationID, identity: identity, at: now)
+      try central.store.db.execute("RELEASE call")
+      reply = .result(id: id, payload: result)
+    } catch let error as CallError {
+      try central.store.db.execute("ROLLBACK TO call; RELEASE call")
+      reply = .error(id: id, code: error.code, description: error.description, details: [:])
+    } catch {
+      try central.store.db.execute("ROLLBACK TO call; RELEASE call")
+      central.log("error: \(identity) \(action): \(error)")
+      reply = .error(id: id, code: "InternalError", description: "could not process \(action)",
+                     details: [:])
+    }
+    let bytes = send(reply, now: now)
+    remember(key, request: action + payload.compact, response: bytes)
+  }
+
+  @discardableResult
+  private func send(_ message: OCPPMessage, now: Timestamp) -> [UInt8] {
+    let text = message.bytes
+    try? central.logFrame(
+      stationID: stationID!, identity: identity!, inbound: false,
+      text: String(decoding: text, as: UTF8.self), at: now)
+    let frame = WebSocketFrameEncoder.encode(.text, text)
+    output += frame
+    return frame
+  }
+
+  private func remember(_ key: String, request: String, response: [UInt8]) {
+    if answered[key] == nil { answeredOrder.append(key) }
+    answered[key] = (request, response)
+    if answeredOrder.count > 16 { answered[answeredOrder.removeFirst()] = nil }
+  }
+}

@@ -1,0 +1,125 @@
+import EvctlCore
+
+extension CentralSystem {
+  static let chargePointStatuses = [
+    "Available", "Preparing", "Charging", "SuspendedEVSE", "SuspendedEV", "Finishing", "Reserved",
+    "Unavailable", "Faulted",
+  ]
+  static let chargePointErrorCodes = [
+    "ConnectorLockFailure", "EVCommunicationError", "GroundFailure", "HighTemperature",
+    "InternalError", "LocalListConflict", "NoError", "OtherError", "OverCurrentFailure",
+    "PowerMeterFailure", "PowerSwitchFailure", "ReaderFailure", "ResetFailure", "UnderVoltage",
+    "OverVoltage", "WeakSignal",
+  ]
+
+  /// BootNotification [S16 §4.2]: store what the station reports; the registration policy answers.
+  func bootNotification(_ r: inout PayloadReader, _ c: CallContext) throws -> JSONValue {
+    let vendor = try r.string("chargePointVendor", required: true, maxLength: 20)
+    let model = try r.string("chargePointModel", required: true, maxLength: 20)
+    let serial = try r.string("chargePointSerialNumber", maxLength: 25)
+    let boxSerial = try r.string("chargeBoxSerialNumber", maxLength: 25)
+    let firmware = try r.string("firmwareVersion", maxLength: 50)
+    let iccid = try r.string("iccid", maxLength: 20)
+    let imsi = try r.string("imsi", maxLength: 20)
+    let meterType = try r.string("meterType", maxLength: 25)
+    let meterSerial = try r.string("meterSerialNumber", maxLength: 25)
+    guard let row = try store.db.queryOne(
+      "SELECT registration_policy, heartbeat_interval, firmware_version FROM stations WHERE id = ?",
+      [c.stationID])
+    else { throw CallError(code: "SecurityError", description: "station no longer registered") }
+    let policy = RegistrationPolicy(rawValue: row.string("registration_policy") ?? "") ?? .accept
+    let interval = row.int("heartbeat_interval") ?? 300
+    try store.db.run(
+      """
+      UPDATE stations SET vendor = ?, model = ?, serial_number = ?, charge_box_serial_number = ?,
+        firmware_version = ?, iccid = ?, imsi = ?, meter_type = ?, meter_serial_number = ?,
+        last_boot_at = ?, registration_status = ?, updated_at = ? WHERE id = ?
+      """,
+      [vendor, model, serial, boxSerial, firmware, iccid, imsi, meterType, meterSerial,
+       c.now.iso8601, policy.ocppStatus, c.now.iso8601, c.stationID])
+    let previousFirmware = row.string("firmware_version")
+    var detail = "\(vendor ?? "") \(model ?? "") firmware \(firmware ?? "-"): \(policy.ocppStatus)"
+    if let previousFirmware, let firmware, previousFirmware != firmware {
+      detail += " (firmware changed from \(previousFirmware))"
+    }
+    try recordEvent(stationID: c.stationID, identity: c.identity, kind: "boot", detail: detail, at: c.now)
+    return [
+      "status": .string(policy.ocppStatus), "currentTime": .string(c.now.iso8601),
+      "interval": .int(Int64(policy == .accept ? interval : min(interval, 60))),
+    ]
+  }
+
+  /// StatusNotification [S16 §4.9]: current state per connector plus the full history.
+  func statusNotification(_ r: inout PayloadReader, _ c: CallContext) throws -> JSONValue {
+    guard let connector = try r.int("connectorId", required: true), connector >= 0 else {
+      throw CallError.value("connectorId", "must be 0 or more")
+    }
+    let status = try r.enumeration("status", CentralSystem.chargePointStatuses, required: true)!
+    let errorCode = try r.enumeration("errorCode", CentralSystem.chargePointErrorCodes, required: true)
+    let info = try r.string("info", maxLength: 50)
+    let vendorID = try r.string("vendorId", maxLength: 255)
+    let vendorError = try r.string("vendorErrorCode", maxLength: 50)
+    let reported = try r.timestamp("timestamp")
+    try store.db.run(
+      """
+      INSERT INTO status_events (station_id, connector_id, status, error_code, info, vendor_id,
+        vendor_error_code, reported_at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+      """,
+      [c.stationID, connector, status, errorCode, info, vendorID, vendorError,
+       reported?.0.iso8601, c.now.iso8601])
+    try store.db.run(
+      """
+      INSERT INTO connectors (station_id, connector_id, status, error_code, info, vendor_error_code,
+        status_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (station_id, connector_id) DO UPDATE SET status = excluded.status,
+        error_code = excluded.error_code, info = excluded.info,
+        vendor_error_code = excluded.vendor_error_code, status_at = excluded.status_at
+      """,
+      [c.stationID, connector, status, errorCode, info, vendorError,
+       (reported?.0 ?? c.now).iso8601])
+    return [:]
+  }
+
+  /// Authorize [S16 §4.1]: the Core token function decides.
+  func authorize(_ r: inout PayloadReader, _ c: CallContext) throws -> JSONValue {
+    let idTag = try r.string("idTag", required: true, maxLength: 20)!
+    let (decision, _) = try store.authorize(
+      idTag: idTag, stationID: c.stationID, purpose: .authorize, at: c.now)
+    if decision.status != .accepted {
+      try recordEvent(stationID: c.stationID, identity: c.identity, kind: "authorize_refused",
+                      detail: "\(idTag): \(decision.status.rawValue) (\(decision.reason))", at: c.now)
+    }
+    return ["idTagInfo": decision.idTagInfo]
+  }
+
+  /// DataTransfer [S16 §4.3]: kept; no vendor extensions are known, so `UnknownVendorId`.
+  func dataTransfer(_ r: inout PayloadReader, _ c: CallContext) throws -> JSONValue {
+    _ = try r.string("vendorId", required: true, maxLength: 255)
+    _ = try r.string("messageId", maxLength: 50)
+    try keep("DataTransfer", payload: .object(r.fields), c)
+    return ["status": "UnknownVendorId"]
+  }
+
+  /// Diagnostics, firmware and security-extension notifications: kept, and answered `{}`.
+  func notification(_ action: String, _ r: inout PayloadReader, payload: JSONValue, _ c: CallContext)
+    throws -> JSONValue
+  {
+    let summary: String
+    switch action {
+    case "DiagnosticsStatusNotification", "FirmwareStatusNotification",
+      "SignedFirmwareStatusNotification", "LogStatusNotification":
+      summary = try r.string("status", required: true) ?? ""
+    case "SecurityEventNotification":
+      let type = try r.string("type", required: true, maxLength: 50) ?? ""
+      _ = try r.timestamp("timestamp", required: true)
+      summary = type + ((try r.string("techInfo")).map { ": " + $0 } ?? "")
+    default:
+      summary = ""
+    }
+    try keep(action, payload: payload, c)
+    let kind = action == "SecurityEventNotification" ? "security" : "notification"
+    try recordEvent(stationID: c.stationID, identity: c.identity, kind: kind,
+                    detail: "\(action): \(summary)", at: c.now)
+    return [:]
+  }
+}

@@ -1,0 +1,82 @@
+"""Fixtures that run the built `evctl serve` against a fresh store, on a free loopback port."""
+import os
+import socket
+import subprocess
+import time
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BINARY = os.environ.get("EVCTL_BIN", os.path.join(ROOT, ".build", "debug", "evctl"))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Evctl:
+    """The built binary, pointed at one store file."""
+
+    def __init__(self, db):
+        self.db = db
+        self.process = None
+        self.port = None
+
+    def run(self, *args, stdin=None, check=True):
+        result = subprocess.run(
+            [BINARY, "--db", self.db, *args], input=stdin, capture_output=True, text=True,
+            timeout=60)
+        if check and result.returncode != 0:
+            raise AssertionError(f"evctl {' '.join(args)} failed: {result.stderr}")
+        return result
+
+    def start(self):
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [BINARY, "--db", self.db, "serve", "--listen", f"127.0.0.1:{self.port}",
+             "--ping-interval", "30"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError("evctl serve did not start")
+
+    def stop(self, kill=False):
+        if self.process is None:
+            return ""
+        if kill:
+            self.process.kill()
+        else:
+            self.process.terminate()
+        _, err = self.process.communicate(timeout=20)
+        code = self.process.returncode
+        self.process = None
+        return code, err
+
+    def url(self, identity):
+        return f"ws://127.0.0.1:{self.port}/ocpp/{identity}"
+
+
+@pytest.fixture
+def evctl(tmp_path):
+    server = Evctl(str(tmp_path / "evctl.db"))
+    server.run("group", "create", "HQ", "--kind", "site")
+    server.run("station", "create", "CP-1", "--name", "Gate", "--group", "HQ", "--connectors", "2")
+    server.run("station", "create", "CP-2", "--name", "Back", "--group", "HQ")
+    server.run("station", "create", "CP-SEC", "--name", "Secure", "--password-stdin",
+               stdin="0123456789abcdef0123\n")
+    server.run("user", "create", "eva@example.com", "--first", "Eva", "--last", "Berg")
+    server.run("token", "add", "GOOD1", "--user", "eva@example.com")
+    server.run("token", "add", "BLOCKED1", "--user", "eva@example.com")
+    server.run("token", "block", "BLOCKED1")
+    server.run("token", "add", "OLD1", "--user", "eva@example.com", "--valid-from", "2020-01-01",
+               "--valid-to", "2021-01-01")
+    server.start()
+    yield server
+    server.stop()
