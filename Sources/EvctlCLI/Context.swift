@@ -43,9 +43,10 @@ public final class Context {
 
   /// A renderer for the requested format.
   public func renderer() -> Renderer {
-    Renderer(
-      format: requestedFormat ?? (console.isTTY ? .table : .tsv),
-      showHeaders: !arguments.flag("no-headers"), color: useColor)
+    let format = requestedFormat ?? (console.isTTY ? .table : .tsv)
+    return Renderer(
+      format: format, showHeaders: !arguments.flag("no-headers"),
+      color: useColor && (format == .table || format == .wide))
   }
 
   /// Opens the store (creating its folder and file on first use) acting as the logged-in operator.

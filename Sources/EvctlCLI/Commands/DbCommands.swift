@@ -48,6 +48,6 @@ extension Commands {
       throw CLIError.io("'\(target)' already exists; choose a new file name")
     }
     try inv.context.openStore().backup(to: target)
-    inv.context.confirm("backup", target, "written")
+    if !inv.context.isQuiet { inv.context.console.writeOut("backup written to \(target)\n") }
   }
 }

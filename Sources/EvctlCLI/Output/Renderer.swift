@@ -52,7 +52,7 @@ public struct Renderer: Sendable {
     guard let first = rows.first else { return "" }
     var widths = [Int](repeating: 0, count: first.count)
     for row in rows {
-      for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) }
+      for (index, cell) in row.enumerated() { widths[index] = max(widths[index], visibleWidth(cell)) }
     }
     return rows.map { row in
       var line = ""
@@ -60,11 +60,27 @@ public struct Renderer: Sendable {
         if index == row.count - 1 {
           line += cell
         } else {
-          line += cell + String(repeating: " ", count: widths[index] - cell.count + 2)
+          line += cell + String(repeating: " ", count: widths[index] - visibleWidth(cell) + 2)
         }
       }
       return line + "\n"
     }.joined()
+  }
+
+  /// The number of characters a terminal shows, not counting colour escape sequences.
+  static func visibleWidth(_ text: String) -> Int {
+    var width = 0
+    var inEscape = false
+    for scalar in text.unicodeScalars {
+      if inEscape {
+        if scalar == "m" { inEscape = false }
+      } else if scalar == "\u{1B}" {
+        inEscape = true
+      } else {
+        width += 1
+      }
+    }
+    return width
   }
 
   static func escapeTSV(_ value: String) -> String {
@@ -93,6 +109,7 @@ public struct Renderer: Sendable {
     case "online", "Available", "valid", "active": code = "32"
     case "charging", "Charging", "Preparing": code = "36"
     case "faulted", "Faulted", "blocked", "expired", "offline": code = "31"
+    case "never_connected", "Unavailable", "not_yet_valid": code = "2"
     default: return state
     }
     return "\u{1B}[\(code)m\(state)\u{1B}[0m"

@@ -65,8 +65,11 @@ extension Store {
           let exists =
             try db.queryOne("SELECT 1 FROM stations WHERE identity = ?", [identity]) != nil
           if exists {
-            _ = try updateStation(identity, changes)
-            summary.updated += 1
+            var before = try station(identity)
+            var after = try updateStation(identity, changes)
+            before.updatedAt = after.updatedAt
+            after.updatedAt = before.updatedAt
+            if before == after { summary.unchanged += 1 } else { summary.updated += 1 }
           } else {
             _ = try createStation(
               identity: identity, name: name, group: changes.group,

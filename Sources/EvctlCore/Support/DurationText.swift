@@ -2,8 +2,9 @@
 public enum DurationText {
   /// Returns the number of seconds, or `nil` when the text is not a duration.
   public static func seconds(_ text: String) -> Int64? {
+    if let plain = Int64(text) { return plain >= 0 ? plain : nil }
     guard let unit = text.last, let amount = Int64(text.dropLast()), amount >= 0 else {
-      return Int64(text).flatMap { $0 >= 0 ? $0 : nil }
+      return nil
     }
     switch unit {
     case "s": return amount

@@ -17,6 +17,12 @@ public enum JSONValue: Equatable, Sendable {
     return nil
   }
 
+  /// The element at `index` of an array; `nil` otherwise or out of range.
+  public subscript(_ index: Int) -> JSONValue? {
+    guard case .array(let elements) = self, elements.indices.contains(index) else { return nil }
+    return elements[index]
+  }
+
   /// The string, if this is a string.
   public var stringValue: String? {
     if case .string(let value) = self { return value }

@@ -1,0 +1,82 @@
+import Testing
+
+@testable import EvctlCore
+
+@Suite struct ConnectionTests {
+  @Test func everyStorageClassRoundTrips() throws {
+    let db = try Connection(.memory)
+    try db.execute("CREATE TABLE t (i, r, s, b, n)")
+    try db.run("INSERT INTO t VALUES (?, ?, ?, ?, ?)",
+               [SQLiteValue.integer(42), .real(1.5), .text("é"), .blob([0, 255]), .null])
+    let row = try #require(try db.queryOne("SELECT * FROM t"))
+    #expect(row.values == [.integer(42), .real(1.5), .text("é"), .blob([0, 255]), .null])
+  }
+
+  @Test func uniqueViolationReportsExtendedCode() throws {
+    let db = try Connection(.memory)
+    try db.execute("CREATE TABLE t (v UNIQUE); INSERT INTO t VALUES (1)")
+    let error = #expect(throws: SQLiteError.self) { try db.execute("INSERT INTO t VALUES (1)") }
+    #expect(error?.code == 2067)
+    #expect(error?.primaryCode == 19)
+    #expect(error?.isUniqueViolation == true)
+  }
+
+  @Test func transactionRollsBackWhenTheBodyThrows() throws {
+    let db = try Connection(.memory)
+    try db.execute("CREATE TABLE t (v)")
+    struct Boom: Error {}
+    #expect(throws: Boom.self) {
+      try db.transaction {
+        try db.run("INSERT INTO t VALUES (1)")
+        throw Boom()
+      }
+    }
+    #expect(try db.queryOne("SELECT count(*) FROM t")?.values.first == .integer(0))
+  }
+
+  @Test func backupCopiesAConsistentFile() throws {
+    let dir = try TemporaryDirectory()
+    let db = try Connection(.path(dir.path + "/a.db"))
+    try db.execute("CREATE TABLE t (v); INSERT INTO t VALUES ('kept')")
+    try db.backup(to: dir.path + "/b.db")
+    let copy = try Connection(.path(dir.path + "/b.db"))
+    #expect(try copy.queryOne("SELECT v FROM t")?.string("v") == "kept")
+  }
+
+  @Test func fileDatabasesUseWAL() throws {
+    let dir = try TemporaryDirectory()
+    let db = try Connection(.path(dir.path + "/a.db"))
+    #expect(try db.queryOne("PRAGMA journal_mode")?.values.first?.string == "wal")
+    #expect(try db.queryOne("PRAGMA foreign_keys")?.values.first?.int == 1)
+  }
+}
+
+@Suite struct MigratorTests {
+  @Test func migratingTwiceIsANoOp() throws {
+    let db = try Connection(.memory)
+    #expect(try Schema.migrator.migrate(db) == Schema.migrations.count)
+    #expect(try Schema.migrator.migrate(db) == 0)
+    #expect(try Schema.migrator.currentVersion(of: db) == Schema.migrator.latestVersion)
+  }
+
+  @Test(arguments: 0..<Schema.migrations.count)
+  func migratesFromEveryEarlierVersion(start: Int) throws {
+    let db = try Connection(.memory)
+    try Migrator(migrations: Array(Schema.migrations.prefix(start))).migrate(db)
+    #expect(try Schema.migrator.migrate(db) == Schema.migrations.count - start)
+    let store = try Store(.memory)
+    let expected = try store.db.query(
+      "SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name").map(\.values)
+    let actual = try db.query(
+      "SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name").map(\.values)
+    #expect(actual == expected)
+  }
+
+  @Test func refusesAFileFromANewerEvctl() throws {
+    let db = try Connection(.memory)
+    try db.execute("PRAGMA user_version = 999")
+    #expect(throws: StoreError.schemaTooNew(found: 999, supported: Schema.migrator.latestVersion)) {
+      try Schema.migrator.migrate(db)
+    }
+  }
+}

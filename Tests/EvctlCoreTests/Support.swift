@@ -1,0 +1,22 @@
+import Foundation
+
+@testable import EvctlCore
+
+/// A folder under /tmp removed when the value is released.
+final class TemporaryDirectory {
+  let path: String
+
+  init() throws {
+    path = NSTemporaryDirectory() + "evctl-test-" + UUID().uuidString
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+  }
+
+  deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// A store in memory with a fixed clock.
+func makeStore(now: Timestamp = Timestamp(parsing: "2026-11-21T12:00:00Z")!) throws -> Store {
+  let store = try Store(.memory)
+  store.clock = { now }
+  return store
+}

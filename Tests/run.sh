@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: the Swift tests (unit, in-process CLI, black box through the built
+# binary) and the Python `ocpp` peer playing real charge points against `evctl serve`.
+# Installs what it needs: the SQLite and OpenSSL headers from Debian, the peer into .venv.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+need=()
+for pkg in libsqlite3-dev libssl-dev python3-venv; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  as_root apt-get update -qq
+  as_root apt-get install -y -qq "${need[@]}"
+fi
+
+echo "== swift build"
+swift build --build-tests
+
+echo "== swift test"
+swift test --skip-build --parallel
+
+echo "== Python ocpp peer against evctl serve"
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import ocpp, websockets, pytest' 2>/dev/null; then
+  python3 -m venv .venv
+  .venv/bin/pip install -q --disable-pip-version-check ocpp websockets pytest
+fi
+EVCTL_BIN="$(swift build --show-bin-path)/evctl" .venv/bin/python -m pytest -q -p no:cacheprovider Tests/peer
