@@ -92,6 +92,17 @@ extension Invocation {
     return value
   }
 
+  /// A duration option such as `90d`, `12h` or `30m`, in seconds.
+  func duration(_ name: String) throws -> Int64? {
+    guard let text = arguments.option(name) else { return nil }
+    guard let seconds = DurationText.seconds(text) else {
+      throw UsageError(
+        message: "invalid duration '\(text)' for '--\(name)': use a number of seconds, or 30m, 12h, 90d, 2w",
+        commandPath: arguments.path)
+    }
+    return seconds
+  }
+
   /// A time option: ISO 8601, a date, `now`, or a duration from now such as `90d`.
   func time(_ name: String, now: Timestamp = .now()) throws -> Timestamp? {
     guard let text = arguments.option(name) else { return nil }

@@ -125,16 +125,8 @@ extension Commands {
     ],
     examples: [.init("A token for cron", "evctl operator token create --name cron --expires 90d")]
   ) { inv in
-    var lifetime: Int64?
-    if let text = inv.arguments.option("expires") {
-      guard let seconds = DurationText.seconds(text) else {
-        throw UsageError(message: "invalid duration '\(text)' for '--expires': use 90d, 12h, 30m",
-                         commandPath: inv.arguments.path)
-      }
-      lifetime = seconds
-    }
     let credential = try inv.context.openStore().createAPIToken(
-      name: inv.arguments.option("name")!, lifetimeSeconds: lifetime)
+      name: inv.arguments.option("name")!, lifetimeSeconds: try inv.duration("expires"))
     inv.context.console.writeOut(credential.secret + "\n")
     inv.context.console.diagnose(
       "hint: store it now; it is not shown again. Use it with EVCTL_TOKEN=... evctl ...")

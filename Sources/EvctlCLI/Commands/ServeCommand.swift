@@ -40,10 +40,7 @@ extension Commands {
     }
     if let path = inv.arguments.option("path") { configuration.pathPrefix = path }
     if let ping = try inv.int("ping-interval") { configuration.pingInterval = Int64(max(ping, 5)) }
-    if let text = inv.arguments.option("message-log-retention") {
-      guard let seconds = DurationText.seconds(text) else {
-        throw UsageError(message: "invalid duration '\(text)'", commandPath: inv.arguments.path)
-      }
+    if let seconds = try inv.duration("message-log-retention") {
       configuration.messageLogRetentionSeconds = seconds
     }
     configuration.messageLogEnabled = !inv.arguments.flag("no-message-log")

@@ -39,14 +39,7 @@ extension Commands {
     ],
     examples: [.init("Tokens that expire this month", "evctl token list --expiring 30d")]
   ) { inv in
-    var within: Int64?
-    if let text = inv.arguments.option("expiring") {
-      guard let seconds = DurationText.seconds(text) else {
-        throw UsageError(message: "invalid duration '\(text)' for '--expiring': use 30d, 2w, 12h",
-                         commandPath: inv.arguments.path)
-      }
-      within = seconds
-    }
+    let within = try inv.duration("expiring")
     let store = try inv.context.openStore()
     let now = store.clock()
     let tokens = try store.tokens(
