@@ -128,6 +128,7 @@ import Testing
     let central = try makeCentral()
     let session = try openSession(central)
     _ = try call(session, #"[2,"h","Heartbeat",{}]"#)
+    try central.flushLiveness()
     let directions = try central.store.db.query("SELECT direction FROM message_log ORDER BY id").map { $0.string("direction") }
     #expect(directions == ["in", "out"])
   }

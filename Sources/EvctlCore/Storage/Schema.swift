@@ -155,6 +155,7 @@ public enum Schema {
     );
     CREATE INDEX transactions_station_state ON transactions (station_id, state);
     CREATE INDEX transactions_started ON transactions (started_at);
+    CREATE INDEX transactions_id_tag ON transactions (id_tag, state);
 
     CREATE TABLE orphan_stops (
       id INTEGER PRIMARY KEY,
@@ -211,13 +212,11 @@ public enum Schema {
 
     CREATE TABLE message_log (
       id INTEGER PRIMARY KEY,
-      station_id INTEGER REFERENCES stations(id) ON DELETE CASCADE,
-      identity TEXT NOT NULL,
+      station_id INTEGER NOT NULL,
       direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
       at TEXT NOT NULL,
       frame TEXT NOT NULL
     );
-    CREATE INDEX message_log_station ON message_log (station_id, id);
 
     CREATE TABLE station_data (
       id INTEGER PRIMARY KEY,

@@ -7,6 +7,8 @@ public final class Store {
   public let db: Connection
   /// Who is acting; `.local` until a login session or API token says otherwise.
   public var actor: Actor = .local
+  /// The file behind the store; `nil` for an in-memory store.
+  public let databasePath: String?
   /// The clock; tests replace it.
   public var clock: () -> Timestamp = { Timestamp.now() }
 
@@ -14,6 +16,7 @@ public final class Store {
   public init(_ location: Connection.Location, busyTimeout: Int32 = 5_000, migrate: Bool = true)
     throws
   {
+    if case .path(let path) = location { databasePath = path } else { databasePath = nil }
     db = try Connection(location, busyTimeout: busyTimeout)
     if migrate { try Schema.migrator.migrate(db) }
   }

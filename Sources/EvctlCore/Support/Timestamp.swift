@@ -124,14 +124,29 @@ public struct Timestamp: Comparable, Hashable, Sendable, CustomStringConvertible
     var parts = tm()
     gmtime_r(&time, &parts)
     let ms = Int(milliseconds - seconds * 1000)
-    func pad(_ value: Int32, _ width: Int) -> String {
-      let text = String(value)
-      return String(repeating: "0", count: max(0, width - text.count)) + text
+    var bytes = [UInt8](repeating: 0, count: 24)
+    func put(_ value: Int, at offset: Int, width: Int) {
+      var rest = value
+      for index in stride(from: offset + width - 1, through: offset, by: -1) {
+        bytes[index] = UInt8(48 + rest % 10)
+        rest /= 10
+      }
     }
-    var result =
-      "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-      + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))"
-    return result + "." + pad(Int32(ms), 3) + "Z"
+    put(Int(parts.tm_year) + 1900, at: 0, width: 4)
+    bytes[4] = 45
+    put(Int(parts.tm_mon) + 1, at: 5, width: 2)
+    bytes[7] = 45
+    put(Int(parts.tm_mday), at: 8, width: 2)
+    bytes[10] = 84
+    put(Int(parts.tm_hour), at: 11, width: 2)
+    bytes[13] = 58
+    put(Int(parts.tm_min), at: 14, width: 2)
+    bytes[16] = 58
+    put(Int(parts.tm_sec), at: 17, width: 2)
+    bytes[19] = 46
+    put(ms, at: 20, width: 3)
+    bytes[23] = 90
+    return String(decoding: bytes, as: UTF8.self)
   }
 
   public var description: String { iso8601 }

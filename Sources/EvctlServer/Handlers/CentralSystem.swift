@@ -33,7 +33,12 @@ public final class CentralSystem {
   /// Diagnostics go here (stderr in `serve`).
   public var log: (String) -> Void = { _ in }
   var lastSeenPending: [Int: Timestamp] = [:]
+  var lastSeenWritten: [Int: Int64] = [:]
+  /// How stale `last_seen_at` in the store may get while frames keep arriving; liveness itself is
+  /// decided in memory by the transport.
+  static let lastSeenWriteIntervalMilliseconds: Int64 = 5_000
   var leniencyPending: [Int: Int] = [:]
+  var pendingFrames: [PendingFrame] = []
 
   /// Creates the central system over `store`.
   public init(store: Store, configuration: ServerConfiguration) {
@@ -41,8 +46,10 @@ public final class CentralSystem {
     self.configuration = configuration
   }
 
-  /// Marks every station offline: at start-up nothing is connected.
+  /// Tunes the connection for a long-running server and marks every station offline: at
+  /// start-up nothing is connected.
   public func resetConnections() throws {
+    try store.db.execute("PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY")
     try store.db.run("UPDATE stations SET connected = 0 WHERE connected = 1")
   }
 
@@ -92,6 +99,7 @@ public final class CentralSystem {
   public func connected(stationID: Int, identity: String, replaced: Bool, at now: Timestamp) throws {
     try store.db.run(
       "UPDATE stations SET connected = 1, last_seen_at = ? WHERE id = ?", [now.iso8601, stationID])
+    lastSeenWritten[stationID] = now.milliseconds
     try recordEvent(stationID: stationID, identity: identity, kind: "connected",
                     detail: replaced ? "replaced an older connection" : nil, at: now)
   }
@@ -100,28 +108,59 @@ public final class CentralSystem {
   public func disconnected(stationID: Int, identity: String, reason: String, stillConnected: Bool,
                            at now: Timestamp) throws {
     if !stillConnected {
-      try store.db.run("UPDATE stations SET connected = 0 WHERE id = ?", [stationID])
+      try store.db.run(
+        "UPDATE stations SET connected = 0, last_seen_at = coalesce(?, last_seen_at) WHERE id = ?",
+        [lastSeenPending.removeValue(forKey: stationID)?.iso8601, stationID])
+      lastSeenWritten[stationID] = nil
     }
     try recordEvent(stationID: stationID, identity: identity, kind: "disconnected", detail: reason, at: now)
   }
 
-  /// Writes a frame to the message log.
-  public func logFrame(stationID: Int, identity: String, inbound: Bool, text: String, at now: Timestamp)
-    throws
-  {
+  /// Queues a frame for the message log; ``flushLiveness()`` writes the batch's frames at once.
+  public func logFrame(stationID: Int, inbound: Bool, text: String, at now: Timestamp) {
     guard configuration.messageLogEnabled else { return }
-    try store.db.run(
-      "INSERT INTO message_log (station_id, identity, direction, at, frame) VALUES (?, ?, ?, ?, ?)",
-      [stationID, identity, inbound ? "in" : "out", now.iso8601, text])
+    pendingFrames.append(PendingFrame(stationID: stationID, inbound: inbound, text: text, at: now))
   }
 
-  /// Notes that a frame arrived; written once per batch by ``flushLiveness()``.
-  public func touch(stationID: Int, at now: Timestamp) { lastSeenPending[stationID] = now }
+  private func writeFrames() throws {
+    var index = 0
+    while index < pendingFrames.count {
+      let chunk = pendingFrames[index..<min(index + 64, pendingFrames.count)]
+      let placeholders = Array(repeating: "(?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
+      var arguments: [any SQLiteBindable] = []
+      arguments.reserveCapacity(chunk.count * 4)
+      var lastTime: Timestamp?
+      var lastText = ""
+      for frame in chunk {
+        if frame.at != lastTime {
+          lastTime = frame.at
+          lastText = frame.at.iso8601
+        }
+        arguments += [frame.stationID, frame.inbound ? "in" : "out", lastText, frame.text]
+      }
+      try store.db.run(
+        "INSERT INTO message_log (station_id, direction, at, frame) VALUES " + placeholders, arguments)
+      index += chunk.count
+    }
+    pendingFrames.removeAll(keepingCapacity: true)
+  }
 
-  /// Writes last-seen times and leniency counters gathered during a batch.
+  /// Notes that a frame arrived; ``flushLiveness()`` writes it when the stored time is stale.
+  public func touch(stationID: Int, at now: Timestamp) {
+    if let written = lastSeenWritten[stationID],
+      now.milliseconds - written < CentralSystem.lastSeenWriteIntervalMilliseconds
+    {
+      return
+    }
+    lastSeenPending[stationID] = now
+  }
+
+  /// Writes what a batch gathered in memory: logged frames, last-seen times, leniency counters.
   public func flushLiveness() throws {
+    try writeFrames()
     for (station, time) in lastSeenPending {
       try store.db.run("UPDATE stations SET last_seen_at = ? WHERE id = ?", [time.iso8601, station])
+      lastSeenWritten[station] = time.milliseconds
     }
     for (station, count) in leniencyPending {
       try store.db.run(
@@ -134,7 +173,10 @@ public final class CentralSystem {
   /// Drops message-log rows older than the retention limit.
   public func pruneMessageLog(at now: Timestamp) throws {
     try store.db.run(
-      "DELETE FROM message_log WHERE at < ?",
+      """
+      DELETE FROM message_log WHERE id < coalesce(
+        (SELECT min(id) FROM message_log WHERE at >= ?), (SELECT max(id) + 1 FROM message_log))
+      """,
       [now.adding(seconds: -configuration.messageLogRetentionSeconds).iso8601])
   }
 
@@ -182,6 +224,14 @@ public final class CentralSystem {
       "INSERT INTO station_data (station_id, action, payload, received_at) VALUES (?, ?, ?, ?)",
       [context.stationID, action, payload.compact, context.now.iso8601])
   }
+}
+
+/// A frame waiting to be written to the message log with its batch.
+struct PendingFrame {
+  let stationID: Int
+  let inbound: Bool
+  let text: String
+  let at: Timestamp
 }
 
 /// Who sent a CALL, and when it arrived.

@@ -124,7 +124,7 @@ public final class ConnectionSession {
   private func handleText(_ text: String, now: Timestamp) throws {
     let stationID = stationID!
     let identity = identity!
-    try central.logFrame(stationID: stationID, identity: identity, inbound: true, text: text, at: now)
+    central.logFrame(stationID: stationID, inbound: true, text: text, at: now)
     let message: OCPPMessage?
     do {
       message = try OCPPMessageDecoder.decode(text)
@@ -140,17 +140,19 @@ public final class ConnectionSession {
       return
     }
     let reply: OCPPMessage
-    try central.store.db.execute("SAVEPOINT call")
+    try central.store.db.run("SAVEPOINT call")
     do {
       let result = try central.handle(
         action: action, payload: payload, stationID: stationID, identity: identity, at: now)
-      try central.store.db.execute("RELEASE call")
+      try central.store.db.run("RELEASE call")
       reply = .result(id: id, payload: result)
     } catch let error as CallError {
-      try central.store.db.execute("ROLLBACK TO call; RELEASE call")
+      try central.store.db.run("ROLLBACK TO call")
+      try central.store.db.run("RELEASE call")
       reply = .error(id: id, code: error.code, description: error.description, details: [:])
     } catch {
-      try central.store.db.execute("ROLLBACK TO call; RELEASE call")
+      try central.store.db.run("ROLLBACK TO call")
+      try central.store.db.run("RELEASE call")
       central.log("error: \(identity) \(action): \(error)")
       reply = .error(id: id, code: "InternalError", description: "could not process \(action)",
                      details: [:])
@@ -162,9 +164,8 @@ public final class ConnectionSession {
   @discardableResult
   private func send(_ message: OCPPMessage, now: Timestamp) -> [UInt8] {
     let text = message.bytes
-    try? central.logFrame(
-      stationID: stationID!, identity: identity!, inbound: false,
-      text: String(decoding: text, as: UTF8.self), at: now)
+    central.logFrame(
+      stationID: stationID!, inbound: false, text: String(decoding: text, as: UTF8.self), at: now)
     let frame = WebSocketFrameEncoder.encode(.text, text)
     output += frame
     return frame

@@ -112,6 +112,10 @@ public final class Server {
   /// Serves until ``ServerStopper/stop()`` is called.
   public func run() throws {
     try central.resetConnections()
+    let checkpointer = central.store.databasePath.map { Checkpointer(path: $0) }
+    if checkpointer != nil { try central.store.db.execute("PRAGMA wal_autocheckpoint = 0") }
+    checkpointer?.start()
+    defer { checkpointer?.stop() }
     var events = [epoll_event](repeating: epoll_event(), count: 1024)
     var readBuffer = [UInt8](repeating: 0, count: 65_536)
     var stopping = false
