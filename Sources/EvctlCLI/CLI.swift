@@ -95,6 +95,10 @@ public enum CLI {
     case .notSupported:
       console.diagnose("error: \(error)")
       return .failure
+    case .unavailable:
+      console.diagnose("error: \(error)")
+      console.diagnose("hint: add --queue to deliver it when the station connects")
+      return .unavailable
     }
   }
 }

@@ -27,6 +27,23 @@ import Testing
             "\(path) is stale: run 'EVCTL_RECORD=1 swift test --filter GeneratedFilesTests' and commit it")
   }
 
+  @Test func readmeCommandTableMatchesTheTree() throws {
+    let path = repositoryRoot + "/README.md"
+    let readme = try String(contentsOfFile: path, encoding: .utf8)
+    let begin = "<!-- commands:begin -->\n"
+    let end = "<!-- commands:end -->"
+    let start = try #require(readme.range(of: begin), "README.md lacks \(begin)")
+    let stop = try #require(readme.range(of: end), "README.md lacks \(end)")
+    let current = String(readme[start.upperBound..<stop.lowerBound])
+    let generated = Commands.commandTable()
+    if ProcessInfo.processInfo.environment["EVCTL_RECORD"] == "1" {
+      try readme.replacingCharacters(in: start.upperBound..<stop.lowerBound, with: generated)
+        .write(toFile: path, atomically: true, encoding: .utf8)
+      return
+    }
+    #expect(current == generated, "README.md's command table is stale: run 'EVCTL_RECORD=1 swift test --filter GeneratedFilesTests'")
+  }
+
   @Test func bashScriptParses() throws {
     let result = try shell("bash", "-n", repositoryRoot + "/Completions/bash/evctl")
     #expect(result == 0)

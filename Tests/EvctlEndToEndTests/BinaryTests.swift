@@ -71,7 +71,9 @@ import Testing
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let result = try Self.run(Self.binary, ["version", "-o", "json"], environment: ["EVCTL_DB": dir + "/e.db"])
     #expect(result.out.contains("\"sqlite_version\": \"3."))
-    #expect(result.out.contains("\"schema_version\": 1"))
+    let json = try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [String: Any]
+    #expect(json?["schema_version"] as? Int == json?["schema_supported"] as? Int)
+    #expect((json?["schema_version"] as? Int ?? 0) >= 2)
   }
 
   @Test func completionScriptsMatchTheCommittedFiles() throws {

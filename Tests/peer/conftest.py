@@ -21,13 +21,15 @@ class Evctl:
 
     def __init__(self, db):
         self.db = db
+        self.env = dict(os.environ, XDG_CONFIG_HOME=os.path.join(os.path.dirname(db), "config"),
+                        EVCTL_DB=db)
         self.process = None
         self.port = None
 
     def run(self, *args, stdin=None, check=True):
         result = subprocess.run(
             [BINARY, "--db", self.db, *args], input=stdin, capture_output=True, text=True,
-            timeout=60)
+            timeout=60, env=self.env)
         if check and result.returncode != 0:
             raise AssertionError(f"evctl {' '.join(args)} failed: {result.stderr}")
         return result
@@ -37,7 +39,7 @@ class Evctl:
         self.process = subprocess.Popen(
             [BINARY, "--db", self.db, "serve", "--listen", f"127.0.0.1:{self.port}",
              "--ping-interval", "30"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=self.env)
         deadline = time.time() + 20
         while time.time() < deadline:
             try:

@@ -29,7 +29,8 @@ public enum Commands {
       """,
     arguments: globalOptions,
     subcommands: [
-      group, station, operatorCommand, user, token, login, logout, whoami, db, serve,
+      group, station, operatorCommand, user, token, localList, reservation, profile, command,
+      login, logout, whoami, db, serve,
       completion, helpCommand, versionCommand, complete,
     ],
     examples: [

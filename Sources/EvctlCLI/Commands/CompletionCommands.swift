@@ -19,6 +19,16 @@ extension Commands {
     }
   }
 
+  /// The README's command table (Markdown), generated from the command tree.
+  public static func commandTable() -> String {
+    var out = "| command | what it does |\n|---|---|\n"
+    for (path, command) in root.walk() where command.action != nil && !command.isHidden && path.count > 1 {
+      if path.contains("help") || path.contains("completion") && path.count > 2 { continue }
+      out += "| `\(path.joined(separator: " "))` | \(command.abstract.replacingOccurrences(of: "|", with: "\\|")) |\n"
+    }
+    return out
+  }
+
   /// The man page, generated from the command tree.
   public static func manPage() -> String { ManPage.render(root: root) }
 

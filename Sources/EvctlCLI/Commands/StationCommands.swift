@@ -7,7 +7,9 @@ extension Commands {
     subcommands: [
       stationList, stationShow, stationCreate, stationUpdate, stationPassword, stationDelete,
       stationImport, connector,
-    ] + stationServerCommands)
+    ] + stationServerCommands + stationRemoteCommands + [
+      stationFirmware, stationDiagnostics, stationLog, stationCertificate,
+    ])
 
   static let stationIdentity = ArgumentSpec.positional(
     "identity", help: "The station's OCPP identity (case-insensitive)", completion: .stations)

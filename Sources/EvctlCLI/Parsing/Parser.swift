@@ -128,7 +128,13 @@ public enum Parser {
     }
     let positionals = command.arguments.filter { $0.kind == .positional }
     var remaining = words[...]
+    // Required positionals get their words first; optional ones only take what is left over.
+    var optionalBudget = words.count - positionals.filter { $0.isRequired && !$0.isRepeating }.count
     for spec in positionals {
+      if !spec.isRequired, !spec.isRepeating {
+        guard optionalBudget > 0 else { continue }
+        optionalBudget -= 1
+      }
       if spec.isRepeating {
         parsed.positionals[spec.name] = Array(remaining)
         if spec.isRequired, remaining.isEmpty {

@@ -4,7 +4,7 @@
 /// and from every earlier version.
 public enum Schema {
   /// Every migration, oldest first.
-  public static let migrations: [String] = [v1]
+  public static let migrations: [String] = [v1, v2]
 
   /// The migrator for this schema.
   public static let migrator = Migrator(migrations: migrations)
@@ -224,6 +224,93 @@ public enum Schema {
       action TEXT NOT NULL,
       payload TEXT NOT NULL,
       received_at TEXT NOT NULL
+    );
+    """
+
+  /// Remote commands and what their answers teach us (issue: remote commands).
+  static let v2 = """
+    CREATE TABLE commands (
+      id INTEGER PRIMARY KEY,
+      station_id INTEGER NOT NULL REFERENCES stations(id) ON DELETE CASCADE,
+      action TEXT NOT NULL,
+      payload TEXT NOT NULL,
+      state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'sent', 'accepted',
+        'rejected', 'failed', 'timed_out', 'expired')),
+      requested_by TEXT NOT NULL,
+      created_at TEXT NOT NULL,
+      expires_at TEXT NOT NULL,
+      timeout_seconds INTEGER NOT NULL DEFAULT 30,
+      sent_at TEXT,
+      answered_at TEXT,
+      message_id TEXT,
+      response TEXT,
+      status TEXT,
+      error TEXT,
+      latency_ms INTEGER
+    );
+    CREATE INDEX commands_open ON commands (state) WHERE state IN ('queued', 'sent');
+    CREATE INDEX commands_station ON commands (station_id, id);
+
+    CREATE TABLE station_configuration (
+      station_id INTEGER NOT NULL REFERENCES stations(id) ON DELETE CASCADE,
+      key TEXT NOT NULL,
+      value TEXT,
+      readonly INTEGER,
+      known INTEGER NOT NULL DEFAULT 1,
+      fetched_at TEXT NOT NULL,
+      PRIMARY KEY (station_id, key)
+    );
+
+    CREATE TABLE local_lists (
+      station_id INTEGER PRIMARY KEY REFERENCES stations(id) ON DELETE CASCADE,
+      version INTEGER NOT NULL DEFAULT 0,
+      reported_version INTEGER,
+      updated_at TEXT NOT NULL
+    );
+
+    CREATE TABLE local_list_entries (
+      station_id INTEGER NOT NULL REFERENCES stations(id) ON DELETE CASCADE,
+      id_tag TEXT NOT NULL,
+      status TEXT NOT NULL,
+      expiry_date TEXT,
+      parent_id_tag TEXT,
+      PRIMARY KEY (station_id, id_tag)
+    );
+
+    CREATE TABLE reservations (
+      id INTEGER PRIMARY KEY CHECK (id > 0 AND id <= 2147483647),
+      station_id INTEGER NOT NULL REFERENCES stations(id) ON DELETE CASCADE,
+      connector_id INTEGER NOT NULL,
+      id_tag TEXT NOT NULL,
+      parent_id_tag TEXT,
+      expires_at TEXT NOT NULL,
+      state TEXT NOT NULL DEFAULT 'requested' CHECK (state IN ('requested', 'active', 'rejected',
+        'cancelled', 'used', 'expired')),
+      status TEXT,
+      transaction_id INTEGER,
+      requested_by TEXT NOT NULL,
+      created_at TEXT NOT NULL
+    );
+
+    CREATE TABLE charging_profiles (
+      id INTEGER PRIMARY KEY CHECK (id > 0 AND id <= 2147483647),
+      name TEXT NOT NULL COLLATE NOCASE UNIQUE,
+      purpose TEXT NOT NULL,
+      stack_level INTEGER NOT NULL,
+      definition TEXT NOT NULL,
+      created_at TEXT NOT NULL
+    );
+
+    CREATE TABLE installed_profiles (
+      station_id INTEGER NOT NULL REFERENCES stations(id) ON DELETE CASCADE,
+      connector_id INTEGER NOT NULL,
+      charging_profile_id INTEGER NOT NULL,
+      purpose TEXT NOT NULL,
+      stack_level INTEGER NOT NULL,
+      transaction_id INTEGER,
+      profile TEXT NOT NULL,
+      installed_at TEXT NOT NULL,
+      PRIMARY KEY (station_id, connector_id, charging_profile_id)
     );
     """
 }

@@ -16,6 +16,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible, Sendable {
   case schemaTooNew(found: Int, supported: Int)
   /// The operation is not built.
   case notSupported(String)
+  /// Something needed is not reachable now: an offline station, no running server.
+  case unavailable(String)
 
   public var description: String {
     switch self {
@@ -27,6 +29,7 @@ public enum StoreError: Error, Equatable, CustomStringConvertible, Sendable {
     case .schemaTooNew(let found, let supported):
       return "database schema version \(found) is newer than this evctl supports (\(supported))"
     case .notSupported(let what): return "\(what) is not supported"
+    case .unavailable(let message): return message
     }
   }
 }

@@ -170,6 +170,11 @@ public final class CentralSystem {
     leniencyPending.removeAll(keepingCapacity: true)
   }
 
+  /// Housekeeping once a second: expired reservations.
+  public func everySecond(at now: Timestamp) throws {
+    try expireReservations(at: now)
+  }
+
   /// Drops message-log rows older than the retention limit.
   public func pruneMessageLog(at now: Timestamp) throws {
     try store.db.run(

@@ -30,6 +30,13 @@ public final class ConnectionSession {
   public private(set) var lastFrameAt: Timestamp
   /// When a server ping went out without a pong yet.
   public private(set) var pingSentAt: Timestamp?
+  /// Commands waiting for the one outbound slot, oldest first [J16 §4.1.1].
+  private var outboundQueue: [RemoteCommand] = []
+  /// The command whose CALL is on the wire.
+  private var inFlight: (command: RemoteCommand, messageID: String, sentAt: Timestamp)?
+
+  /// The ids of commands this session holds, sent or waiting.
+  public var heldCommandIDs: [Int] { outboundQueue.map(\.id) + (inFlight.map { [$0.command.id] } ?? []) }
 
   /// Creates a session for a new connection.
   public init(central: CentralSystem, now: Timestamp) {
@@ -133,6 +140,20 @@ public final class ConnectionSession {
            now: now)
       return
     }
+    switch message {
+    case .result(let id, let payload)?:
+      try answerArrived(id: id, now: now) { command in
+        let (state, status) = CommandOutcome.interpret(action: command.action, response: payload)
+        return (state, status, payload, nil)
+      }
+      return
+    case .error(let id, let code, let description, _)?:
+      try answerArrived(id: id, now: now) { _ in (.failed, code, nil, description) }
+      return
+    case nil:
+      return
+    case .call: break
+    }
     guard case .call(let id, let action, let payload) = message else { return }
     let key = id.compact
     if let cached = answered[key], cached.request == action + payload.compact {
@@ -159,6 +180,63 @@ public final class ConnectionSession {
     }
     let bytes = send(reply, now: now)
     remember(key, request: action + payload.compact, response: bytes)
+  }
+
+  // MARK: Outbound commands
+
+  /// Queues a command for this station and sends it when the outbound slot is free.
+  public func enqueue(_ command: RemoteCommand, now: Timestamp) throws {
+    outboundQueue.append(command)
+    try pumpOutbound(now: now)
+  }
+
+  private func pumpOutbound(now: Timestamp) throws {
+    guard phase == .open, inFlight == nil, !outboundQueue.isEmpty else { return }
+    let command = outboundQueue.removeFirst()
+    let messageID = "evctl-\(command.id)"
+    try central.store.markCommandSent(command.id, messageID: messageID, at: now)
+    inFlight = (command, messageID, now)
+    send(.call(id: .string(messageID), action: command.action, payload: command.payload), now: now)
+  }
+
+  private func answerArrived(
+    id: JSONValue, now: Timestamp,
+    _ outcome: (RemoteCommand) -> (CommandState, String?, JSONValue?, String?)
+  ) throws {
+    guard let current = inFlight, id.stringValue == current.messageID else {
+      central.log("warning: \(identity ?? "?") answered unknown message id \(id.compact); dropped")
+      return
+    }
+    inFlight = nil
+    let (state, status, response, error) = outcome(current.command)
+    try central.commandFinished(
+      current.command, state: state, status: status, response: response, error: error,
+      sentAt: current.sentAt, at: now)
+    try pumpOutbound(now: now)
+  }
+
+  /// Fails the in-flight command when its deadline has passed; returns whether one did.
+  public func expireInFlight(now: Timestamp) throws -> Bool {
+    guard let current = inFlight,
+      now.milliseconds - current.sentAt.milliseconds > Int64(current.command.timeoutSeconds) * 1000
+    else { return false }
+    inFlight = nil
+    try central.commandFinished(
+      current.command, state: .timedOut, status: nil, response: nil,
+      error: "no answer within \(current.command.timeoutSeconds) s; outcome unknown",
+      sentAt: current.sentAt, at: now)
+    try pumpOutbound(now: now)
+    return true
+  }
+
+  /// Gives up the commands this session holds when its connection ends: the one on the wire
+  /// failed with an unknown outcome; the waiting ones go back to the queue.
+  public func abandonCommands(reason: String) -> (inFlight: RemoteCommand?, sentAt: Timestamp?, waiting: [Int]) {
+    defer {
+      inFlight = nil
+      outboundQueue.removeAll()
+    }
+    return (inFlight?.command, inFlight?.sentAt, outboundQueue.map(\.id))
   }
 
   @discardableResult

@@ -44,6 +44,13 @@ extension CentralSystem {
       [next, c.stationID, connector, idTag, tokenID, decision.parentIDTag,
        decision.status.rawValue, meterStart, started.iso8601, rawTimestamp, reservation,
        c.now.iso8601])
+    if let reservation {
+      try store.db.run(
+        """
+        UPDATE reservations SET state = 'used', transaction_id = ? WHERE id = ? AND station_id = ?
+          AND state IN ('requested', 'active')
+        """, [next, reservation, c.stationID])
+    }
     if decision.status != .accepted {
       try recordEvent(stationID: c.stationID, identity: c.identity, kind: "authorize_refused",
                       detail: "transaction \(next) for \(idTag): \(decision.status.rawValue) (\(decision.reason))",
@@ -76,6 +83,10 @@ extension CentralSystem {
         [meterStop, stopped.iso8601, reason, idTag, c.now.iso8601, transactionID, c.stationID])
       try storeMeterValues(data, connector: found.int("connector_id") ?? 0,
                            transactionID: transactionID, c, reader: &r)
+      // A TxProfile ends with its transaction [S16 §3.13.1].
+      try store.db.run(
+        "DELETE FROM installed_profiles WHERE station_id = ? AND transaction_id = ? AND purpose = 'TxProfile'",
+        [c.stationID, transactionID])
     } else {
       try store.db.run(
         """

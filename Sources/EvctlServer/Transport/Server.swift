@@ -37,6 +37,10 @@ public final class Server {
   private var links: [Int32: Link] = [:]
   private var byStation: [Int: Int32] = [:]
   private var pendingDisconnects: [(Int, String, String)] = []
+  private var pendingAbandoned: [(RemoteCommand, Timestamp, String)] = []
+  /// Commands handed to a session and not yet finished, so that a poll does not take them twice.
+  private var dispatched: Set<Int> = []
+  private var lastCommandPoll = Timestamp(milliseconds: 0)
   private var lastHousekeeping = Timestamp(milliseconds: 0)
   private var lastPrune = Timestamp(milliseconds: 0)
   /// The port actually bound (useful with port 0).
@@ -112,6 +116,7 @@ public final class Server {
   /// Serves until ``ServerStopper/stop()`` is called.
   public func run() throws {
     try central.resetConnections()
+    try central.store.abandonSentCommands(at: .now())
     let checkpointer = central.store.databasePath.map { Checkpointer(path: $0) }
     if checkpointer != nil { try central.store.db.execute("PRAGMA wal_autocheckpoint = 0") }
     checkpointer?.start()
@@ -120,7 +125,7 @@ public final class Server {
     var readBuffer = [UInt8](repeating: 0, count: 65_536)
     var stopping = false
     while !stopping {
-      let count = epoll_wait(epollFD, &events, Int32(events.count), 1000)
+      let count = epoll_wait(epollFD, &events, Int32(events.count), 100)
       if count < 0 && errno != EINTR { throw SystemError(operation: "epoll_wait", errno: errno) }
       let now = Timestamp.now()
       var touched: [Link] = []
@@ -142,9 +147,14 @@ public final class Server {
             }
           }
         }
+        if now.milliseconds - lastCommandPoll.milliseconds >= 100 {
+          lastCommandPoll = now
+          touched += try deliverCommands(now: now)
+        }
         if now.milliseconds - lastHousekeeping.milliseconds >= 1000 {
           lastHousekeeping = now
           touched += housekeeping(now: now)
+          try central.everySecond(at: now)
         }
         if now.milliseconds - lastPrune.milliseconds >= 3_600_000 {
           lastPrune = now
@@ -219,6 +229,7 @@ public final class Server {
       case .admitted(let stationID, let identity):
         var replaced = false
         if let oldFD = byStation[stationID], let old = links[oldFD], old !== link {
+          noteCommandsAbandoned(old, reason: "connection replaced")
           old.session.close(.policyViolation, reason: "connection replaced")
           old.closing = true
           flush(old)
@@ -236,12 +247,39 @@ public final class Server {
   }
 
   private func noteClosed(_ link: Link, reason: String) {
+    noteCommandsAbandoned(link, reason: reason)
     guard let stationID = link.session.stationID, let identity = link.session.identity else { return }
     if byStation[stationID] == link.fd { byStation[stationID] = nil }
     pendingDisconnects.append((stationID, identity, reason))
   }
 
+  /// Hands queued commands to the sessions of connected stations; expires the stale ones.
+  private func deliverCommands(now: Timestamp) throws -> [Link] {
+    var touched: [Link] = []
+    for command in try central.store.queuedCommands() where !dispatched.contains(command.id) {
+      if command.expiresAt <= now {
+        try central.store.finishCommand(
+          command.id, state: .expired, status: nil, response: nil,
+          error: "not delivered before \(command.expiresAt.iso8601)", at: now, latencyMilliseconds: nil)
+        continue
+      }
+      guard let fd = byStation[command.stationID], let link = links[fd], link.session.isOpen else {
+        continue
+      }
+      dispatched.insert(command.id)
+      try link.session.enqueue(command, now: now)
+      touched.append(link)
+    }
+    return touched
+  }
+
   private func flushDisconnects(now: Timestamp) throws {
+    for (command, sentAt, reason) in pendingAbandoned {
+      try central.commandFinished(
+        command, state: .failed, status: nil, response: nil,
+        error: "\(reason) before the station answered; outcome unknown", sentAt: sentAt, at: now)
+    }
+    pendingAbandoned.removeAll()
     for (stationID, identity, reason) in pendingDisconnects {
       try central.disconnected(
         stationID: stationID, identity: identity, reason: reason,
@@ -254,6 +292,7 @@ public final class Server {
     var touched: [Link] = []
     for link in links.values where link.session.isOpen {
       let session = link.session
+      if (try? session.expireInFlight(now: now)) == true { touched.append(link) }
       if let sent = session.pingSentAt, now.milliseconds - sent.milliseconds > central.configuration.pongTimeout * 1000 {
         session.close(.goingAway, reason: "no pong")
         link.closing = true
@@ -308,12 +347,22 @@ public final class Server {
 
   private func closeLink(_ link: Link, reason: String) {
     guard links[link.fd] === link else { return }
+    noteCommandsAbandoned(link, reason: reason)
     epoll_ctl(epollFD, EPOLL_CTL_DEL, link.fd, nil)
     close(link.fd)
     links[link.fd] = nil
     if let station = link.session.stationID, byStation[station] == link.fd {
       byStation[station] = nil
       pendingDisconnects.append((station, link.session.identity ?? "", reason))
+    }
+  }
+
+  private func noteCommandsAbandoned(_ link: Link, reason: String) {
+    let held = link.session.abandonCommands(reason: reason)
+    for id in held.waiting { dispatched.remove(id) }
+    if let command = held.inFlight, let sentAt = held.sentAt {
+      dispatched.remove(command.id)
+      pendingAbandoned.append((command, sentAt, reason))
     }
   }
 

@@ -1,0 +1,53 @@
+import EvctlCore
+
+extension Commands {
+  static let command: CommandSpec = CommandSpec(
+    "command", aliases: ["commands"], abstract: "The audit log of remote commands",
+    subcommands: [commandList, commandShow])
+
+  static let commandColumns: [Column<RemoteCommand>] = [
+    Column("id") { String($0.id) },
+    Column("created_at") { $0.createdAt.iso8601 },
+    Column("requested_by") { $0.requestedBy },
+    Column("station") { $0.stationIdentity },
+    Column("action") { $0.action },
+    Column("state") { $0.state.rawValue },
+    Column("status") { $0.status },
+    Column("latency_ms") { $0.latencyMilliseconds.map(String.init) },
+    Column("payload", brief: false) { $0.payload.compact },
+    Column("response", brief: false) { $0.response?.compact },
+    Column("error", brief: false) { $0.error },
+    Column("sent_at", brief: false) { $0.sentAt?.iso8601 },
+    Column("answered_at", brief: false) { $0.answeredAt?.iso8601 },
+  ]
+
+  static let commandList: CommandSpec = CommandSpec(
+    "list", aliases: ["ls"], abstract: "List remote commands, newest first",
+    arguments: [
+      .option("station", value: "identity", help: "Only this station", completion: .stations),
+      .option("action", value: "action", help: "Only this OCPP action, e.g. Reset"),
+      .option("state", value: "state", help: "Only this state", choices: CommandState.allCases.map(\.rawValue)),
+      .option("limit", value: "count", help: "At most this many; default 100"),
+    ],
+    examples: [.init("Who reset what this week", "evctl command list --action Reset -o wide")]
+  ) { inv in
+    let commands = try inv.context.openStore().commands(
+      CommandFilter(station: inv.arguments.option("station"), action: inv.arguments.option("action"),
+                    state: inv.arguments.option("state").flatMap(CommandState.init(rawValue:)),
+                    limit: try inv.int("limit") ?? 100))
+    inv.context.console.writeOut(inv.context.renderer().list(commands, columns: commandColumns, json: \.json))
+  }
+
+  static let commandShow: CommandSpec = CommandSpec(
+    "show", abstract: "Show one remote command with its payload and answer",
+    arguments: [.positional("id", help: "The command id")]
+  ) { inv in
+    guard let id = Int(inv.required("id")) else {
+      throw UsageError(message: "command ids are numbers", commandPath: inv.arguments.path)
+    }
+    let store = try inv.context.openStore()
+    let command = try store.command(id)
+    _ = try store.station(command.stationIdentity)
+    inv.context.console.writeOut(inv.context.renderer().one(command, columns: commandColumns, json: \.json))
+  }
+}

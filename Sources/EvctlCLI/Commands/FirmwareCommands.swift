@@ -1,0 +1,218 @@
+import EvctlCore
+import Foundation
+
+extension Commands {
+  static let stationFirmware: CommandSpec = CommandSpec(
+    "firmware", abstract: "Update firmware and follow its progress",
+    subcommands: [firmwareUpdate, firmwareSignedUpdate, firmwareStatus])
+
+  static let retryOptions: [ArgumentSpec] = [
+    .option("retries", value: "count", help: "How often the station retries"),
+    .option("retry-interval", value: "seconds", help: "Seconds between retries"),
+  ]
+
+  static func addRetries(_ inv: Invocation, to payload: inout [String: JSONValue]) throws {
+    if let retries = try inv.int("retries") { payload["retries"] = .int(Int64(retries)) }
+    if let interval = try inv.int("retry-interval") { payload["retryInterval"] = .int(Int64(interval)) }
+  }
+
+  static let firmwareUpdate: CommandSpec = CommandSpec(
+    "update", abstract: "Tell a station to fetch and install firmware (UpdateFirmware)",
+    arguments: remoteArguments([
+      .option("location", value: "url", help: "Where the station downloads the image", required: true),
+      .option("retrieve-at", value: "time", help: "When to download; default now"),
+    ] + retryOptions),
+    examples: [.init("Update tonight", "evctl station firmware update CP-001 --location https://fw.example.com/eve-6.2.bin --retrieve-at 2026-11-22T02:00:00Z")]
+  ) { inv in
+    var payload: [String: JSONValue] = [
+      "location": .string(inv.arguments.option("location")!),
+      "retrieveDate": .string((try inv.time("retrieve-at") ?? .now()).iso8601),
+    ]
+    try addRetries(inv, to: &payload)
+    try Remote.send(inv, action: "UpdateFirmware") { _ in .object(payload) }
+  }
+
+  static let firmwareSignedUpdate: CommandSpec = CommandSpec(
+    "signed-update", abstract: "Send a signed firmware update (security extension SignedUpdateFirmware)",
+    arguments: remoteArguments([
+      .option("location", value: "url", help: "Where the station downloads the image", required: true),
+      .option("signing-certificate", value: "file", help: "PEM certificate that signed the image", required: true, completion: .file),
+      .option("signature", value: "base64", help: "Base64 signature of the image", required: true),
+      .option("retrieve-at", value: "time", help: "When to download; default now"),
+      .option("install-at", value: "time", help: "When to install"),
+    ] + retryOptions)
+  ) { inv in
+    let path = inv.arguments.option("signing-certificate")!
+    guard let pem = FileManager.default.contents(atPath: path).flatMap({ String(data: $0, encoding: .utf8) }) else {
+      throw CLIError.io("cannot read '\(path)'")
+    }
+    var firmware: [String: JSONValue] = [
+      "location": .string(inv.arguments.option("location")!),
+      "retrieveDateTime": .string((try inv.time("retrieve-at") ?? .now()).iso8601),
+      "signingCertificate": .string(pem), "signature": .string(inv.arguments.option("signature")!),
+    ]
+    if let install = try inv.time("install-at") { firmware["installDateTime"] = .string(install.iso8601) }
+    var payload: [String: JSONValue] = ["firmware": .object(firmware)]
+    try addRetries(inv, to: &payload)
+    try Remote.send(inv, action: "SignedUpdateFirmware") { _ in
+      var body = payload
+      body["requestId"] = .int(Int64(Int.random(in: 1...Int(Int32.max))))
+      return .object(body)
+    }
+  }
+
+  static let firmwareStatus: CommandSpec = CommandSpec(
+    "status", abstract: "Show firmware jobs and the station's progress notifications",
+    arguments: [.positional("identity", help: "The station", completion: .stations)]
+  ) { inv in
+    try printJob(inv, actions: ["UpdateFirmware", "SignedUpdateFirmware"],
+                 notifications: ["FirmwareStatusNotification", "SignedFirmwareStatusNotification"])
+  }
+
+  static let stationDiagnostics: CommandSpec = CommandSpec(
+    "diagnostics", abstract: "Ask a station to upload diagnostics (GetDiagnostics)",
+    arguments: remoteArguments([
+      .option("location", value: "url", help: "Where the station uploads the file (ftp://, http://)", required: true),
+      .option("start", value: "time", help: "Oldest log time to include"),
+      .option("stop", value: "time", help: "Newest log time to include"),
+    ] + retryOptions),
+    subcommands: [diagnosticsStatus],
+    examples: [.init("Upload to an FTP server", "evctl station diagnostics CP-001 --location ftp://logs.example.com/cp001/")]
+  ) { inv in
+    var payload: [String: JSONValue] = ["location": .string(inv.arguments.option("location")!)]
+    if let start = try inv.time("start") { payload["startTime"] = .string(start.iso8601) }
+    if let stop = try inv.time("stop") { payload["stopTime"] = .string(stop.iso8601) }
+    try addRetries(inv, to: &payload)
+    try Remote.send(inv, action: "GetDiagnostics") { _ in .object(payload) }
+  }
+
+  static let diagnosticsStatus: CommandSpec = CommandSpec(
+    "status", abstract: "Show diagnostics and log jobs, with the file names and the station's progress",
+    arguments: [.positional("identity", help: "The station", completion: .stations)]
+  ) { inv in
+    try printJob(inv, actions: ["GetDiagnostics", "GetLog"],
+                 notifications: ["DiagnosticsStatusNotification", "LogStatusNotification"])
+  }
+
+  /// Prints a station's jobs of some kind and the notifications that followed them, in time order.
+  static func printJob(_ inv: Invocation, actions: [String], notifications: [String]) throws {
+    let store = try inv.context.openStore()
+    let station = try store.station(inv.required("identity"))
+    var rows: [(String, String, String, String)] = []
+    for action in actions {
+      for command in try store.commands(CommandFilter(station: station.identity, action: action, limit: 20)) {
+        let answer = command.response?["fileName"]?.stringValue.map { "file \($0)" } ?? command.status ?? command.error ?? ""
+        rows.append((command.createdAt.iso8601, "requested", "\(action) #\(command.id) by \(command.requestedBy)",
+                     "\(command.state.rawValue) \(answer)"))
+      }
+    }
+    let placeholders = Array(repeating: "?", count: notifications.count).joined(separator: ", ")
+    for row in try store.db.query(
+      "SELECT action, payload, received_at FROM station_data WHERE station_id = ? AND action IN (\(placeholders)) ORDER BY id DESC LIMIT 50",
+      [station.id] + notifications)
+    {
+      let payload = (try? JSONValue.parse(row.string("payload") ?? "")) ?? [:]
+      rows.append((row.string("received_at") ?? "", "reported", row.string("action") ?? "",
+                   payload["status"]?.stringValue ?? payload.compact))
+    }
+    rows.sort { $0.0 < $1.0 }
+    let columns: [Column<(String, String, String, String)>] = [
+      Column("at") { $0.0 }, Column("kind") { $0.1 }, Column("what") { $0.2 }, Column("status") { $0.3 },
+    ]
+    inv.context.console.writeOut(inv.context.renderer().list(rows, columns: columns) { row in
+      ["at": .string(row.0), "kind": .string(row.1), "what": .string(row.2), "status": .string(row.3)]
+    })
+  }
+
+  static let stationLog: CommandSpec = CommandSpec(
+    "log", abstract: "Ask a station to upload a diagnostics or security log (security extension GetLog)",
+    arguments: remoteArguments([
+      .option("type", value: "type", help: "Which log", choices: ["DiagnosticsLog", "SecurityLog"], required: true),
+      .option("location", value: "url", help: "Where the station uploads the file", required: true),
+      .option("oldest", value: "time", help: "Oldest entry to include"),
+      .option("latest", value: "time", help: "Newest entry to include"),
+    ] + retryOptions)
+  ) { inv in
+    var log: [String: JSONValue] = ["remoteLocation": .string(inv.arguments.option("location")!)]
+    if let oldest = try inv.time("oldest") { log["oldestTimestamp"] = .string(oldest.iso8601) }
+    if let latest = try inv.time("latest") { log["latestTimestamp"] = .string(latest.iso8601) }
+    var payload: [String: JSONValue] = ["logType": .string(inv.arguments.option("type")!), "log": .object(log)]
+    try addRetries(inv, to: &payload)
+    try Remote.send(inv, action: "GetLog") { _ in
+      var body = payload
+      body["requestId"] = .int(Int64(Int.random(in: 1...Int(Int32.max))))
+      return .object(body)
+    }
+  }
+
+  // MARK: Certificates (security extension)
+
+  static let stationCertificate: CommandSpec = CommandSpec(
+    "certificate", aliases: ["certificates"], abstract: "Manage a station's certificates (security extension)",
+    subcommands: [certificateList, certificateInstall, certificateDelete, certificateSigned])
+
+  static let certificateTypes = ["CentralSystemRootCertificate", "ManufacturerRootCertificate"]
+
+  static func readPEM(_ path: String) throws -> String {
+    guard let text = FileManager.default.contents(atPath: path).flatMap({ String(data: $0, encoding: .utf8) }) else {
+      throw CLIError.io("cannot read '\(path)'")
+    }
+    guard text.contains("-----BEGIN CERTIFICATE-----") else {
+      throw CLIError.data("'\(path)' is not a PEM certificate")
+    }
+    return text
+  }
+
+  static let certificateList: CommandSpec = CommandSpec(
+    "list", aliases: ["ls"], abstract: "Ask which certificates a station holds (GetInstalledCertificateIds)",
+    arguments: remoteArguments([
+      .option("type", value: "type", help: "Certificate type", choices: certificateTypes, required: true)
+    ])
+  ) { inv in
+    try Remote.send(inv, action: "GetInstalledCertificateIds") { _ in
+      ["certificateType": .string(inv.arguments.option("type")!)]
+    }
+  }
+
+  static let certificateInstall: CommandSpec = CommandSpec(
+    "install", abstract: "Install a root certificate on a station (InstallCertificate)",
+    arguments: remoteArguments([
+      .option("type", value: "type", help: "Certificate type", choices: certificateTypes, required: true),
+      .option("file", value: "pem", help: "The PEM certificate", required: true, completion: .file),
+    ])
+  ) { inv in
+    let pem = try readPEM(inv.arguments.option("file")!)
+    try Remote.send(inv, action: "InstallCertificate") { _ in
+      ["certificateType": .string(inv.arguments.option("type")!), "certificate": .string(pem)]
+    }
+  }
+
+  static let certificateDelete: CommandSpec = CommandSpec(
+    "delete", aliases: ["rm"], abstract: "Delete a certificate from a station (DeleteCertificate)",
+    arguments: remoteArguments([
+      .option("hash-algorithm", value: "algorithm", help: "Default SHA256", choices: ["SHA256", "SHA384", "SHA512"]),
+      .option("issuer-name-hash", value: "hex", help: "Hash of the issuer's name", required: true),
+      .option("issuer-key-hash", value: "hex", help: "Hash of the issuer's public key", required: true),
+      .option("serial-number", value: "hex", help: "The certificate's serial number", required: true),
+    ])
+  ) { inv in
+    try Remote.send(inv, action: "DeleteCertificate") { _ in
+      ["certificateHashData": [
+        "hashAlgorithm": .string(inv.arguments.option("hash-algorithm") ?? "SHA256"),
+        "issuerNameHash": .string(inv.arguments.option("issuer-name-hash")!),
+        "issuerKeyHash": .string(inv.arguments.option("issuer-key-hash")!),
+        "serialNumber": .string(inv.arguments.option("serial-number")!),
+      ]]
+    }
+  }
+
+  static let certificateSigned: CommandSpec = CommandSpec(
+    "signed", abstract: "Send a signed certificate chain to a station (CertificateSigned)",
+    arguments: remoteArguments([
+      .option("file", value: "pem", help: "The PEM certificate chain", required: true, completion: .file)
+    ])
+  ) { inv in
+    let pem = try readPEM(inv.arguments.option("file")!)
+    try Remote.send(inv, action: "CertificateSigned") { _ in ["certificateChain": .string(pem)] }
+  }
+}

@@ -1,0 +1,162 @@
+import EvctlCore
+import Glibc
+
+/// The options every remote command takes, and the one way they are sent and waited for.
+enum Remote {
+  static let targetIdentity = ArgumentSpec.positional(
+    "identity", help: "The station; or use --group or --all", required: false, completion: .stations)
+
+  static let options: [ArgumentSpec] = [
+    .option("group", value: "group", help: "Send to every station in this group's subtree",
+            completion: .groups),
+    .flag("all", help: "Send to every station you may see"),
+    .option("timeout", value: "seconds", help: "Wait this long for the answer; default 30"),
+    .flag("queue", help: "If a station is offline, deliver on its next connection"),
+    .option("expires", value: "time", help: "With --queue: give up after this time; default 24h"),
+  ]
+
+  /// The stations a remote command goes to: `<identity>`, `--group` or `--all`.
+  static func targets(_ inv: Invocation, store: Store) throws -> [Station] {
+    let identity = inv.arguments.positional("identity")
+    let group = inv.arguments.option("group")
+    let all = inv.arguments.flag("all")
+    guard [identity != nil, group != nil, all].filter({ $0 }).count == 1 else {
+      throw UsageError(message: "name one station, or give --group or --all", commandPath: inv.arguments.path)
+    }
+    if let identity { return [try store.station(identity)] }
+    let stations = try store.stations(StationFilter(group: group))
+    guard !stations.isEmpty else { throw StoreError.notFound(kind: "station", name: group ?? "any") }
+    return stations
+  }
+
+  /// Sends `action` to each target with the payload `build` makes for it, waits, prints one line
+  /// per station, and throws the exit code when not all were accepted.
+  @discardableResult
+  static func send(
+    _ inv: Invocation, action: String, print printResults: Bool = true,
+    build: (Station) throws -> JSONValue
+  ) throws -> [RemoteCommand] {
+    let store = try inv.context.openStore()
+    let stations = try targets(inv, store: store)
+    let timeout = try inv.int("timeout") ?? 30
+    guard (1...3600).contains(timeout) else {
+      throw UsageError(message: "--timeout must be 1 to 3600 seconds", commandPath: inv.arguments.path)
+    }
+    let queue = inv.arguments.flag("queue")
+    let expires = try inv.time("expires")
+    var commands: [Int: RemoteCommand] = [:]
+    var offline: [(Station, String)] = []
+    for station in stations {
+      do {
+        let command = try store.enqueueCommand(
+          station: station.identity, action: action, payload: try build(station),
+          timeoutSeconds: timeout, queue: queue, expires: expires)
+        commands[command.id] = command
+      } catch StoreError.unavailable(let message) where stations.count > 1 {
+        offline.append((station, message))
+      }
+    }
+    let finished = try wait(for: Array(commands.keys), store: store, timeout: timeout, queue: queue)
+    if printResults { render(finished, offline: offline, queued: queue, inv: inv) }
+    if finished.count == 1, offline.isEmpty, let only = finished.first,
+      !(only.state == .accepted || (queue && only.state == .queued))
+    {
+      let what = [only.status, detail(only)].compactMap { $0 }.joined(separator: ": ")
+      inv.context.console.diagnose(
+        "error: \(only.stationIdentity) \(only.action): \(only.state == .sent ? "outcome unknown" : only.state.rawValue)\(what.isEmpty ? "" : " (\(what))")")
+    }
+    try exitCode(finished, offline: offline, queued: queue)
+    return finished
+  }
+
+  /// Sends one command to one station and returns it finished, throwing unless accepted.
+  static func sendOne(
+    _ inv: Invocation, store: Store, station: String, action: String, payload: JSONValue,
+    timeout: Int
+  ) throws -> RemoteCommand {
+    let command = try store.enqueueCommand(
+      station: station, action: action, payload: payload, timeoutSeconds: timeout)
+    let finished = try wait(for: [command.id], store: store, timeout: timeout, queue: false)
+    return finished[0]
+  }
+
+  /// Polls the commands until each is final or the time is up.
+  static func wait(for ids: [Int], store: Store, timeout: Int, queue: Bool) throws -> [RemoteCommand] {
+    var pending = Set(ids)
+    var done: [Int: RemoteCommand] = [:]
+    let deadline = Timestamp.now().adding(seconds: Int64(timeout) + 2)
+    while !pending.isEmpty {
+      for id in pending {
+        let command = try store.command(id)
+        if command.state.isFinal || (queue && command.state == .queued) {
+          done[id] = command
+          pending.remove(id)
+        }
+      }
+      if pending.isEmpty { break }
+      if Timestamp.now() > deadline {
+        for id in pending {
+          if try store.expireIfQueued(id, reason: "not picked up: is 'evctl serve' running?") {
+            done[id] = try store.command(id)
+          } else {
+            done[id] = try store.command(id)
+          }
+        }
+        break
+      }
+      usleep(20_000)
+    }
+    return ids.compactMap { done[$0] }
+  }
+
+  static let resultColumns: [Column<RemoteCommand>] = [
+    Column("station") { $0.stationIdentity },
+    Column("action") { $0.action },
+    Column("state") { $0.state == .sent ? "unknown" : $0.state.rawValue },
+    Column("status") { $0.status },
+    Column("detail") { detail($0) },
+    Column("latency_ms") { $0.latencyMilliseconds.map(String.init) },
+    Column("command_id", brief: false) { String($0.id) },
+  ]
+
+  static func detail(_ command: RemoteCommand) -> String? {
+    if let error = command.error { return error }
+    if command.state == .sent { return "no answer in time; outcome unknown" }
+    if command.state == .queued { return "queued until \(command.expiresAt.iso8601)" }
+    return nil
+  }
+
+  static func render(_ commands: [RemoteCommand], offline: [(Station, String)], queued: Bool, inv: Invocation) {
+    let renderer = inv.context.renderer()
+    if renderer.format == .json {
+      var items = commands.map(\.json)
+      items += offline.map { station, message in
+        ["station": .string(station.identity), "state": "offline", "error": .string(message)]
+      }
+      inv.context.console.writeOut(
+        (commands.count + offline.count == 1 && inv.arguments.positional("identity") != nil
+          ? items[0] : JSONValue.array(items)).pretty + "\n")
+      return
+    }
+    if inv.context.isQuiet { return }
+    var out = renderer.list(commands, columns: resultColumns, json: \.json)
+    for (station, message) in offline {
+      out += renderer.format == .tsv ? "\(station.identity)\t\t\toffline\t\(message)\n"
+        : "\(station.identity)  offline  \(message)\n"
+    }
+    inv.context.console.writeOut(out)
+  }
+
+  /// The exit code: success when all were accepted (or queued with --queue).
+  static func exitCode(_ commands: [RemoteCommand], offline: [(Station, String)], queued: Bool) throws {
+    if !offline.isEmpty { throw ExitCode.failure }
+    let bad = commands.filter { !($0.state == .accepted || (queued && $0.state == .queued)) }
+    guard let first = bad.first else { return }
+    if commands.count > 1 { throw ExitCode.failure }
+    switch first.state {
+    case .sent, .timedOut: throw ExitCode.timeout
+    case .expired: throw ExitCode.unavailable
+    default: throw ExitCode.failure
+    }
+  }
+}

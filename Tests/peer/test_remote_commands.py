@@ -1,0 +1,413 @@
+"""Every OCPP 1.6 operation a central system can send, from the shell, against a real peer.
+
+The Python `ocpp` charge point validates each of our CALLs against the official schemas before
+its handler runs; a payload that is off-schema gets a CALLERROR and the test fails.
+"""
+import asyncio
+import json
+import sqlite3
+
+import pytest
+import websockets
+from ocpp.routing import on
+from ocpp.v16 import ChargePoint, call, call_result
+from ocpp.v16.enums import Action
+
+from test_charge_point import connect, query
+
+
+class Station(ChargePoint):
+    """A charge point that answers every CSMS-initiated action and remembers what it got."""
+
+    def __init__(self, identity, ws, slow=0):
+        super().__init__(identity, ws)
+        self.received = []
+        self.local_version = 0
+        self.local_list = {}
+        self.slow = slow
+
+    def got(self, action, **payload):
+        self.received.append((action, payload))
+
+    @on(Action.reset)
+    async def reset(self, **p):
+        self.got("Reset", **p)
+        await asyncio.sleep(self.slow)
+        return call_result.Reset(status="Accepted")
+
+    @on(Action.change_availability)
+    async def change_availability(self, **p):
+        self.got("ChangeAvailability", **p)
+        return call_result.ChangeAvailability(status="Scheduled" if p["connector_id"] == 2 else "Accepted")
+
+    @on(Action.unlock_connector)
+    async def unlock_connector(self, **p):
+        self.got("UnlockConnector", **p)
+        return call_result.UnlockConnector(status="Unlocked")
+
+    @on(Action.remote_start_transaction)
+    async def remote_start(self, **p):
+        self.got("RemoteStartTransaction", **p)
+        return call_result.RemoteStartTransaction(status="Accepted")
+
+    @on(Action.remote_stop_transaction)
+    async def remote_stop(self, **p):
+        self.got("RemoteStopTransaction", **p)
+        return call_result.RemoteStopTransaction(status="Accepted")
+
+    @on(Action.clear_cache)
+    async def clear_cache(self, **p):
+        self.got("ClearCache", **p)
+        return call_result.ClearCache(status="Rejected")
+
+    @on(Action.get_configuration)
+    async def get_configuration(self, **p):
+        self.got("GetConfiguration", **p)
+        known = {"HeartbeatInterval": ("300", False), "LocalAuthListMaxLength": ("50", True),
+                 "SendLocalListMaxLength": ("2", True), "SupportedFeatureProfiles":
+                 ("Core,FirmwareManagement,LocalAuthListManagement,Reservation,SmartCharging,RemoteTrigger", True),
+                 "ChargeProfileMaxStackLevel": ("5", True)}
+        keys = p.get("key") or list(known)
+        return call_result.GetConfiguration(
+            configuration_key=[{"key": k, "readonly": known[k][1], "value": known[k][0]} for k in keys if k in known],
+            unknown_key=[k for k in keys if k not in known] or None)
+
+    @on(Action.change_configuration)
+    async def change_configuration(self, **p):
+        self.got("ChangeConfiguration", **p)
+        return call_result.ChangeConfiguration(status="Accepted" if p["key"] == "HeartbeatInterval" else "NotSupported")
+
+    @on(Action.data_transfer)
+    async def data_transfer(self, **p):
+        self.got("DataTransfer", **p)
+        return call_result.DataTransfer(status="Accepted", data="pong")
+
+    @on(Action.get_diagnostics)
+    async def get_diagnostics(self, **p):
+        self.got("GetDiagnostics", **p)
+        return call_result.GetDiagnostics(file_name="diag-cp.zip")
+
+    @on(Action.update_firmware)
+    async def update_firmware(self, **p):
+        self.got("UpdateFirmware", **p)
+        return call_result.UpdateFirmware()
+
+    @on(Action.get_local_list_version)
+    async def get_local_list_version(self, **p):
+        self.got("GetLocalListVersion", **p)
+        return call_result.GetLocalListVersion(list_version=self.local_version)
+
+    @on(Action.send_local_list)
+    async def send_local_list(self, **p):
+        self.got("SendLocalList", **p)
+        if p["update_type"] == "Full":
+            self.local_list = {}
+        for entry in p.get("local_authorization_list") or []:
+            if entry.get("id_tag_info"):
+                self.local_list[entry["id_tag"]] = entry["id_tag_info"]
+            else:
+                self.local_list.pop(entry["id_tag"], None)
+        self.local_version = p["list_version"]
+        return call_result.SendLocalList(status="Accepted")
+
+    @on(Action.reserve_now)
+    async def reserve_now(self, **p):
+        self.got("ReserveNow", **p)
+        return call_result.ReserveNow(status="Accepted")
+
+    @on(Action.cancel_reservation)
+    async def cancel_reservation(self, **p):
+        self.got("CancelReservation", **p)
+        return call_result.CancelReservation(status="Accepted")
+
+    @on(Action.set_charging_profile)
+    async def set_charging_profile(self, **p):
+        self.got("SetChargingProfile", **p)
+        return call_result.SetChargingProfile(status="Accepted")
+
+    @on(Action.clear_charging_profile)
+    async def clear_charging_profile(self, **p):
+        self.got("ClearChargingProfile", **p)
+        return call_result.ClearChargingProfile(status="Accepted")
+
+    @on(Action.get_composite_schedule)
+    async def get_composite_schedule(self, **p):
+        self.got("GetCompositeSchedule", **p)
+        return call_result.GetCompositeSchedule(
+            status="Accepted", connector_id=p["connector_id"], schedule_start="2026-11-21T10:00:00Z",
+            charging_schedule={"chargingRateUnit": "A", "duration": p["duration"], "chargingSchedulePeriod": [
+                {"startPeriod": 0, "limit": 16.0}, {"startPeriod": 1800, "limit": 8.0}]})
+
+    @on(Action.trigger_message)
+    async def trigger_message(self, **p):
+        self.got("TriggerMessage", **p)
+        return call_result.TriggerMessage(status="Accepted")
+
+    @on(Action.extended_trigger_message)
+    async def extended_trigger_message(self, **p):
+        self.got("ExtendedTriggerMessage", **p)
+        return call_result.ExtendedTriggerMessage(status="Accepted")
+
+    @on(Action.get_log)
+    async def get_log(self, **p):
+        self.got("GetLog", **p)
+        return call_result.GetLog(status="Accepted", filename="security.log")
+
+    @on(Action.signed_update_firmware)
+    async def signed_update_firmware(self, **p):
+        self.got("SignedUpdateFirmware", **p)
+        return call_result.SignedUpdateFirmware(status="Accepted")
+
+    @on(Action.install_certificate)
+    async def install_certificate(self, **p):
+        self.got("InstallCertificate", **p)
+        return call_result.InstallCertificate(status="Accepted")
+
+    @on(Action.delete_certificate)
+    async def delete_certificate(self, **p):
+        self.got("DeleteCertificate", **p)
+        return call_result.DeleteCertificate(status="Accepted")
+
+    @on(Action.get_installed_certificate_ids)
+    async def get_installed_certificate_ids(self, **p):
+        self.got("GetInstalledCertificateIds", **p)
+        return call_result.GetInstalledCertificateIds(status="NotFound")
+
+    @on(Action.certificate_signed)
+    async def certificate_signed(self, **p):
+        self.got("CertificateSigned", **p)
+        return call_result.CertificateSigned(status="Accepted")
+
+
+PEM = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUX\n-----END CERTIFICATE-----\n"
+
+
+async def online(evctl, identity, slow=0):
+    ws = await connect(evctl, identity)
+    station = Station(identity, ws, slow=slow)
+    task = asyncio.create_task(station.start())
+    await station.call(call.BootNotification(charge_point_vendor="Test", charge_point_model="Peer"))
+    return station, ws, task
+
+
+async def cli(evctl, *args, stdin=None):
+    return await asyncio.to_thread(evctl.run, *args, stdin=stdin, check=False)
+
+
+def test_every_operation_reaches_the_station_and_is_audited(evctl, tmp_path):
+    pem = tmp_path / "root.pem"
+    pem.write_text(PEM)
+
+    async def scenario():
+        station, ws, task = await online(evctl, "CP-1")
+        start = await station.call(call.StartTransaction(
+            connector_id=1, id_tag="GOOD1", meter_start=0, timestamp="2026-11-21T10:00:00Z"))
+        commands = [
+            ("station", "reset", "CP-1", "--hard"),
+            ("station", "availability", "CP-1", "inoperative", "--connector", "2"),
+            ("station", "unlock", "CP-1", "--connector", "1"),
+            ("station", "start", "CP-1", "--connector", "2", "--id-tag", "good1"),
+            ("station", "stop", "CP-1", "--connector", "1"),
+            ("station", "config", "get", "CP-1"),
+            ("station", "config", "set", "CP-1", "HeartbeatInterval", "600"),
+            ("station", "data-transfer", "CP-1", "--vendor", "com.example", "--message-id", "ping", "--data", "x"),
+            ("station", "diagnostics", "CP-1", "--location", "ftp://logs.example.com/", "--retries", "2"),
+            ("station", "firmware", "update", "CP-1", "--location", "https://fw.example.com/a.bin"),
+            ("station", "trigger", "CP-1", "StatusNotification", "--connector", "1"),
+            ("local-list", "version", "CP-1"),
+            ("local-list", "push", "--station", "CP-1"),
+            ("reservation", "create", "--station", "CP-1", "--connector", "2", "--id-tag", "GOOD1", "--expires", "30m"),
+            ("reservation", "cancel", "1"),
+            ("profile", "create", "cap", "--purpose", "ChargePointMaxProfile", "--kind", "Absolute", "--period", "0:32"),
+            ("profile", "set", "CP-1", "cap"),
+            ("profile", "create", "tx", "--purpose", "TxProfile", "--kind", "Relative", "--period", "0:16", "--period", "3600:10.5:1"),
+            ("profile", "set", "CP-1", "tx", "--connector", "1"),
+            ("profile", "composite", "CP-1", "--connector", "1", "--duration", "3600", "--chart"),
+            ("profile", "clear", "CP-1", "--purpose", "ChargePointMaxProfile"),
+            ("station", "trigger", "CP-1", "SignChargePointCertificate", "--extended"),
+            ("station", "log", "CP-1", "--type", "SecurityLog", "--location", "https://logs.example.com/up"),
+            ("station", "firmware", "signed-update", "CP-1", "--location", "https://fw.example.com/s.bin",
+             "--signing-certificate", str(pem), "--signature", "c2lnbmF0dXJl"),
+            ("station", "certificate", "install", "CP-1", "--type", "CentralSystemRootCertificate", "--file", str(pem)),
+            ("station", "certificate", "delete", "CP-1", "--issuer-name-hash", "aa", "--issuer-key-hash", "bb", "--serial-number", "01"),
+            ("station", "certificate", "signed", "CP-1", "--file", str(pem)),
+        ]
+        results = []
+        for args in commands:
+            results.append((args, await cli(evctl, *args)))
+        listed = await cli(evctl, "station", "certificate", "list", "CP-1", "--type", "ManufacturerRootCertificate")
+        clear = await cli(evctl, "station", "clear-cache", "CP-1")
+        task.cancel()
+        await ws.close()
+        return station, start.transaction_id, results, listed, clear
+
+    station, tx, results, listed, clear = asyncio.run(scenario())
+    for args, result in results:
+        assert result.returncode == 0, f"{' '.join(args)}: {result.stderr}{result.stdout}"
+    assert listed.returncode == 1 and "NotFound" in listed.stdout
+    assert clear.returncode == 1 and "Rejected" in clear.stdout
+    actions = {action for action, _ in station.received}
+    assert actions == {
+        "Reset", "ChangeAvailability", "UnlockConnector", "RemoteStartTransaction", "RemoteStopTransaction",
+        "ClearCache", "GetConfiguration", "ChangeConfiguration", "DataTransfer", "GetDiagnostics",
+        "UpdateFirmware", "GetLocalListVersion", "SendLocalList", "ReserveNow", "CancelReservation",
+        "SetChargingProfile", "ClearChargingProfile", "GetCompositeSchedule", "TriggerMessage",
+        "ExtendedTriggerMessage", "GetLog", "SignedUpdateFirmware", "InstallCertificate",
+        "DeleteCertificate", "GetInstalledCertificateIds", "CertificateSigned"}
+    got = dict((a, p) for a, p in station.received)
+    assert got["Reset"] == {"type": "Hard"}
+    assert got["RemoteStopTransaction"] == {"transaction_id": tx}
+    assert got["RemoteStartTransaction"] == {"connector_id": 2, "id_tag": "GOOD1"}
+    tx_profile = [p for a, p in station.received if a == "SetChargingProfile"][-1]
+    assert tx_profile["cs_charging_profiles"]["transaction_id"] == tx
+    # The answers taught the store: configuration snapshot, local list, reservation, profiles.
+    assert query(evctl, "SELECT value FROM station_configuration WHERE key = 'HeartbeatInterval'") == [("600",)]
+    assert station.local_list and set(station.local_list) == {"GOOD1"}
+    shown = json.loads(evctl.run("local-list", "show", "CP-1", "-o", "json").stdout)
+    assert shown["version"] == station.local_version
+    assert query(evctl, "SELECT state FROM reservations") == [("cancelled",)]
+    installed = json.loads(evctl.run("profile", "installed", "CP-1", "-o", "json").stdout)
+    assert [p["purpose"] for p in installed] == ["TxProfile"]
+    composite = [r for a, r in results if a[:2] == ("profile", "composite")][0]
+    assert "1800" in composite.stdout and "█" in composite.stdout
+    audit = json.loads(evctl.run("command", "list", "--station", "CP-1", "-o", "json").stdout)
+    assert len(audit) >= len(results)
+    assert all(c["requested_by"] == "local" for c in audit)
+    assert {c["state"] for c in audit} <= {"accepted", "rejected"}
+
+
+def test_local_list_push_is_differential_split_and_idempotent(evctl):
+    for n in range(5):
+        evctl.run("token", "add", f"EXTRA{n}", "--user", "eva@example.com")
+
+    async def scenario():
+        station, ws, task = await online(evctl, "CP-2")
+        first = await cli(evctl, "local-list", "push", "--station", "CP-2")
+        sends_after_first = [p for a, p in station.received if a == "SendLocalList"]
+        again = await cli(evctl, "local-list", "push", "--station", "CP-2")
+        sends_after_again = [p for a, p in station.received if a == "SendLocalList"]
+        evctl.run("token", "block", "EXTRA0")
+        changed = await cli(evctl, "local-list", "push", "--station", "CP-2")
+        task.cancel()
+        await ws.close()
+        return station, first, sends_after_first, again, sends_after_again, changed
+
+    station, first, sends1, again, sends2, changed = asyncio.run(scenario())
+    assert first.returncode == 0, first.stderr
+    # 6 valid tokens with SendLocalListMaxLength 2: a Full message then two Differential ones.
+    assert [p["update_type"] for p in sends1] == ["Full", "Differential", "Differential"]
+    assert all(len(p["local_authorization_list"]) <= 2 for p in sends1)
+    assert again.returncode == 0 and "up to date" in again.stdout
+    assert len(sends2) == len(sends1)
+    assert changed.returncode == 0
+    last = [p for a, p in station.received if a == "SendLocalList"][-1]
+    assert last["update_type"] == "Differential"
+    assert last["local_authorization_list"] == [{"id_tag": "EXTRA0"}]
+    assert "EXTRA0" not in station.local_list and len(station.local_list) == 5
+
+
+def test_local_list_that_cannot_fit_fails_clearly(evctl):
+    evctl.run("token", "add", "EXTRA9", "--user", "eva@example.com")
+    with sqlite3.connect(evctl.db) as db:
+        db.execute("""INSERT INTO station_configuration (station_id, key, value, readonly, known, fetched_at)
+                      SELECT id, 'LocalAuthListMaxLength', '1', 1, 1, '2026-01-01T00:00:00.000Z' FROM stations
+                      WHERE identity = 'CP-2'""")
+        db.execute("""INSERT INTO station_configuration (station_id, key, value, readonly, known, fetched_at)
+                      SELECT id, 'SendLocalListMaxLength', '10', 1, 1, '2026-01-01T00:00:00.000Z' FROM stations
+                      WHERE identity = 'CP-2'""")
+
+    async def scenario():
+        station, ws, task = await online(evctl, "CP-2")
+        result = await cli(evctl, "local-list", "push", "--station", "CP-2")
+        task.cancel()
+        await ws.close()
+        return station, result
+
+    station, result = asyncio.run(scenario())
+    assert result.returncode == 1
+    assert "LocalAuthListMaxLength" in result.stderr
+    assert not [a for a, _ in station.received if a == "SendLocalList"]
+
+
+def test_offline_station_is_an_immediate_clear_error(evctl):
+    result = evctl.run("station", "reset", "CP-2", check=False)
+    assert result.returncode == 69
+    assert "station CP-2 is offline (never connected)" in result.stderr
+    assert result.stdout == ""
+
+
+def test_queued_command_is_delivered_on_the_next_connection(evctl):
+    queued = evctl.run("station", "reset", "CP-2", "--queue", "--expires", "1h")
+    assert queued.returncode == 0 and "queued" in queued.stdout
+
+    async def scenario():
+        station, ws, task = await online(evctl, "CP-2")
+        for _ in range(50):
+            if station.received:
+                break
+            await asyncio.sleep(0.1)
+        task.cancel()
+        await ws.close()
+        return station
+
+    station = asyncio.run(scenario())
+    assert [a for a, _ in station.received] == ["Reset"]
+    assert query(evctl, "SELECT state FROM commands") == [("accepted",)]
+
+
+def test_expired_queued_command_is_never_sent(evctl):
+    evctl.run("station", "reset", "CP-2", "--queue", "--expires", "2026-01-01T00:00:00Z")
+
+    async def scenario():
+        station, ws, task = await online(evctl, "CP-2")
+        await asyncio.sleep(0.5)
+        task.cancel()
+        await ws.close()
+        return station
+
+    station = asyncio.run(scenario())
+    assert station.received == []
+    assert query(evctl, "SELECT state FROM commands") == [("expired",)]
+
+
+def test_fan_out_reports_each_station_and_fails_when_one_does(evctl):
+    async def scenario():
+        station, ws, task = await online(evctl, "CP-1")
+        result = await cli(evctl, "station", "reset", "--group", "HQ")
+        task.cancel()
+        await ws.close()
+        return result
+
+    result = asyncio.run(scenario())
+    assert result.returncode == 1
+    lines = result.stdout.strip().splitlines()
+    assert any(line.startswith("CP-1\tReset\taccepted") for line in lines)
+    assert any(line.startswith("CP-2") and "offline" in line for line in lines)
+
+
+def test_timeout_is_reported_as_outcome_unknown(evctl):
+    async def scenario():
+        station, ws, task = await online(evctl, "CP-1", slow=4)
+        result = await cli(evctl, "station", "reset", "CP-1", "--timeout", "1")
+        await asyncio.sleep(2)
+        task.cancel()
+        await ws.close()
+        return result
+
+    result = asyncio.run(scenario())
+    assert result.returncode == 75
+    assert "outcome unknown" in result.stderr
+    assert query(evctl, "SELECT state FROM commands") == [("timed_out",)]
+
+
+def test_basic_operator_cannot_update_firmware(evctl):
+    evctl.run("operator", "create", "bob@example.com", "--name", "Bob", "--role", "basic",
+              "--password-stdin", stdin="secret123\n")
+    evctl.run("login", "bob@example.com", "--password-stdin", stdin="secret123\n")
+    try:
+        result = evctl.run("station", "firmware", "update", "CP-1", "--location", "https://x/y.bin", check=False)
+        assert result.returncode == 77
+        assert "may not update firmware" in result.stderr
+    finally:
+        evctl.run("logout")
+    assert query(evctl, "SELECT count(*) FROM commands") == [(0,)]
