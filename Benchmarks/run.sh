@@ -4,7 +4,7 @@
 # generator to CPU 1. A benchmark, not a test: figures go to Benchmarks/results/.
 #
 #   bash Benchmarks/run.sh            # every run (about 15 minutes)
-#   bash Benchmarks/run.sh sat rtt    # only some: sat rtt hold storm cold
+#   bash Benchmarks/run.sh sat rtt    # only some: sat rtt hold cold storm locallist
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -51,6 +51,39 @@ run() {
   bash "$BENCH/run_one.sh" "ocpp_$name" ocpp 0 "$@"
 }
 
+# locallist: push a 10,000-token local list to 1,000 connected stations; time to the last ack.
+local_list_push() {
+  local db=/tmp/evctl-bench-locallist.db out="$OUT/locallist/evctl_1000x10000.json"; mkdir -p "$OUT/locallist"
+  rm -f "$db"*
+  "$PY" -c 'print("identity,name"); [print(f"CP{i:06d},Bench {i}") for i in range(1000)]' > /tmp/evctl-ll-stations.csv
+  "$PY" -c 'print("id_tag,user"); [print(f"TAG{i:07d},bench@example.com") for i in range(10000)]' > /tmp/evctl-ll-tokens.csv
+  "$EVCTL" --db "$db" -q station import /tmp/evctl-ll-stations.csv
+  "$EVCTL" --db "$db" -q user create bench@example.com --first Bench --last Load
+  "$EVCTL" --db "$db" -q token import /tmp/evctl-ll-tokens.csv
+  taskset -c 0 "$EVCTL" serve --listen 127.0.0.1:9004 --db "$db" --log-level error &
+  local server=$!
+  sleep 1
+  coproc SIM { taskset -c 1 "$PY" "$ROOT/Benchmarks/local_list_stations.py" --stations 1000 --max-message 1000; }
+  read -r ready <&"${SIM[0]}"
+  local start end
+  start=$(date +%s.%N)
+  "$EVCTL" --db "$db" -q local-list push --all --timeout 120 || echo "push failed" >&2
+  end=$(date +%s.%N)
+  echo >&"${SIM[1]}"; exec {SIM[1]}>&-
+  read -r summary <&"${SIM[0]}"
+  local rss; rss=$(awk '/VmHWM/ {print $2}' /proc/$server/status)
+  kill -TERM $server; wait $server 2>/dev/null || true
+  "$PY" - "$start" "$end" "$summary" "$rss" "$out" <<'PY'
+import json, sys
+start, end, summary, rss, out = float(sys.argv[1]), float(sys.argv[2]), json.loads(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+result = {"stations": 1000, "tokens": 10000, "send_local_list_max_length": 1000,
+          "seconds_to_last_ack": round(end - start, 2), "server_peak_rss_mib": round(rss / 1024, 1), **summary}
+result.pop("last_ack", None)
+json.dump(result, open(out, "w"), indent=2)
+print("locallist", json.dumps(result))
+PY
+}
+
 for r in "${runs[@]}"; do
   case "$r" in
     sat)   run sat_mixed200 --stations 200 --duration 20 --rate 0 --scenario mixed --cpu-affinity 1 --procs 1 ;;
@@ -58,7 +91,8 @@ for r in "${runs[@]}"; do
     hold)  run hb19500_every60s --stations 19500 --duration 80 --rate 0.01667 --scenario heartbeat --cpu-affinity 1 --procs 2 --warmup 5 --connect-timeout 30 ;;
     cold)  run hb10000_cold --stations 10000 --duration 30 --rate 0.0333 --scenario heartbeat --cpu-affinity 1 --procs 2 --warmup 5 ;;
     storm) run storm10000 --stations 10000 --duration 20 --rate 0.0333 --scenario heartbeat --cpu-affinity 1 --procs 2 --warmup 5 --storm --storm-timeout 60 ;;
-    *) echo "unknown run '$r' (sat rtt hold cold storm)" >&2; exit 64 ;;
+    locallist) local_list_push ;;
+    *) echo "unknown run '$r' (sat rtt hold cold storm locallist)" >&2; exit 64 ;;
   esac
 done
 

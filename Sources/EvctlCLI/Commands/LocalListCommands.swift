@@ -97,11 +97,11 @@ struct LocalListPush {
     let keys = ["LocalAuthListMaxLength", "SendLocalListMaxLength"]
     try round(&outcomes, store: store, timeout: timeout, action: "GetConfiguration") { station in
       try keys.allSatisfy({ try store.configurationValue(station.identity, key: $0) != nil })
-        ? nil : ["key": .array(keys.map { .string($0) })]
+        ? nil : JSONValue.object(["key": .array(keys.map { .string($0) })]).compact
     }
     // Round 1: which version each station holds.
     var reported: [Int: Int] = [:]
-    try round(&outcomes, store: store, timeout: timeout, action: "GetLocalListVersion") { _ in [:] } answered: { station, command in
+    try round(&outcomes, store: store, timeout: timeout, action: "GetLocalListVersion") { _ in "{}" } answered: { station, command in
       guard let version = command.response?["listVersion"].flatMap(JSONValue.intValue) else { return "no listVersion in the answer" }
       if version == -1 { return "the station does not support local lists" }
       reported[station.id] = version
@@ -110,22 +110,37 @@ struct LocalListPush {
     // Plan each station's messages.
     let builder = try store.localListBuilder()
     var plans: [Int: LocalListPlan] = [:]
+    var texts: [Int: [String]] = [:]
+    var cache: [String: (LocalListPlan, [String])] = [:]
     for index in outcomes.indices where outcomes[index].ok {
       let station = outcomes[index].station
-      let state = try store.localListState(station.identity)
-      let stationHoldsOurs = reported[station.id] == state.version && state.version > 0
+      let header = try store.localListState(station.identity, withEntries: false)
+      let stationHoldsOurs = reported[station.id] == header.version && header.version > 0
+      let differential = stationHoldsOurs && !inv.arguments.flag("full")
+      let state = differential ? try store.localListState(station.identity) : header
       if inv.arguments.flag("differential"), !stationHoldsOurs {
         outcomes[index].ok = false
         outcomes[index].detail = "holds version \(reported[station.id] ?? -1), not our \(state.version); use --full"
         continue
       }
       do {
-        let plan = try LocalListPlanner.plan(
-          desired: builder.entries(for: station), held: state.entries,
-          currentVersion: max(state.version, reported[station.id] ?? 0),
-          differential: stationHoldsOurs && !inv.arguments.flag("full"),
-          maxListLength: try store.configurationValue(station.identity, key: "LocalAuthListMaxLength").flatMap(Int.init),
-          maxMessageLength: try store.configurationValue(station.identity, key: "SendLocalListMaxLength").flatMap(Int.init))
+        let maxList = try store.configurationValue(station.identity, key: "LocalAuthListMaxLength").flatMap(Int.init)
+        let maxMessage = try store.configurationValue(station.identity, key: "SendLocalListMaxLength").flatMap(Int.init)
+        let version = max(state.version, reported[station.id] ?? 0)
+        // Public stations share one desired list, so equal states give equal plans.
+        let key = station.isPublic
+          ? "\(version)|\(differential)|\(header.contentHash ?? "-")|\(maxList ?? -1)|\(maxMessage ?? -1)" : nil
+        let plan: LocalListPlan
+        if let key, let cached = cache[key] {
+          plan = cached.0
+          texts[station.id] = cached.1
+        } else {
+          plan = try LocalListPlanner.plan(
+            desired: builder.entries(for: station), held: state.entries, currentVersion: version,
+            differential: differential, maxListLength: maxList, maxMessageLength: maxMessage)
+          texts[station.id] = plan.messages.map(\.compact)
+          if let key { cache[key] = (plan, texts[station.id]!) }
+        }
         plans[station.id] = plan
         outcomes[index].detail = plan.messages.isEmpty
           ? "up to date (version \(plan.finalVersion))"
@@ -139,7 +154,7 @@ struct LocalListPush {
     let rounds = plans.values.map(\.messages.count).max() ?? 0
     for number in 0..<rounds {
       try round(&outcomes, store: store, timeout: timeout, action: "SendLocalList") { station in
-        guard let messages = plans[station.id]?.messages, number < messages.count else { return nil }
+        guard let messages = texts[station.id], number < messages.count else { return nil }
         return messages[number]
       }
     }
@@ -151,19 +166,23 @@ struct LocalListPush {
   /// marks the stations whose answer was not accepted (or that `answered` objects to).
   private func round(
     _ outcomes: inout [Outcome], store: Store, timeout: Int, action: String,
-    payload: (Station) throws -> JSONValue?,
+    payload: (Station) throws -> String?,
     answered: (Station, RemoteCommand) -> String? = { _, _ in nil }
   ) throws {
     var sent: [Int: Int] = [:]
-    for index in outcomes.indices where outcomes[index].ok {
-      guard let body = try payload(outcomes[index].station) else { continue }
-      do {
-        let command = try store.enqueueCommand(
-          station: outcomes[index].station.identity, action: action, payload: body, timeoutSeconds: timeout)
-        sent[command.id] = index
-      } catch let error as StoreError {
-        outcomes[index].ok = false
-        outcomes[index].detail = error.description
+    // One transaction for the round: serve sees every command of it at once.
+    try store.db.transaction {
+      for index in outcomes.indices where outcomes[index].ok {
+        guard let body = try payload(outcomes[index].station) else { continue }
+        do {
+          let command = try store.enqueueCommand(
+            station: outcomes[index].station.identity, action: action, payloadText: body,
+            timeoutSeconds: timeout)
+          sent[command.id] = index
+        } catch let error as StoreError {
+          outcomes[index].ok = false
+          outcomes[index].detail = error.description
+        }
       }
     }
     for command in try Remote.wait(for: Array(sent.keys), store: store, timeout: timeout, queue: false) {

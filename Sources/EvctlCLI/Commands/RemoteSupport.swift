@@ -86,21 +86,16 @@ enum Remote {
     var done: [Int: RemoteCommand] = [:]
     let deadline = Timestamp.now().adding(seconds: Int64(timeout) + 2)
     while !pending.isEmpty {
-      for id in pending {
-        let command = try store.command(id)
-        if command.state.isFinal || (queue && command.state == .queued) {
-          done[id] = command
-          pending.remove(id)
-        }
+      for (id, state) in try store.commandStates(Array(pending))
+      where state.isFinal || (queue && state == .queued) {
+        done[id] = try store.command(id)
+        pending.remove(id)
       }
       if pending.isEmpty { break }
       if Timestamp.now() > deadline {
         for id in pending {
-          if try store.expireIfQueued(id, reason: "not picked up: is 'evctl serve' running?") {
-            done[id] = try store.command(id)
-          } else {
-            done[id] = try store.command(id)
-          }
+          try store.expireIfQueued(id, reason: "not picked up: is 'evctl serve' running?")
+          done[id] = try store.command(id)
         }
         break
       }

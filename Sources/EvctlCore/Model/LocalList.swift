@@ -13,6 +13,16 @@ public struct LocalListEntry: Equatable, Sendable {
     self.parentIDTag = parentIDTag
   }
 
+  /// Reads an `AuthorizationData` object; `nil` when it has no `idTagInfo` (a removal).
+  public init?(json: JSONValue) {
+    guard let tag = json["idTag"]?.stringValue, let info = json["idTagInfo"], info.objectValue != nil
+    else { return nil }
+    self.init(
+      idTag: tag, status: info["status"]?.stringValue ?? "Accepted",
+      expiryDate: info["expiryDate"]?.stringValue.flatMap(Timestamp.init(parsing:)),
+      parentIDTag: info["parentIdTag"]?.stringValue)
+  }
+
   /// The `AuthorizationData` JSON: with `idTagInfo`, or without it to delete in a differential.
   public func json(removing: Bool = false) -> JSONValue {
     guard !removing else { return ["idTag": .string(idTag)] }

@@ -10,11 +10,38 @@ public enum CommandState: String, CaseIterable, Sendable {
 
 /// A remote command: the row in `commands` that `serve` delivers and the CLI waits on.
 public struct RemoteCommand: Equatable, Sendable {
+  /// Creates a command value.
+  public init(
+    id: Int, stationID: Int, stationIdentity: String, action: String, payloadText: String,
+    state: CommandState, requestedBy: String, createdAt: Timestamp, expiresAt: Timestamp,
+    timeoutSeconds: Int, sentAt: Timestamp? = nil, answeredAt: Timestamp? = nil,
+    response: JSONValue? = nil, status: String? = nil, error: String? = nil,
+    latencyMilliseconds: Int? = nil
+  ) {
+    self.id = id
+    self.stationID = stationID
+    self.stationIdentity = stationIdentity
+    self.action = action
+    self.payloadText = payloadText
+    self.state = state
+    self.requestedBy = requestedBy
+    self.createdAt = createdAt
+    self.expiresAt = expiresAt
+    self.timeoutSeconds = timeoutSeconds
+    self.sentAt = sentAt
+    self.answeredAt = answeredAt
+    self.response = response
+    self.status = status
+    self.error = error
+    self.latencyMilliseconds = latencyMilliseconds
+  }
+
   public var id: Int
   public var stationID: Int
   public var stationIdentity: String
   public var action: String
-  public var payload: JSONValue
+  /// The payload as stored and sent, compact JSON.
+  public var payloadText: String
   public var state: CommandState
   public var requestedBy: String
   public var createdAt: Timestamp
@@ -27,6 +54,21 @@ public struct RemoteCommand: Equatable, Sendable {
   public var status: String?
   public var error: String?
   public var latencyMilliseconds: Int?
+
+  /// The payload, decoded (on each use: large payloads are only decoded when needed).
+  public var payload: JSONValue { (try? JSONValue.parse(payloadText)) ?? [:] }
+
+  /// The CALL frame that carries this command, built around the stored payload text.
+  public func callFrame(messageID: String) -> [UInt8] {
+    var frame: [UInt8] = Array("[2,".utf8)
+    JSONValue.string(messageID).write(into: &frame, indent: nil, level: 0)
+    frame.append(0x2C)
+    JSONValue.string(action).write(into: &frame, indent: nil, level: 0)
+    frame.append(0x2C)
+    frame += Array(payloadText.utf8)
+    frame.append(0x5D)
+    return frame
+  }
 
   /// The stable JSON form.
   public var json: JSONValue {

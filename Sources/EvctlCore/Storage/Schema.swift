@@ -261,20 +261,18 @@ public enum Schema {
       PRIMARY KEY (station_id, key)
     );
 
+    CREATE TABLE local_list_contents (
+      hash TEXT PRIMARY KEY,
+      entries TEXT NOT NULL,
+      entry_count INTEGER NOT NULL
+    );
+
     CREATE TABLE local_lists (
       station_id INTEGER PRIMARY KEY REFERENCES stations(id) ON DELETE CASCADE,
       version INTEGER NOT NULL DEFAULT 0,
       reported_version INTEGER,
+      content_hash TEXT REFERENCES local_list_contents(hash),
       updated_at TEXT NOT NULL
-    );
-
-    CREATE TABLE local_list_entries (
-      station_id INTEGER NOT NULL REFERENCES stations(id) ON DELETE CASCADE,
-      id_tag TEXT NOT NULL,
-      status TEXT NOT NULL,
-      expiry_date TEXT,
-      parent_id_tag TEXT,
-      PRIMARY KEY (station_id, id_tag)
     );
 
     CREATE TABLE reservations (

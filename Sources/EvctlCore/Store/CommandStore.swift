@@ -26,7 +26,7 @@ extension Store {
     RemoteCommand(
       id: row.int("id")!, stationID: row.int("station_id")!,
       stationIdentity: row.string("identity") ?? "", action: row.string("action") ?? "",
-      payload: (try? JSONValue.parse(row.string("payload") ?? "{}")) ?? [:],
+      payloadText: row.string("payload") ?? "{}",
       state: CommandState(rawValue: row.string("state") ?? "") ?? .failed,
       requestedBy: row.string("requested_by") ?? "",
       createdAt: row.date("created_at") ?? Timestamp(milliseconds: 0),
@@ -49,6 +49,17 @@ extension Store {
     station identity: String, action: String, payload: JSONValue, timeoutSeconds: Int = 30,
     queue: Bool = false, expires: Timestamp? = nil
   ) throws -> RemoteCommand {
+    try enqueueCommand(
+      station: identity, action: action, payloadText: payload.compact,
+      timeoutSeconds: timeoutSeconds, queue: queue, expires: expires)
+  }
+
+  /// Queues a remote command whose payload is already compact JSON text.
+  @discardableResult
+  public func enqueueCommand(
+    station identity: String, action: String, payloadText text: String, timeoutSeconds: Int = 30,
+    queue: Bool = false, expires: Timestamp? = nil
+  ) throws -> RemoteCommand {
     try require(Store.firmwareActions.contains(action) ? .updateFirmware : .remoteCommand)
     let target = try station(identity)
     let now = now()
@@ -63,9 +74,11 @@ extension Store {
       INSERT INTO commands (station_id, action, payload, requested_by, created_at, expires_at,
         timeout_seconds) VALUES (?, ?, ?, ?, ?, ?, ?)
       """,
-      [target.id, action, payload.compact, actor.displayName, now.iso8601, expiry.iso8601,
-       timeoutSeconds])
-    return try command(db.lastInsertRowID)
+      [target.id, action, text, actor.displayName, now.iso8601, expiry.iso8601, timeoutSeconds])
+    return RemoteCommand(
+      id: db.lastInsertRowID, stationID: target.id, stationIdentity: target.identity, action: action,
+      payloadText: text, state: .queued, requestedBy: actor.displayName, createdAt: now,
+      expiresAt: expiry, timeoutSeconds: timeoutSeconds)
   }
 
   /// One command by id.
@@ -74,6 +87,22 @@ extension Store {
       throw StoreError.notFound(kind: "command", name: String(id))
     }
     return makeCommand(row)
+  }
+
+  /// The states of many commands at once, for waiting on them.
+  public func commandStates(_ ids: [Int]) throws -> [Int: CommandState] {
+    var states: [Int: CommandState] = [:]
+    let sorted = ids.sorted()
+    var index = 0
+    while index < sorted.count {
+      let chunk = Array(sorted[index..<min(index + 500, sorted.count)])
+      let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+      for row in try db.query("SELECT id, state FROM commands WHERE id IN (\(marks))", chunk) {
+        states[row.int("id")!] = CommandState(rawValue: row.string("state") ?? "") ?? .failed
+      }
+      index += chunk.count
+    }
+    return states
   }
 
   /// The audit log, newest first, within the actor's domain.
@@ -100,9 +129,10 @@ extension Store {
 
   // MARK: For serve
 
-  /// Queued commands in id order, for `serve` to deliver or expire.
-  public func queuedCommands() throws -> [RemoteCommand] {
-    try db.query(Store.commandSelect + " WHERE c.state = 'queued' ORDER BY c.id").map(makeCommand)
+  /// Queued commands in id order, without their payloads: id, station and expiry.
+  public func queuedCommands() throws -> [(id: Int, stationID: Int, expiresAt: Timestamp)] {
+    try db.query("SELECT id, station_id, expires_at FROM commands WHERE state = 'queued' ORDER BY id")
+      .map { ($0.int("id")!, $0.int("station_id")!, $0.date("expires_at") ?? Timestamp(milliseconds: 0)) }
   }
 
   /// Records that a command went out with `messageID`.

@@ -1,13 +1,33 @@
 /// Everything needed to compute local lists for many stations, loaded once.
-public struct LocalListBuilder {
+///
+/// Public stations all get the same list, so it is computed once; private stations depend on
+/// their own access rights.
+public final class LocalListBuilder {
   let tokens: [Token]
   let tokensByTag: [String: Token]
   let access: [Int: [(groupID: Int?, stationID: Int?)]]
   let tree: GroupTree
   let now: Timestamp
+  private var publicList: [LocalListEntry]?
+
+  init(tokens: [Token], tokensByTag: [String: Token], access: [Int: [(groupID: Int?, stationID: Int?)]],
+       tree: GroupTree, now: Timestamp) {
+    self.tokens = tokens
+    self.tokensByTag = tokensByTag
+    self.access = access
+    self.tree = tree
+    self.now = now
+  }
 
   /// The entries a station should hold: every token the token function accepts there now.
   public func entries(for station: Station) -> [LocalListEntry] {
+    if station.isPublic, let publicList { return publicList }
+    let list = compute(for: station)
+    if station.isPublic { publicList = list }
+    return list
+  }
+
+  private func compute(for station: Station) -> [LocalListEntry] {
     tokens.compactMap { token in
       let parent = token.parentIDTag.flatMap { tokensByTag[$0] }
       var hasAccess = false
@@ -36,6 +56,8 @@ public struct LocalListState: Sendable {
   public var reportedVersion: Int?
   /// The entries of that version.
   public var entries: [LocalListEntry]
+  /// The content the entries come from; stations holding the same list share it.
+  public var contentHash: String?
   public var updatedAt: Timestamp?
 }
 
@@ -52,20 +74,80 @@ extension Store {
       access: access, tree: try groupTree(), now: now())
   }
 
-  /// What we believe a station holds.
-  public func localListState(_ identity: String) throws -> LocalListState {
+  /// What we believe a station holds; `withEntries: false` skips decoding the list itself.
+  public func localListState(_ identity: String, withEntries: Bool = true) throws -> LocalListState {
     let target = try station(identity)
     let row = try db.queryOne("SELECT * FROM local_lists WHERE station_id = ?", [target.id])
-    let entries = try db.query(
-      "SELECT * FROM local_list_entries WHERE station_id = ? ORDER BY id_tag", [target.id]
-    ).map { r in
-      LocalListEntry(
-        idTag: r.string("id_tag")!, status: r.string("status") ?? "Accepted",
-        expiryDate: r.date("expiry_date"), parentIDTag: r.string("parent_id_tag"))
+    var entries: [LocalListEntry] = []
+    if withEntries, let hash = row?.string("content_hash") {
+      entries = try localListEntries(hash: hash)
     }
     return LocalListState(
       version: row?.int("version") ?? 0, reportedVersion: row?.int("reported_version"),
-      entries: entries, updatedAt: row?.date("updated_at"))
+      entries: entries, contentHash: row?.string("content_hash"), updatedAt: row?.date("updated_at"))
+  }
+
+  func localListEntries(hash: String) throws -> [LocalListEntry] {
+    guard let text = try db.queryOne("SELECT entries FROM local_list_contents WHERE hash = ?", [hash])?
+      .string("entries"), let list = try? JSONValue.parse(text).arrayValue
+    else { return [] }
+    return list.compactMap(LocalListEntry.init(json:))
+  }
+
+  /// Applies an accepted SendLocalList to our mirror of the station's list.
+  ///
+  /// Lists are kept once per distinct content (1,000 stations holding the same 10,000 tokens
+  /// share one copy), and `transitions` remembers (old content, update) → new content, so the
+  /// same update applied to many stations is computed once.
+  public func applyLocalListUpdate(
+    stationID: Int, update: RemoteCommand, transitions: inout [String: String], at now: Timestamp
+  ) throws {
+    let current = try db.queryOne(
+      "SELECT content_hash FROM local_lists WHERE station_id = ?", [stationID])?.string("content_hash")
+    let key = (current ?? "empty") + ":" + PasswordHash.secretDigest(update.payloadText)
+    var hash = transitions[key]
+    let payload = update.payload
+    if hash == nil {
+      var entries: [String: LocalListEntry] = [:]
+      if payload["updateType"]?.stringValue != "Full", let current {
+        for entry in try localListEntries(hash: current) { entries[entry.idTag] = entry }
+      }
+      for item in payload["localAuthorizationList"]?.arrayValue ?? [] {
+        guard let tag = item["idTag"]?.stringValue else { continue }
+        if let entry = LocalListEntry(json: item) {
+          entries[tag] = entry
+        } else {
+          entries[tag] = nil
+        }
+      }
+      let text = JSONValue.array(entries.keys.sorted().map { entries[$0]!.json() }).compact
+      let digest = PasswordHash.secretDigest(text)
+      try db.run(
+        "INSERT OR IGNORE INTO local_list_contents (hash, entries, entry_count) VALUES (?, ?, ?)",
+        [digest, text, entries.count])
+      transitions[key] = digest
+      hash = digest
+    }
+    let version = payload["listVersion"].flatMap { value -> Int? in
+      if case .int(let n) = value { return Int(n) }
+      return nil
+    } ?? 0
+    try db.run(
+      """
+      INSERT INTO local_lists (station_id, version, reported_version, content_hash, updated_at)
+      VALUES (?, ?, ?, ?, ?) ON CONFLICT (station_id) DO UPDATE SET version = excluded.version,
+        reported_version = excluded.reported_version, content_hash = excluded.content_hash,
+        updated_at = excluded.updated_at
+      """, [stationID, version, version, hash, now.iso8601])
+  }
+
+  /// Drops list contents no station points at any more.
+  public func pruneLocalListContents() throws {
+    try db.run(
+      """
+      DELETE FROM local_list_contents WHERE hash NOT IN
+        (SELECT content_hash FROM local_lists WHERE content_hash IS NOT NULL)
+      """)
   }
 
   /// A configuration value from the station's last GetConfiguration answer.

@@ -39,6 +39,8 @@ public final class CentralSystem {
   static let lastSeenWriteIntervalMilliseconds: Int64 = 5_000
   var leniencyPending: [Int: Int] = [:]
   var pendingFrames: [PendingFrame] = []
+  /// Local-list transitions already computed: (old content, update) → new content.
+  var localListTransitions: [String: String] = [:]
 
   /// Creates the central system over `store`.
   public init(store: Store, configuration: ServerConfiguration) {
@@ -116,10 +118,19 @@ public final class CentralSystem {
     try recordEvent(stationID: stationID, identity: identity, kind: "disconnected", detail: reason, at: now)
   }
 
+  /// The longest frame the message log keeps whole; longer ones (a 10,000-token SendLocalList)
+  /// keep their start and their size. The full payload of a command stays in its audit row.
+  public static let messageLogFrameLimit = 16_384
+
   /// Queues a frame for the message log; ``flushLiveness()`` writes the batch's frames at once.
   public func logFrame(stationID: Int, inbound: Bool, text: String, at now: Timestamp) {
     guard configuration.messageLogEnabled else { return }
-    pendingFrames.append(PendingFrame(stationID: stationID, inbound: inbound, text: text, at: now))
+    var kept = text
+    if text.utf8.count > Self.messageLogFrameLimit {
+      kept = String(decoding: text.utf8.prefix(Self.messageLogFrameLimit), as: UTF8.self)
+        + " … [truncated: \(text.utf8.count) bytes in all]"
+    }
+    pendingFrames.append(PendingFrame(stationID: stationID, inbound: inbound, text: kept, at: now))
   }
 
   private func writeFrames() throws {
@@ -175,8 +186,10 @@ public final class CentralSystem {
     try expireReservations(at: now)
   }
 
-  /// Drops message-log rows older than the retention limit.
+  /// Drops message-log rows older than the retention limit, and unused local-list contents.
   public func pruneMessageLog(at now: Timestamp) throws {
+    try store.pruneLocalListContents()
+    localListTransitions.removeAll()
     try store.db.run(
       """
       DELETE FROM message_log WHERE id < coalesce(

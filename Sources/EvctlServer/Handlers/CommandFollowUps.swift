@@ -11,7 +11,7 @@ extension CentralSystem {
       command.id, state: state, status: status, response: response, error: error, at: now,
       latencyMilliseconds: Int(now.milliseconds - sentAt.milliseconds))
     let stationID = command.stationID
-    let payload = command.payload
+    let payload = Self.needsPayload.contains(command.action) ? command.payload : [:]
     switch command.action {
     case "GetConfiguration":
       guard let response else { return }
@@ -33,7 +33,8 @@ extension CentralSystem {
           updated_at = excluded.updated_at
         """, [stationID, version, now.iso8601])
     case "SendLocalList" where state == .accepted:
-      try applyLocalList(payload, stationID: stationID, at: now)
+      try store.applyLocalListUpdate(
+        stationID: stationID, update: command, transitions: &localListTransitions, at: now)
     case "ReserveNow":
       guard let reservation = payload["reservationId"].flatMap(Self.integer) else { return }
       try store.db.run(
@@ -52,6 +53,11 @@ extension CentralSystem {
       break
     }
   }
+
+  /// Actions whose follow-up reads the request payload.
+  static let needsPayload: Set<String> = [
+    "ChangeConfiguration", "ReserveNow", "CancelReservation", "SetChargingProfile", "ClearChargingProfile",
+  ]
 
   static func integer(_ value: JSONValue) -> Int? {
     switch value {
@@ -95,36 +101,6 @@ extension CentralSystem {
     }
   }
 
-  private func applyLocalList(_ payload: JSONValue, stationID: Int, at now: Timestamp) throws {
-    guard let version = payload["listVersion"].flatMap(Self.integer) else { return }
-    if payload["updateType"]?.stringValue == "Full" {
-      try store.db.run("DELETE FROM local_list_entries WHERE station_id = ?", [stationID])
-    }
-    for entry in payload["localAuthorizationList"]?.arrayValue ?? [] {
-      guard let tag = entry["idTag"]?.stringValue else { continue }
-      if let info = entry["idTagInfo"], info.objectValue != nil {
-        try store.db.run(
-          """
-          INSERT INTO local_list_entries (station_id, id_tag, status, expiry_date, parent_id_tag)
-          VALUES (?, ?, ?, ?, ?) ON CONFLICT (station_id, id_tag) DO UPDATE SET
-            status = excluded.status, expiry_date = excluded.expiry_date,
-            parent_id_tag = excluded.parent_id_tag
-          """,
-          [stationID, tag, info["status"]?.stringValue ?? "Accepted", info["expiryDate"]?.stringValue,
-           info["parentIdTag"]?.stringValue])
-      } else {
-        try store.db.run(
-          "DELETE FROM local_list_entries WHERE station_id = ? AND id_tag = ?", [stationID, tag])
-      }
-    }
-    try store.db.run(
-      """
-      INSERT INTO local_lists (station_id, version, reported_version, updated_at) VALUES (?, ?, ?, ?)
-      ON CONFLICT (station_id) DO UPDATE SET version = excluded.version,
-        reported_version = excluded.reported_version, updated_at = excluded.updated_at
-      """, [stationID, version, version, now.iso8601])
-  }
-
   private func installProfile(_ payload: JSONValue, stationID: Int, at now: Timestamp) throws {
     guard let connector = payload["connectorId"].flatMap(Self.integer),
       let profile = payload["csChargingProfiles"],
@@ -163,7 +139,7 @@ extension CentralSystem {
        payload["stackLevel"].flatMap(Self.integer)])
   }
 
-  /// Ends reservations whose time has passed, and TxProfiles of finished transactions.
+  /// Ends reservations whose time has passed.
   public func expireReservations(at now: Timestamp) throws {
     try store.db.run(
       "UPDATE reservations SET state = 'expired' WHERE state IN ('requested', 'active') AND expires_at <= ?",

@@ -196,7 +196,10 @@ public final class ConnectionSession {
     let messageID = "evctl-\(command.id)"
     try central.store.markCommandSent(command.id, messageID: messageID, at: now)
     inFlight = (command, messageID, now)
-    send(.call(id: .string(messageID), action: command.action, payload: command.payload), now: now)
+    let frame = command.callFrame(messageID: messageID)
+    central.logFrame(
+      stationID: stationID!, inbound: false, text: String(decoding: frame, as: UTF8.self), at: now)
+    output += WebSocketFrameEncoder.encode(.text, frame)
   }
 
   private func answerArrived(

@@ -256,18 +256,18 @@ public final class Server {
   /// Hands queued commands to the sessions of connected stations; expires the stale ones.
   private func deliverCommands(now: Timestamp) throws -> [Link] {
     var touched: [Link] = []
-    for command in try central.store.queuedCommands() where !dispatched.contains(command.id) {
-      if command.expiresAt <= now {
+    for queued in try central.store.queuedCommands() where !dispatched.contains(queued.id) {
+      if queued.expiresAt <= now {
         try central.store.finishCommand(
-          command.id, state: .expired, status: nil, response: nil,
-          error: "not delivered before \(command.expiresAt.iso8601)", at: now, latencyMilliseconds: nil)
+          queued.id, state: .expired, status: nil, response: nil,
+          error: "not delivered before \(queued.expiresAt.iso8601)", at: now, latencyMilliseconds: nil)
         continue
       }
-      guard let fd = byStation[command.stationID], let link = links[fd], link.session.isOpen else {
+      guard let fd = byStation[queued.stationID], let link = links[fd], link.session.isOpen else {
         continue
       }
-      dispatched.insert(command.id)
-      try link.session.enqueue(command, now: now)
+      dispatched.insert(queued.id)
+      try link.session.enqueue(try central.store.command(queued.id), now: now)
       touched.append(link)
     }
     return touched
