@@ -34,11 +34,11 @@ class Evctl:
             raise AssertionError(f"evctl {' '.join(args)} failed: {result.stderr}")
         return result
 
-    def start(self):
+    def start(self, *extra):
         self.port = free_port()
         self.process = subprocess.Popen(
             [BINARY, "--db", self.db, "serve", "--listen", f"127.0.0.1:{self.port}",
-             "--ping-interval", "30"],
+             "--ping-interval", "30", *extra],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=self.env)
         deadline = time.time() + 20
         while time.time() < deadline:

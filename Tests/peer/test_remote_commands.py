@@ -411,3 +411,40 @@ def test_basic_operator_cannot_update_firmware(evctl):
     finally:
         evctl.run("logout")
     assert query(evctl, "SELECT count(*) FROM commands") == [(0,)]
+
+
+def test_files_dir_serves_firmware_and_takes_diagnostics_uploads(evctl, tmp_path):
+    import urllib.request
+    evctl.stop()
+    files = tmp_path / "files"
+    evctl.start("--files-dir", str(files), "--public-url", "http://127.0.0.1:PORT")
+    evctl.run("db", "path")
+    with sqlite3.connect(evctl.db) as db:
+        db.execute("UPDATE settings SET value = ? WHERE key = 'public_url'", (f"http://127.0.0.1:{evctl.port}",))
+    image = tmp_path / "eve-6.2.bin"
+    image.write_bytes(b"\x00firmware\xff" * 100)
+
+    async def scenario():
+        station, ws, task = await online(evctl, "CP-1")
+        update = await cli(evctl, "station", "firmware", "update", "CP-1", "--file", str(image))
+        diagnostics = await cli(evctl, "station", "diagnostics", "CP-1", "--upload")
+        task.cancel()
+        await ws.close()
+        return station, update, diagnostics
+
+    station, update, diagnostics = asyncio.run(scenario())
+    assert update.returncode == 0, update.stderr
+    assert diagnostics.returncode == 0, diagnostics.stderr
+    got = dict(station.received)
+    location = got["UpdateFirmware"]["location"]
+    assert location == f"http://127.0.0.1:{evctl.port}/files/eve-6.2.bin"
+    with urllib.request.urlopen(location, timeout=10) as response:
+        assert response.read() == image.read_bytes()
+    upload_to = got["GetDiagnostics"]["location"]
+    assert upload_to == f"http://127.0.0.1:{evctl.port}/files/uploads/CP-1/"
+    request = urllib.request.Request(upload_to + "diag.zip", data=b"PK-diagnostics", method="PUT")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 201
+    assert (files / "uploads" / "CP-1" / "diag.zip").read_bytes() == b"PK-diagnostics"
+    status = evctl.run("station", "diagnostics", "status", "CP-1").stdout
+    assert "diag.zip" in status and "GetDiagnostics" in status

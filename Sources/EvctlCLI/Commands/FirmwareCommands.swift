@@ -19,17 +19,57 @@ extension Commands {
   static let firmwareUpdate: CommandSpec = CommandSpec(
     "update", abstract: "Tell a station to fetch and install firmware (UpdateFirmware)",
     arguments: remoteArguments([
-      .option("location", value: "url", help: "Where the station downloads the image", required: true),
+      .option("location", value: "url", help: "Where the station downloads the image"),
+      .option("file", value: "path", help: "Publish this image through 'evctl serve --files-dir' instead", completion: .file),
       .option("retrieve-at", value: "time", help: "When to download; default now"),
     ] + retryOptions),
-    examples: [.init("Update tonight", "evctl station firmware update CP-001 --location https://fw.example.com/eve-6.2.bin --retrieve-at 2026-11-22T02:00:00Z")]
+    examples: [
+      .init("Update tonight", "evctl station firmware update CP-001 --location https://fw.example.com/eve-6.2.bin --retrieve-at 2026-11-22T02:00:00Z"),
+      .init("Hand out a local image (serve runs with --files-dir)", "evctl station firmware update CP-001 --file ./eve-6.2.bin"),
+    ]
   ) { inv in
+    let location = try firmwareLocation(inv)
     var payload: [String: JSONValue] = [
-      "location": .string(inv.arguments.option("location")!),
+      "location": .string(location),
       "retrieveDate": .string((try inv.time("retrieve-at") ?? .now()).iso8601),
     ]
     try addRetries(inv, to: &payload)
     try Remote.send(inv, action: "UpdateFirmware") { _ in .object(payload) }
+  }
+
+  /// `--location`, or the URL under which `--file` is published by `serve --files-dir`.
+  static func firmwareLocation(_ inv: Invocation) throws -> String {
+    let location = inv.arguments.option("location")
+    let file = inv.arguments.option("file")
+    guard (location == nil) != (file == nil) else {
+      throw UsageError(message: "give --location or --file", commandPath: inv.arguments.path)
+    }
+    if let location { return location }
+    let store = try inv.context.openStore()
+    try store.require(.updateFirmware)
+    let (directory, base) = try filesSettings(store)
+    let name = (file! as NSString).lastPathComponent
+    guard let source = FileManager.default.contents(atPath: file!) else { throw CLIError.io("cannot read '\(file!)'") }
+    let target = directory + "/" + name
+    if let existing = FileManager.default.contents(atPath: target), existing != source {
+      throw CLIError.io("'\(target)' already holds a different image; rename the file")
+    }
+    if !FileManager.default.fileExists(atPath: target),
+      !FileManager.default.createFile(atPath: target, contents: source)
+    {
+      throw CLIError.io("cannot write '\(target)'")
+    }
+    return base + "/files/" + (name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? name)
+  }
+
+  /// Where `serve --files-dir` keeps files and the URL stations reach it at.
+  static func filesSettings(_ store: Store) throws -> (String, String) {
+    guard let directory = try store.setting("files_dir"), let base = try store.setting("public_url") else {
+      throw CLIError.unavailable(
+        "no files directory: start 'evctl serve --files-dir DIR' first",
+        hint: "or give a --location the station can reach")
+    }
+    return (directory, base)
   }
 
   static let firmwareSignedUpdate: CommandSpec = CommandSpec(
@@ -72,18 +112,31 @@ extension Commands {
   static let stationDiagnostics: CommandSpec = CommandSpec(
     "diagnostics", abstract: "Ask a station to upload diagnostics (GetDiagnostics)",
     arguments: remoteArguments([
-      .option("location", value: "url", help: "Where the station uploads the file (ftp://, http://)", required: true),
+      .option("location", value: "url", help: "Where the station uploads the file (ftp://, http://)"),
+      .flag("upload", help: "Upload to 'evctl serve --files-dir' over HTTP instead"),
       .option("start", value: "time", help: "Oldest log time to include"),
       .option("stop", value: "time", help: "Newest log time to include"),
     ] + retryOptions),
     subcommands: [diagnosticsStatus],
-    examples: [.init("Upload to an FTP server", "evctl station diagnostics CP-001 --location ftp://logs.example.com/cp001/")]
+    examples: [
+      .init("Upload to an FTP server", "evctl station diagnostics CP-001 --location ftp://logs.example.com/cp001/"),
+      .init("Upload to evctl itself (serve runs with --files-dir)", "evctl station diagnostics CP-001 --upload"),
+    ]
   ) { inv in
-    var payload: [String: JSONValue] = ["location": .string(inv.arguments.option("location")!)]
+    let location = inv.arguments.option("location")
+    guard (location != nil) != inv.arguments.flag("upload") else {
+      throw UsageError(message: "give --location or --upload", commandPath: inv.arguments.path)
+    }
+    let base = location == nil ? try filesSettings(try inv.context.openStore()).1 : ""
+    var payload: [String: JSONValue] = [:]
     if let start = try inv.time("start") { payload["startTime"] = .string(start.iso8601) }
     if let stop = try inv.time("stop") { payload["stopTime"] = .string(stop.iso8601) }
     try addRetries(inv, to: &payload)
-    try Remote.send(inv, action: "GetDiagnostics") { _ in .object(payload) }
+    try Remote.send(inv, action: "GetDiagnostics") { station in
+      var body = payload
+      body["location"] = .string(location ?? "\(base)/files/uploads/\(station.identity)/")
+      return .object(body)
+    }
   }
 
   static let diagnosticsStatus: CommandSpec = CommandSpec(
@@ -91,11 +144,11 @@ extension Commands {
     arguments: [.positional("identity", help: "The station", completion: .stations)]
   ) { inv in
     try printJob(inv, actions: ["GetDiagnostics", "GetLog"],
-                 notifications: ["DiagnosticsStatusNotification", "LogStatusNotification"])
+                 notifications: ["DiagnosticsStatusNotification", "LogStatusNotification"], uploads: true)
   }
 
   /// Prints a station's jobs of some kind and the notifications that followed them, in time order.
-  static func printJob(_ inv: Invocation, actions: [String], notifications: [String]) throws {
+  static func printJob(_ inv: Invocation, actions: [String], notifications: [String], uploads: Bool = false) throws {
     let store = try inv.context.openStore()
     let station = try store.station(inv.required("identity"))
     var rows: [(String, String, String, String)] = []
@@ -114,6 +167,13 @@ extension Commands {
       let payload = (try? JSONValue.parse(row.string("payload") ?? "")) ?? [:]
       rows.append((row.string("received_at") ?? "", "reported", row.string("action") ?? "",
                    payload["status"]?.stringValue ?? payload.compact))
+    }
+    if uploads {
+      for row in try store.db.query(
+        "SELECT at, detail FROM events WHERE station_id = ? AND kind = 'upload' ORDER BY id DESC LIMIT 50", [station.id])
+      {
+        rows.append((row.string("at") ?? "", "uploaded", "HTTP upload", row.string("detail") ?? ""))
+      }
     }
     rows.sort { $0.0 < $1.0 }
     let columns: [Column<(String, String, String, String)>] = [

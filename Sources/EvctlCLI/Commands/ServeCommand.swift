@@ -18,12 +18,15 @@ extension Commands {
       .option("ping-interval", value: "seconds", help: "Ping a silent station after this long; default 60"),
       .option("message-log-retention", value: "duration", help: "Keep logged frames this long; default 7d"),
       .flag("no-message-log", help: "Do not log frames"),
+      .option("files-dir", value: "dir", help: "Serve firmware from DIR and accept diagnostics uploads into DIR/uploads over HTTP on the same port", completion: .file),
+      .option("public-url", value: "url", help: "The URL stations reach this server at, for --files-dir; default http://HOST:PORT"),
       .option("log-level", value: "level", help: "Least severe diagnostics shown",
               choices: ["info", "warning", "error"]),
     ],
     examples: [
       .init("Listen on the default port with the default store", "evctl serve"),
       .init("Only on loopback, behind a TLS proxy", "evctl serve --listen 127.0.0.1:8180"),
+      .init("Serve firmware and take diagnostics uploads, no FTP server needed", "evctl serve --files-dir /var/lib/evctl/files --public-url http://evctl.example.com:8180"),
     ]
   ) { inv in
     var configuration = ServerConfiguration()
@@ -51,6 +54,20 @@ extension Commands {
       throw CLIError.permission("only an admin may run serve", hint: nil)
     }
     let central = CentralSystem(store: store, configuration: configuration)
+    if let directory = inv.arguments.option("files-dir") {
+      let absolute = inv.context.absolute(directory)
+      do {
+        central.files = try DiskFiles(directory: absolute)
+      } catch {
+        throw CLIError.io("cannot use '\(absolute)' for --files-dir: \(error.localizedDescription)")
+      }
+      let host = configuration.host == "0.0.0.0" ? ProcessInfo.processInfo.hostName : configuration.host
+      let url = inv.arguments.option("public-url") ?? "http://\(host):\(configuration.port)"
+      try store.setSetting("files_dir", absolute)
+      try store.setSetting("public_url", url.hasSuffix("/") ? String(url.dropLast()) : url)
+    } else {
+      try store.setSetting("files_dir", nil)
+    }
     central.log = { line in
       let severity = line.hasPrefix("error") ? 2 : (line.hasPrefix("warning") ? 1 : 0)
       if severity >= level { console.diagnose("evctl: " + line) }

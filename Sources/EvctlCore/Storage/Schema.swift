@@ -299,6 +299,11 @@ public enum Schema {
       created_at TEXT NOT NULL
     );
 
+    CREATE TABLE settings (
+      key TEXT PRIMARY KEY,
+      value TEXT NOT NULL
+    );
+
     CREATE TABLE installed_profiles (
       station_id INTEGER NOT NULL REFERENCES stations(id) ON DELETE CASCADE,
       connector_id INTEGER NOT NULL,

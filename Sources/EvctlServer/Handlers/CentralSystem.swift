@@ -30,6 +30,8 @@ public enum HandshakeDecision: Sendable {
 public final class CentralSystem {
   public let store: Store
   public let configuration: ServerConfiguration
+  /// Published firmware and received uploads, when `serve --files-dir` is given.
+  public var files: FileService?
   /// Diagnostics go here (stderr in `serve`).
   public var log: (String) -> Void = { _ in }
   var lastSeenPending: [Int: Timestamp] = [:]

@@ -12,7 +12,7 @@ public enum SessionEvent: Equatable, Sendable {
 ///
 /// It owns no file descriptor: the transport feeds it bytes and sends ``takeOutput()``.
 public final class ConnectionSession {
-  enum Phase { case handshake, open, closing }
+  enum Phase { case handshake, httpBody, open, closing }
 
   let central: CentralSystem
   private var phase = Phase.handshake
@@ -23,6 +23,8 @@ public final class ConnectionSession {
   private var assembler: WebSocketMessageAssembler
   private var answered: [String: (request: String, response: [UInt8])] = [:]
   private var answeredOrder: [String] = []
+  /// A plain HTTP request (`--files-dir`) waiting for the rest of its body.
+  private var fileRequest: (request: HTTPRequest, length: Int)?
   /// The station, once admitted.
   public private(set) var stationID: Int?
   public private(set) var identity: String?
@@ -59,6 +61,10 @@ public final class ConnectionSession {
   public func receive(_ bytes: [UInt8], now: Timestamp) throws -> [SessionEvent] {
     guard phase != .closing else { return [] }
     inbound += bytes
+    if phase == .httpBody, let files = central.files {
+      lastFrameAt = now
+      return try finishFileRequest(files, now: now)
+    }
     var events: [SessionEvent] = []
     if phase == .handshake {
       let request: HTTPRequest?
@@ -71,6 +77,17 @@ public final class ConnectionSession {
         return [.close(reason: "malformed HTTP request")]
       }
       guard let request else { return [] }
+      if let files = central.files, FileRequests.isFileRequest(request) {
+        do {
+          fileRequest = (request, try FileRequests.bodyLength(request))
+        } catch {
+          output += error.responseBytes
+          phase = .closing
+          return [.close(reason: "file request refused: \(error.status)")]
+        }
+        phase = .httpBody
+        return try finishFileRequest(files, now: now)
+      }
       switch try central.admit(request) {
       case .reject(let rejection, let event):
         output += rejection.responseBytes
@@ -112,6 +129,16 @@ public final class ConnectionSession {
       }
     }
     return events
+  }
+
+  private func finishFileRequest(_ files: FileService, now: Timestamp) throws -> [SessionEvent] {
+    guard let (request, length) = fileRequest, inbound.count >= length else { return [] }
+    let body = Array(inbound.prefix(length))
+    inbound.removeAll()
+    fileRequest = nil
+    output += try FileRequests(files: files, central: central).respond(request, body: body, now: now)
+    phase = .closing
+    return [.close(reason: "\(request.method) \(request.target) answered")]
   }
 
   /// Starts a close handshake with `code`.

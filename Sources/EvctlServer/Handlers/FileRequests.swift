@@ -1,0 +1,74 @@
+import EvctlCore
+
+/// Answers the plain HTTP requests of `serve --files-dir` on the OCPP port: `GET /files/NAME`
+/// serves a firmware image; `PUT` or `POST /files/uploads/IDENTITY[/NAME]` stores a diagnostics
+/// or log upload (a raw body or multipart/form-data).
+struct FileRequests {
+  let files: FileService
+  let central: CentralSystem
+  static let prefix = "/files/"
+  static let maxUploadBytes = 64 << 20
+
+  static func isFileRequest(_ request: HTTPRequest) -> Bool {
+    request.header("upgrade") == nil && request.target.hasPrefix(prefix)
+  }
+
+  /// The body length a request announces; throws the HTTP answer for what is refused.
+  static func bodyLength(_ request: HTTPRequest) throws(HandshakeRejection) -> Int {
+    guard request.method == "PUT" || request.method == "POST" else { return 0 }
+    if request.header("transfer-encoding") != nil {
+      throw HandshakeRejection(status: 411, reason: "send the upload with a Content-Length", extraHeaders: [])
+    }
+    guard let text = request.header("content-length"), let length = Int(text), length >= 0 else {
+      throw HandshakeRejection(status: 411, reason: "Content-Length required", extraHeaders: [])
+    }
+    guard length <= maxUploadBytes else {
+      throw HandshakeRejection(status: 413, reason: "uploads are limited to \(maxUploadBytes) bytes", extraHeaders: [])
+    }
+    return length
+  }
+
+  /// The full HTTP response for a request with its body.
+  func respond(_ request: HTTPRequest, body: [UInt8], now: Timestamp) throws -> [UInt8] {
+    let path = String(request.target.dropFirst(Self.prefix.count).split(separator: "?").first ?? "")
+    let segments = path.split(separator: "/").map(String.init).map { Handshake.percentDecode($0) ?? "" }
+    switch request.method {
+    case "GET", "HEAD":
+      guard segments.count == 1, let bytes = files.published(segments[0]) else {
+        return Self.response(404, "Not Found", Array("no such file\n".utf8))
+      }
+      return Self.response(200, "OK", request.method == "HEAD" ? [] : bytes, length: bytes.count,
+                           type: "application/octet-stream")
+    case "PUT", "POST":
+      guard segments.first == "uploads", segments.count >= 2, isSafeFileName(segments[1]) else {
+        return Self.response(404, "Not Found", Array("upload to /files/uploads/<identity>/\n".utf8))
+      }
+      let identity = segments[1]
+      var bytes = body
+      var name = segments.count >= 3 ? segments[2] : nil
+      if let boundary = MultipartDecoder.boundary(contentType: request.header("content-type")) {
+        guard let file = MultipartDecoder.firstFile(body, boundary: boundary) else {
+          return Self.response(400, "Bad Request", Array("malformed multipart body\n".utf8))
+        }
+        bytes = file.bytes
+        name = name ?? file.name
+      }
+      let safeName = name.flatMap { isSafeFileName($0) ? $0 : nil } ?? "upload-\(now.milliseconds).bin"
+      let stored = try files.storeUpload(station: identity, name: safeName, bytes: bytes)
+      let station = try central.store.db.queryOne(
+        "SELECT id, identity FROM stations WHERE identity = ?", [identity])
+      try central.recordEvent(
+        stationID: station?.int("id"), identity: station?.string("identity") ?? identity, kind: "upload",
+        detail: "received \(safeName) (\(bytes.count) bytes) as \(stored)", at: now)
+      return Self.response(201, "Created", Array("stored\n".utf8))
+    default:
+      return Self.response(405, "Method Not Allowed", [])
+    }
+  }
+
+  static func response(_ status: Int, _ phrase: String, _ body: [UInt8], length: Int? = nil,
+                       type: String = "text/plain") -> [UInt8] {
+    let head = "HTTP/1.1 \(status) \(phrase)\r\nContent-Type: \(type)\r\nContent-Length: \(length ?? body.count)\r\nConnection: close\r\n\r\n"
+    return Array(head.utf8) + body
+  }
+}
