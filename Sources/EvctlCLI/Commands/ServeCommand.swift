@@ -20,6 +20,7 @@ extension Commands {
       .flag("no-message-log", help: "Do not log frames"),
       .option("files-dir", value: "dir", help: "Serve firmware from DIR and accept diagnostics uploads into DIR/uploads over HTTP on the same port", completion: .file),
       .option("public-url", value: "url", help: "The URL stations reach this server at, for --files-dir; default http://HOST:PORT"),
+      .option("alarm-command", value: "command", help: "Run this shell command with each new alarm as JSON on stdin"),
       .option("log-level", value: "level", help: "Least severe diagnostics shown",
               choices: ["info", "warning", "error"]),
     ],
@@ -71,6 +72,9 @@ extension Commands {
     central.log = { line in
       let severity = line.hasPrefix("error") ? 2 : (line.hasPrefix("warning") ? 1 : 0)
       if severity >= level { console.diagnose("evctl: " + line) }
+    }
+    if let command = inv.arguments.option("alarm-command") {
+      central.onAlarm = { alarm in AlarmCommand.run(command, alarm: alarm, console: console) }
     }
     let server: Server
     do {
@@ -174,5 +178,23 @@ extension Commands {
        "event": .from(row.string("event")), "error_code": .from(row.string("error_code")),
        "info": .from(row.string("info")), "vendor_error_code": .from(row.string("vendor_error_code"))]
     })
+  }
+}
+
+/// Runs `serve --alarm-command` for each new alarm, without waiting for it.
+enum AlarmCommand {
+  static func run(_ command: String, alarm: Alarm, console: Console) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/sh")
+    process.arguments = ["-c", command]
+    let input = Pipe()
+    process.standardInput = input
+    do {
+      try process.run()
+      input.fileHandleForWriting.write(Data((alarm.json.compact + "\n").utf8))
+      try input.fileHandleForWriting.close()
+    } catch {
+      console.diagnose("evctl: warning: --alarm-command failed to start: \(error)")
+    }
   }
 }

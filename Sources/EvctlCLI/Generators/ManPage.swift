@@ -96,9 +96,20 @@ enum ManPage {
     return out
   }
 
-  /// Escapes backslashes for roff.
+  /// Escapes backslashes for roff, and writes characters beyond ASCII as `\[uXXXX]`.
   static func escape(_ text: String) -> String {
-    text.replacingOccurrences(of: "\\", with: "\\e")
+    var out = ""
+    for scalar in text.unicodeScalars {
+      if scalar == "\\" {
+        out += "\\e"
+      } else if scalar.value > 127 {
+        let hex = String(scalar.value, radix: 16, uppercase: true)
+        out += "\\[u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex + "]"
+      } else {
+        out.unicodeScalars.append(scalar)
+      }
+    }
+    return out
   }
 
   /// Escapes a text line, protecting a leading dot or quote.

@@ -4,7 +4,7 @@
 /// and from every earlier version.
 public enum Schema {
   /// Every migration, oldest first.
-  public static let migrations: [String] = [v1, v2]
+  public static let migrations: [String] = [v1, v2, v3]
 
   /// The migrator for this schema.
   public static let migrator = Migrator(migrations: migrations)
@@ -315,5 +315,27 @@ public enum Schema {
       installed_at TEXT NOT NULL,
       PRIMARY KEY (station_id, connector_id, charging_profile_id)
     );
+    """
+
+  /// Alarms, and operators closing ghost transactions (issue: reports, events and alarms).
+  static let v3 = """
+    CREATE TABLE alarms (
+      id INTEGER PRIMARY KEY,
+      station_id INTEGER REFERENCES stations(id) ON DELETE CASCADE,
+      identity TEXT NOT NULL,
+      kind TEXT NOT NULL,
+      connector_id INTEGER,
+      code TEXT,
+      detail TEXT,
+      raised_at TEXT NOT NULL,
+      cleared_at TEXT,
+      acknowledged_at TEXT,
+      acknowledged_by TEXT
+    );
+    CREATE INDEX alarms_active ON alarms (station_id, kind, connector_id) WHERE cleared_at IS NULL;
+    CREATE INDEX alarms_raised ON alarms (raised_at);
+
+    ALTER TABLE transactions ADD COLUMN closed_by TEXT;
+    CREATE INDEX status_events_received ON status_events (received_at);
     """
 }

@@ -30,6 +30,9 @@ public enum HandshakeDecision: Sendable {
 public final class CentralSystem {
   public let store: Store
   public let configuration: ServerConfiguration
+  /// Told about every new alarm (`serve --alarm-command`).
+  public var onAlarm: ((Alarm) -> Void)?
+  private var lastPeriodicAlarms = Timestamp(milliseconds: 0)
   /// Published firmware and received uploads, when `serve --files-dir` is given.
   public var files: FileService?
   /// Diagnostics go here (stderr in `serve`).
@@ -74,6 +77,8 @@ public final class CentralSystem {
     else {
       try recordEvent(stationID: nil, identity: upgrade.identity, kind: "not_registered",
                       detail: "unknown identity tried to connect")
+      try raise(.notRegistered, stationID: nil, identity: upgrade.identity,
+                detail: "an unregistered station tried to connect", at: .now())
       return .reject(
         HandshakeRejection(status: 404, reason: "station '\(upgrade.identity)' is not registered",
                            extraHeaders: []),
@@ -104,6 +109,7 @@ public final class CentralSystem {
     try store.db.run(
       "UPDATE stations SET connected = 1, last_seen_at = ? WHERE id = ?", [now.iso8601, stationID])
     lastSeenWritten[stationID] = now.milliseconds
+    try store.clearAlarms(stationID: stationID, kind: .offline, at: now)
     try recordEvent(stationID: stationID, identity: identity, kind: "connected",
                     detail: replaced ? "replaced an older connection" : nil, at: now)
   }
@@ -186,6 +192,10 @@ public final class CentralSystem {
   /// Housekeeping once a second: expired reservations.
   public func everySecond(at now: Timestamp) throws {
     try expireReservations(at: now)
+    if now.milliseconds - lastPeriodicAlarms.milliseconds >= 30_000 {
+      lastPeriodicAlarms = now
+      try periodicAlarms(at: now)
+    }
   }
 
   /// Drops message-log rows older than the retention limit, and unused local-list contents.

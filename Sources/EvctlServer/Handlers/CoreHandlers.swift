@@ -77,6 +77,8 @@ extension CentralSystem {
       """,
       [c.stationID, connector, status, errorCode, info, vendorError,
        (reported?.0 ?? c.now).iso8601])
+    try statusAlarms(stationID: c.stationID, identity: c.identity, connector: connector, status: status,
+                     errorCode: errorCode, info: info, at: c.now)
     return [:]
   }
 
@@ -113,8 +115,12 @@ extension CentralSystem {
       let type = try r.string("type", required: true, maxLength: 50) ?? ""
       _ = try r.timestamp("timestamp", required: true)
       summary = type + ((try r.string("techInfo")).map { ": " + $0 } ?? "")
+      try notificationAlarms(action, status: type, stationID: c.stationID, identity: c.identity, at: c.now)
     default:
       summary = ""
+    }
+    if action != "SecurityEventNotification" {
+      try notificationAlarms(action, status: summary, stationID: c.stationID, identity: c.identity, at: c.now)
     }
     try keep(action, payload: payload, c)
     let kind = action == "SecurityEventNotification" ? "security" : "notification"

@@ -83,6 +83,7 @@ extension CentralSystem {
         [meterStop, stopped.iso8601, reason, idTag, c.now.iso8601, transactionID, c.stationID])
       try storeMeterValues(data, connector: found.int("connector_id") ?? 0,
                            transactionID: transactionID, c, reader: &r)
+      try store.clearAlarms(stationID: c.stationID, kind: .stuckTransaction, code: String(transactionID), at: c.now)
       // A TxProfile ends with its transaction [S16 §3.13.1].
       try store.db.run(
         "DELETE FROM installed_profiles WHERE station_id = ? AND transaction_id = ? AND purpose = 'TxProfile'",

@@ -1,0 +1,38 @@
+/// What an alarm is about.
+public enum AlarmKind: String, CaseIterable, Sendable {
+  case notRegistered = "not_registered"
+  case offline
+  case connectorFaulted = "connector_faulted"
+  case firmwareFailed = "firmware_failed"
+  case diagnosticsFailed = "diagnostics_failed"
+  case security
+  case stuckTransaction = "stuck_transaction"
+}
+
+/// An alarm raised by `serve` from what stations report and from silence.
+public struct Alarm: Equatable, Sendable {
+  public var id: Int
+  public var stationID: Int?
+  public var identity: String
+  public var kind: String
+  public var connectorID: Int?
+  public var code: String?
+  public var detail: String?
+  public var raisedAt: Timestamp
+  public var clearedAt: Timestamp?
+  public var acknowledgedAt: Timestamp?
+  public var acknowledgedBy: String?
+
+  /// Whether the condition still holds.
+  public var isActive: Bool { clearedAt == nil }
+
+  /// The stable JSON form.
+  public var json: JSONValue {
+    [
+      "id": .int(Int64(id)), "station": .string(identity), "kind": .string(kind),
+      "connector_id": .from(connectorID), "code": .from(code), "detail": .from(detail),
+      "raised_at": .from(raisedAt), "cleared_at": .from(clearedAt), "active": .bool(isActive),
+      "acknowledged_at": .from(acknowledgedAt), "acknowledged_by": .from(acknowledgedBy),
+    ]
+  }
+}

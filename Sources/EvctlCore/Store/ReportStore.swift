@@ -1,0 +1,72 @@
+extension Store {
+  static let sessionSelect = """
+    SELECT t.id, t.started_at, t.stopped_at, t.station_id, s.identity, s.name AS station_name,
+      t.connector_id, s.group_id, c.mode AS connector_mode, t.id_tag, t.token_id, u.email AS user_email,
+      t.meter_start, t.meter_stop, t.stop_reason, t.state, t.received_at, t.closed_by,
+      CASE WHEN t.meter_stop IS NULL THEN
+        (SELECT max(energy_wh) FROM meter_values mv WHERE mv.transaction_id = t.id) END AS max_energy,
+      EXISTS (SELECT 1 FROM commands k WHERE k.station_id = t.station_id
+        AND k.action = 'RemoteStartTransaction' AND k.state = 'accepted'
+        AND json_extract(k.payload, '$.idTag') = t.id_tag
+        AND k.created_at BETWEEN strftime('%Y-%m-%dT%H:%M:%fZ', t.received_at, '-5 minutes') AND t.received_at
+      ) AS remote
+    FROM transactions t
+    JOIN stations s ON s.id = t.station_id
+    LEFT JOIN connectors c ON c.station_id = t.station_id AND c.connector_id = t.connector_id
+    LEFT JOIN tokens tk ON tk.id = t.token_id
+    LEFT JOIN charging_users u ON u.id = tk.user_id
+    WHERE (?1 IS NULL OR t.started_at >= ?1) AND (?2 IS NULL OR t.started_at < ?2)
+      AND (?3 IS NULL OR t.station_id = ?3) AND (?4 IS NULL OR t.id_tag = ?4)
+      AND (?5 IS NULL OR u.email = ?5)
+      AND (?6 IS NULL OR (t.state = 'active') = ?6)
+    ORDER BY t.started_at, t.id
+    """
+
+  /// Calls `body` for every session the actor may see that matches `filter`, oldest first,
+  /// without holding them all in memory.
+  public func forEachSession(_ filter: SessionFilter, _ body: (SessionRecord) throws -> Void) throws {
+    let tree = try groupTree()
+    let stationID = try filter.station.map { try station($0).id }
+    let groupSubtree = try filter.group.map { tree.subtree(of: try resolveGroup($0, in: tree).id) }
+    let idTag = try filter.idTag.map { try IdTagCanonicalizer.canonical($0) }
+    let base = actor.baseGroupID
+    var paths: [Int: String] = [:]
+    for (id, group) in tree.byID { paths[id] = group.path }
+    try db.forEachRow(
+      Store.sessionSelect,
+      [filter.from?.iso8601, filter.to?.iso8601, stationID, idTag, filter.userEmail,
+       filter.active.map { $0 ? 1 : 0 }]
+    ) { row in
+      let groupID = row.int("group_id")
+      if base != nil, !tree.contains(groupID, under: base) { return }
+      if let groupSubtree, !groupSubtree.contains(groupID ?? -1) { return }
+      let meterStart = row.int("meter_start") ?? 0
+      let meterStop = row.int("meter_stop")
+      var energy: Double?
+      if let meterStop {
+        energy = Double(meterStop - meterStart)
+      } else if let maxEnergy = row.double("max_energy") {
+        energy = maxEnergy - Double(meterStart)
+      }
+      let authorization: String
+      if row.bool("remote") {
+        authorization = "remote"
+      } else if row.string("connector_mode") == "open" || row.int("token_id") == nil {
+        authorization = "anonymous"
+      } else {
+        authorization = "rfid"
+      }
+      try body(SessionRecord(
+        id: row.int("id")!, startedAt: row.date("started_at") ?? Timestamp(milliseconds: 0),
+        stoppedAt: row.date("stopped_at"), stationID: row.int("station_id")!,
+        stationIdentity: row.string("identity") ?? "", stationName: row.string("station_name") ?? "",
+        connectorID: row.int("connector_id") ?? 0, groupID: groupID,
+        groupPath: groupID.flatMap { paths[$0] }, authorization: authorization,
+        idTag: row.string("id_tag") ?? "", userEmail: row.string("user_email"),
+        meterStart: meterStart, meterStop: meterStop, energyWh: energy,
+        stopReason: row.string("stop_reason"), state: row.string("state") ?? "",
+        receivedAt: row.date("received_at") ?? Timestamp(milliseconds: 0),
+        closedBy: row.string("closed_by")))
+    }
+  }
+}

@@ -1,0 +1,64 @@
+import Foundation
+
+/// Wall-clock time in a time zone, for reports: day boundaries, display, and bucketing.
+///
+/// Times are stored in UTC; reports take a zone (`--tz Europe/Amsterdam`) for what a "day" is.
+public struct LocalTime: Sendable {
+  public let zone: TimeZone
+
+  /// The zone named by an IANA identifier (`Europe/Amsterdam`), `UTC`, or `nil` for UTC.
+  public init(identifier: String?) throws {
+    guard let identifier else {
+      zone = TimeZone(identifier: "UTC")!
+      return
+    }
+    guard let zone = TimeZone(identifier: identifier) else {
+      throw StoreError.invalid("unknown time zone '\(identifier)' (use an IANA name such as Europe/Amsterdam)")
+    }
+    self.zone = zone
+  }
+
+  /// Seconds east of UTC at `time`.
+  public func offset(at time: Timestamp) -> Int {
+    zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(time.milliseconds) / 1000))
+  }
+
+  /// `2026-11-21T11:00:00+01:00`: the local wall time with its offset.
+  public func format(_ time: Timestamp) -> String {
+    let offset = offset(at: time)
+    let local = Timestamp(milliseconds: time.milliseconds + Int64(offset) * 1000).iso8601
+    let sign = offset < 0 ? "-" : "+"
+    let hours = abs(offset) / 3600
+    let minutes = abs(offset) % 3600 / 60
+    func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+    return String(local.prefix(19)) + sign + two(hours) + ":" + two(minutes)
+  }
+
+  /// Parses a time: with an explicit zone as given; a bare date or wall time in this zone.
+  public func parse(_ text: String) -> Timestamp? {
+    guard let asUTC = Timestamp(parsing: text) else { return nil }
+    let hasZone = text.count > 19 && (text.hasSuffix("Z") || text.dropFirst(19).contains("+")
+      || text.dropFirst(19).contains("-"))
+    if hasZone { return asUTC }
+    // Wall time: subtract the offset in force then (twice, to settle across a DST change).
+    var guess = Timestamp(milliseconds: asUTC.milliseconds - Int64(offset(at: asUTC)) * 1000)
+    guess = Timestamp(milliseconds: asUTC.milliseconds - Int64(offset(at: guess)) * 1000)
+    return guess
+  }
+
+  /// The local calendar day, `2026-11-21`.
+  public func day(_ time: Timestamp) -> String { String(format(time).prefix(10)) }
+
+  /// The local month, `2026-11`.
+  public func month(_ time: Timestamp) -> String { String(format(time).prefix(7)) }
+
+  /// The ISO 8601 week, `2026-W47`.
+  public func week(_ time: Timestamp) -> String {
+    var calendar = Calendar(identifier: .iso8601)
+    calendar.timeZone = zone
+    let date = Date(timeIntervalSince1970: Double(time.milliseconds) / 1000)
+    let parts = calendar.dateComponents([.yearForWeekOfYear, .weekOfYear], from: date)
+    let week = parts.weekOfYear ?? 0
+    return "\(parts.yearForWeekOfYear ?? 0)-W\(week < 10 ? "0" : "")\(week)"
+  }
+}

@@ -1,0 +1,94 @@
+import EvctlCore
+
+extension CentralSystem {
+  static let firmwareFailures: Set<String> = [
+    "DownloadFailed", "InstallationFailed", "InstallVerificationFailed", "InvalidSignature",
+    "SignatureVerificationFailed",
+  ]
+  static let diagnosticsFailures: Set<String> = [
+    "UploadFailed", "UploadFailure", "BadMessage", "PermissionDenied", "NotSupportedOperation",
+  ]
+
+  /// Raises an alarm and tells ``onAlarm`` when it is new.
+  func raise(_ kind: AlarmKind, stationID: Int?, identity: String, connectorID: Int? = nil,
+             code: String? = nil, detail: String?, at now: Timestamp) throws {
+    if let alarm = try store.raiseAlarm(
+      stationID: stationID, identity: identity, kind: kind, connectorID: connectorID, code: code,
+      detail: detail, at: now)
+    {
+      log("warning: alarm \(alarm.kind) for \(identity)\(connectorID.map { " connector \($0)" } ?? ""): \(detail ?? "")")
+      onAlarm?(alarm)
+    }
+  }
+
+  /// Alarms that follow from a status change of a connector.
+  func statusAlarms(stationID: Int, identity: String, connector: Int, status: String,
+                    errorCode: String?, info: String?, at now: Timestamp) throws {
+    if status == "Faulted" {
+      try raise(.connectorFaulted, stationID: stationID, identity: identity, connectorID: connector,
+                code: errorCode, detail: [errorCode, info].compactMap { $0 }.joined(separator: ": "), at: now)
+    } else {
+      try store.clearAlarms(stationID: stationID, kind: .connectorFaulted, connectorID: connector, at: now)
+    }
+    if status == "Available", connector > 0,
+      let open = try store.db.queryOne(
+        "SELECT id FROM transactions WHERE station_id = ? AND connector_id = ? AND state = 'active'",
+        [stationID, connector])?.int("id")
+    {
+      try raise(.stuckTransaction, stationID: stationID, identity: identity, connectorID: connector,
+                code: String(open), detail: "transaction \(open) is open while connector \(connector) reports Available",
+                at: now)
+    }
+  }
+
+  /// Alarms that follow from a firmware, diagnostics, log or security notification.
+  func notificationAlarms(_ action: String, status: String, stationID: Int, identity: String,
+                          at now: Timestamp) throws {
+    switch action {
+    case "FirmwareStatusNotification", "SignedFirmwareStatusNotification":
+      if Self.firmwareFailures.contains(status) {
+        try raise(.firmwareFailed, stationID: stationID, identity: identity, code: status,
+                  detail: "firmware update: \(status)", at: now)
+      } else if status == "Installed" {
+        try store.clearAlarms(stationID: stationID, kind: .firmwareFailed, at: now)
+      }
+    case "DiagnosticsStatusNotification", "LogStatusNotification":
+      if Self.diagnosticsFailures.contains(status) {
+        try raise(.diagnosticsFailed, stationID: stationID, identity: identity, code: status,
+                  detail: "\(action): \(status)", at: now)
+      } else if status == "Uploaded" {
+        try store.clearAlarms(stationID: stationID, kind: .diagnosticsFailed, at: now)
+      }
+    case "SecurityEventNotification":
+      try raise(.security, stationID: stationID, identity: identity, code: status,
+                detail: "security event \(status)", at: now)
+    default:
+      break
+    }
+  }
+
+  /// Every 30 seconds: stations silent for three heartbeat intervals, and stuck transactions.
+  public func periodicAlarms(at now: Timestamp) throws {
+    for row in try store.db.query(
+      """
+      SELECT s.id, s.identity, s.last_seen_at FROM stations s
+      WHERE s.connected = 0 AND s.last_seen_at IS NOT NULL
+        AND s.last_seen_at < strftime('%Y-%m-%dT%H:%M:%fZ', ?, '-' || (3 * s.heartbeat_interval) || ' seconds')
+        AND NOT EXISTS (SELECT 1 FROM alarms a WHERE a.station_id = s.id AND a.kind = 'offline'
+          AND a.cleared_at IS NULL)
+      """, [now.iso8601])
+    {
+      try raise(.offline, stationID: row.int("id"), identity: row.string("identity") ?? "",
+                detail: "no frame since \(row.string("last_seen_at") ?? "-")", at: now)
+    }
+    for id in try store.stuckTransactionIDs() {
+      guard let row = try store.db.queryOne(
+        "SELECT t.station_id, t.connector_id, s.identity FROM transactions t JOIN stations s ON s.id = t.station_id WHERE t.id = ?",
+        [id])
+      else { continue }
+      try raise(.stuckTransaction, stationID: row.int("station_id"), identity: row.string("identity") ?? "",
+                connectorID: row.int("connector_id"), code: String(id),
+                detail: "transaction \(id) looks stuck (connector idle or station offline)", at: now)
+    }
+  }
+}
