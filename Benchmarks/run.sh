@@ -4,7 +4,7 @@
 # generator to CPU 1. A benchmark, not a test: figures go to Benchmarks/results/.
 #
 #   bash Benchmarks/run.sh            # every run (about 15 minutes)
-#   bash Benchmarks/run.sh sat rtt    # only some: sat rtt hold cold storm locallist
+#   bash Benchmarks/run.sh sat rtt    # only some: sat rtt hold cold storm locallist reports
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -84,6 +84,53 @@ print("locallist", json.dumps(result))
 PY
 }
 
+# reports: `report sessions` over 1,000,000 sessions to CSV, against `sqlite3 -csv` running the
+# equivalent query on the same file (the floor); wall time and peak memory of each.
+report_sessions() {
+  local db=/tmp/evctl-bench-reports.db out="$OUT/reports/sessions_1000000.json"
+  mkdir -p "$OUT/reports"
+  if [ ! -f "$db" ]; then
+    "$EVCTL" --db "$db" -q group create Site --kind site
+    "$PY" -c 'print("identity,name,group,connectors"); [print(f"R{i:04d},Bay {i},Site,2") for i in range(200)]' > /tmp/evctl-r-stations.csv
+    "$EVCTL" --db "$db" -q station import /tmp/evctl-r-stations.csv
+    "$EVCTL" --db "$db" -q user create fleet@example.com --first Fleet --last Owner
+    "$PY" -c 'print("id_tag,user"); [print(f"CARD{i:05d},fleet@example.com") for i in range(1000)]' > /tmp/evctl-r-tokens.csv
+    "$EVCTL" --db "$db" -q token import /tmp/evctl-r-tokens.csv
+    sqlite3 "$db" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000)
+      INSERT INTO transactions (id, station_id, connector_id, id_tag, token_id, authorization_status,
+        meter_start, started_at, start_timestamp_raw, meter_stop, stopped_at, stop_reason, state, received_at)
+      SELECT i, 1 + i % 200, 1 + i % 2, printf('CARD%05d', i % 1000), 1 + i % 1000, 'Accepted', 1000,
+        strftime('%Y-%m-%dT%H:%M:%fZ', '2025-01-01', '+' || (i * 30) || ' seconds'),
+        strftime('%Y-%m-%dT%H:%M:%fZ', '2025-01-01', '+' || (i * 30) || ' seconds'),
+        1000 + (i % 50000), strftime('%Y-%m-%dT%H:%M:%fZ', '2025-01-01', '+' || (i * 30 + 3600) || ' seconds'),
+        'EVDisconnected', 'completed', strftime('%Y-%m-%dT%H:%M:%fZ', '2025-01-01', '+' || (i * 30) || ' seconds')
+      FROM n;"
+  fi
+  local floor_sql
+  floor_sql=$("$PY" - "$ROOT/Sources/EvctlCore/Store/ReportStore.swift" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+sql = text.split('static let sessionSelect = """', 1)[1].split('"""', 1)[0]
+for n in range(1, 7):
+    sql = sql.replace(f"?{n}", "NULL")
+print(" ".join(line.strip() for line in sql.strip().splitlines()))
+PY
+)
+  /usr/bin/time -f "%e %M" -o /tmp/evctl-r-time "$EVCTL" --db "$db" report sessions -o csv > /tmp/evctl-r.csv
+  read -r evctl_s evctl_kib < /tmp/evctl-r-time
+  /usr/bin/time -f "%e %M" -o /tmp/evctl-r-time sqlite3 -csv -header "$db" "$floor_sql" > /tmp/evctl-r-floor.csv
+  read -r floor_s floor_kib < /tmp/evctl-r-time
+  "$PY" - "$evctl_s" "$evctl_kib" "$floor_s" "$floor_kib" "$(wc -l < /tmp/evctl-r.csv)" "$(wc -l < /tmp/evctl-r-floor.csv)" "$out" <<'PY'
+import json, sys
+e_s, e_k, f_s, f_k, e_lines, f_lines, out = sys.argv[1:]
+result = {"sessions": 1000000, "evctl_seconds": float(e_s), "evctl_peak_rss_mib": round(int(e_k) / 1024, 1),
+          "sqlite3_seconds": float(f_s), "sqlite3_peak_rss_mib": round(int(f_k) / 1024, 1),
+          "ratio": round(float(e_s) / float(f_s), 2), "evctl_lines": int(e_lines), "sqlite3_lines": int(f_lines)}
+json.dump(result, open(out, "w"), indent=2)
+print("reports", json.dumps(result))
+PY
+}
+
 for r in "${runs[@]}"; do
   case "$r" in
     sat)   run sat_mixed200 --stations 200 --duration 20 --rate 0 --scenario mixed --cpu-affinity 1 --procs 1 ;;
@@ -92,7 +139,8 @@ for r in "${runs[@]}"; do
     cold)  run hb10000_cold --stations 10000 --duration 30 --rate 0.0333 --scenario heartbeat --cpu-affinity 1 --procs 2 --warmup 5 ;;
     storm) run storm10000 --stations 10000 --duration 20 --rate 0.0333 --scenario heartbeat --cpu-affinity 1 --procs 2 --warmup 5 --storm --storm-timeout 60 ;;
     locallist) local_list_push ;;
-    *) echo "unknown run '$r' (sat rtt hold cold storm locallist)" >&2; exit 64 ;;
+    reports) report_sessions ;;
+    *) echo "unknown run '$r' (sat rtt hold cold storm locallist reports)" >&2; exit 64 ;;
   esac
 done
 

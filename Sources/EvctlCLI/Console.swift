@@ -7,6 +7,7 @@ public final class Console: @unchecked Sendable {
   /// Whether stdout is a terminal (or `EVCTL_FORCE_TTY=1`).
   public let isTTY: Bool
   private let out: (String) -> Void
+  private let outBytes: (([UInt8]) -> Void)?
   private let err: (String) -> Void
   private let input: () -> [UInt8]
   private let secret: (String) -> String?
@@ -20,6 +21,21 @@ public final class Console: @unchecked Sendable {
     self.environment = environment
     self.isTTY = isTTY
     self.out = out
+    self.outBytes = nil
+    self.err = err
+    self.input = input
+    self.secret = secret
+  }
+
+  init(
+    environment: [String: String], isTTY: Bool, out: @escaping (String) -> Void,
+    outBytes: @escaping ([UInt8]) -> Void, err: @escaping (String) -> Void,
+    input: @escaping () -> [UInt8], secret: @escaping (String) -> String?
+  ) {
+    self.environment = environment
+    self.isTTY = isTTY
+    self.out = out
+    self.outBytes = outBytes
     self.err = err
     self.input = input
     self.secret = secret
@@ -31,6 +47,7 @@ public final class Console: @unchecked Sendable {
     return Console(
       environment: environment, isTTY: tty,
       out: { FileHandle.standardOutput.write(Data($0.utf8)) },
+      outBytes: { FileHandle.standardOutput.write(Data($0)) },
       err: { FileHandle.standardError.write(Data($0.utf8)) },
       input: { Array(FileHandle.standardInput.readDataToEndOfFile()) },
       secret: { prompt in
@@ -42,6 +59,11 @@ public final class Console: @unchecked Sendable {
 
   /// Writes results to stdout.
   public func writeOut(_ text: String) { out(text) }
+
+  /// Writes UTF-8 bytes to stdout (streaming reports).
+  public func writeOut(bytes: [UInt8]) {
+    if let outBytes { outBytes(bytes) } else { out(String(decoding: bytes, as: UTF8.self)) }
+  }
   /// Writes a diagnostic line to stderr.
   public func diagnose(_ line: String) { err(line + "\n") }
   /// Reads all of stdin.

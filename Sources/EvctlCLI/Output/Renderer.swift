@@ -84,6 +84,9 @@ public struct Renderer: Sendable {
   }
 
   static func escapeTSV(_ value: String) -> String {
+    guard value.utf8.contains(where: { $0 == 0x09 || $0 == 0x0A || $0 == 0x0D || $0 == 0x5C }) else {
+      return value
+    }
     var out = ""
     for c in value {
       switch c {
@@ -120,7 +123,17 @@ public struct Renderer: Sendable {
 public enum CSVWriter {
   /// One CSV line (without the line break), quoting fields that need it.
   public static func line(_ fields: [String]) -> String {
-    fields.map(field).joined(separator: ",")
+    var out = ""
+    append(fields, to: &out)
+    return out
+  }
+
+  /// Appends one CSV line (without the line break) to `out`.
+  public static func append(_ fields: [String], to out: inout String) {
+    for (index, value) in fields.enumerated() {
+      if index > 0 { out += "," }
+      out += field(value)
+    }
   }
 
   /// One CSV field, quoted when it holds a comma, quote or line break.
@@ -129,13 +142,16 @@ public enum CSVWriter {
   /// a single quote, so a hostile value cannot execute on opening.
   public static func field(_ value: String) -> String {
     var text = value
-    if let first = text.first, "=+@".contains(first) || (first == "-" && Double(text) == nil) {
-      text = "'" + text
+    let (needsQuotes, isFormula) = text.withUTF8 { bytes -> (Bool, Bool) in
+      guard let first = bytes.first else { return (false, false) }
+      let formula = first == 0x3D || first == 0x2B || first == 0x40 || first == 0x2D
+      let quotes = bytes.contains { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }
+      return (quotes, formula)
     }
-    if text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
-      return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
-    return text
+    if !needsQuotes, !isFormula { return value }
+    if isFormula, !(text.hasPrefix("-") && Double(text) != nil) { text = "'" + text }
+    guard needsQuotes else { return text }
+    return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
   }
 }
 

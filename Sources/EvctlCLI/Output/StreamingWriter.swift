@@ -7,20 +7,22 @@ final class StreamingWriter<T> {
   let columns: [Column<T>]
   let json: (T) -> JSONValue
   let console: Console
-  private var buffer = ""
+  // One thread writes a report; skip the runtime's exclusivity checks on the hot path.
+  @exclusivity(unchecked) private var buffer: [UInt8] = []
   private var collected: [T] = []
-  private var count = 0
+  @exclusivity(unchecked) private var count = 0
 
   init(renderer: Renderer, columns: [Column<T>], json: @escaping (T) -> JSONValue, console: Console) {
     self.renderer = renderer
     self.columns = columns
     self.json = json
     self.console = console
+    buffer.reserveCapacity(1 << 17)
     switch renderer.format {
     case .csv where renderer.showHeaders:
-      buffer = CSVWriter.line(columns.map(\.key)) + "\r\n"
+      buffer += Array((CSVWriter.line(columns.map(\.key)) + "\r\n").utf8)
     case .json:
-      buffer = "["
+      buffer += [0x5B]
     default: break
     }
   }
@@ -31,28 +33,36 @@ final class StreamingWriter<T> {
     case .table, .wide:
       collected.append(item)
     case .csv:
-      buffer += CSVWriter.line(columns.map { $0.value(item) ?? "" }) + "\r\n"
+      for (index, column) in columns.enumerated() {
+        if index > 0 { buffer.append(0x2C) }
+        buffer.append(contentsOf: CSVWriter.field(column.value(item) ?? "").utf8)
+      }
+      buffer += [0x0D, 0x0A]
     case .tsv:
-      buffer += columns.map { Renderer.escapeTSV($0.value(item) ?? "") }.joined(separator: "\t") + "\n"
+      for (index, column) in columns.enumerated() {
+        if index > 0 { buffer.append(0x09) }
+        buffer.append(contentsOf: Renderer.escapeTSV(column.value(item) ?? "").utf8)
+      }
+      buffer.append(0x0A)
     case .json:
-      buffer += (count == 0 ? "\n" : ",\n") + indent(json(item).pretty)
+      buffer.append(contentsOf: ((count == 0 ? "\n" : ",\n") + indent(json(item).pretty)).utf8)
     }
     count += 1
-    if buffer.utf8.count >= 1 << 16 {
-      console.writeOut(buffer)
-      buffer = ""
+    if buffer.count >= 1 << 16 {
+      console.writeOut(bytes: buffer)
+      buffer.removeAll(keepingCapacity: true)
     }
   }
 
   /// Writes what is left.
   func finish() {
     switch renderer.format {
-    case .table, .wide: buffer += renderer.list(collected, columns: columns, json: json)
-    case .json: buffer += count == 0 ? "]\n" : "\n]\n"
+    case .table, .wide: buffer += Array(renderer.list(collected, columns: columns, json: json).utf8)
+    case .json: buffer += Array((count == 0 ? "]\n" : "\n]\n").utf8)
     default: break
     }
-    console.writeOut(buffer)
-    buffer = ""
+    console.writeOut(bytes: buffer)
+    buffer.removeAll()
   }
 
   private func indent(_ text: String) -> String {

@@ -10,6 +10,9 @@ public struct Row: Sendable {
     return values[index]
   }
 
+  /// The position of a column, to read many rows by index instead of by name.
+  public func index(of name: String) -> Int? { columns[name] }
+
   /// The named column as a string.
   public func string(_ name: String) -> String? { self[name].string }
   /// The named column as an integer.

@@ -32,41 +32,47 @@ extension Store {
     let base = actor.baseGroupID
     var paths: [Int: String] = [:]
     for (id, group) in tree.byID { paths[id] = group.path }
+    // Columns by position, in the order of `sessionSelect`'s select list.
+    let names = ["id", "started_at", "stopped_at", "station_id", "identity", "station_name",
+                 "connector_id", "group_id", "connector_mode", "id_tag", "token_id", "user_email",
+                 "meter_start", "meter_stop", "stop_reason", "state", "received_at", "closed_by",
+                 "max_energy", "remote"]
     try db.forEachRow(
       Store.sessionSelect,
       [filter.from?.iso8601, filter.to?.iso8601, stationID, idTag, filter.userEmail,
        filter.active.map { $0 ? 1 : 0 }]
     ) { row in
-      let groupID = row.int("group_id")
+      assert(row.values.count == names.count)
+      let groupID = row.values[7].int
       if base != nil, !tree.contains(groupID, under: base) { return }
       if let groupSubtree, !groupSubtree.contains(groupID ?? -1) { return }
-      let meterStart = row.int("meter_start") ?? 0
-      let meterStop = row.int("meter_stop")
+      let meterStart = row.values[12].int ?? 0
+      let meterStop = row.values[13].int
       var energy: Double?
       if let meterStop {
         energy = Double(meterStop - meterStart)
-      } else if let maxEnergy = row.double("max_energy") {
+      } else if let maxEnergy = row.values[18].double {
         energy = maxEnergy - Double(meterStart)
       }
       let authorization: String
-      if row.bool("remote") {
+      if row.values[19].bool {
         authorization = "remote"
-      } else if row.string("connector_mode") == "open" || row.int("token_id") == nil {
+      } else if row.values[8].string == "open" || row.values[10].int == nil {
         authorization = "anonymous"
       } else {
         authorization = "rfid"
       }
       try body(SessionRecord(
-        id: row.int("id")!, startedAt: row.date("started_at") ?? Timestamp(milliseconds: 0),
-        stoppedAt: row.date("stopped_at"), stationID: row.int("station_id")!,
-        stationIdentity: row.string("identity") ?? "", stationName: row.string("station_name") ?? "",
-        connectorID: row.int("connector_id") ?? 0, groupID: groupID,
+        id: row.values[0].int!, startedAt: row.values[1].string.flatMap(Timestamp.init(parsing:)) ?? Timestamp(milliseconds: 0),
+        stoppedAt: row.values[2].string.flatMap(Timestamp.init(parsing:)), stationID: row.values[3].int!,
+        stationIdentity: row.values[4].string ?? "", stationName: row.values[5].string ?? "",
+        connectorID: row.values[6].int ?? 0, groupID: groupID,
         groupPath: groupID.flatMap { paths[$0] }, authorization: authorization,
-        idTag: row.string("id_tag") ?? "", userEmail: row.string("user_email"),
+        idTag: row.values[9].string ?? "", userEmail: row.values[11].string,
         meterStart: meterStart, meterStop: meterStop, energyWh: energy,
-        stopReason: row.string("stop_reason"), state: row.string("state") ?? "",
-        receivedAt: row.date("received_at") ?? Timestamp(milliseconds: 0),
-        closedBy: row.string("closed_by")))
+        stopReason: row.values[14].string, state: row.values[15].string ?? "",
+        receivedAt: row.values[16].string.flatMap(Timestamp.init(parsing:)) ?? Timestamp(milliseconds: 0),
+        closedBy: row.values[17].string))
     }
   }
 }

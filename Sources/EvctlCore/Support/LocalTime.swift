@@ -5,33 +5,46 @@ import Foundation
 /// Times are stored in UTC; reports take a zone (`--tz Europe/Amsterdam`) for what a "day" is.
 public struct LocalTime: Sendable {
   public let zone: TimeZone
+  private let isUTC: Bool
+  private let cache = OffsetCache()
 
   /// The zone named by an IANA identifier (`Europe/Amsterdam`), `UTC`, or `nil` for UTC.
   public init(identifier: String?) throws {
     guard let identifier else {
       zone = TimeZone(identifier: "UTC")!
+      isUTC = true
       return
     }
     guard let zone = TimeZone(identifier: identifier) else {
       throw StoreError.invalid("unknown time zone '\(identifier)' (use an IANA name such as Europe/Amsterdam)")
     }
     self.zone = zone
+    isUTC = zone.identifier == "UTC" || zone.identifier == "GMT"
   }
 
   /// Seconds east of UTC at `time`.
+  ///
+  /// Offsets only change on the hour (or half hour), so they are remembered per quarter hour.
   public func offset(at time: Timestamp) -> Int {
-    zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(time.milliseconds) / 1000))
+    if isUTC { return 0 }
+    let slot = time.milliseconds / 900_000
+    if let known = cache.lookup(slot) { return known }
+    let offset = zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(time.milliseconds) / 1000))
+    cache.store(slot, offset)
+    return offset
   }
 
   /// `2026-11-21T11:00:00+01:00`: the local wall time with its offset.
   public func format(_ time: Timestamp) -> String {
     let offset = offset(at: time)
-    let local = Timestamp(milliseconds: time.milliseconds + Int64(offset) * 1000).iso8601
-    let sign = offset < 0 ? "-" : "+"
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(25)
+    Timestamp(milliseconds: time.milliseconds + Int64(offset) * 1000).write(into: &bytes, milliseconds: false)
+    bytes.append(offset < 0 ? 0x2D : 0x2B)
     let hours = abs(offset) / 3600
     let minutes = abs(offset) % 3600 / 60
-    func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
-    return String(local.prefix(19)) + sign + two(hours) + ":" + two(minutes)
+    bytes += [UInt8(48 + hours / 10), UInt8(48 + hours % 10), 0x3A, UInt8(48 + minutes / 10), UInt8(48 + minutes % 10)]
+    return String(decoding: bytes, as: UTF8.self)
   }
 
   /// Parses a time: with an explicit zone as given; a bare date or wall time in this zone.
@@ -60,5 +73,17 @@ public struct LocalTime: Sendable {
     let parts = calendar.dateComponents([.yearForWeekOfYear, .weekOfYear], from: date)
     let week = parts.weekOfYear ?? 0
     return "\(parts.yearForWeekOfYear ?? 0)-W\(week < 10 ? "0" : "")\(week)"
+  }
+}
+
+/// Remembered UTC offsets per quarter hour; a report runs on one thread.
+final class OffsetCache: @unchecked Sendable {
+  @exclusivity(unchecked) private var offsets: [Int64: Int] = [:]
+
+  func lookup(_ slot: Int64) -> Int? { offsets[slot] }
+
+  func store(_ slot: Int64, _ offset: Int) {
+    if offsets.count > 100_000 { offsets.removeAll() }
+    offsets[slot] = offset
   }
 }

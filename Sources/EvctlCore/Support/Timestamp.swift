@@ -33,14 +33,41 @@ public struct Timestamp: Comparable, Hashable, Sendable, CustomStringConvertible
   ///
   /// Returns `nil` for anything else.
   public init?(parsing text: String) {
-    var utf8 = Array(text.utf8)
-    while let last = utf8.last, last == 32 { utf8.removeLast() }
-    guard let value = Timestamp.parse(utf8) else { return nil }
-    self = value
+    var copy = text
+    let parsed = copy.withUTF8 { bytes -> Timestamp? in
+      var end = bytes.count
+      while end > 0, bytes[end - 1] == 32 { end -= 1 }
+      return Timestamp.parse(UnsafeBufferPointer(rebasing: bytes[0..<end]))
+    }
+    guard let parsed else { return nil }
+    self = parsed
+  }
+
+  /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
+  static func daysFromCivil(_ year: Int, _ month: Int, _ day: Int) -> Int {
+    let y = month <= 2 ? year - 1 : year
+    let era = (y >= 0 ? y : y - 399) / 400
+    let yoe = y - era * 400
+    let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+    return era * 146_097 + doe - 719_468
+  }
+
+  /// The date of a day count since 1970-01-01 (H. Hinnant's civil_from_days).
+  static func civilFromDays(_ days: Int) -> (year: Int, month: Int, day: Int) {
+    let z = days + 719_468
+    let era = (z >= 0 ? z : z - 146_096) / 146_097
+    let doe = z - era * 146_097
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+    let mp = (5 * doy + 2) / 153
+    let day = doy - (153 * mp + 2) / 5 + 1
+    let month = mp < 10 ? mp + 3 : mp - 9
+    return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
   }
 
   // swiftlint:disable:next cyclomatic_complexity
-  private static func parse(_ b: [UInt8]) -> Timestamp? {
+  private static func parse(_ b: UnsafeBufferPointer<UInt8>) -> Timestamp? {
     var index = 0
     func digits(_ count: Int) -> Int? {
       guard index + count <= b.count else { return nil }
@@ -105,14 +132,8 @@ public struct Timestamp: Comparable, Hashable, Sendable, CustomStringConvertible
       }
       guard index == b.count else { return nil }
     }
-    var parts = tm()
-    parts.tm_year = Int32(year - 1900)
-    parts.tm_mon = Int32(month - 1)
-    parts.tm_mday = Int32(day)
-    parts.tm_hour = Int32(hour)
-    parts.tm_min = Int32(minute)
-    parts.tm_sec = Int32(second)
-    let epoch = Int64(timegm(&parts)) - Int64(offsetSeconds)
+    let days = daysFromCivil(year, month, day)
+    let epoch = Int64(days * 86_400 + hour * 3600 + minute * 60 + second) - Int64(offsetSeconds)
     return Timestamp(milliseconds: epoch * 1000 + Int64(millis))
   }
 
@@ -120,33 +141,44 @@ public struct Timestamp: Comparable, Hashable, Sendable, CustomStringConvertible
   ///
   /// Always with milliseconds, so that stored times compare correctly as text in SQL.
   public var iso8601: String {
-    var time = time_t(seconds)
-    var parts = tm()
-    gmtime_r(&time, &parts)
-    let ms = Int(milliseconds - seconds * 1000)
-    var bytes = [UInt8](repeating: 0, count: 24)
-    func put(_ value: Int, at offset: Int, width: Int) {
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(24)
+    write(into: &bytes, milliseconds: true)
+    bytes.append(90)
+    return String(decoding: bytes, as: UTF8.self)
+  }
+
+  /// Appends `YYYY-MM-DDTHH:MM:SS` (and `.mmm`) to `bytes`, with no zone designator.
+  public func write(into bytes: inout [UInt8], milliseconds withMilliseconds: Bool) {
+    let total = seconds
+    let days = Int(total >= 0 ? total / 86_400 : (total - 86_399) / 86_400)
+    let secondOfDay = Int(total - Int64(days) * 86_400)
+    let date = Timestamp.civilFromDays(days)
+    @inline(__always) func put(_ value: Int, _ width: Int) {
+      var divisor = 1
+      for _ in 1..<width { divisor *= 10 }
       var rest = value
-      for index in stride(from: offset + width - 1, through: offset, by: -1) {
-        bytes[index] = UInt8(48 + rest % 10)
-        rest /= 10
+      while divisor > 0 {
+        bytes.append(UInt8(48 + rest / divisor % 10))
+        rest %= divisor
+        divisor /= 10
       }
     }
-    put(Int(parts.tm_year) + 1900, at: 0, width: 4)
-    bytes[4] = 45
-    put(Int(parts.tm_mon) + 1, at: 5, width: 2)
-    bytes[7] = 45
-    put(Int(parts.tm_mday), at: 8, width: 2)
-    bytes[10] = 84
-    put(Int(parts.tm_hour), at: 11, width: 2)
-    bytes[13] = 58
-    put(Int(parts.tm_min), at: 14, width: 2)
-    bytes[16] = 58
-    put(Int(parts.tm_sec), at: 17, width: 2)
-    bytes[19] = 46
-    put(ms, at: 20, width: 3)
-    bytes[23] = 90
-    return String(decoding: bytes, as: UTF8.self)
+    put(date.year, 4)
+    bytes.append(45)
+    put(date.month, 2)
+    bytes.append(45)
+    put(date.day, 2)
+    bytes.append(84)
+    put(secondOfDay / 3600, 2)
+    bytes.append(58)
+    put(secondOfDay % 3600 / 60, 2)
+    bytes.append(58)
+    put(secondOfDay % 60, 2)
+    if withMilliseconds {
+      bytes.append(46)
+      put(Int(milliseconds - seconds * 1000), 3)
+    }
   }
 
   public var description: String { iso8601 }
