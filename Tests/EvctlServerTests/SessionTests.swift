@@ -164,3 +164,42 @@ import Testing
     #expect(try central.store.db.queryOne("SELECT count(*) AS n FROM station_data")?.int("n") == 3)
   }
 }
+
+/// Alarms raised from what stations report and from silence.
+@Suite struct AlarmRaisingTests {
+  let now = Timestamp(parsing: "2026-11-21T12:00:00Z")!
+
+  @Test func silentStationsRaiseOfflineOnceAndReconnectingClearsIt() throws {
+    let central = try makeCentral()
+    try central.store.db.run(
+      "UPDATE stations SET connected = 0, heartbeat_interval = 60, last_seen_at = ?",
+      [now.adding(seconds: -200).iso8601])
+    var seen: [String] = []
+    central.onAlarm = { seen.append($0.kind) }
+    try central.periodicAlarms(at: now)
+    try central.periodicAlarms(at: now.adding(seconds: 30))
+    #expect(seen == ["offline"])
+    try central.connected(stationID: 1, identity: "CP-1", replaced: false, at: now.adding(seconds: 40))
+    #expect(try central.store.alarms(active: true).isEmpty)
+  }
+
+  @Test func recentlySeenStationsAreNotOffline() throws {
+    let central = try makeCentral()
+    try central.store.db.run(
+      "UPDATE stations SET connected = 0, heartbeat_interval = 300, last_seen_at = ?",
+      [now.adding(seconds: -200).iso8601])
+    try central.periodicAlarms(at: now)
+    #expect(try central.store.alarms(active: true).isEmpty)
+  }
+
+  @Test func failuresAndSecurityEventsRaiseAndSuccessClears() throws {
+    let central = try makeCentral()
+    try central.notificationAlarms("FirmwareStatusNotification", status: "DownloadFailed", stationID: 1, identity: "CP-1", at: now)
+    try central.notificationAlarms("DiagnosticsStatusNotification", status: "UploadFailed", stationID: 1, identity: "CP-1", at: now)
+    try central.notificationAlarms("SecurityEventNotification", status: "InvalidFirmwareSignature", stationID: 1, identity: "CP-1", at: now)
+    #expect(Set(try central.store.alarms(active: true).map(\.kind)) == ["firmware_failed", "diagnostics_failed", "security"])
+    try central.notificationAlarms("FirmwareStatusNotification", status: "Installed", stationID: 1, identity: "CP-1", at: now)
+    try central.notificationAlarms("DiagnosticsStatusNotification", status: "Uploaded", stationID: 1, identity: "CP-1", at: now)
+    #expect(try central.store.alarms(active: true).map(\.kind) == ["security"])
+  }
+}
