@@ -4,7 +4,7 @@ extension Commands {
   static let group: CommandSpec = CommandSpec(
     "group", aliases: ["groups"], abstract: "Manage the group tree: sites, floors, areas",
     subcommands: [groupList, groupTree, groupShow, groupCreate, groupRename, groupUpdate, groupMove,
-                  groupDelete])
+                  groupDelete] + groupSmartChargingCommands)
 
   static let groupColumns: [Column<Group>] = [
     Column("id") { String($0.id) },

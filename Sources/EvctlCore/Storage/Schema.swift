@@ -4,7 +4,7 @@
 /// and from every earlier version.
 public enum Schema {
   /// Every migration, oldest first.
-  public static let migrations: [String] = [v1, v2, v3]
+  public static let migrations: [String] = [v1, v2, v3, v4]
 
   /// The migrator for this schema.
   public static let migrator = Migrator(migrations: migrations)
@@ -337,5 +337,48 @@ public enum Schema {
 
     ALTER TABLE transactions ADD COLUMN closed_by TEXT;
     CREATE INDEX status_events_received ON status_events (received_at);
+    """
+
+  /// Capacity groups and the plans smart charging makes for them.
+  static let v4 = """
+    CREATE TABLE group_capacities (
+      group_id INTEGER PRIMARY KEY REFERENCES groups(id) ON DELETE CASCADE,
+      max_current REAL NOT NULL,
+      phases INTEGER NOT NULL DEFAULT 3 CHECK (phases IN (1, 3)),
+      max_power_kw REAL,
+      safe_current REAL,
+      min_current REAL NOT NULL DEFAULT 6,
+      alternate_seconds INTEGER NOT NULL DEFAULT 900,
+      updated_at TEXT NOT NULL
+    );
+
+    CREATE TABLE group_load_readings (
+      group_id INTEGER PRIMARY KEY REFERENCES groups(id) ON DELETE CASCADE,
+      l1 REAL NOT NULL, l2 REAL NOT NULL, l3 REAL NOT NULL,
+      valid_until TEXT NOT NULL,
+      reported_at TEXT NOT NULL
+    );
+
+    CREATE TABLE group_suspensions (
+      group_id INTEGER PRIMARY KEY REFERENCES groups(id) ON DELETE CASCADE,
+      until TEXT,
+      requested_by TEXT NOT NULL,
+      created_at TEXT NOT NULL
+    );
+
+    CREATE TABLE allocations (
+      transaction_id INTEGER PRIMARY KEY REFERENCES transactions(id) ON DELETE CASCADE,
+      station_id INTEGER NOT NULL REFERENCES stations(id) ON DELETE CASCADE,
+      connector_id INTEGER NOT NULL,
+      limit_amps REAL NOT NULL,
+      phases TEXT NOT NULL,
+      charging_since TEXT,
+      paused_since TEXT,
+      needs_higher_minimum INTEGER NOT NULL DEFAULT 0,
+      sent_limit REAL,
+      purpose TEXT NOT NULL DEFAULT 'TxProfile',
+      note TEXT,
+      updated_at TEXT NOT NULL
+    );
     """
 }

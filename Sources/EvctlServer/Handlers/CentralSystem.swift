@@ -33,6 +33,8 @@ public final class CentralSystem {
   /// Told about every new alarm (`serve --alarm-command`).
   public var onAlarm: ((Alarm) -> Void)?
   private var lastPeriodicAlarms = Timestamp(milliseconds: 0)
+  var rebalanceReasons: Set<String> = []
+  var lastRebalance = Timestamp(milliseconds: 0)
   /// Published firmware and received uploads, when `serve --files-dir` is given.
   public var files: FileService?
   /// Diagnostics go here (stderr in `serve`).
@@ -192,6 +194,7 @@ public final class CentralSystem {
   /// Housekeeping once a second: expired reservations.
   public func everySecond(at now: Timestamp) throws {
     try expireReservations(at: now)
+    try rebalanceIfDue(at: now)
     if now.milliseconds - lastPeriodicAlarms.milliseconds >= 30_000 {
       lastPeriodicAlarms = now
       try periodicAlarms(at: now)

@@ -47,6 +47,18 @@ extension CentralSystem {
         [reservation])
     case "SetChargingProfile" where state == .accepted:
       try installProfile(payload, stationID: stationID, at: now)
+    case "SetChargingProfile":
+      // A station that refuses our TxProfile gets the limit as a TxDefaultProfile instead.
+      let profile = payload["csChargingProfiles"]
+      if profile?["chargingProfileId"].flatMap(Self.integer).map({ $0 >= 2_000_000_000 }) == true,
+        profile?["chargingProfilePurpose"]?.stringValue == "TxProfile",
+        let transaction = profile?["transactionId"].flatMap(Self.integer)
+      {
+        try store.db.run(
+          "UPDATE allocations SET purpose = 'TxDefaultProfile', sent_limit = NULL WHERE transaction_id = ?",
+          [transaction])
+        wantRebalance("fallback")
+      }
     case "ClearChargingProfile" where state == .accepted:
       try clearProfiles(payload, stationID: stationID)
     default:

@@ -79,6 +79,7 @@ extension CentralSystem {
        (reported?.0 ?? c.now).iso8601])
     try statusAlarms(stationID: c.stationID, identity: c.identity, connector: connector, status: status,
                      errorCode: errorCode, info: info, at: c.now)
+    if connector > 0 { wantRebalance("status") }
     return [:]
   }
 

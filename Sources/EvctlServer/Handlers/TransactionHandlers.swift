@@ -44,6 +44,7 @@ extension CentralSystem {
       [next, c.stationID, connector, idTag, tokenID, decision.parentIDTag,
        decision.status.rawValue, meterStart, started.iso8601, rawTimestamp, reservation,
        c.now.iso8601])
+    wantRebalance("start")
     if let reservation {
       try store.db.run(
         """
@@ -84,6 +85,7 @@ extension CentralSystem {
       try storeMeterValues(data, connector: found.int("connector_id") ?? 0,
                            transactionID: transactionID, c, reader: &r)
       try store.clearAlarms(stationID: c.stationID, kind: .stuckTransaction, code: String(transactionID), at: c.now)
+      wantRebalance("stop")
       // A TxProfile ends with its transaction [S16 §3.13.1].
       try store.db.run(
         "DELETE FROM installed_profiles WHERE station_id = ? AND transaction_id = ? AND purpose = 'TxProfile'",
@@ -117,6 +119,11 @@ extension CentralSystem {
     }
     let values = try r.array("meterValue", required: true)!
     try storeMeterValues(values, connector: connector, transactionID: transactionID, c, reader: &r)
+    if transactionID != nil, values.contains(where: { value in
+      value["sampledValue"]?.arrayValue?.contains { $0["measurand"]?.stringValue == "Current.Import" } == true
+    }) {
+      wantRebalance("reading")
+    }
     return [:]
   }
 

@@ -1,0 +1,164 @@
+import EvctlCore
+
+extension Commands {
+  static let groupSmartChargingCommands: [CommandSpec] = [
+    groupCapacity, groupLoad, groupSuspend, groupResume, groupAllocation,
+  ]
+
+  static let groupCapacity: CommandSpec = CommandSpec(
+    "capacity", abstract: "Set the grid capacity that serve balances a group's charging under",
+    subcommands: [capacitySet, capacityShow, capacityClear])
+
+  static let capacitySet: CommandSpec = CommandSpec(
+    "set", abstract: "Set or change a group's capacity",
+    discussion: """
+      serve then gives every active transaction below the group a limit (a TxProfile): never more
+      than any enclosing capacity on any phase, no car below its minimum, the rest shared fairly;
+      when there is not enough for every car's minimum, cars take turns.
+      """,
+    arguments: [
+      groupReference,
+      .option("max-current", value: "amperes", help: "Amperes per phase the connection carries", required: true),
+      .option("phases", value: "count", help: "1 or 3; default 3", choices: ["1", "3"]),
+      .option("max-power", value: "kW", help: "Total power limit in kW"),
+      .option("safe-current", value: "amperes", help: "Per phase, when load readings stop arriving"),
+      .option("min-current", value: "amperes", help: "Least a charging car gets; default 6"),
+      .option("alternate-every", value: "duration", help: "Turn length when cars must alternate; default 15m"),
+    ],
+    examples: [.init("A 63 A three-phase site connection", "evctl group capacity set HQ --max-current 63 --safe-current 32")]
+  ) { inv in
+    let capacity = GroupCapacity(
+      groupID: 0, maxCurrent: try inv.double("max-current")!, phases: try inv.int("phases") ?? 3,
+      maxPowerKW: try inv.double("max-power"), safeCurrent: try inv.double("safe-current"),
+      minCurrent: try inv.double("min-current") ?? 6, alternateSeconds: try inv.duration("alternate-every") ?? 900)
+    try inv.context.openStore().setCapacity(inv.required("group"), capacity)
+    inv.context.confirm("group", inv.required("group"), "capacity set")
+  }
+
+  static let capacityShow: CommandSpec = CommandSpec(
+    "show", abstract: "Show capacities, their readings and suspensions",
+    arguments: [.positional("group", help: "Only this group", required: false, completion: .groups)]
+  ) { inv in
+    let store = try inv.context.openStore()
+    let tree = try store.groupTree()
+    let only = try inv.arguments.positional("group").map { try store.resolveGroup($0, in: tree).id }
+    let readings = try store.loadReadings()
+    let suspended = try store.suspendedGroups(at: store.clock())
+    let rows = try store.capacities().filter { only == nil || $0.groupID == only }
+      .filter { tree.contains($0.groupID, under: store.actor.baseGroupID) }
+    let columns: [Column<GroupCapacity>] = [
+      Column("group") { tree.byID[$0.groupID]?.path },
+      Column("max_current") { format($0.maxCurrent) },
+      Column("phases") { String($0.phases) },
+      Column("max_power_kw") { $0.maxPowerKW.map(format) },
+      Column("safe_current") { $0.safeCurrent.map(format) },
+      Column("min_current") { format($0.minCurrent) },
+      Column("alternate_s") { String($0.alternateSeconds) },
+      Column("other_load") { c in readings[c.groupID].map { $0.currents.map(format).joined(separator: "/") } },
+      Column("suspended") { suspended.contains($0.groupID) ? "yes" : "no" },
+    ]
+    inv.context.console.writeOut(inv.context.renderer().list(rows, columns: columns) { c in
+      var object = c.json.objectValue ?? [:]
+      object["group"] = .from(tree.byID[c.groupID]?.path)
+      object["suspended"] = .bool(suspended.contains(c.groupID))
+      if let reading = readings[c.groupID] {
+        object["other_load"] = ["l1": .double(reading.currents[0]), "l2": .double(reading.currents[1]),
+                                "l3": .double(reading.currents[2]), "valid_until": .from(reading.validUntil)]
+      }
+      return .object(object)
+    })
+  }
+
+  static let capacityClear: CommandSpec = CommandSpec(
+    "clear", abstract: "Remove a group's capacity", arguments: [groupReference]
+  ) { inv in
+    try inv.context.openStore().clearCapacity(inv.required("group"))
+    inv.context.confirm("group", inv.required("group"), "capacity cleared")
+  }
+
+  static let groupLoad: CommandSpec = CommandSpec(
+    "load", abstract: "Report the other load on a group's connection (active load balancing)",
+    subcommands: [loadReport])
+
+  static let loadReport: CommandSpec = CommandSpec(
+    "report", abstract: "Tell serve the non-charging load per phase; it balances on the headroom",
+    arguments: [
+      groupReference,
+      .option("l1", value: "amperes", help: "Load on L1", required: true),
+      .option("l2", value: "amperes", help: "Load on L2; default L1"),
+      .option("l3", value: "amperes", help: "Load on L3; default L1"),
+      .option("valid-for", value: "duration", help: "After this, serve falls back to the safe current; default 60s"),
+    ],
+    examples: [.init("From a meter-reading script every 10 s", "evctl -q group load report HQ --l1 21.5 --l2 18 --l3 19.2 --valid-for 30s")]
+  ) { inv in
+    let l1 = try inv.double("l1")!
+    try inv.context.openStore().reportLoad(
+      inv.required("group"), currents: [l1, try inv.double("l2") ?? l1, try inv.double("l3") ?? l1],
+      validForSeconds: try inv.duration("valid-for") ?? 60)
+    inv.context.confirm("group", inv.required("group"), "load reported")
+  }
+
+  static let groupSuspend: CommandSpec = CommandSpec(
+    "suspend", abstract: "Pause all charging in a group (a grid operator's signal)",
+    arguments: [groupReference, .option("until", value: "time", help: "Resume by itself then")]
+  ) { inv in
+    try inv.context.openStore().suspendGroup(inv.required("group"), until: try inv.time("until"))
+    inv.context.confirm("group", inv.required("group"), "suspended")
+  }
+
+  static let groupResume: CommandSpec = CommandSpec(
+    "resume", abstract: "Resume charging in a suspended group", arguments: [groupReference]
+  ) { inv in
+    try inv.context.openStore().resumeGroup(inv.required("group"))
+    inv.context.confirm("group", inv.required("group"), "resumed")
+  }
+
+  static let groupAllocation: CommandSpec = CommandSpec(
+    "allocation", abstract: "Show the current load-balancing plan: limits and measured currents",
+    arguments: [groupReference],
+    examples: [.init("The plan as JSON", "evctl group allocation HQ -o json")]
+  ) { inv in
+    let store = try inv.context.openStore()
+    let plan = try store.plan(for: inv.required("group"))
+    let group = try store.resolveGroup(inv.required("group"))
+    let capacity = try store.capacities().first { $0.groupID == group.id }
+    let renderer = inv.context.renderer()
+    @Sendable func measured(_ p: PlannedCharge) -> String {
+      p.measured.map { $0.map(format) ?? "-" }.joined(separator: "/")
+    }
+    var totals = [0.0, 0.0, 0.0]
+    for charge in plan { for phase in charge.phases where (1...3).contains(phase) { totals[phase - 1] += charge.limit } }
+    if renderer.format == .json {
+      let body: JSONValue = [
+        "group": .string(group.path), "capacity": capacity?.json ?? .null,
+        "allocated_per_phase": .array(totals.map { .double(($0 * 10).rounded() / 10) }),
+        "charges": .array(plan.map { p in
+          ["transaction_id": .int(Int64(p.transactionID)), "station": .string(p.stationIdentity),
+           "connector": .int(Int64(p.connectorID)), "state": .string(p.limit > 0 ? "charging" : "paused"),
+           "limit": .double(p.limit), "phases": .array(p.phases.map { .int(Int64($0)) }),
+           "measured": .array(p.measured.map { $0.map { .double($0) } ?? .null }),
+           "sent_limit": .from(p.sentLimit), "note": .from(p.note)]
+        }),
+      ]
+      inv.context.console.writeOut(body.pretty + "\n")
+      return
+    }
+    let columns: [Column<PlannedCharge>] = [
+      Column("station") { $0.stationIdentity },
+      Column("connector") { String($0.connectorID) },
+      Column("state") { $0.limit > 0 ? "charging" : "paused" },
+      Column("limit_a") { format($0.limit) },
+      Column("phases") { $0.phases.map { "L\($0)" }.joined(separator: ",") },
+      Column("measured_a") { measured($0) },
+      Column("note") { $0.note },
+      Column("transaction", brief: false) { String($0.transactionID) },
+      Column("sent_limit", brief: false) { $0.sentLimit.map(format) },
+    ]
+    var out = renderer.list(plan, columns: columns) { _ in .null }
+    if !inv.context.isQuiet, renderer.format == .table || renderer.format == .wide {
+      let cap = capacity.map { "\(format($0.maxCurrent)) A per phase" } ?? "no capacity of its own"
+      out += "allocated per phase: \(totals.map { format(($0 * 10).rounded() / 10) }.joined(separator: " / ")) A; capacity \(cap)\n"
+    }
+    inv.context.console.writeOut(out)
+  }
+}
