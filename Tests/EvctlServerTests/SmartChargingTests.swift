@@ -58,6 +58,7 @@ import Testing
     #expect(try sentLimits(central).map(\.1) == [10, 8])
     let events = try central.store.db.query("SELECT detail FROM events WHERE kind = 'allocation'").compactMap { $0.string("detail") }
     #expect(events.count == 2)
-    #expect(events[1].contains("10.0 → 8.0 A (timer"))
+    #expect(events[0].contains("0 A (reading,capacity"))
+    #expect(events[1].contains("10.0 → 8.0 A (reading"))
   }
 }

@@ -35,6 +35,8 @@ public final class CentralSystem {
   private var lastPeriodicAlarms = Timestamp(milliseconds: 0)
   var rebalanceReasons: Set<String> = []
   var lastRebalance = Timestamp(milliseconds: 0)
+  /// What the last plan was made from: readings, suspensions, capacities.
+  var planMarks: (readings: String, suspended: Set<Int>, capacities: [String]) = ("", [], [])
   /// Published firmware and received uploads, when `serve --files-dir` is given.
   public var files: FileService?
   /// Diagnostics go here (stderr in `serve`).

@@ -17,10 +17,21 @@ extension CentralSystem {
   }
 
   /// Computes the plan for every controlled transaction and sends what changed.
-  public func rebalance(at now: Timestamp, reason: String) throws {
+  public func rebalance(at now: Timestamp, reason given: String) throws {
     let capacities = try store.capacities()
     let suspended = try store.suspendedGroups(at: now)
     guard !capacities.isEmpty || !suspended.isEmpty else { return }
+    // Name what changed since the last plan, for the events.
+    let readingsNow = try store.loadReadings()
+    var reasons = given == "timer" ? [] : given.split(separator: ",").map(String.init)
+    let readingMark = readingsNow.keys.sorted().map { key in
+      "\(key):\(readingsNow[key]!.currents):\(readingsNow[key]!.validUntil > now)"
+    }.joined(separator: ";")
+    if readingMark != planMarks.readings { reasons.append("reading") }
+    if suspended != planMarks.suspended { reasons.append(suspended.count > planMarks.suspended.count ? "suspend" : "resume") }
+    if capacities.map(\.json.compact).sorted() != planMarks.capacities { reasons.append("capacity") }
+    planMarks = (readingMark, suspended, capacities.map(\.json.compact).sorted())
+    reasons = reasons.enumerated().filter { index, reason in !reasons[..<index].contains(reason) }.map(\.element)
     let tree = try store.groupTree()
     let roots = Set(capacities.map(\.groupID)).union(suspended)
     let minimumOf = Dictionary(capacities.map { ($0.groupID, $0.minCurrent) }, uniquingKeysWith: { a, _ in a })
@@ -66,9 +77,8 @@ extension CentralSystem {
         try store.db.run("UPDATE allocations SET needs_higher_minimum = 1 WHERE transaction_id = ?", [id])
       }
     }
-    let readings = try store.loadReadings()
     let plan = Allocator.allocate(
-      capacities: capacities, suspended: suspended, tree: tree, readings: readings, charges: charges, now: now)
+      capacities: capacities, suspended: suspended, tree: tree, readings: readingsNow, charges: charges, now: now)
     for charge in charges {
       guard let allocation = plan[charge.transactionID], let info = context[charge.transactionID] else { continue }
       try store.db.run(
@@ -83,7 +93,13 @@ extension CentralSystem {
          charge.phases.map(String.init).joined(separator: ","), allocation.chargingSince?.iso8601,
          allocation.pausedSince?.iso8601, allocation.note, info.purpose, now.iso8601])
       if let sent = info.sent, abs(sent - allocation.limit) < 0.05 { continue }
-      try sendLimit(allocation, info: info, transactionID: charge.transactionID, reason: reason, at: now)
+      var why = reasons
+      if why.isEmpty {
+        // Nothing outside changed: a car's turn began or ended.
+        why = [(info.sent ?? 0) == 0 || allocation.limit == 0 ? "rotation" : "timer"]
+      }
+      try sendLimit(allocation, info: info, transactionID: charge.transactionID,
+                    reason: why.joined(separator: ","), at: now)
     }
   }
 
