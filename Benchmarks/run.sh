@@ -145,4 +145,10 @@ for r in "${runs[@]}"; do
 done
 
 "$PY" "$BENCH/report.py" "$OUT/*.json" > "$OUT/RESULTS.md"
+# Results are committed: name paths relative to the repository, not this machine's.
+for f in "$OUT"/*.* "$OUT"/*/*.*; do
+  [ -f "$f" ] || continue
+  sed -i -e "s|$ROOT/Benchmarks/.venv|Benchmarks/.venv|g" -e "s|$VENV|Benchmarks/.venv|g" \
+    -e "s|$(cd "$BENCH" && pwd)|../shared/bench|g" -e "s|$ROOT|.|g" "$f"
+done
 echo "figures: $OUT/RESULTS.md"
