@@ -30,7 +30,7 @@ import Testing
     }
   }
 
-  /// The store call that needs `operation`; `nil` where the operation has no store call yet.
+  /// The store call that needs `operation`.
   func attempt(_ operation: Operation) -> ((Store) throws -> Void)? {
     switch operation {
     case .manageOperators:
@@ -48,7 +48,10 @@ import Testing
     case .removeUser: return { try $0.deleteUser("eva@x.io") }
     case .manageTokens: return { try $0.addToken(idTag: "NEWTAG", userEmail: "eva@x.io") }
     case .deleteToken: return { try $0.deleteToken("TAG1") }
-    case .updateFirmware, .remoteCommand: return nil
+    case .updateFirmware:
+      return { try $0.enqueueCommand(station: "CP-1", action: "UpdateFirmware", payload: [:], queue: true) }
+    case .remoteCommand:
+      return { try $0.enqueueCommand(station: "CP-1", action: "Reset", payload: ["type": "Soft"], queue: true) }
     }
   }
 }

@@ -79,6 +79,7 @@ def evctl(tmp_path):
     server.run("token", "block", "BLOCKED1")
     server.run("token", "add", "OLD1", "--user", "eva@example.com", "--valid-from", "2020-01-01",
                "--valid-to", "2021-01-01")
+    server.run("token", "add", "FUTURE1", "--user", "eva@example.com", "--valid-from", "2099-01-01")
     server.start()
     yield server
     server.stop()

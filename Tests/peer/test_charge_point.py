@@ -99,7 +99,8 @@ def test_full_charging_session_is_stored_and_visible(evctl):
 
 
 @pytest.mark.parametrize("tag,expected", [
-    ("GOOD1", "Accepted"), ("BLOCKED1", "Blocked"), ("OLD1", "Expired"), ("NOBODY", "Invalid"),
+    ("GOOD1", "Accepted"), ("good1", "Accepted"), ("BLOCKED1", "Blocked"), ("OLD1", "Expired"),
+    ("FUTURE1", "Invalid"), ("NOBODY", "Invalid"),
 ])
 def test_authorize_uses_the_token_rules(evctl, tag, expected):
     async def scenario():
@@ -266,3 +267,27 @@ def test_sigterm_stops_cleanly_with_1001(evctl):
     assert status == 0
     assert close_code == 1001
     assert "evctl: stopped" in err
+
+
+def test_abrupt_disconnects_leave_the_server_serving(evctl):
+    import socket as sockets
+    for _ in range(3):
+        raw = sockets.create_connection(("127.0.0.1", evctl.port), timeout=5)
+        raw.sendall(b"GET /ocpp/CP-2 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+                    b"Sec-WebSocket-Protocol: ocpp1.6\r\n\r\n")
+        assert raw.recv(4096).startswith(b"HTTP/1.1 101")
+        raw.sendall(bytes([0x81, 0xFE, 0x01, 0x00, 1, 2, 3, 4]) + b"half a frame")
+        raw.setsockopt(sockets.SOL_SOCKET, sockets.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        raw.close()
+
+    async def scenario():
+        async with connect(evctl, "CP-2") as ws:
+            station = Station("CP-2", ws)
+            beat = await station.call(call.Heartbeat())
+            station.close()
+            return beat
+
+    assert asyncio.run(scenario()).current_time
+    kinds = [k for (k,) in query(evctl, "SELECT kind FROM events WHERE identity = 'CP-2' ORDER BY id")]
+    assert kinds.count("disconnected") >= 3
