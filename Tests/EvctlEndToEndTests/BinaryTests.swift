@@ -102,7 +102,7 @@ import Testing
   }
 
   @Test(arguments: ["quickstart.sh", "provision-site.sh", "nightly-token-import.sh",
-                    "scripting-with-json.sh", "backup-restore.sh", "monthly-report.sh"])
+                    "scripting-with-json.sh", "backup-restore.sh", "monthly-report.sh", "local-list-cron.sh"])
   func exampleScriptRuns(script: String) throws {
     let dir = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -291,3 +291,30 @@ def test_abrupt_disconnects_leave_the_server_serving(evctl):
     assert asyncio.run(scenario()).current_time
     kinds = [k for (k,) in query(evctl, "SELECT kind FROM events WHERE identity = 'CP-2' ORDER BY id")]
     assert kinds.count("disconnected") >= 3
+
+
+def test_a_long_lock_by_another_process_delays_but_does_not_stop_serve(evctl):
+    import sqlite3 as lite
+    import threading
+    import time as clock
+    holder = lite.connect(evctl.db, timeout=1, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    release = threading.Timer(7, lambda: holder.execute("COMMIT"))
+    release.start()
+    started = clock.time()
+
+    async def scenario():
+        async with connect(evctl, "CP-2") as ws:
+            station = Station("CP-2", ws)
+            beat = await asyncio.wait_for(station.cp.call(call.Heartbeat()), timeout=20)
+            station.close()
+            return beat
+
+    try:
+        beat = asyncio.run(scenario())
+    finally:
+        release.join()
+        holder.close()
+    assert beat.current_time
+    assert clock.time() - started >= 6
+    assert evctl.process.poll() is None, "serve must still be running"

@@ -129,7 +129,15 @@ public final class Server {
       if count < 0 && errno != EINTR { throw SystemError(operation: "epoll_wait", errno: errno) }
       let now = Timestamp.now()
       var touched: [Link] = []
-      try central.store.db.execute("BEGIN IMMEDIATE")
+      do {
+        try central.store.db.execute("BEGIN IMMEDIATE")
+      } catch let error as SQLiteError where error.isBusy {
+        // Another process holds the write lock past the busy timeout (a long import): nothing is
+        // read or answered until it lets go; epoll reports the same sockets again.
+        central.log("warning: store is locked by another process; waiting")
+        if count > 0 && events[0].data.fd == wakeFD { stopping = true }
+        continue
+      }
       do {
         try flushDisconnects(now: now)
         for index in 0..<max(Int(count), 0) {
