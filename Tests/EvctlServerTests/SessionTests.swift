@@ -45,6 +45,15 @@ import Testing
     #expect(reply[2]?["currentTime"]?.stringValue?.hasSuffix("Z") == true)
   }
 
+  @Test func aBootWithOpenTransactionsSaysTheyAwaitTheirStop() throws {
+    let central = try makeCentral()
+    let session = try openSession(central)
+    _ = try call(session, #"[2,"s1","StartTransaction",{"connectorId":1,"idTag":"GOOD","meterStart":0,"timestamp":"2026-11-21T12:00:00Z"}]"#)
+    _ = try call(session, #"[2,"b1","BootNotification",{"chargePointVendor":"V","chargePointModel":"M"}]"#)
+    let detail = try central.store.db.queryOne("SELECT detail FROM events WHERE kind = 'boot'")?.string("detail")
+    #expect(detail?.hasSuffix("open transactions await their StopTransaction: 1") == true)
+  }
+
   @Test func repeatedMessageIdsAreAnsweredFromTheCache() throws {
     let central = try makeCentral()
     let session = try openSession(central)
@@ -201,5 +210,27 @@ import Testing
     try central.notificationAlarms("FirmwareStatusNotification", status: "Installed", stationID: 1, identity: "CP-1", at: now)
     try central.notificationAlarms("DiagnosticsStatusNotification", status: "Uploaded", stationID: 1, identity: "CP-1", at: now)
     #expect(try central.store.alarms(active: true).map(\.kind) == ["security"])
+  }
+}
+
+@Suite struct MessageLogRetentionTests {
+  @Test func prunesOnlyWhatIsPastRetentionInBoundedChunks() throws {
+    let central = try makeCentral()
+    let now = Timestamp(parsing: "2026-11-21T12:00:00Z")!
+    for day in 0..<10 {
+      for n in 0..<50 {
+        try central.store.db.run(
+          "INSERT INTO message_log (station_id, direction, at, frame) VALUES (1, 'in', ?, '[]')",
+          [now.adding(seconds: Int64(-86_400 * (10 - day) + n)).iso8601])
+      }
+    }
+    try central.pruneMessageLog(at: now)
+    try central.pruneStep(limit: 100)
+    #expect(try central.store.db.queryOne("SELECT count(*) AS n FROM message_log")?.int("n") == 400)
+    for _ in 0..<5 { try central.pruneStep(limit: 100) }
+    // Retention is 7 days: days -10, -9 and -8 (150 rows) are gone, the rest stays.
+    #expect(try central.store.db.queryOne("SELECT count(*) AS n FROM message_log")?.int("n") == 350)
+    #expect(try central.store.db.queryOne("SELECT min(at) AS a FROM message_log")?.string("a")
+      == now.adding(seconds: -86_400 * 7).iso8601)
   }
 }

@@ -34,6 +34,8 @@ public final class CentralSystem {
   public var onAlarm: ((Alarm) -> Void)?
   private var lastPeriodicAlarms = Timestamp(milliseconds: 0)
   var rebalanceReasons: Set<String> = []
+  /// Message-log rows below this id are past their retention and being deleted.
+  var pruneBelow: Int?
   var lastRebalance = Timestamp(milliseconds: 0)
   /// What the last plan was made from: readings, suspensions, capacities.
   var planMarks: (readings: String, suspended: Set<Int>, capacities: [String]) = ("", [], [])
@@ -196,6 +198,7 @@ public final class CentralSystem {
   /// Housekeeping once a second: expired reservations.
   public func everySecond(at now: Timestamp) throws {
     try expireReservations(at: now)
+    try pruneStep()
     try rebalanceIfDue(at: now)
     if now.milliseconds - lastPeriodicAlarms.milliseconds >= 30_000 {
       lastPeriodicAlarms = now
@@ -203,16 +206,35 @@ public final class CentralSystem {
     }
   }
 
-  /// Drops message-log rows older than the retention limit, and unused local-list contents.
+  /// Finds where the message log's retention ends, and drops unused local-list contents.
+  ///
+  /// Rowids are in time order, so the first row to keep is found by binary search instead of a
+  /// scan; ``pruneStep()`` then deletes below it in bounded chunks, so the event loop never
+  /// stalls on a large delete.
   public func pruneMessageLog(at now: Timestamp) throws {
     try store.pruneLocalListContents()
     localListTransitions.removeAll()
-    try store.db.run(
-      """
-      DELETE FROM message_log WHERE id < coalesce(
-        (SELECT min(id) FROM message_log WHERE at >= ?), (SELECT max(id) + 1 FROM message_log))
-      """,
-      [now.adding(seconds: -configuration.messageLogRetentionSeconds).iso8601])
+    let cutoff = now.adding(seconds: -configuration.messageLogRetentionSeconds).iso8601
+    guard let bounds = try store.db.queryOne("SELECT min(id) AS lo, max(id) AS hi FROM message_log"),
+      var low = bounds.int("lo"), var high = bounds.int("hi")
+    else { return }
+    high += 1
+    while low < high {
+      let middle = low + (high - low) / 2
+      let at = try store.db.queryOne(
+        "SELECT at FROM message_log WHERE id >= ? ORDER BY id LIMIT 1", [middle])?.string("at")
+      if let at, at < cutoff { low = middle + 1 } else { high = middle }
+    }
+    pruneBelow = low
+  }
+
+  /// Deletes up to `limit` message-log rows below the retention cutoff; called every second.
+  public func pruneStep(limit: Int = 20_000) throws {
+    guard let below = pruneBelow else { return }
+    let deleted = try store.db.run(
+      "DELETE FROM message_log WHERE id IN (SELECT id FROM message_log WHERE id < ? ORDER BY id LIMIT ?)",
+      [below, limit])
+    if deleted < limit { pruneBelow = nil }
   }
 
   func recordEvent(stationID: Int?, identity: String, kind: String, detail: String?,

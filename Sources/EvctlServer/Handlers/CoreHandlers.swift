@@ -42,6 +42,14 @@ extension CentralSystem {
     if let previousFirmware, let firmware, previousFirmware != firmware {
       detail += " (firmware changed from \(previousFirmware))"
     }
+    // A boot means a reboot: open transactions now wait for the StopTransaction the station
+    // queued (or become ghosts, which `transaction list --stuck` shows).
+    let open = try store.db.query(
+      "SELECT id FROM transactions WHERE station_id = ? AND state = 'active' ORDER BY id", [c.stationID]
+    ).compactMap { $0.int("id") }
+    if !open.isEmpty {
+      detail += "; open transactions await their StopTransaction: \(open.map(String.init).joined(separator: ", "))"
+    }
     try recordEvent(stationID: c.stationID, identity: c.identity, kind: "boot", detail: detail, at: c.now)
     return [
       "status": .string(policy.ocppStatus), "currentTime": .string(c.now.iso8601),
