@@ -42,9 +42,7 @@ extension Commands {
     "show", abstract: "Show one remote command with its payload and answer",
     arguments: [.positional("id", help: "The command id")]
   ) { inv in
-    guard let id = Int(inv.required("id")) else {
-      throw UsageError(message: "command ids are numbers", commandPath: inv.arguments.path)
-    }
+    let id = try inv.id("id", kind: "command")
     let store = try inv.context.openStore()
     let command = try store.command(id)
     _ = try store.station(command.stationIdentity)

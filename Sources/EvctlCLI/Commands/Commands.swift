@@ -73,6 +73,14 @@ extension Invocation {
   /// A required positional argument (the parser has checked it is there).
   func required(_ name: String) -> String { arguments.positional(name) ?? "" }
 
+  /// A positional id that must be a number; `kind` names it in the usage error.
+  func id(_ name: String, kind: String) throws -> Int {
+    guard let value = Int(required(name)) else {
+      throw UsageError(message: "\(kind) ids are numbers", commandPath: arguments.path)
+    }
+    return value
+  }
+
   /// A number option, or a data error naming the option.
   func int(_ name: String) throws -> Int? {
     guard let text = arguments.option(name) else { return nil }

@@ -102,7 +102,7 @@ struct LocalListPush {
     // Round 1: which version each station holds.
     var reported: [Int: Int] = [:]
     try round(&outcomes, store: store, timeout: timeout, action: "GetLocalListVersion") { _ in "{}" } answered: { station, command in
-      guard let version = command.response?["listVersion"].flatMap(JSONValue.intValue) else { return "no listVersion in the answer" }
+      guard let version = command.response?["listVersion"]?.intValue else { return "no listVersion in the answer" }
       if version == -1 { return "the station does not support local lists" }
       reported[station.id] = version
       return nil
@@ -218,17 +218,5 @@ extension LocalListPush {
   /// Throws the exit code after printing: failure when any station failed.
   static func exitCode(_ outcomes: [Outcome]) throws {
     if outcomes.contains(where: { !$0.ok }) { throw ExitCode.failure }
-  }
-}
-
-extension JSONValue {
-  /// An integer, leniently from a number or numeric string.
-  static func intValue(_ value: JSONValue) -> Int? {
-    switch value {
-    case .int(let n): return Int(n)
-    case .double(let d) where d == d.rounded(): return Int(d)
-    case .string(let s): return Int(s)
-    default: return nil
-    }
   }
 }

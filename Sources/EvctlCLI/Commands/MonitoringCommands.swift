@@ -153,9 +153,7 @@ extension Commands {
   static let alarmAck: CommandSpec = CommandSpec(
     "ack", abstract: "Acknowledge an alarm", arguments: [.positional("id", help: "The alarm id")]
   ) { inv in
-    guard let id = Int(inv.required("id")) else {
-      throw UsageError(message: "alarm ids are numbers", commandPath: inv.arguments.path)
-    }
+    let id = try inv.id("id", kind: "alarm")
     let alarm = try inv.context.openStore().acknowledgeAlarm(id)
     inv.context.confirm("alarm", String(alarm.id), "acknowledged")
   }
@@ -209,9 +207,7 @@ extension Commands {
     "show", abstract: "Show a transaction with its meter values",
     arguments: [.positional("id", help: "The transaction id")]
   ) { inv in
-    guard let id = Int(inv.required("id")) else {
-      throw UsageError(message: "transaction ids are numbers", commandPath: inv.arguments.path)
-    }
+    let id = try inv.id("id", kind: "transaction")
     let store = try inv.context.openStore()
     guard let row = try store.db.queryOne(
       "SELECT s.identity FROM transactions t JOIN stations s ON s.id = t.station_id WHERE t.id = ?", [id])
@@ -269,9 +265,7 @@ extension Commands {
     ],
     examples: [.init("A transaction the station forgot", "evctl transaction close 4711 --reason 'station replaced, no StopTransaction'")]
   ) { inv in
-    guard let id = Int(inv.required("id")) else {
-      throw UsageError(message: "transaction ids are numbers", commandPath: inv.arguments.path)
-    }
+    let id = try inv.id("id", kind: "transaction")
     try inv.context.openStore().closeTransaction(id, reason: inv.arguments.option("reason")!)
     inv.context.confirm("transaction", String(id), "closed")
   }

@@ -183,21 +183,14 @@ extension Commands {
     let schedule = response["chargingSchedule"]
     let unit = schedule?["chargingRateUnit"]?.stringValue ?? "A"
     let periods = (schedule?["chargingSchedulePeriod"]?.arrayValue ?? []).map { p -> (Int, Double, String) in
-      let start = p["startPeriod"].flatMap { v -> Int? in if case .int(let n) = v { return Int(n) } else { return nil } } ?? 0
-      let limit: Double
-      switch p["limit"] {
-      case .int(let v)?: limit = Double(v)
-      case .double(let v)?: limit = v
-      default: limit = 0
-      }
-      return (start, limit, p["numberPhases"]?.compact ?? "")
+      (p["startPeriod"]?.intValue ?? 0, p["limit"]?.doubleValue ?? 0, p["numberPhases"]?.compact ?? "")
     }
     var out = ""
     if !inv.context.isQuiet, renderer.format == .table || renderer.format == .wide {
       out += "schedule start \(response["scheduleStart"]?.stringValue ?? "-"), unit \(unit)\n"
     }
     let rows = periods.enumerated().map { index, period in
-      (period.0, index + 1 < periods.count ? periods[index + 1].0 : (schedule?["duration"].flatMap { v -> Int? in if case .int(let n) = v { return Int(n) } else { return nil } } ?? duration), period.1, period.2)
+      (period.0, index + 1 < periods.count ? periods[index + 1].0 : (schedule?["duration"]?.intValue ?? duration), period.1, period.2)
     }
     let columns: [Column<(Int, Int, Double, String)>] = [
       Column("from_s") { String($0.0) },

@@ -151,32 +151,18 @@ public struct ChargingProfile: Equatable, Sendable {
   init?(id: Int, name: String, definition: JSONValue) {
     guard let purpose = definition["chargingProfilePurpose"]?.stringValue.flatMap(ProfilePurpose.init(rawValue:)),
       let kind = definition["chargingProfileKind"]?.stringValue.flatMap(ProfileKind.init(rawValue:)),
-      case .int(let stack)? = definition["stackLevel"],
+      let stack = definition["stackLevel"]?.intValue,
       let schedule = definition["chargingSchedule"], let unit = schedule["chargingRateUnit"]?.stringValue
     else { return nil }
     let periods: [SchedulePeriod] = (schedule["chargingSchedulePeriod"]?.arrayValue ?? []).compactMap { p in
-      guard case .int(let start)? = p["startPeriod"] else { return nil }
-      let limit: Double
-      switch p["limit"] {
-      case .int(let v)?: limit = Double(v)
-      case .double(let v)?: limit = v
-      default: return nil
-      }
-      var phases: Int?
-      if case .int(let n)? = p["numberPhases"] { phases = Int(n) }
-      return SchedulePeriod(startPeriod: Int(start), limit: limit, numberPhases: phases)
+      guard let start = p["startPeriod"]?.intValue, let limit = p["limit"]?.doubleValue else { return nil }
+      return SchedulePeriod(startPeriod: start, limit: limit, numberPhases: p["numberPhases"]?.intValue)
     }
-    var duration: Int?
-    if case .int(let d)? = schedule["duration"] { duration = Int(d) }
-    var minRate: Double?
-    switch schedule["minChargingRate"] {
-    case .int(let v)?: minRate = Double(v)
-    case .double(let v)?: minRate = v
-    default: break
-    }
+    let duration = schedule["duration"]?.intValue
+    let minRate = schedule["minChargingRate"]?.doubleValue
     self.init(
       id: id, name: name, purpose: purpose, kind: kind,
-      recurrency: definition["recurrencyKind"]?.stringValue, stackLevel: Int(stack), unit: unit,
+      recurrency: definition["recurrencyKind"]?.stringValue, stackLevel: stack, unit: unit,
       periods: periods, duration: duration,
       startSchedule: schedule["startSchedule"]?.stringValue.flatMap(Timestamp.init(parsing:)),
       validFrom: definition["validFrom"]?.stringValue.flatMap(Timestamp.init(parsing:)),

@@ -128,10 +128,7 @@ extension Store {
       transitions[key] = digest
       hash = digest
     }
-    let version = payload["listVersion"].flatMap { value -> Int? in
-      if case .int(let n) = value { return Int(n) }
-      return nil
-    } ?? 0
+    let version = payload["listVersion"]?.intValue ?? 0
     try db.run(
       """
       INSERT INTO local_lists (station_id, version, reported_version, content_hash, updated_at)

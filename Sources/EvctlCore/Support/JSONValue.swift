@@ -29,6 +29,27 @@ public enum JSONValue: Equatable, Sendable {
     return nil
   }
 
+  /// The value as an integer, leniently: an integer, an integral decimal, or a numeric string
+  /// (stations send all three [brief §5]); `nil` otherwise.
+  public var intValue: Int? {
+    switch self {
+    case .int(let n): return Int(exactly: n)
+    case .double(let d) where d == d.rounded() && abs(d) < 9e15: return Int(d)
+    case .string(let s): return Int(s.trimmingSpaces)
+    default: return nil
+    }
+  }
+
+  /// The value as a number, leniently: an integer, a decimal, or a numeric string.
+  public var doubleValue: Double? {
+    switch self {
+    case .int(let n): return Double(n)
+    case .double(let d): return d
+    case .string(let s): return Double(s.trimmingSpaces)
+    default: return nil
+    }
+  }
+
   /// The elements, if this is an array.
   public var arrayValue: [JSONValue]? {
     if case .array(let value) = self { return value }

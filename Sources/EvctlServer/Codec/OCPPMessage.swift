@@ -52,7 +52,7 @@ public enum OCPPMessageDecoder {
         id: id.stringValue != nil ? id : "", code: "FormationViolation",
         description: "message id must be a string of 1 to 36 characters")
     }
-    guard let type = intValue(items[0]) else {
+    guard let type = items[0].intValue else {
       throw OCPPFrameError(id: id, code: "FormationViolation", description: "message type is not a number")
     }
     switch type {
@@ -85,12 +85,4 @@ public enum OCPPMessageDecoder {
     }
   }
 
-  static func intValue(_ value: JSONValue) -> Int? {
-    switch value {
-    case .int(let v): return Int(v)
-    case .double(let v) where v == v.rounded(): return Int(v)
-    case .string(let s): return Int(s)
-    default: return nil
-    }
-  }
 }

@@ -25,7 +25,7 @@ extension CentralSystem {
         """,
         [stationID, payload["key"]?.stringValue ?? "", payload["value"]?.stringValue, now.iso8601])
     case "GetLocalListVersion":
-      guard let version = response?["listVersion"].flatMap(Self.integer) else { return }
+      guard let version = response?["listVersion"]?.intValue else { return }
       try store.db.run(
         """
         INSERT INTO local_lists (station_id, version, reported_version, updated_at) VALUES (?, 0, ?, ?)
@@ -36,12 +36,12 @@ extension CentralSystem {
       try store.applyLocalListUpdate(
         stationID: stationID, update: command, transitions: &localListTransitions, at: now)
     case "ReserveNow":
-      guard let reservation = payload["reservationId"].flatMap(Self.integer) else { return }
+      guard let reservation = payload["reservationId"]?.intValue else { return }
       try store.db.run(
         "UPDATE reservations SET state = ?, status = ? WHERE id = ? AND state = 'requested'",
         [state == .accepted ? "active" : "rejected", status ?? error, reservation])
     case "CancelReservation" where state == .accepted:
-      guard let reservation = payload["reservationId"].flatMap(Self.integer) else { return }
+      guard let reservation = payload["reservationId"]?.intValue else { return }
       try store.db.run(
         "UPDATE reservations SET state = 'cancelled' WHERE id = ? AND state IN ('requested', 'active')",
         [reservation])
@@ -50,9 +50,9 @@ extension CentralSystem {
     case "SetChargingProfile":
       // A station that refuses our TxProfile gets the limit as a TxDefaultProfile instead.
       let profile = payload["csChargingProfiles"]
-      if profile?["chargingProfileId"].flatMap(Self.integer).map({ $0 >= 2_000_000_000 }) == true,
+      if profile?["chargingProfileId"]?.intValue.map({ $0 >= 2_000_000_000 }) == true,
         profile?["chargingProfilePurpose"]?.stringValue == "TxProfile",
-        let transaction = profile?["transactionId"].flatMap(Self.integer)
+        let transaction = profile?["transactionId"]?.intValue
       {
         try store.db.run(
           "UPDATE allocations SET purpose = 'TxDefaultProfile', sent_limit = NULL WHERE transaction_id = ?",
@@ -71,14 +71,6 @@ extension CentralSystem {
     "ChangeConfiguration", "ReserveNow", "CancelReservation", "SetChargingProfile", "ClearChargingProfile",
   ]
 
-  static func integer(_ value: JSONValue) -> Int? {
-    switch value {
-    case .int(let n): return Int(n)
-    case .double(let d) where d == d.rounded(): return Int(d)
-    case .string(let s): return Int(s)
-    default: return nil
-    }
-  }
 
   private func storeConfiguration(_ response: JSONValue, stationID: Int, at now: Timestamp) throws {
     for entry in response["configurationKey"]?.arrayValue ?? [] {
@@ -114,11 +106,11 @@ extension CentralSystem {
   }
 
   private func installProfile(_ payload: JSONValue, stationID: Int, at now: Timestamp) throws {
-    guard let connector = payload["connectorId"].flatMap(Self.integer),
+    guard let connector = payload["connectorId"]?.intValue,
       let profile = payload["csChargingProfiles"],
-      let id = profile["chargingProfileId"].flatMap(Self.integer),
+      let id = profile["chargingProfileId"]?.intValue,
       let purpose = profile["chargingProfilePurpose"]?.stringValue,
-      let stackLevel = profile["stackLevel"].flatMap(Self.integer)
+      let stackLevel = profile["stackLevel"]?.intValue
     else { return }
     // The station replaces a profile with the same id, or the same purpose and stack level.
     try store.db.run(
@@ -131,12 +123,12 @@ extension CentralSystem {
       INSERT INTO installed_profiles (station_id, connector_id, charging_profile_id, purpose,
         stack_level, transaction_id, profile, installed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
       """,
-      [stationID, connector, id, purpose, stackLevel, profile["transactionId"].flatMap(Self.integer),
+      [stationID, connector, id, purpose, stackLevel, profile["transactionId"]?.intValue,
        profile.compact, now.iso8601])
   }
 
   private func clearProfiles(_ payload: JSONValue, stationID: Int) throws {
-    if let id = payload["id"].flatMap(Self.integer) {
+    if let id = payload["id"]?.intValue {
       try store.db.run(
         "DELETE FROM installed_profiles WHERE station_id = ? AND charging_profile_id = ?",
         [stationID, id])
@@ -147,8 +139,8 @@ extension CentralSystem {
       DELETE FROM installed_profiles WHERE station_id = ?1 AND (?2 IS NULL OR connector_id = ?2)
         AND (?3 IS NULL OR purpose = ?3) AND (?4 IS NULL OR stack_level = ?4)
       """,
-      [stationID, payload["connectorId"].flatMap(Self.integer), payload["chargingProfilePurpose"]?.stringValue,
-       payload["stackLevel"].flatMap(Self.integer)])
+      [stationID, payload["connectorId"]?.intValue, payload["chargingProfilePurpose"]?.stringValue,
+       payload["stackLevel"]?.intValue])
   }
 
   /// Ends reservations whose time has passed.

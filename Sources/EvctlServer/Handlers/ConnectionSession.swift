@@ -183,7 +183,8 @@ public final class ConnectionSession {
     }
     guard case .call(let id, let action, let payload) = message else { return }
     let key = id.compact
-    if let cached = answered[key], cached.request == action + payload.compact {
+    let request = action + payload.compact
+    if let cached = answered[key], cached.request == request {
       output += cached.response
       return
     }
@@ -206,7 +207,7 @@ public final class ConnectionSession {
                      details: [:])
     }
     let bytes = send(reply, now: now)
-    remember(key, request: action + payload.compact, response: bytes)
+    remember(key, request: request, response: bytes)
   }
 
   // MARK: Outbound commands

@@ -163,18 +163,10 @@ extension CentralSystem {
     {
       guard let profile = try? JSONValue.parse(row.string("profile") ?? ""),
         let schedule = profile["chargingSchedule"],
-        let first = schedule["chargingSchedulePeriod"]?[0]
+        let first = schedule["chargingSchedulePeriod"]?[0], var value = first["limit"]?.doubleValue
       else { continue }
-      var value: Double
-      switch first["limit"] {
-      case .int(let n)?: value = Double(n)
-      case .double(let d)?: value = d
-      default: continue
-      }
       if schedule["chargingRateUnit"]?.stringValue == "W" {
-        var phases = 3.0
-        if case .int(let n)? = first["numberPhases"] { phases = Double(n) }
-        value /= 230 * phases
+        value /= 230 * Double(first["numberPhases"]?.intValue ?? 3)
       }
       limit = min(limit ?? value, value)
     }
