@@ -16,8 +16,9 @@ public struct RemoteCommand: Equatable, Sendable {
     state: CommandState, requestedBy: String, createdAt: Timestamp, expiresAt: Timestamp,
     timeoutSeconds: Int, sentAt: Timestamp? = nil, answeredAt: Timestamp? = nil,
     response: JSONValue? = nil, status: String? = nil, error: String? = nil,
-    latencyMilliseconds: Int? = nil
+    latencyMilliseconds: Int? = nil, payloadTrimmed: Bool = false
   ) {
+    self.payloadTrimmed = payloadTrimmed
     self.id = id
     self.stationID = stationID
     self.stationIdentity = stationIdentity
@@ -54,6 +55,8 @@ public struct RemoteCommand: Equatable, Sendable {
   public var status: String?
   public var error: String?
   public var latencyMilliseconds: Int?
+  /// Whether retention removed the payload and answer (`serve --command-payload-retention`).
+  public var payloadTrimmed: Bool
 
   /// The payload, decoded (on each use: large payloads are only decoded when needed).
   public var payload: JSONValue { (try? JSONValue.parse(payloadText)) ?? [:] }
@@ -74,11 +77,12 @@ public struct RemoteCommand: Equatable, Sendable {
   public var json: JSONValue {
     [
       "id": .int(Int64(id)), "station": .string(stationIdentity), "action": .string(action),
-      "payload": payload, "state": .string(state.rawValue), "requested_by": .string(requestedBy),
+      "payload": payloadTrimmed ? .null : payload, "state": .string(state.rawValue), "requested_by": .string(requestedBy),
       "created_at": .from(createdAt), "expires_at": .from(expiresAt),
       "timeout_seconds": .int(Int64(timeoutSeconds)), "sent_at": .from(sentAt),
       "answered_at": .from(answeredAt), "response": response ?? .null, "status": .from(status),
       "error": .from(error), "latency_ms": .from(latencyMilliseconds),
+      "payload_trimmed": .bool(payloadTrimmed),
     ]
   }
 }

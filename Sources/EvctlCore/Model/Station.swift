@@ -38,7 +38,11 @@ public struct Station: Equatable, Sendable {
   public var lastSeenAt: Timestamp?
   public var connected: Bool
   public var connectorCount: Int
+  /// `online`, `charging`, `faulted`, `offline`, `never_connected`, or `unknown` when the store
+  /// says connected but its `serve` is not running.
   public var state: String
+  /// Why the state is what it is, when that is not obvious ("serve not running since T").
+  public var stateDetail: String? = nil
   public var createdAt: Timestamp
   public var updatedAt: Timestamp
 
@@ -57,7 +61,7 @@ public struct Station: Equatable, Sendable {
       "meter_type": .from(meterType), "meter_serial_number": .from(meterSerialNumber),
       "last_boot_at": .from(lastBootAt), "last_seen_at": .from(lastSeenAt),
       "connected": .bool(connected), "connectors": .int(Int64(connectorCount)),
-      "state": .string(state), "created_at": .from(createdAt), "updated_at": .from(updatedAt),
+      "state": .string(state), "state_detail": .from(stateDetail), "created_at": .from(createdAt), "updated_at": .from(updatedAt),
     ]
   }
 

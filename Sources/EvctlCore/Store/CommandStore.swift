@@ -26,7 +26,7 @@ extension Store {
     RemoteCommand(
       id: row.int("id")!, stationID: row.int("station_id")!,
       stationIdentity: row.string("identity") ?? "", action: row.string("action") ?? "",
-      payloadText: row.string("payload") ?? "{}",
+      payloadText: row.string("payload").flatMap { $0.isEmpty ? nil : $0 } ?? "{}",
       state: CommandState(rawValue: row.string("state") ?? "") ?? .failed,
       requestedBy: row.string("requested_by") ?? "",
       createdAt: row.date("created_at") ?? Timestamp(milliseconds: 0),
@@ -35,7 +35,8 @@ extension Store {
       answeredAt: row.date("answered_at"),
       response: row.string("response").flatMap { try? JSONValue.parse($0) },
       status: row.string("status"), error: row.string("error"),
-      latencyMilliseconds: row.int("latency_ms"))
+      latencyMilliseconds: row.int("latency_ms"),
+      payloadTrimmed: row.string("payload")?.isEmpty ?? false)
   }
 
   /// Queues a remote command for a station; `serve` sends it.
@@ -63,6 +64,10 @@ extension Store {
     try require(Store.firmwareActions.contains(action) ? .updateFirmware : .remoteCommand)
     let target = try station(identity)
     let now = now()
+    if !queue, let serve = try serveStatus(), !serve.running {
+      throw StoreError.unavailable(
+        "'evctl serve' is not running (since \(serve.downSince.iso8601)); nothing was sent to \(target.identity)")
+    }
     if !queue, !target.connected {
       let seen = target.lastSeenAt.map { "last seen \($0.iso8601)" } ?? "never connected"
       throw StoreError.unavailable("station \(target.identity) is offline (\(seen))")
@@ -119,12 +124,71 @@ extension Store {
 
   /// Marks a command that nobody picked up as expired, unless `serve` took it meanwhile.
   ///
+  /// `serve` claims a command with ``claimCommand(_:messageID:at:)`` in one statement that also
+  /// checks its expiry, so once this returns `true` the command is never sent.
+  ///
   /// - Returns: whether the command was still queued.
   @discardableResult
   public func expireIfQueued(_ id: Int, reason: String) throws -> Bool {
     try db.run(
       "UPDATE commands SET state = 'expired', error = ?, answered_at = ? WHERE id = ? AND state = 'queued'",
       [reason, now().iso8601, id]) > 0
+  }
+
+  /// How many unfinished commands to the same station were queued before command `id`: the
+  /// ones `serve` delivers first, one at a time [J16 §4.1.1].
+  public func commandsAhead(of id: Int) throws -> Int {
+    try db.queryOne(
+      """
+      SELECT count(*) AS n FROM commands WHERE station_id = (SELECT station_id FROM commands
+        WHERE id = ?1) AND id < ?1 AND state IN ('queued', 'sent')
+      """, [id])?.int("n") ?? 0
+  }
+
+  /// Withdraws a queued command before `serve` sends it: it ends `expired` with status
+  /// `Cancelled`, and who cancelled it in its error.
+  ///
+  /// - Throws: ``StoreError/conflict(_:)`` when it was already sent or has finished.
+  public func cancelCommand(_ id: Int) throws -> RemoteCommand {
+    let command = try command(id)
+    try require(Store.firmwareActions.contains(command.action) ? .updateFirmware : .remoteCommand)
+    _ = try station(command.stationIdentity)
+    let changed = try db.run(
+      """
+      UPDATE commands SET state = 'expired', status = 'Cancelled', error = ?, answered_at = ?
+        WHERE id = ? AND state = 'queued'
+      """, ["cancelled by \(actor.displayName)", now().iso8601, id])
+    guard changed > 0 else {
+      let current = try self.command(id)
+      let what = current.state == .sent
+        ? "was already sent at \(current.sentAt?.iso8601 ?? "?"); its outcome is up to the station"
+        : "has already finished (\(current.state.rawValue))"
+      throw StoreError.conflict("command \(id) \(what)")
+    }
+    return try self.command(id)
+  }
+
+  /// Deletes finished commands created before `deleteBefore` and trims the payload and answer
+  /// of finished commands created before `trimBefore`, keeping who, what, when and the outcome.
+  /// At most `limit` rows each per call, so that `serve`'s loop never stalls.
+  ///
+  /// - Returns: the rows deleted and trimmed.
+  @discardableResult
+  public func pruneCommands(deleteBefore: Timestamp, trimBefore: Timestamp, limit: Int = 5_000) throws
+    -> (deleted: Int, trimmed: Int)
+  {
+    let deleted = try db.run(
+      """
+      DELETE FROM commands WHERE id IN (SELECT id FROM commands INDEXED BY commands_created
+        WHERE created_at < ? AND state NOT IN ('queued', 'sent') LIMIT ?)
+      """, [deleteBefore.iso8601, limit])
+    let trimmed = try db.run(
+      """
+      UPDATE commands SET payload = '', response = NULL WHERE id IN (SELECT id FROM commands
+        INDEXED BY commands_untrimmed WHERE payload <> '' AND created_at < ?
+        AND state NOT IN ('queued', 'sent') LIMIT ?)
+      """, [trimBefore.iso8601, limit])
+    return (deleted, trimmed)
   }
 
   // MARK: For serve
@@ -135,11 +199,27 @@ extension Store {
       .map { ($0.int("id")!, $0.int("station_id")!, $0.date("expires_at") ?? Timestamp(milliseconds: 0)) }
   }
 
-  /// Records that a command went out with `messageID`.
-  public func markCommandSent(_ id: Int, messageID: String, at time: Timestamp) throws {
-    try db.run(
-      "UPDATE commands SET state = 'sent', sent_at = ?, message_id = ? WHERE id = ?",
-      [time.iso8601, messageID, id])
+  /// Takes a queued command for sending, in one step that also decides its expiry: a command
+  /// the CLI already expired (or cancelled) is not claimed, and one past its expiry is expired
+  /// now. Only a claimed command may be sent.
+  public func claimCommand(_ id: Int, messageID: String, at time: Timestamp) throws -> CommandClaim {
+    if try db.run(
+      """
+      UPDATE commands SET state = 'sent', sent_at = ?1, message_id = ?2
+        WHERE id = ?3 AND state = 'queued' AND expires_at > ?1
+      """, [time.iso8601, messageID, id]) > 0
+    {
+      return .claimed
+    }
+    if try db.run(
+      """
+      UPDATE commands SET state = 'expired', answered_at = ?1,
+        error = 'not sent before it expired at ' || expires_at WHERE id = ?2 AND state = 'queued'
+      """, [time.iso8601, id]) > 0
+    {
+      return .expired
+    }
+    return .gone
   }
 
   /// Records a command's end: its state, status, answer or error.
@@ -155,11 +235,6 @@ extension Store {
       [state.rawValue, status, response?.compact, error, time.iso8601, latencyMilliseconds, id])
   }
 
-  /// Returns a command that was taken but not sent to the queue (its station disconnected).
-  public func requeueCommand(_ id: Int) throws {
-    try db.run("UPDATE commands SET state = 'queued' WHERE id = ? AND state = 'queued'", [id])
-  }
-
   /// Commands left `sent` by a previous `serve` process: their outcome is unknown.
   public func abandonSentCommands(at time: Timestamp) throws {
     try db.run(
@@ -168,4 +243,14 @@ extension Store {
         error = 'serve stopped before the station answered; outcome unknown' WHERE state = 'sent'
       """, [time.iso8601])
   }
+}
+
+/// What ``Store/claimCommand(_:messageID:at:)`` found.
+public enum CommandClaim: Equatable, Sendable {
+  /// The command is now `sent`: send it.
+  case claimed
+  /// It was past its expiry and is now `expired`: never send it.
+  case expired
+  /// It was no longer queued (expired or cancelled by the CLI): never send it.
+  case gone
 }

@@ -45,7 +45,14 @@ extension Store {
     FROM stations s
     """
 
-  func makeStation(_ row: Row, tree: GroupTree) -> Station {
+  /// When the store has a `serve` that is not running: since when. Stations it had connected
+  /// are then `unknown`.
+  func serveDownSince() throws -> Timestamp? {
+    guard let serve = try serveStatus(), !serve.running else { return nil }
+    return serve.downSince
+  }
+
+  func makeStation(_ row: Row, tree: GroupTree, serveDown: Timestamp? = nil) -> Station {
     let groupID = row.int("group_id")
     let lastSeen = row.date("last_seen_at")
     let interval = row.int("heartbeat_interval") ?? 300
@@ -54,7 +61,12 @@ extension Store {
       connected = false
     }
     let state: String
-    if !connected {
+    var detail: String?
+    if connected, let serveDown {
+      connected = false
+      state = "unknown"
+      detail = "serve not running since \(serveDown.iso8601)"
+    } else if !connected {
       state = lastSeen == nil ? "never_connected" : "offline"
     } else if (row.int("faulted_count") ?? 0) > 0 {
       state = "faulted"
@@ -78,7 +90,7 @@ extension Store {
       imsi: row.string("imsi"), meterType: row.string("meter_type"),
       meterSerialNumber: row.string("meter_serial_number"), lastBootAt: row.date("last_boot_at"),
       lastSeenAt: lastSeen, connected: connected, connectorCount: row.int("connector_count") ?? 0,
-      state: state, createdAt: row.date("created_at") ?? Timestamp(milliseconds: 0),
+      state: state, stateDetail: detail, createdAt: row.date("created_at") ?? Timestamp(milliseconds: 0),
       updatedAt: row.date("updated_at") ?? Timestamp(milliseconds: 0))
   }
 
@@ -88,7 +100,7 @@ extension Store {
     guard let row = try db.queryOne(Store.stationSelect + " WHERE s.identity = ?", [identity]) else {
       throw StoreError.notFound(kind: "station", name: identity)
     }
-    let station = makeStation(row, tree: tree)
+    let station = makeStation(row, tree: tree, serveDown: try serveDownSince())
     guard tree.contains(station.groupID, under: actor.baseGroupID) else {
       throw StoreError.notFound(kind: "station", name: identity)
     }
@@ -100,8 +112,9 @@ extension Store {
     let tree = try groupTree()
     let groupSubtree = try filter.group.map { tree.subtree(of: try resolveGroup($0, in: tree).id) }
     let search = filter.search?.lowercased()
+    let serveDown = try serveDownSince()
     return try db.query(Store.stationSelect + " ORDER BY s.identity COLLATE NOCASE")
-      .map { makeStation($0, tree: tree) }
+      .map { makeStation($0, tree: tree, serveDown: serveDown) }
       .filter { station in
         guard tree.contains(station.groupID, under: actor.baseGroupID) else { return false }
         if filter.orphansOnly, station.groupID != nil { return false }

@@ -48,3 +48,23 @@ extension Store {
       """, [id])
   }
 }
+
+extension Store {
+  /// The next transaction id, from a sequence that never goes back, whatever is deleted (so a
+  /// station never gets an id another station had). Must run inside the write transaction that
+  /// inserts the row.
+  ///
+  /// - Returns: `nil` when the positive 32-bit id space is used up.
+  public func nextTransactionID() throws -> Int? {
+    let row = try db.queryOne(
+      """
+      SELECT max(coalesce((SELECT value FROM id_sequences WHERE name = 'transactions'), 0),
+        coalesce((SELECT max(id) FROM transactions), 0)) + 1 AS next
+      """)
+    let next = row?.int("next") ?? 1
+    guard next <= Int(Int32.max) else { return nil }
+    try db.run(
+      "INSERT OR REPLACE INTO id_sequences (name, value) VALUES ('transactions', ?)", [next])
+    return next
+  }
+}

@@ -12,9 +12,28 @@ public struct ServerConfiguration: Sendable {
   /// How long the message log keeps frames.
   public var messageLogRetentionSeconds: Int64 = 7 * 86_400
   public var messageLogEnabled = true
+  /// How long finished commands are kept (`serve --command-retention`).
+  public var commandRetentionSeconds: Int64 = 90 * 86_400
+  /// How long finished commands keep their payload and answer (`--command-payload-retention`).
+  public var commandPayloadRetentionSeconds: Int64 = 7 * 86_400
+  /// The process that holds the store's serve lock, for its heartbeat; `nil` in tests that run
+  /// a server without the lock.
+  public var lockOwner: ServeLockOwner?
 
   /// Creates the default configuration.
   public init() {}
+}
+
+/// Who holds the store's serve lock: this process.
+public struct ServeLockOwner: Sendable {
+  public var pid: Int
+  public var host: String
+
+  /// Creates an owner.
+  public init(pid: Int, host: String) {
+    self.pid = pid
+    self.host = host
+  }
 }
 
 /// What the handshake decided for a connection.

@@ -218,16 +218,21 @@ public final class ConnectionSession {
     try pumpOutbound(now: now)
   }
 
+  /// Sends the next waiting command, if the slot is free. Each is claimed in the store first, in
+  /// the same step that checks its expiry: one the CLI expired or cancelled while it waited here
+  /// is dropped, never sent.
   private func pumpOutbound(now: Timestamp) throws {
-    guard phase == .open, inFlight == nil, !outboundQueue.isEmpty else { return }
-    let command = outboundQueue.removeFirst()
-    let messageID = "evctl-\(command.id)"
-    try central.store.markCommandSent(command.id, messageID: messageID, at: now)
-    inFlight = (command, messageID, now)
-    let frame = command.callFrame(messageID: messageID)
-    central.logFrame(
-      stationID: stationID!, inbound: false, text: String(decoding: frame, as: UTF8.self), at: now)
-    output += WebSocketFrameEncoder.encode(.text, frame)
+    while phase == .open, inFlight == nil, !outboundQueue.isEmpty {
+      let command = outboundQueue.removeFirst()
+      let messageID = "evctl-\(command.id)"
+      guard try central.store.claimCommand(command.id, messageID: messageID, at: now) == .claimed
+      else { continue }
+      inFlight = (command, messageID, now)
+      let frame = command.callFrame(messageID: messageID)
+      central.logFrame(
+        stationID: stationID!, inbound: false, text: String(decoding: frame, as: UTF8.self), at: now)
+      output += WebSocketFrameEncoder.encode(.text, frame)
+    }
   }
 
   private func answerArrived(

@@ -30,9 +30,7 @@ extension CentralSystem {
       UPDATE transactions SET state = 'superseded' WHERE station_id = ? AND connector_id = ?
         AND state = 'active'
       """, [c.stationID, connector])
-    let next = try store.db.queryOne("SELECT coalesce(max(id), 0) + 1 AS next FROM transactions")?
-      .int("next") ?? 1
-    guard next <= Int(Int32.max) else {
+    guard let next = try store.nextTransactionID() else {
       throw CallError(code: "InternalError", description: "transaction id space exhausted")
     }
     try store.db.run(

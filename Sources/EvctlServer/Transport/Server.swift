@@ -43,6 +43,12 @@ public final class Server {
   private var lastCommandPoll = Timestamp(milliseconds: 0)
   private var lastHousekeeping = Timestamp(milliseconds: 0)
   private var lastPrune = Timestamp(milliseconds: 0)
+  private var lastHeartbeat = Timestamp(milliseconds: 0)
+  /// Whether old commands remain to be deleted or trimmed, a bounded chunk a second.
+  private var commandPruneDue = false
+  /// The last time a failure inside a batch was logged, so that a repeating one cannot flood.
+  private var lastFailureLog = Timestamp(milliseconds: 0)
+  private var failuresNotLogged = 0
   /// The port actually bound (useful with port 0).
   public let port: UInt16
   /// A handle that stops ``run()`` from another thread.
@@ -117,6 +123,9 @@ public final class Server {
   public func run() throws {
     try central.resetConnections()
     try central.store.abandonSentCommands(at: .now())
+    // Acknowledged means durable even across power loss: every commit (one per batch) waits for
+    // fsync of the WAL (issue 11 item 7).
+    try central.store.db.execute("PRAGMA synchronous = FULL")
     let checkpointer = central.store.databasePath.map { Checkpointer(path: $0) }
     if checkpointer != nil { try central.store.db.execute("PRAGMA wal_autocheckpoint = 0") }
     checkpointer?.start()
@@ -150,7 +159,10 @@ public final class Server {
           } else if let link = links[fd] {
             if flags & EPOLLOUT.rawValue != 0 { touched.append(link) }
             if flags & (EPOLLIN.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 {
-              try readAll(link, buffer: &readBuffer, now: now)
+              // One station's failing frame rolls back only its own work and closes only it.
+              if let error = isolated({ try readAll(link, buffer: &readBuffer, now: now) }) {
+                fail(link, error: error, now: now)
+              }
               touched.append(link)
             }
           }
@@ -162,21 +174,39 @@ public final class Server {
         if now.milliseconds - lastHousekeeping.milliseconds >= 1000 {
           lastHousekeeping = now
           touched += housekeeping(now: now)
-          try central.everySecond(at: now)
+          touched += closeDeletedStations(now: now)
+          if let error = isolated({ try central.everySecond(at: now) }) {
+            logFailure("housekeeping failed: \(error)", now: now)
+          }
+          if now.milliseconds - lastHeartbeat.milliseconds >= Store.serveHeartbeatSeconds * 1000 {
+            lastHeartbeat = now
+            if !(try heartbeat()) { stopping = true }
+          }
+          if commandPruneDue { pruneCommandsStep(now: now) }
         }
         if now.milliseconds - lastPrune.milliseconds >= 3_600_000 {
           lastPrune = now
           try central.pruneMessageLog(at: now)
+          commandPruneDue = true
         }
-        try central.flushLiveness()
+        if let error = isolated({ try central.flushLiveness() }) {
+          central.discardPendingWrites()
+          logFailure("message log and liveness not written: \(error)", now: now)
+        }
         try central.store.db.execute("COMMIT")
       } catch {
         try? central.store.db.execute("ROLLBACK")
         central.log("error: batch not committed, closing its connections: \(error)")
+        // Nothing of a failed batch is carried into the next one: a failure can never repeat.
+        pendingDisconnects.removeAll()
+        pendingAbandoned.removeAll()
+        central.discardPendingWrites()
         for link in touched {
           _ = link.session.takeOutput()
           closeLink(link, reason: "store error")
         }
+        pendingDisconnects.removeAll()
+        if (0..<max(Int(count), 0)).contains(where: { events[$0].data.fd == wakeFD }) { stopping = true }
         continue
       }
       for link in touched where links[link.fd] === link { flush(link) }
@@ -264,36 +294,134 @@ public final class Server {
   /// Hands queued commands to the sessions of connected stations; expires the stale ones.
   private func deliverCommands(now: Timestamp) throws -> [Link] {
     var touched: [Link] = []
-    for queued in try central.store.queuedCommands() where !dispatched.contains(queued.id) {
+    let queuedCommands = try central.store.queuedCommands()
+    for queued in queuedCommands where !dispatched.contains(queued.id) {
       if queued.expiresAt <= now {
-        try central.store.finishCommand(
-          queued.id, state: .expired, status: nil, response: nil,
-          error: "not delivered before \(queued.expiresAt.iso8601)", at: now, latencyMilliseconds: nil)
+        try central.store.expireIfQueued(
+          queued.id, reason: "not delivered before \(queued.expiresAt.iso8601)")
         continue
       }
       guard let fd = byStation[queued.stationID], let link = links[fd], link.session.isOpen else {
         continue
       }
       dispatched.insert(queued.id)
-      try link.session.enqueue(try central.store.command(queued.id), now: now)
+      if let error = isolated({ try link.session.enqueue(try central.store.command(queued.id), now: now) }) {
+        fail(link, error: error, now: now)
+      }
+      touched.append(link)
+    }
+    // Only a queued command can be dispatched twice; forget the ones that moved on.
+    dispatched.formIntersection(queuedCommands.map(\.id))
+    return touched
+  }
+
+  /// Runs `body` inside a savepoint: on failure only its own work is rolled back, and the error
+  /// is returned for the caller to isolate.
+  private func isolated(_ body: () throws -> Void) -> (any Error)? {
+    let db = central.store.db
+    do {
+      try db.execute("SAVEPOINT unit")
+    } catch {
+      return error
+    }
+    do {
+      try body()
+      try db.execute("RELEASE unit")
+      return nil
+    } catch {
+      try? db.execute("ROLLBACK TO unit")
+      try? db.execute("RELEASE unit")
+      return error
+    }
+  }
+
+  /// Closes a connection whose work failed and was rolled back: the answers it produced are
+  /// dropped (their data is not in the store) and it gets a 1011 close; the rest of the batch
+  /// goes on.
+  private func fail(_ link: Link, error: any Error, now: Timestamp) {
+    _ = link.session.takeOutput()
+    logFailure("\(link.session.identity ?? "connection") failed and is closed: \(error)", now: now)
+    link.session.close(.internalError, reason: "internal error")
+    link.closing = true
+    noteClosed(link, reason: "store error")
+  }
+
+  /// Logs a failure, at most once a second with a count of the ones in between.
+  private func logFailure(_ message: String, now: Timestamp) {
+    guard now.milliseconds - lastFailureLog.milliseconds >= 1000 else {
+      failuresNotLogged += 1
+      return
+    }
+    lastFailureLog = now
+    let more = failuresNotLogged > 0 ? " (and \(failuresNotLogged) more failures not logged)" : ""
+    failuresNotLogged = 0
+    central.log("error: " + message + more)
+  }
+
+  /// Closes the connections of stations deleted from the store (`station delete` while
+  /// connected): 1008, no disconnect event (there is no station to record it for).
+  private func closeDeletedStations(now: Timestamp) -> [Link] {
+    guard !byStation.isEmpty, let existing = try? central.store.existingStationIDs(Array(byStation.keys))
+    else { return [] }
+    var touched: [Link] = []
+    for (stationID, fd) in byStation where !existing.contains(stationID) {
+      byStation[stationID] = nil
+      guard let link = links[fd] else { continue }
+      central.log("info: \(link.session.identity ?? "?") was deleted from the store; closing its connection")
+      noteCommandsAbandoned(link, reason: "station deleted")
+      link.session.close(.policyViolation, reason: "station deleted")
+      link.closing = true
       touched.append(link)
     }
     return touched
   }
 
+  /// Writes the serve lock's heartbeat; `false` when another process took the store over.
+  private func heartbeat() throws -> Bool {
+    guard let owner = central.configuration.lockOwner else { return true }
+    if try central.store.serveHeartbeat(pid: owner.pid, host: owner.host) { return true }
+    central.log("error: another process took over this store's serve lock; stopping")
+    return false
+  }
+
+  /// Deletes and trims old commands in bounded chunks (`--command-retention`).
+  private func pruneCommandsStep(now: Timestamp) {
+    let configuration = central.configuration
+    var done = (deleted: 0, trimmed: 0)
+    let error = isolated {
+      done = try central.store.pruneCommands(
+        deleteBefore: now.adding(seconds: -configuration.commandRetentionSeconds),
+        trimBefore: now.adding(seconds: -configuration.commandPayloadRetentionSeconds))
+    }
+    if let error { logFailure("command retention failed: \(error)", now: now) }
+    if error != nil || (done.deleted < 5_000 && done.trimmed < 5_000) { commandPruneDue = false }
+  }
+
+  /// Records abandoned commands and disconnects, each on its own: one that fails (its station
+  /// was deleted) is logged and dropped, never retried.
   private func flushDisconnects(now: Timestamp) throws {
-    for (command, sentAt, reason) in pendingAbandoned {
-      try central.commandFinished(
-        command, state: .failed, status: nil, response: nil,
-        error: "\(reason) before the station answered; outcome unknown", sentAt: sentAt, at: now)
-    }
+    let abandoned = pendingAbandoned
+    let disconnects = pendingDisconnects
     pendingAbandoned.removeAll()
-    for (stationID, identity, reason) in pendingDisconnects {
-      try central.disconnected(
-        stationID: stationID, identity: identity, reason: reason,
-        stillConnected: byStation[stationID] != nil, at: now)
-    }
     pendingDisconnects.removeAll()
+    for (command, sentAt, reason) in abandoned {
+      if let error = isolated({
+        try central.commandFinished(
+          command, state: .failed, status: nil, response: nil,
+          error: "\(reason) before the station answered; outcome unknown", sentAt: sentAt, at: now)
+      }) {
+        logFailure("command \(command.id) not recorded as failed: \(error)", now: now)
+      }
+    }
+    for (stationID, identity, reason) in disconnects {
+      if let error = isolated({
+        try central.disconnected(
+          stationID: stationID, identity: identity, reason: reason,
+          stillConnected: byStation[stationID] != nil, at: now)
+      }) {
+        logFailure("disconnect of \(identity) not recorded: \(error)", now: now)
+      }
+    }
   }
 
   private func housekeeping(now: Timestamp) -> [Link] {
