@@ -66,6 +66,9 @@ public final class Console: @unchecked Sendable {
   }
   /// Writes a diagnostic line to stderr.
   public func diagnose(_ line: String) { err(line + "\n") }
+
+  /// Writes text to stderr as it is, without a newline (a progress line).
+  public func writeError(_ text: String) { err(text) }
   /// Reads all of stdin.
   public func readInput() -> [UInt8] { input() }
   /// Asks for a secret on the terminal without echo; `nil` when there is no terminal.

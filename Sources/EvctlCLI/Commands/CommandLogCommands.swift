@@ -3,7 +3,7 @@ import EvctlCore
 extension Commands {
   static let command: CommandSpec = CommandSpec(
     "command", aliases: ["commands"], abstract: "The audit log of remote commands",
-    subcommands: [commandList, commandShow])
+    subcommands: [commandList, commandShow, commandCancel])
 
   static let commandColumns: [Column<RemoteCommand>] = [
     Column("id") { String($0.id) },
@@ -14,7 +14,7 @@ extension Commands {
     Column("state") { $0.state.rawValue },
     Column("status") { $0.status },
     Column("latency_ms") { $0.latencyMilliseconds.map(String.init) },
-    Column("payload", brief: false) { $0.payload.compact },
+    Column("payload", brief: false) { $0.payloadTrimmed ? "(trimmed by retention)" : $0.payload.compact },
     Column("response", brief: false) { $0.response?.compact },
     Column("error", brief: false) { $0.error },
     Column("sent_at", brief: false) { $0.sentAt?.iso8601 },
@@ -47,5 +47,25 @@ extension Commands {
     let command = try store.command(id)
     _ = try store.station(command.stationIdentity)
     inv.context.console.writeOut(inv.context.renderer().one(command, columns: commandColumns, json: \.json))
+  }
+
+  static let commandCancel: CommandSpec = CommandSpec(
+    "cancel", abstract: "Withdraw a queued command before serve sends it",
+    discussion: """
+      Only a command still queued (for example one sent with --queue to an offline station) can
+      be withdrawn; it ends expired with status Cancelled. A command already sent is up to the
+      station: cancel exits 1 and says when it went out.
+      """,
+    arguments: [.positional("id", help: "The command id (see 'evctl command list --state queued')")],
+    examples: [.init("Withdraw a queued reset", "evctl command cancel 42")]
+  ) { inv in
+    let id = try inv.id("id", kind: "command")
+    let command = try inv.context.openStore().cancelCommand(id)
+    let renderer = inv.context.renderer()
+    if renderer.format == .json {
+      inv.context.console.writeOut(command.json.pretty + "\n")
+    } else if !inv.context.isQuiet {
+      inv.context.console.writeOut("command/\(id) cancelled (\(command.action) to \(command.stationIdentity))\n")
+    }
   }
 }

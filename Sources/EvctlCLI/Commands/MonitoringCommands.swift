@@ -11,7 +11,8 @@ extension Commands {
     let store = try inv.context.openStore()
     let stations = try store.stations(StationFilter(group: inv.arguments.option("group")))
     let ids = Set(stations.map(\.id))
-    var byState: [String: Int] = ["online": 0, "charging": 0, "faulted": 0, "offline": 0, "never_connected": 0]
+    var byState: [String: Int] = ["online": 0, "charging": 0, "faulted": 0, "offline": 0, "never_connected": 0, "unknown": 0]
+    let serve = try store.serveStatus()
     for station in stations { byState[station.state, default: 0] += 1 }
     var connectors: [String: Int] = [:]
     for row in try store.db.query("SELECT station_id, status FROM connectors WHERE connector_id > 0")
@@ -34,6 +35,7 @@ extension Commands {
       "last_24h": ["sessions": .int(Int64(sessions)), "connectors_used": .int(Int64(used.count)),
                    "energy_kwh": .double((energy / 10).rounded() / 100)],
       "active_alarms": .array(alarms.map(\.json)),
+      "serve": serve?.json ?? .null,
       "at": .string(now.iso8601),
     ]
     if inv.context.renderer().format == .json {
@@ -41,8 +43,10 @@ extension Commands {
       return
     }
     let renderer = inv.context.renderer()
-    var out = "STATIONS  \(stations.count) total\n"
-    for state in ["online", "charging", "faulted", "offline", "never_connected"] {
+    var out = "SERVE     " + serveLine(serve) + "\n"
+    out += "STATIONS  \(stations.count) total\n"
+    for state in ["online", "charging", "faulted", "offline", "never_connected", "unknown"]
+    where state != "unknown" || byState[state, default: 0] > 0 {
       out += "  " + renderer.paint(state).padding(toLength: renderer.color ? 25 : 16, withPad: " ", startingAt: 0)
         + String(byState[state] ?? 0) + "\n"
     }
@@ -56,6 +60,16 @@ extension Commands {
       out += "  #\(alarm.id) \(alarm.identity) \(alarm.kind)\(alarm.connectorID.map { "/\($0)" } ?? "") \(alarm.detail ?? "")\n"
     }
     inv.context.console.writeOut(out)
+  }
+
+  /// The serve line of `status`: who serves this store, where, since when; or since when not.
+  static func serveLine(_ serve: ServeStatus?) -> String {
+    guard let serve else { return "never run on this store" }
+    guard serve.running else {
+      return "not running since \(serve.downSince.iso8601) (last: pid \(serve.pid) on \(serve.host))"
+        + " - station states are last known"
+    }
+    return "running, pid \(serve.pid) on \(serve.host), listening on \(serve.listen), up since \(serve.startedAt.iso8601)"
   }
 
   // MARK: Events

@@ -46,6 +46,8 @@ enum Remote {
     let expires = try inv.time("expires")
     var commands: [Int: RemoteCommand] = [:]
     var offline: [(Station, String)] = []
+    let stream = printResults && stations.count > 1 && inv.context.renderer().format != .json
+      ? FanOutPrinter(inv, stations: stations, action: action) : nil
     for station in stations {
       do {
         let command = try store.enqueueCommand(
@@ -54,9 +56,17 @@ enum Remote {
         commands[command.id] = command
       } catch StoreError.unavailable(let message) where stations.count > 1 {
         offline.append((station, message))
+        stream?.offline(station, message: message, queued: queue)
       }
     }
-    let finished = try wait(for: Array(commands.keys), store: store, timeout: timeout, queue: queue)
+    let finished = try wait(
+      for: commands.keys.sorted(), store: store, timeout: timeout, queue: queue,
+      onFinish: { stream?.finished($0, queued: queue) })
+    if let stream {
+      stream.summary()
+      try exitCode(finished, offline: offline, queued: queue)
+      return finished
+    }
     if printResults { render(finished, offline: offline, queued: queue, inv: inv) }
     if finished.count == 1, offline.isEmpty, let only = finished.first,
       !(only.state == .accepted || (queue && only.state == .queued))
@@ -80,22 +90,33 @@ enum Remote {
     return finished[0]
   }
 
-  /// Polls the commands until each is final or the time is up.
-  static func wait(for ids: [Int], store: Store, timeout: Int, queue: Bool) throws -> [RemoteCommand] {
+  /// Polls the commands until each is final or the time is up; `onFinish` sees each as it ends.
+  ///
+  /// At the deadline a command still queued is expired in the store, in one conditional step
+  /// that `serve`'s claim also goes through, so one reported "not sent" is never sent; the
+  /// reason says what held it up.
+  static func wait(
+    for ids: [Int], store: Store, timeout: Int, queue: Bool,
+    onFinish: (RemoteCommand) -> Void = { _ in }
+  ) throws -> [RemoteCommand] {
     var pending = Set(ids)
     var done: [Int: RemoteCommand] = [:]
     let deadline = Timestamp.now().adding(seconds: Int64(timeout) + 2)
     while !pending.isEmpty {
-      for (id, state) in try store.commandStates(Array(pending))
+      for (id, state) in try store.commandStates(Array(pending)).sorted(by: { $0.key < $1.key })
       where state.isFinal || (queue && state == .queued) {
-        done[id] = try store.command(id)
+        let command = try store.command(id)
+        done[id] = command
         pending.remove(id)
+        onFinish(command)
       }
       if pending.isEmpty { break }
       if Timestamp.now() > deadline {
-        for id in pending {
-          try store.expireIfQueued(id, reason: "not picked up: is 'evctl serve' running?")
-          done[id] = try store.command(id)
+        for id in pending.sorted() {
+          try store.expireIfQueued(id, reason: try notSentReason(id, store: store, timeout: timeout))
+          let command = try store.command(id)
+          done[id] = command
+          onFinish(command)
         }
         break
       }
@@ -104,13 +125,30 @@ enum Remote {
     return ids.compactMap { done[$0] }
   }
 
+  /// Why a command was still queued at its deadline: serve down, or busy with earlier commands
+  /// to the same station (one CALL at a time), or simply not picked up.
+  static func notSentReason(_ id: Int, store: Store, timeout: Int) throws -> String {
+    let command = try store.command(id)
+    if let serve = try store.serveStatus(), !serve.running {
+      return "not sent: 'evctl serve' is not running (since \(serve.downSince.iso8601))"
+    }
+    let ahead = try store.commandsAhead(of: id)
+    if ahead > 0 {
+      return "not sent: queued behind \(ahead) command\(ahead == 1 ? "" : "s") to \(command.stationIdentity) for \(timeout) s; withdrawn (use a longer --timeout, or --queue)"
+    }
+    if try store.serveStatus() == nil {
+      return "not sent: not picked up in \(timeout) s; is 'evctl serve' running?"
+    }
+    return "not sent: 'evctl serve' did not pick it up in \(timeout) s; withdrawn"
+  }
+
   static let resultColumns: [Column<RemoteCommand>] = [
     Column("station") { $0.stationIdentity },
     Column("action") { $0.action },
     Column("state") { $0.state == .sent ? "unknown" : $0.state.rawValue },
     Column("status") { $0.status },
-    Column("detail") { detail($0) },
     Column("latency_ms") { $0.latencyMilliseconds.map(String.init) },
+    Column("detail") { detail($0) },
     Column("command_id", brief: false) { String($0.id) },
   ]
 

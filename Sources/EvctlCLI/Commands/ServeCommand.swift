@@ -9,8 +9,9 @@ extension Commands {
     discussion: """
       Stations connect to ws://HOST:PORT/ocpp/<identity> with subprotocol ocpp1.6. Unknown
       identities get HTTP 404; a station with a password must send matching Basic credentials.
-      Answers are sent only after their data is committed. SIGTERM or SIGINT closes every
-      connection with 1001 and exits 0.
+      Answers are sent only after their data is committed (and synced to disk). SIGTERM or
+      SIGINT closes every connection with 1001 and exits 0. One serve per store: a second one
+      exits 69 with the pid, host and start time of the one that runs.
       """,
     arguments: [
       .option("listen", value: "host:port", help: "Address to listen on; default 0.0.0.0:8180"),
@@ -18,6 +19,8 @@ extension Commands {
       .option("ping-interval", value: "seconds", help: "Ping a silent station after this long; default 60"),
       .option("message-log-retention", value: "duration", help: "Keep logged frames this long; default 7d"),
       .flag("no-message-log", help: "Do not log frames"),
+      .option("command-retention", value: "duration", help: "Keep finished remote commands this long; default 90d"),
+      .option("command-payload-retention", value: "duration", help: "Keep the payloads and answers of finished commands this long; default 7d"),
       .option("files-dir", value: "dir", help: "Serve firmware from DIR and accept diagnostics uploads into DIR/uploads over HTTP on the same port", completion: .file),
       .option("public-url", value: "url", help: "The URL stations reach this server at, for --files-dir; default http://HOST:PORT"),
       .option("alarm-command", value: "command", help: "Run this shell command with each new alarm as JSON on stdin"),
@@ -48,12 +51,32 @@ extension Commands {
       configuration.messageLogRetentionSeconds = seconds
     }
     configuration.messageLogEnabled = !inv.arguments.flag("no-message-log")
+    if let seconds = try inv.duration("command-retention") {
+      configuration.commandRetentionSeconds = seconds
+    }
+    if let seconds = try inv.duration("command-payload-retention") {
+      configuration.commandPayloadRetentionSeconds = seconds
+    }
+    guard configuration.commandPayloadRetentionSeconds <= configuration.commandRetentionSeconds else {
+      throw UsageError(message: "--command-payload-retention must not be longer than --command-retention",
+                       commandPath: inv.arguments.path)
+    }
+    let owner = ServeLockOwner(pid: ProcessFacts.pid, host: ProcessFacts.hostName)
+    configuration.lockOwner = owner
     let level = ["info": 0, "warning": 1, "error": 2][inv.arguments.option("log-level") ?? "info"]!
     let console = inv.context.console
     let store = try inv.context.openStore()
     guard store.actor == .local || store.actor.role == .admin else {
       throw CLIError.permission("only an admin may run serve", hint: nil)
     }
+    do {
+      try store.acquireServeLock(
+        pid: owner.pid, host: owner.host, listen: "\(configuration.host):\(configuration.port)")
+    } catch StoreError.unavailable(let message) {
+      throw CLIError.unavailable(
+        message, hint: "stop that serve first; a lock whose process died is taken over")
+    }
+    defer { try? store.releaseServeLock(pid: owner.pid, host: owner.host) }
     let central = CentralSystem(store: store, configuration: configuration)
     if let directory = inv.arguments.option("files-dir") {
       let absolute = inv.context.absolute(directory)
@@ -84,6 +107,7 @@ extension Commands {
         "cannot listen on \(configuration.host):\(configuration.port): \(error)",
         hint: error.errno == EADDRINUSE ? "is another 'evctl serve' running? choose another --listen" : nil)
     }
+    try store.setServeListen("\(configuration.host):\(server.port)", pid: owner.pid, host: owner.host)
     let stopper = server.stopper
     let sources = [SIGINT, SIGTERM].map { number in
       signal(number, SIG_IGN)

@@ -62,8 +62,11 @@ extension Commands {
     let stations = try inv.context.openStore().stations(filter)
     let renderer = inv.context.renderer()
     var columns = stationColumns
-    if renderer.color {
-      columns[3] = Column("state") { renderer.paint($0.state) }
+    if renderer.format == .table || renderer.format == .wide {
+      columns[3] = Column("state") { station in
+        let state = renderer.color ? renderer.paint(station.state) : station.state
+        return station.stateDetail.map { "\(state) (\($0))" } ?? state
+      }
     }
     inv.context.console.writeOut(renderer.list(stations, columns: columns, json: \.json))
   }
@@ -81,7 +84,9 @@ extension Commands {
       inv.context.console.writeOut(JSONValue.object(object).pretty + "\n")
       return
     }
-    var out = renderer.one(station, columns: stationColumns, json: \.json)
+    var columns = stationColumns
+    columns[3] = Column("state") { station in station.stateDetail.map { "\(station.state) (\($0))" } ?? station.state }
+    var out = renderer.one(station, columns: columns, json: \.json)
     if renderer.format == .table || renderer.format == .wide {
       out += "\n" + renderer.list(connectors, columns: connectorColumns, json: \.json)
     }
