@@ -141,6 +141,8 @@ def test_deleting_a_connected_station_does_not_stall_serve(evctl):
     """Issue 11 item 1: the deleted station's connection closes, other stations keep working,
     and SIGTERM still stops serve."""
     async def scenario():
+        neighbour_ws = await connect(evctl, "CP-1")
+        neighbour = PlainStation("CP-1", neighbour_ws)
         async with connect(evctl, "CP-2") as doomed_ws:
             doomed = PlainStation("CP-2", doomed_ws)
             await doomed.call(call.BootNotification(charge_point_vendor="T", charge_point_model="M"))
@@ -161,7 +163,10 @@ def test_deleting_a_connected_station_does_not_stall_serve(evctl):
                 pass
             closed = doomed_ws.close_code
             doomed.close()
-        answers = []
+        # The station that stayed connected throughout is still served.
+        answers = [await neighbour.call(call.Heartbeat())]
+        neighbour.close()
+        await neighbour_ws.close()
         for _ in range(3):
             async with connect(evctl, "CP-1") as ws:
                 station = PlainStation("CP-1", ws)
@@ -171,7 +176,7 @@ def test_deleting_a_connected_station_does_not_stall_serve(evctl):
 
     closed, answers = asyncio.run(scenario())
     assert closed == 1008
-    assert len(answers) == 3 and all(a.current_time for a in answers)
+    assert len(answers) == 4 and all(a.current_time for a in answers)
     code, err = evctl.stop()
     assert code == 0
     assert err.count("\n") < 200, err[-2000:]
@@ -229,3 +234,42 @@ def test_fan_out_prints_rows_progress_and_summary(evctl):
     assert "Reset: 3 stations, 2 ok, 1 failed" in err
     assert "error: Reset failed on 1 of 3 stations: CP-2" in err
     assert "done," not in err  # no progress line off a terminal
+
+
+def test_fan_out_shows_a_progress_line_on_a_terminal(evctl):
+    """Issue 10 item 14: the progress line goes to stderr only when stderr is a terminal."""
+    import pty
+    evctl.run("station", "create", "CP-3", "--name", "Third", "--group", "HQ")
+    master, slave = pty.openpty()
+
+    async def scenario():
+        one, ws1, t1 = await online(evctl, "CP-1")
+        three, ws3, t3 = await online(evctl, "CP-3", slow=1)
+        process = await asyncio.create_subprocess_exec(
+            BINARY, "--db", evctl.db, "station", "reset", "--group", "HQ", "--timeout", "10",
+            stdout=asyncio.subprocess.PIPE, stderr=slave, env=evctl.env)
+        out, _ = await process.communicate()
+        for task, ws in ((t1, ws1), (t3, ws3)):
+            task.cancel()
+            await ws.close()
+        return out.decode(), process.returncode
+
+    try:
+        out, code = asyncio.run(scenario())
+        os.close(slave)
+        terminal = b""
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            terminal += chunk
+    finally:
+        os.close(master)
+    text = terminal.decode()
+    assert code == 1
+    assert "2/3 done, 1 failed" in text
+    assert "Reset: 3 stations, 2 ok, 1 failed" in text
+    assert "done," not in out and len(out.strip().splitlines()) == 3
