@@ -57,6 +57,11 @@ extension Commands {
     if let seconds = try inv.duration("command-payload-retention") {
       configuration.commandPayloadRetentionSeconds = seconds
     }
+    for (name, seconds) in [("command-retention", configuration.commandRetentionSeconds),
+                            ("command-payload-retention", configuration.commandPayloadRetentionSeconds)]
+    where !(0...(36_500 * 86_400)).contains(seconds) {
+      throw UsageError(message: "--\(name) must be between 0 and 36500d", commandPath: inv.arguments.path)
+    }
     guard configuration.commandPayloadRetentionSeconds <= configuration.commandRetentionSeconds else {
       throw UsageError(message: "--command-payload-retention must not be longer than --command-retention",
                        commandPath: inv.arguments.path)

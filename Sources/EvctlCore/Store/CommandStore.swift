@@ -201,7 +201,8 @@ extension Store {
 
   /// Takes a queued command for sending, in one step that also decides its expiry: a command
   /// the CLI already expired (or cancelled) is not claimed, and one past its expiry is expired
-  /// now. Only a claimed command may be sent.
+  /// now. Only a claimed command may be sent. `serve` claims a command when the station's one
+  /// outbound slot frees up, so one that expires here waited behind earlier commands.
   public func claimCommand(_ id: Int, messageID: String, at time: Timestamp) throws -> CommandClaim {
     if try db.run(
       """
@@ -214,7 +215,8 @@ extension Store {
     if try db.run(
       """
       UPDATE commands SET state = 'expired', answered_at = ?1,
-        error = 'not sent before it expired at ' || expires_at WHERE id = ?2 AND state = 'queued'
+        error = 'not sent: queued behind earlier commands to this station until it expired at '
+          || expires_at WHERE id = ?2 AND state = 'queued'
       """, [time.iso8601, id]) > 0
     {
       return .expired

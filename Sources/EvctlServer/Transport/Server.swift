@@ -428,7 +428,11 @@ public final class Server {
     var touched: [Link] = []
     for link in links.values where link.session.isOpen {
       let session = link.session
-      if (try? session.expireInFlight(now: now)) == true { touched.append(link) }
+      var expired = false
+      if let error = isolated({ expired = try session.expireInFlight(now: now) }) {
+        logFailure("\(session.identity ?? "?"): timing out a command failed: \(error)", now: now)
+      }
+      if expired { touched.append(link) }
       if let sent = session.pingSentAt, now.milliseconds - sent.milliseconds > central.configuration.pongTimeout * 1000 {
         session.close(.goingAway, reason: "no pong")
         link.closing = true
