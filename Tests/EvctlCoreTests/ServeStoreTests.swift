@@ -85,3 +85,17 @@ import Testing
     #expect(try store.nextTransactionID() == 3)
   }
 }
+
+@Suite struct ServeLockLivenessTests {
+  @Test func aLiveServeOnThisHostKeepsItsLockEvenWithAnOldHeartbeat() throws {
+    var now = Timestamp(parsing: "2026-11-21T12:00:00Z")!
+    let store = try makeStore()
+    store.clock = { now }
+    // This test process stands in for a serve blocked by a long import: alive, silent.
+    try store.acquireServeLock(pid: ProcessFacts.pid, host: ProcessFacts.hostName, listen: "a:1")
+    now = now.adding(seconds: Store.serveTakeOverSeconds * 10)
+    #expect(throws: StoreError.self) {
+      try store.acquireServeLock(pid: ProcessFacts.pid + 1, host: ProcessFacts.hostName, listen: "a:1")
+    }
+  }
+}

@@ -3,7 +3,7 @@ extension Store {
   public static let serveHeartbeatSeconds: Int64 = 5
   /// A heartbeat older than this means `serve` is not running (readers show `unknown`).
   public static let serveStaleSeconds: Int64 = 30
-  /// A lock whose heartbeat is older than this is taken over even if its pid seems alive.
+  /// A lock held from another host whose heartbeat is older than this is taken over.
   public static let serveTakeOverSeconds: Int64 = 120
 
   /// The `serve` that owns this store (running or not), or `nil` if none ever ran.
@@ -24,7 +24,8 @@ extension Store {
   /// Takes the store for this `serve` process, or refuses when another one holds it.
   ///
   /// A lock is free when its owner stopped cleanly, when its pid no longer runs evctl on this
-  /// host, or when its heartbeat is older than ``serveTakeOverSeconds``.
+  /// host, or, for an owner on another host, when its heartbeat is older than
+  /// ``serveTakeOverSeconds``.
   ///
   /// - Throws: ``StoreError/unavailable(_:)`` "already served by pid N on HOST since T".
   public func acquireServeLock(pid: Int, host: String, listen: String) throws {
@@ -34,8 +35,10 @@ extension Store {
         let owner = row.int("pid") ?? 0
         let ownerHost = row.string("host") ?? ""
         let heartbeat = row.date("heartbeat_at") ?? Timestamp(milliseconds: 0)
+        // On this host the pid decides (a serve blocked by a long import is still alive); for
+        // another host only the heartbeat can tell.
         let dead = ownerHost == host && (owner == pid || !ProcessFacts.isAlive(owner))
-        let old = heartbeat.adding(seconds: Store.serveTakeOverSeconds) < now
+        let old = ownerHost != host && heartbeat.adding(seconds: Store.serveTakeOverSeconds) < now
         if !dead && !old {
           throw StoreError.unavailable(
             "store already served by pid \(owner) on \(ownerHost) since \(row.string("started_at") ?? "?") (listening on \(row.string("listen") ?? "?"), last heartbeat \(heartbeat.iso8601))")
