@@ -197,15 +197,13 @@ public final class Server {
       } catch {
         try? central.store.db.execute("ROLLBACK")
         central.log("error: batch not committed, closing its connections: \(error)")
-        // Nothing of a failed batch is carried into the next one: a failure can never repeat.
-        pendingDisconnects.removeAll()
-        pendingAbandoned.removeAll()
+        // What the batch gathered in memory is dropped, and the disconnects it flushed were taken
+        // off their list first (only the ones noted since are kept): a failure never repeats.
         central.discardPendingWrites()
         for link in touched {
           _ = link.session.takeOutput()
           closeLink(link, reason: "store error")
         }
-        pendingDisconnects.removeAll()
         if (0..<max(Int(count), 0)).contains(where: { events[$0].data.fd == wakeFD }) { stopping = true }
         continue
       }
