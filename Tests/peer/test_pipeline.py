@@ -273,3 +273,29 @@ def test_fan_out_shows_a_progress_line_on_a_terminal(evctl):
     assert "2/3 done, 1 failed" in text
     assert "Reset: 3 stations, 2 ok, 1 failed" in text
     assert "done," not in out and len(out.strip().splitlines()) == 3
+
+
+def test_serve_never_sends_a_command_that_expired_while_waiting_for_the_station(evctl):
+    """Item 20, serve's side: a queued command that expires while the station is still busy with
+    an earlier CALL is expired by serve, not sent."""
+    async def scenario():
+        station, ws, task = await online(evctl, "CP-1", slow=5)
+        first = asyncio.create_task(cli(evctl, "station", "reset", "CP-1", "--timeout", "15"))
+        for _ in range(100):
+            if station.received:
+                break
+            await asyncio.sleep(0.05)
+        queued = await cli(evctl, "station", "reset", "CP-1", "--hard", "--queue", "--expires", "2s")
+        first_result = await first
+        await asyncio.sleep(1.0)
+        task.cancel()
+        await ws.close()
+        return station, first_result, queued
+
+    station, first, queued = asyncio.run(scenario())
+    assert queued.returncode == 0, queued.stderr
+    assert first.returncode == 0, first.stderr
+    assert [p.get("type") for a, p in station.received if a == "Reset"] == ["Soft"]
+    rows = query(evctl, "SELECT state, error FROM commands ORDER BY id")
+    assert rows[0] == ("accepted", None)
+    assert rows[1][0] == "expired" and "queued behind earlier commands" in rows[1][1]
