@@ -17,6 +17,7 @@ public enum CLI {
         return .success
       }
       let context = Context(console: console, arguments: arguments)
+      _ = try context.zone()
       try command.action?(Invocation(arguments: arguments, context: context))
       return .success
     } catch {

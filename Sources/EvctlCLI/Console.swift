@@ -64,6 +64,8 @@ public final class Console: @unchecked Sendable {
   public func writeOut(bytes: [UInt8]) {
     if let outBytes { outBytes(bytes) } else { out(String(decoding: bytes, as: UTF8.self)) }
   }
+  /// Writes text (a chart, a progress line) to stderr as it is.
+  public func writeError(_ text: String) { err(text) }
   /// Writes a diagnostic line to stderr.
   public func diagnose(_ line: String) { err(line + "\n") }
   /// Reads all of stdin.

@@ -15,7 +15,7 @@ extension Commands {
     Column("address", brief: false) { $0.address },
     Column("latitude", brief: false) { $0.latitude.map { String($0) } },
     Column("longitude", brief: false) { $0.longitude.map { String($0) } },
-    Column("created_at", brief: false) { $0.createdAt.iso8601 },
+    Column.time("created_at", brief: false) { $0.createdAt },
   ]
 
   static let groupReference = ArgumentSpec.positional(

@@ -57,7 +57,7 @@ extension Commands {
     }
     let columns: [Column<LocalListEntry>] = [
       Column("id_tag") { $0.idTag }, Column("status") { $0.status },
-      Column("expiry_date") { $0.expiryDate?.iso8601 }, Column("parent_id_tag") { $0.parentIDTag },
+      Column.time("expiry_date") { $0.expiryDate }, Column("parent_id_tag") { $0.parentIDTag },
     ]
     inv.context.console.writeOut(renderer.list(state.entries, columns: columns) { _ in .null })
   }

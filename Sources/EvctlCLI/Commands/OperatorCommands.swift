@@ -24,7 +24,7 @@ extension Commands {
     Column("base_group") { $0.baseGroupPath ?? "(whole network)" },
     Column("active") { $0.active ? "true" : "false" },
     Column("id", brief: false) { String($0.id) },
-    Column("created_at", brief: false) { $0.createdAt.iso8601 },
+    Column.time("created_at", brief: false) { $0.createdAt },
   ]
 
   static let operatorList: CommandSpec = CommandSpec(

@@ -12,7 +12,7 @@ enum Remote {
     .flag("all", help: "Send to every station you may see"),
     .option("timeout", value: "seconds", help: "Wait this long for the answer; default 30"),
     .flag("queue", help: "If a station is offline, deliver on its next connection"),
-    .option("expires", value: "time", help: "With --queue: give up after this time; default 24h"),
+    .option("expires", value: "time", help: "With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h"),
   ]
 
   /// The stations a remote command goes to: `<identity>`, `--group` or `--all`.
@@ -43,7 +43,7 @@ enum Remote {
       throw UsageError(message: "--timeout must be 1 to 3600 seconds", commandPath: inv.arguments.path)
     }
     let queue = inv.arguments.flag("queue")
-    let expires = try inv.time("expires")
+    let expires = try inv.time("expires", pointing: .future)
     var commands: [Int: RemoteCommand] = [:]
     var offline: [(Station, String)] = []
     for station in stations {

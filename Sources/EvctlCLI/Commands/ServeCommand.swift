@@ -146,13 +146,13 @@ extension Commands {
     arguments: [
       stationIdentity,
       .option("connector", value: "number", help: "Only this connector's status changes"),
-      .option("since", value: "time", help: "Only events after this time"),
+      .option("since", value: "time", help: "Only events after this time; points into the past (1h = an hour ago)"),
       .option("limit", value: "count", help: "The newest this many; default 100"),
     ]
   ) { inv in
     let store = try inv.context.openStore()
     let station = try store.station(inv.required("identity"))
-    let since = try inv.time("since")?.iso8601 ?? ""
+    let since = try inv.time("since", pointing: .past)?.iso8601 ?? ""
     let connector = try inv.int("connector")
     let rows = try store.db.query(
       """

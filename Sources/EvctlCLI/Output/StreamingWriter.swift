@@ -21,6 +21,8 @@ final class StreamingWriter<T> {
     switch renderer.format {
     case .csv where renderer.showHeaders:
       buffer += Array((CSVWriter.line(columns.map(\.key)) + "\r\n").utf8)
+    case .tsv where renderer.showHeaders:
+      buffer += Array((columns.map(\.key).joined(separator: "\t") + "\n").utf8)
     case .json:
       buffer += [0x5B]
     default: break
