@@ -59,9 +59,10 @@ public final class Context {
   /// A renderer for the requested format.
   public func renderer() -> Renderer {
     let format = requestedFormat ?? (console.isTTY ? .table : .tsv)
+    let columns = console.environment["COLUMNS"].flatMap(Int.init).map { max($0, 40) } ?? 80
     return Renderer(
       format: format, showHeaders: showHeaders(format),
-      color: useColor && (format == .table || format == .wide),
+      color: useColor && (format == .table || format == .wide), width: columns,
       people: PeopleTime(now: .now(), zone: (try? zone()) ?? (try! LocalTime(identifier: nil))))
   }
 
@@ -91,9 +92,17 @@ public final class Context {
     return store
   }
 
-  /// Prints `kind/name verb` unless `-q`.
+  /// Prints `kind/name verb` unless `-q`; with `-o json`, `{"kind", "name", "result"}` unless the
+  /// command already printed its JSON, so stdout holds one JSON document.
   public func confirm(_ kind: String, _ name: String, _ verb: String) {
-    if !isQuiet { console.writeOut("\(kind)/\(name) \(verb)\n") }
+    if isQuiet { return }
+    if requestedFormat == .json {
+      guard !console.hasWrittenOut else { return }
+      let body: JSONValue = ["kind": .string(kind), "name": .string(name), "result": .string(verb)]
+      console.writeOut(body.pretty + "\n")
+      return
+    }
+    console.writeOut("\(kind)/\(PrintableText.escaped(name)) \(verb)\n")
   }
 
   // MARK: Login sessions

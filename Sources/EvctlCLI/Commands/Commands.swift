@@ -134,6 +134,15 @@ extension Invocation {
     }
   }
 
+  /// Refuses an explicit `-o` this command cannot give (exit 64), naming the ones it can.
+  func supportsOnly(_ formats: [OutputFormat]) throws {
+    guard let format = context.requestedFormat, !formats.contains(format) else { return }
+    throw UsageError(
+      message: "'\(arguments.path.joined(separator: " "))' cannot print -o \(format.rawValue); use -o "
+        + formats.map(\.rawValue).joined(separator: ", -o "),
+      commandPath: arguments.path)
+  }
+
   /// Reads a secret: from stdin with `--password-stdin`, else from the terminal when asked to.
   func password(prompt: String, ask: Bool) throws -> String? {
     if arguments.flag("password-stdin") {

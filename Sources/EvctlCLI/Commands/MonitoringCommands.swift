@@ -8,6 +8,7 @@ extension Commands {
     arguments: [.option("group", value: "group", help: "Only this group's subtree", completion: .groups)],
     examples: [.init("A monitoring check", "evctl status -o json | jq -e '.stations.faulted == 0'")]
   ) { inv in
+    try inv.supportsOnly([.table, .wide, .json])
     let store = try inv.context.openStore()
     let stations = try store.stations(StationFilter(group: inv.arguments.option("group")))
     let ids = Set(stations.map(\.id))
@@ -32,7 +33,7 @@ extension Commands {
       "stations": .object(byState.mapValues { .int(Int64($0)) }.merging(["total": .int(Int64(stations.count))]) { a, _ in a }),
       "connectors": .object(connectors.mapValues { .int(Int64($0)) }),
       "last_24h": ["sessions": .int(Int64(sessions)), "connectors_used": .int(Int64(used.count)),
-                   "energy_kwh": .double((energy / 10).rounded() / 100)],
+                   "energy_kwh": .double(energy / 1000), "energy_wh": .int(Int64(energy.rounded()))],
       "active_alarms": .array(alarms.map(\.json)),
       "at": .string(now.iso8601),
     ]
@@ -48,12 +49,13 @@ extension Commands {
     }
     out += "CONNECTORS\n"
     for (status, count) in connectors.sorted(by: { $0.key < $1.key }) {
-      out += "  " + status.padding(toLength: 16, withPad: " ", startingAt: 0) + "\(count)\n"
+      out += "  " + PrintableText.escaped(status).padding(toLength: 16, withPad: " ", startingAt: 0) + "\(count)\n"
     }
     out += "LAST 24 HOURS\n  sessions        \(sessions)\n  connectors used \(used.count)\n  energy          \(kWh(energy) ?? "0") kWh\n"
     out += "ACTIVE ALARMS   \(alarms.count)\n"
     for alarm in alarms.prefix(20) {
-      out += "  #\(alarm.id) \(alarm.identity) \(alarm.kind)\(alarm.connectorID.map { "/\($0)" } ?? "") \(alarm.detail ?? "")\n"
+      out += PrintableText.escaped(
+        "  #\(alarm.id) \(alarm.identity) \(alarm.kind)\(alarm.connectorID.map { "/\($0)" } ?? "") \(alarm.detail ?? "")") + "\n"
     }
     inv.context.console.writeOut(out)
   }

@@ -176,16 +176,12 @@ extension Commands {
       return
     }
     let renderer = inv.context.renderer()
-    if renderer.format == .json {
-      inv.context.console.writeOut(response.pretty + "\n")
-      return
-    }
     let schedule = response["chargingSchedule"]
     let unit = schedule?["chargingRateUnit"]?.stringValue ?? "A"
     let periods = (schedule?["chargingSchedulePeriod"]?.arrayValue ?? []).map { p -> (Int, Double, String) in
       (p["startPeriod"]?.intValue ?? 0, p["limit"]?.doubleValue ?? 0, p["numberPhases"]?.compact ?? "")
     }
-    var out = ""
+    var out = renderer.format == .json ? response.pretty + "\n" : ""
     if !inv.context.isQuiet, renderer.format == .table || renderer.format == .wide {
       out += "schedule start \(response["scheduleStart"]?.stringValue ?? "-"), unit \(unit)\n"
     }
@@ -198,12 +194,20 @@ extension Commands {
       Column("limit") { format($0.2) },
       Column("phases") { $0.3.isEmpty ? nil : $0.3 },
     ]
-    out += renderer.list(rows, columns: columns) { _ in .null }
+    if renderer.format != .json { out += renderer.list(rows, columns: columns) { _ in .null } }
     if inv.arguments.flag("chart") {
-      let peak = max(rows.map(\.2).max() ?? 1, 0.1)
+      // For people: after a table, else on stderr so CSV and TSV stay clean.
+      let peak = max(rows.map(\.2).filter(\.isFinite).max() ?? 1, 0.1)
+      var chart = ""
       for row in rows {
-        let bar = String(repeating: "█", count: Int((row.2 / peak * 40).rounded()))
-        out += String("\(row.0)s".padding(toLength: 8, withPad: " ", startingAt: 0)) + bar + " \(format(row.2)) \(unit)\n"
+        let share = row.2.isFinite ? max(0, min(1, row.2 / peak)) : 0
+        let bar = String(repeating: "█", count: Int((share * 40).rounded()))
+        chart += String("\(row.0)s".padding(toLength: 8, withPad: " ", startingAt: 0)) + bar + " \(format(row.2)) \(PrintableText.escaped(unit))\n"
+      }
+      if renderer.format == .table || renderer.format == .wide {
+        out += chart
+      } else {
+        inv.context.console.writeError(chart)
       }
     }
     inv.context.console.writeOut(out)

@@ -143,15 +143,24 @@ enum Remote {
   }
 
   /// The exit code: success when all were accepted (or queued with --queue).
+  ///
+  /// A failure says so in one `error:` line on stderr, also with `-q` and `-o json`.
   static func exitCode(_ commands: [RemoteCommand], offline: [(Station, String)], queued: Bool) throws {
-    if !offline.isEmpty { throw ExitCode.failure }
     let bad = commands.filter { !($0.state == .accepted || (queued && $0.state == .queued)) }
+    if !offline.isEmpty || commands.count + offline.count > 1, !(bad.isEmpty && offline.isEmpty) {
+      let names = (offline.map(\.0.identity) + bad.map(\.stationIdentity)).map { PrintableText.escaped($0) }
+      throw CommandFailure(
+        "\(names.count) of \(commands.count + offline.count) station(s) failed: \(names.joined(separator: ", "))",
+        code: .failure)
+    }
     guard let first = bad.first else { return }
-    if commands.count > 1 { throw ExitCode.failure }
+    let what = "\(PrintableText.escaped(first.stationIdentity)) \(first.action)"
+    let why = PrintableText.escaped(
+      first.error ?? first.status.map { "answered \($0)" } ?? detail(first) ?? first.state.rawValue)
     switch first.state {
-    case .sent, .timedOut: throw ExitCode.timeout
-    case .expired: throw ExitCode.unavailable
-    default: throw ExitCode.failure
+    case .sent, .timedOut: throw CommandFailure("\(what): no answer in time; the outcome is unknown", code: .timeout)
+    case .expired: throw CommandFailure("\(what): \(why)", code: .unavailable)
+    default: throw CommandFailure("\(what): \(why)", code: .failure)
     }
   }
 }

@@ -128,7 +128,7 @@ extension Commands {
     }, console: inv.context.console)
     try store.forEachSession(filter) { s in
       if let reason = s.implausible { implausible.append((s.id, reason)) }
-      writer.write(s)
+      try writer.write(s)
     }
     writer.finish()
     warnImplausible(implausible, console: inv.context.console)

@@ -63,7 +63,7 @@ extension Commands {
     let renderer = inv.context.renderer()
     var columns = stationColumns
     if renderer.color {
-      columns[3] = Column("state") { renderer.paint($0.state) }
+      columns[3] = Column("state", painted: true, human: nil) { renderer.paint($0.state) }
     }
     inv.context.console.writeOut(renderer.list(stations, columns: columns, json: \.json))
   }

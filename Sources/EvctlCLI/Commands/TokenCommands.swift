@@ -162,6 +162,7 @@ extension Commands {
   static let tokenExport: CommandSpec = CommandSpec(
     "export", abstract: "Print tokens as CSV in the format token import reads"
   ) { inv in
+    try inv.supportsOnly([.csv])
     let rows = try inv.context.openStore().exportTokens()
     inv.context.console.writeOut(rows.map { CSVWriter.line($0) + "\r\n" }.joined())
   }

@@ -5,6 +5,9 @@ public struct Renderer: Sendable {
   public let format: OutputFormat
   public let showHeaders: Bool
   public let color: Bool
+  /// The terminal width plain `table` output fits into by shortening long cells (`…`); `nil`:
+  /// no limit. `wide` never shortens.
+  public var width: Int? = nil
   /// How plain tables show times and durations.
   public var people: PeopleTime = PeopleTime(now: .now(), zone: try! LocalTime(identifier: nil))
 
@@ -39,6 +42,9 @@ public struct Renderer: Sendable {
       }
       for item in items {
         rows.append(shown.map { cell($0, item) })
+      }
+      if format == .table, let width {
+        return Renderer.align(Renderer.fit(rows, into: width, fixed: shown.enumerated().map { $0.offset == 0 || $0.element.painted }))
       }
       return Renderer.align(rows)
     }
@@ -77,6 +83,34 @@ public struct Renderer: Sendable {
       }
       return line + "\n"
     }.joined()
+  }
+
+  /// Shortens the widest columns (never below 8 characters, never `fixed` ones: the first, which
+  /// names the row, and painted ones) until the rows fit
+  /// `width` characters with two spaces between columns.
+  static func fit(_ rows: [[String]], into width: Int, fixed: [Bool]) -> [[String]] {
+    guard let first = rows.first, !first.isEmpty else { return rows }
+    var widths = [Int](repeating: 0, count: first.count)
+    for row in rows {
+      for (index, cell) in row.enumerated() { widths[index] = max(widths[index], visibleWidth(cell)) }
+    }
+    var total = widths.reduce(0, +) + 2 * (widths.count - 1)
+    let floor = 8
+    while total > width {
+      guard let widest = widths.indices.filter({ !fixed[$0] && widths[$0] > floor })
+        .max(by: { widths[$0] < widths[$1] })
+      else { break }
+      let others = widths.indices.filter { $0 != widest && !fixed[$0] }.map { widths[$0] }.max() ?? floor
+      let cut = min(total - width, max(1, widths[widest] - max(floor, others)))
+      widths[widest] -= cut
+      total -= cut
+    }
+    return rows.map { row in
+      row.enumerated().map { index, cell in
+        guard !fixed[index], cell.count > widths[index] else { return cell }
+        return String(cell.prefix(widths[index] - 1)) + "…"
+      }
+    }
   }
 
   /// The number of characters a terminal shows, not counting colour escape sequences.
