@@ -71,7 +71,8 @@ extension Commands {
     }
     central.log = { line in
       let severity = line.hasPrefix("error") ? 2 : (line.hasPrefix("warning") ? 1 : 0)
-      if severity >= level { console.diagnose("evctl: " + line) }
+      // Station text (vendor, status info, alarm detail) never reaches the terminal raw.
+      if severity >= level { console.diagnose("evctl: " + PrintableText.escaped(line)) }
     }
     if let command = inv.arguments.option("alarm-command") {
       central.onAlarm = { alarm in AlarmCommand.run(command, alarm: alarm, console: console) }

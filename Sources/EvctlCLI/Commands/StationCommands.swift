@@ -16,8 +16,8 @@ extension Commands {
 
   static let stationColumns: [Column<Station>] = [
     Column("identity") { $0.identity },
-    Column("name") { $0.name },
-    Column("group") { $0.groupPath },
+    Column("name") { $0.name }.shortened(),
+    Column("group") { $0.groupPath }.shortened(),
     Column("state") { $0.state },
     Column("connectors") { String($0.connectorCount) },
     Column.time("last_seen_at") { $0.lastSeenAt },

@@ -28,6 +28,8 @@ public struct Column<T>: Sendable {
   /// Whether the cell carries colour escapes of our own (``Renderer/paint(_:)``), which
   /// control-character escaping must keep; paint escapes what it is given.
   public let painted: Bool
+  /// Whether plain `table` may shorten the cell (`…`) to fit the terminal: free text such as names.
+  public var flexible = false
 
   /// Creates a column.
   public init(_ key: String, brief: Bool = true, _ value: @escaping @Sendable (T) -> String?) {
@@ -44,6 +46,13 @@ public struct Column<T>: Sendable {
     self.value = value
     self.human = human
     self.painted = painted
+  }
+
+  /// This column, shortened in plain tables to fit the terminal.
+  public func shortened() -> Column {
+    var copy = self
+    copy.flexible = true
+    return copy
   }
 
   /// A time column: exact ISO 8601 UTC in machine formats, relative or short in tables.

@@ -44,7 +44,7 @@ public struct Renderer: Sendable {
         rows.append(shown.map { cell($0, item) })
       }
       if format == .table, let width {
-        return Renderer.align(Renderer.fit(rows, into: width, fixed: shown.enumerated().map { $0.offset == 0 || $0.element.painted }))
+        return Renderer.align(Renderer.fit(rows, into: width, fixed: shown.map { !$0.flexible }))
       }
       return Renderer.align(rows)
     }
@@ -85,8 +85,8 @@ public struct Renderer: Sendable {
     }.joined()
   }
 
-  /// Shortens the widest columns (never below 8 characters, never `fixed` ones: the first, which
-  /// names the row, and painted ones) until the rows fit
+  /// Shortens the widest columns (never below 8 characters, never `fixed` ones: only free text
+  /// such as names is ``Column/flexible``) until the rows fit
   /// `width` characters with two spaces between columns.
   static func fit(_ rows: [[String]], into width: Int, fixed: [Bool]) -> [[String]] {
     guard let first = rows.first, !first.isEmpty else { return rows }
