@@ -92,3 +92,36 @@ def test_impossible_meter_numbers_are_flagged_and_left_out_of_sums(evctl):
     assert "warning: 3 session(s) with implausible meter readings" in report.stderr
     total = json.loads(evctl.run("report", "energy", "--by", "station", "-o", "json").stdout)[-1]
     assert total["station"] == "total" and total["energy_wh"] == 12_345 and total["energy_kwh"] == 12.345
+
+
+def test_output_formats_with_a_live_station(evctl):
+    """`-o` is honoured with a station answering (issue 10 items 12 and 13)."""
+    from test_remote_commands import cli, online
+
+    async def scenario():
+        station, ws, task = await online(evctl, "CP-1")
+        results = {}
+        results["chart_csv"] = await cli(evctl, "profile", "composite", "CP-1", "--connector", "1",
+                                         "--duration", "3600", "--chart", "-o", "csv")
+        results["chart_json"] = await cli(evctl, "profile", "composite", "CP-1", "--connector", "1",
+                                          "--duration", "3600", "--chart", "-o", "json")
+        results["reserve_json"] = await cli(evctl, "reservation", "create", "--station", "CP-1",
+                                            "--connector", "1", "--id-tag", "GOOD1", "--expires", "30m",
+                                            "-o", "json")
+        results["push_table"] = await cli(evctl, "local-list", "push", "--station", "CP-1", "--full",
+                                          "-o", "table")
+        task.cancel()
+        await ws.close()
+        return results
+
+    results = asyncio.run(scenario())
+    for name, result in results.items():
+        assert result.returncode == 0, (name, result.stderr)
+    csv = results["chart_csv"]
+    assert csv.stdout.startswith("from_s,to_s,limit,phases\n") and "█" not in csv.stdout
+    assert "█" in csv.stderr
+    json.loads(results["chart_json"].stdout)
+    reserved = json.loads(results["reserve_json"].stdout)  # one JSON document, no text line after it
+    assert [r["state"] for r in reserved] == ["accepted"], reserved
+    push = results["push_table"].stdout.splitlines()
+    assert push[0].split() == ["STATION", "RESULT", "DETAIL"] and push[1].startswith("CP-1  "), push
