@@ -119,7 +119,7 @@ import Testing
     let sessions = box.run("report sessions --color never", tty: true).out
     #expect(sessions.contains("2026-10-25 08:00") && sessions.contains("1h30m") && sessions.contains("12.35"), "\(sessions)")
     let csv = box.run("report sessions -o csv").out
-    #expect(csv.contains(",5400,12.345,12345,"), "\(csv)")
+    #expect(csv.contains(",5400,12.345,CP-001,") && csv.contains(",12345,\r\n"), "\(csv)")
     #expect(csv.contains("2026-10-25T08:00:00+00:00"))
     let json = try JSONValue.parse(Array(box.run("report sessions -o json").out.utf8))
     #expect(json[0]?["energy_kwh"] == .double(12.345))
@@ -162,8 +162,8 @@ import Testing
         + "firmware_version\ticcid\timsi\tmeter_type\tmeter_serial_number\tlast_boot_at\tcreated_at\n"))
     #expect(!box.run("station list -o tsv").out.hasPrefix("identity"))
     #expect(box.run("report sessions --headers").out.hasPrefix(
-      "id\tstart\tend\tduration_s\tenergy_kwh\tenergy_wh\tstation\tstation_name\tconnector\tgroup\tauthorization\t"
-        + "id_tag\tuser\tmeter_start_wh\tmeter_stop_wh\tstop_reason\tstate\treceived_at\timplausible\n"))
+      "id\tstart\tend\tduration_s\tenergy_kwh\tstation\tstation_name\tconnector\tgroup\tauthorization\t"
+        + "id_tag\tuser\tmeter_start_wh\tmeter_stop_wh\tstop_reason\tstate\treceived_at\tenergy_wh\timplausible\n"))
     for command in ["station list", "token list", "user list", "group list", "operator list", "alarm list",
                     "event list", "command list", "transaction list", "report sessions"] {
       let tsv = box.run("\(command) -o tsv --headers").out.split(separator: "\n", omittingEmptySubsequences: false)

@@ -191,12 +191,11 @@ extension Commands {
       Column("id_tag") { $0.idTag },
       Column.time("started_at") { $0.startedAt },
       Column("state") { stuck.contains($0.id) ? "stuck" : $0.state },
-    ] + energyColumns() + [
-      Column("implausible", brief: false) { $0.implausible },
+      energyColumn,
       Column.time("stopped_at", brief: false) { $0.stoppedAt },
       Column("stop_reason", brief: false) { $0.stopReason },
       Column("closed_by", brief: false) { $0.closedBy },
-    ]
+    ] + exactEnergyColumns
     inv.context.console.writeOut(inv.context.renderer().list(rows, columns: columns) { s in
       ["id": .int(Int64(s.id)), "station": .string(s.stationIdentity), "connector": .int(Int64(s.connectorID)),
        "id_tag": .string(s.idTag), "started_at": .from(s.startedAt), "stopped_at": .from(s.stoppedAt),

@@ -44,14 +44,17 @@ extension Commands {
     return .double(wh / 1000)
   }
 
-  /// The energy columns of a session: `energy_wh` (integer) and `energy_kwh` (exact; tables round
-  /// to 0.01).
-  static func energyColumns(brief: Bool = true) -> [Column<SessionRecord>] {
-    [
-      Column("energy_kwh", brief: brief, human: { s, _ in kWh(s.energyWh) }) { exactKWh($0.energyWh) },
-      Column("energy_wh", brief: false) { $0.energyWhInteger.map(String.init) },
-    ]
+  /// A session's `energy_kwh`: exact in machine formats, rounded to 0.01 in tables.
+  static let energyColumn = Column<SessionRecord>("energy_kwh", human: { s, _ in kWh(s.energyWh) }) {
+    exactKWh($0.energyWh)
   }
+
+  /// Columns added later, at the end so that CSV and TSV positions never shift: the exact
+  /// integer `energy_wh` and why readings were `implausible`.
+  static let exactEnergyColumns: [Column<SessionRecord>] = [
+    Column("energy_wh", brief: false) { $0.energyWhInteger.map(String.init) },
+    Column("implausible", brief: false) { $0.implausible },
+  ]
 
   /// Says on stderr how many sessions were left out of energy figures, with the first reason.
   static func warnImplausible(_ sessions: [(id: Int, reason: String)], console: Console) {
@@ -94,7 +97,7 @@ extension Commands {
       Column("start", human: { s, people in people.time(s.startedAt) }) { zone.format($0.startedAt) },
       Column("end", human: { s, people in s.stoppedAt.map(people.time) }) { $0.stoppedAt.map(zone.format) },
       Column.duration("duration_s") { $0.durationSeconds(now: now) },
-    ] + energyColumns() + [
+      energyColumn,
       Column("station") { $0.stationIdentity },
       Column("station_name", brief: false) { $0.stationName },
       Column("connector") { String($0.connectorID) },
@@ -107,8 +110,7 @@ extension Commands {
       Column("stop_reason", brief: false) { $0.stopReason },
       Column("state", brief: false) { $0.state },
       Column("received_at", brief: false) { zone.format($0.receivedAt) },
-      Column("implausible", brief: false) { $0.implausible },
-    ]
+    ] + exactEnergyColumns
     var implausible: [(id: Int, reason: String)] = []
     let writer = StreamingWriter(renderer: inv.context.renderer(), columns: columns, json: { s in
       [
@@ -189,9 +191,9 @@ extension Commands {
       Column(by) { $0.key },
       Column("sessions") { String($0.sessions) },
       Column("energy_kwh", human: { b, _ in kWh(b.energyWh) }) { exactKWh($0.energyWh) },
-      Column("energy_wh", brief: false) { b in b.energyWh.isFinite ? String(Int64(b.energyWh.rounded())) : nil },
       Column("connectors_used") { String($0.connectors.count) },
       Column.duration("average_duration_s") { $0.sessions == 0 ? 0 : $0.durationSeconds / Int64($0.sessions) },
+      Column("energy_wh", brief: false) { b in b.energyWh.isFinite ? String(Int64(b.energyWh.rounded())) : nil },
     ]
     var out = renderer.list(rows, columns: columns) { b in
       [by: .string(b.key), "sessions": .int(Int64(b.sessions)),
