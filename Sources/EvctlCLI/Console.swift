@@ -1,3 +1,4 @@
+import EvctlCore
 import Foundation
 
 /// The terminal, or a recording of it in tests: stdout, stderr, stdin and the environment.
@@ -112,7 +113,8 @@ public final class Console: @unchecked Sendable {
   /// Writes a diagnostic line to stderr.
   public func diagnose(_ line: String) {
     if line.hasPrefix("error:") { hasDiagnosedError = true }
-    err(line + "\n")
+    // A diagnostic may quote a station's words; it never drives the terminal.
+    err(PrintableText.escaped(line, keeping: ["\t"]) + "\n")
   }
 
   /// Whether an `error:` line went to stderr (a failure must write one).

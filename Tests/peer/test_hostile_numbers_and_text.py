@@ -92,6 +92,9 @@ def test_impossible_meter_numbers_are_flagged_and_left_out_of_sums(evctl):
     assert "warning: 3 session(s) with implausible meter readings" in report.stderr
     total = json.loads(evctl.run("report", "energy", "--by", "station", "-o", "json").stdout)[-1]
     assert total["station"] == "total" and total["energy_wh"] == 12_345 and total["energy_kwh"] == 12.345
+    _, log = evctl.stop()
+    assert "CP-1: meterStart -9223372036854775808 Wh is negative; stored as sent" in log, log
+    assert "energy reading is not a finite number" in log, log
 
 
 def test_output_formats_with_a_live_station(evctl):

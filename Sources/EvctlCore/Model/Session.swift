@@ -75,19 +75,20 @@ public enum MeterPlausibility {
   public static let maximumSessionWh: Double = 1e7
 
   /// Why a register reading cannot be true, or `nil`.
-  public static func registerProblem(_ wh: Double, name: String) -> String? {
+  /// `text` is the number as sent, when it was an integer.
+  public static func registerProblem(_ wh: Double, name: String, text: String? = nil) -> String? {
     guard wh.isFinite else { return "\(name) is not a finite number" }
-    guard wh >= 0 else { return "\(name) \(format(wh)) Wh is negative" }
-    guard wh <= maximumRegisterWh else { return "\(name) \(format(wh)) Wh is beyond any meter" }
+    guard wh >= 0 else { return "\(name) \(text ?? format(wh)) Wh is negative" }
+    guard wh <= maximumRegisterWh else { return "\(name) \(text ?? format(wh)) Wh is beyond any meter" }
     return nil
   }
 
   /// Checks a session's readings; returns the energy in Wh, or why it is implausible.
   public static func energy(meterStart: Int, meterStop: Int?, maxEnergyWh: Double?) -> Result<Double?, Implausible> {
-    if let problem = registerProblem(Double(meterStart), name: "meterStart") { return .failure(Implausible(problem)) }
+    if let problem = registerProblem(Double(meterStart), name: "meterStart", text: String(meterStart)) { return .failure(Implausible(problem)) }
     let end: Double
     if let meterStop {
-      if let problem = registerProblem(Double(meterStop), name: "meterStop") { return .failure(Implausible(problem)) }
+      if let problem = registerProblem(Double(meterStop), name: "meterStop", text: String(meterStop)) { return .failure(Implausible(problem)) }
       guard meterStop >= meterStart else {
         return .failure(Implausible("meterStop \(meterStop) Wh is below meterStart \(meterStart) Wh (meter replaced?)"))
       }
