@@ -205,4 +205,54 @@ import Testing
     let created = box.run("group create Depot -o json")
     #expect((try? JSONValue.parse(Array(created.out.utf8))) != nil, "\(created.out)")
   }
+
+  /// Fields in one CSV line, counting commas outside quotes.
+  static func csvFields(_ line: Substring) -> Int {
+    var count = 1
+    var quoted = false
+    for c in line {
+      if c == "\"" { quoted.toggle() } else if c == ",", !quoted { count += 1 }
+    }
+    return count
+  }
+
+  @Test func everyCommandHonoursOrRefusesEachFormat() throws {
+    let box = try provisioned()
+    try sql(box, """
+      INSERT INTO transactions (id, station_id, connector_id, id_tag, token_id, authorization_status,
+        meter_start, started_at, start_timestamp_raw, meter_stop, stopped_at, stop_reason, state, received_at)
+      VALUES (1, 1, 1, 'TAG1', 1, 'Accepted', 1000, '2026-10-25T08:00:00.000Z', '2026-10-25T08:00:00Z', 13345,
+        '2026-10-25T09:30:00.000Z', 'Local', 'completed', '2026-10-25T08:00:00.000Z')
+      """)
+    let commands = [
+      "station list", "station show CP-001", "station events CP-001", "group list", "group show HQ", "group tree",
+      "token list", "token show TAG1", "token export", "user list", "user show eva@x.io", "operator list",
+      "alarm list", "event list", "command list", "transaction list", "transaction show 1", "report sessions",
+      "report energy --by day", "report energy --by day --chart", "status", "version", "whoami", "db path",
+      "local-list show CP-001", "profile list", "reservation list",
+    ]
+    for command in commands {
+      for format in OutputFormat.allCases {
+        let line = "\(command) -o \(format.rawValue)"
+        let result = box.run(line)
+        if result.code == .usage {
+          #expect(result.err.contains("cannot print -o \(format.rawValue)") && result.out.isEmpty, "\(line): \(result.err)")
+          continue
+        }
+        #expect(result.code == .success, "\(line): \(result.err)")
+        switch format {
+        case .json:
+          #expect((try? JSONValue.parse(Array(result.out.utf8))) != nil, "\(line): \(result.out)")
+        case .csv:
+          let lines = result.out.split(separator: "\r\n")
+          let widths = Set(lines.map(Self.csvFields))
+          #expect(widths.count <= 1, "\(line): \(result.out)")
+        case .tsv:
+          let widths = Set(result.out.split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false).count })
+          #expect(widths.count <= 1, "\(line): \(result.out)")
+        case .table, .wide: break
+        }
+      }
+    }
+  }
 }

@@ -55,6 +55,7 @@ public enum Commands {
     "version", abstract: "Show the versions of evctl, SQLite and the store schema",
     examples: [.init("As JSON, for bug reports", "evctl version -o json")]
   ) { inv in
+    try inv.supportsOnly([.table, .wide, .json])
     let context = inv.context
     let store = try? context.openStore()
     let schema = try store?.schemaVersion()

@@ -211,6 +211,7 @@ extension Commands {
     "show", abstract: "Show a transaction with its meter values",
     arguments: [.positional("id", help: "The transaction id")]
   ) { inv in
+    try inv.supportsOnly([.table, .wide, .json])
     let id = try inv.id("id", kind: "transaction")
     let store = try inv.context.openStore()
     guard let row = try store.db.queryOne(

@@ -161,6 +161,7 @@ extension Commands {
   static let whoami: CommandSpec = CommandSpec(
     "whoami", abstract: "Show who evctl acts as"
   ) { inv in
+    try inv.supportsOnly([.table, .wide, .json])
     let store = try inv.context.openStore()
     switch store.actor {
     case .local:

@@ -22,7 +22,8 @@ public struct PeopleTime: Sendable {
     let distance = delta < 0 ? -delta : delta
     if distance >= 86_400 { return zone.short(time) }
     if distance < 1 { return "just now" }
-    let text = DurationText.format(seconds: distance)
+    // Seconds only under a minute, then whole minutes, then hours and minutes: `5m ago`, `1h30m ago`.
+    let text = DurationText.format(seconds: distance < 60 ? distance : distance < 3600 ? distance / 60 * 60 : distance)
     return delta > 0 ? text + " ago" : "in " + text
   }
 
