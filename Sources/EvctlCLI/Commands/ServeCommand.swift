@@ -43,7 +43,12 @@ extension Commands {
       configuration.port = port
     }
     if let path = inv.arguments.option("path") { configuration.pathPrefix = path }
-    if let ping = try inv.int("ping-interval") { configuration.pingInterval = Int64(max(ping, 5)) }
+    if let ping = try inv.int("ping-interval") {
+      guard (1...86_400).contains(ping) else {
+        throw UsageError(message: "--ping-interval must be 1 to 86400 seconds, not \(ping)", commandPath: inv.arguments.path)
+      }
+      configuration.pingInterval = Int64(max(ping, 5))
+    }
     if let seconds = try inv.duration("message-log-retention") {
       configuration.messageLogRetentionSeconds = seconds
     }
