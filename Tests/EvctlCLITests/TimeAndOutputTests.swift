@@ -88,6 +88,11 @@ import Testing
       #expect(result.err.contains(words), "\(line): \(result.err)")
     }
     #expect(box.run("token show TAG9").code == .notFound)
+    let csv = box.directory + "/tokens.csv"
+    try "id_tag,user,valid_to\nTAG8,eva@x.io,2026-02-30\n".write(toFile: csv, atomically: true, encoding: .utf8)
+    let imported = box.run("token import \(csv)")
+    #expect(imported.code == .dataError && imported.err.contains(":2: ") && imported.err.contains("February 2026 has 28 days"),
+            "\(imported.err)")
   }
 
   @Test func hugeNumbersOnTheCommandLineAreUsageErrors() throws {

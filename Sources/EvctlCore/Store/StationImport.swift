@@ -128,11 +128,12 @@ struct CSVTable {
 
     func timestamp(_ column: String) throws -> Timestamp? {
       guard let text = self[column] else { return nil }
-      guard let value = Timestamp(parsing: text) else {
+      switch TimeInput.parseAbsolute(text, zone: try LocalTime(identifier: nil)) {
+      case .success(let value): return value
+      case .failure(let error):
         throw StoreError.invalid(
-          "\(column) '\(text)' is not a date or ISO 8601 time (e.g. 2026-12-31 or 2026-12-31T23:59:00Z)")
+          "\(column) '\(text)' is not a valid date or ISO 8601 time (\(error.reason); e.g. 2026-12-31 or 2026-12-31T23:59:00Z)")
       }
-      return value
     }
   }
 

@@ -42,6 +42,16 @@ public enum TimeInput {
     return result
   }
 
+  /// Parses a date or ISO 8601 date-time only (no words, durations or wall times), strictly: for
+  /// files people write, such as import CSVs.
+  public static func parseAbsolute(_ text: String, zone: LocalTime) -> Result<Timestamp, TimeInputError> {
+    let bytes = Array(text.utf8)
+    guard bytes.count >= 5, bytes[4] == 0x2D, bytes[0..<4].allSatisfy(isDigit) else {
+      return .failure(TimeInputError("expected a date such as 2026-12-31 or 2026-12-31T18:00:00Z"))
+    }
+    return dateTime(bytes, zone)
+  }
+
   private static func resolve(
     _ text: String, _ direction: TimeDirection, _ now: Timestamp, _ zone: LocalTime
   ) -> Result<Timestamp, TimeInputError> {
