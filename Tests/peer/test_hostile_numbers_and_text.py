@@ -128,3 +128,48 @@ def test_output_formats_with_a_live_station(evctl):
     assert [r["state"] for r in reserved] == ["accepted"], reserved
     push = results["push_table"].stdout.splitlines()
     assert push[0].split() == ["STATION", "RESULT", "DETAIL"] and push[1].startswith("CP-1  "), push
+
+
+def test_rejections_write_one_error_line_even_quiet(evctl):
+    """A station's refusal is a failure with an `error:` line, also with -q (issue 10 item 13)."""
+    from ocpp.exceptions import GenericError
+    from ocpp.routing import on
+    from ocpp.v16 import ChargePoint, call, call_result
+    from ocpp.v16.enums import Action
+    from test_remote_commands import cli
+
+    class Refusing(ChargePoint):
+        @on(Action.reserve_now)
+        async def reserve_now(self, **p):
+            return call_result.ReserveNow(status="Rejected")
+
+        @on(Action.get_composite_schedule)
+        async def get_composite_schedule(self, **p):
+            return call_result.GetCompositeSchedule(status="Rejected")
+
+        @on(Action.get_configuration)
+        async def get_configuration(self, **p):
+            raise GenericError(description="configuration is locked")
+
+    async def scenario():
+        ws = await connect(evctl, "CP-1")
+        station = Refusing("CP-1", ws)
+        task = asyncio.create_task(station.start())
+        await station.call(call.BootNotification(charge_point_vendor="Test", charge_point_model="Peer"))
+        results = [
+            await cli(evctl, "-q", "reservation", "create", "--station", "CP-1", "--connector", "1",
+                      "--id-tag", "GOOD1", "--expires", "30m", "-o", "json"),
+            await cli(evctl, "-q", "profile", "composite", "CP-1", "--connector", "1", "--duration", "60"),
+            await cli(evctl, "profile", "composite", "CP-1", "--connector", "1", "--duration", "60"),
+            await cli(evctl, "-q", "station", "config", "get", "CP-1"),
+        ]
+        task.cancel()
+        await ws.close()
+        return results
+
+    for result in asyncio.run(scenario()):
+        assert result.returncode == 1, (result.args, result.returncode, result.stderr)
+        errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+        assert len(errors) == 1 and "CP-1" in errors[0], (result.args, result.stderr)
+        if "json" in result.args:
+            assert result.stdout == "" or json.loads(result.stdout) is not None
