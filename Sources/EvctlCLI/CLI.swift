@@ -1,4 +1,5 @@
 import EvctlCore
+import Glibc
 
 /// The entry point: parses argv, runs the command, and maps every error to stderr and a status.
 ///
@@ -6,6 +7,24 @@ import EvctlCore
 public enum CLI {
   /// Runs one invocation of evctl and returns its exit status.
   public static func run(_ argv: [String], console: Console) -> ExitCode {
+    let code = execute(argv, console: console)
+    guard let failure = console.writeFailure else { return code }
+    // A reader that went away (`| head`) ends us quietly; any other write error is one line.
+    if failure == EPIPE { return code }
+    console.diagnose("error: write error: \(String(cString: strerror(failure)))")
+    return .ioError
+  }
+
+  /// Runs and makes sure a failure has its `error:` line on stderr, whatever printed before.
+  static func execute(_ argv: [String], console: Console) -> ExitCode {
+    let code = dispatch(argv, console: console)
+    if code != .success, !console.hasDiagnosedError, console.writeFailure == nil {
+      console.diagnose("error: the command failed (exit status \(code.rawValue))")
+    }
+    return code
+  }
+
+  static func dispatch(_ argv: [String], console: Console) -> ExitCode {
     do {
       let (command, arguments) = try Parser.parse(argv, root: Commands.root)
       if arguments.flag("help") {
@@ -17,6 +36,7 @@ public enum CLI {
         return .success
       }
       let context = Context(console: console, arguments: arguments)
+      _ = try context.zone()
       try command.action?(Invocation(arguments: arguments, context: context))
       return .success
     } catch {
@@ -58,6 +78,11 @@ public enum CLI {
         if let hint { console.diagnose("hint: \(hint)") }
         return .unavailable
       }
+    case is OutputClosed:
+      return .success
+    case let failure as CommandFailure:
+      if let message = failure.message { console.diagnose("error: \(message)") }
+      return failure.code
     case let code as ExitCode:
       return code
     default:
@@ -65,6 +90,9 @@ public enum CLI {
       return .failure
     }
   }
+
+  /// Thrown by long outputs once stdout has failed, so they stop early.
+  struct OutputClosed: Error {}
 
   static func reportStore(_ error: StoreError, console: Console) -> ExitCode {
     switch error {
@@ -101,4 +129,26 @@ public enum CLI {
       return .unavailable
     }
   }
+}
+
+/// A command that ran and failed, with its one `error:` line and exit status.
+public struct CommandFailure: Error {
+  /// The text after `error: `; `nil` when the command already wrote its `error:` lines.
+  public let message: String?
+  /// The exit status.
+  public let code: ExitCode
+
+  /// A failure that ``CLI`` reports as `error: message`.
+  public init(_ message: String, code: ExitCode) {
+    self.message = message
+    self.code = code
+  }
+
+  init(message: String?, code: ExitCode) {
+    self.message = message
+    self.code = code
+  }
+
+  /// A failure whose `error:` lines are already on stderr.
+  static func alreadyReported(_ code: ExitCode) -> CommandFailure { CommandFailure(message: nil, code: code) }
 }

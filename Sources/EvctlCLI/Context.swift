@@ -8,6 +8,7 @@ public final class Context {
   /// The parsed command line.
   public let arguments: ParsedArguments
   private var openedStore: Store?
+  private var cachedZone: LocalTime?
 
   init(console: Console, arguments: ParsedArguments) {
     self.console = console
@@ -41,12 +42,35 @@ public final class Context {
     }
   }
 
+  /// The zone for typed times, day boundaries and table times: `--tz`, else `EVCTL_TZ`, else UTC.
+  public func zone() throws -> LocalTime {
+    if let zone = cachedZone { return zone }
+    var name = arguments.option("tz")
+    if name == nil, let env = console.environment["EVCTL_TZ"], !env.isEmpty { name = env }
+    do {
+      let zone = try LocalTime(identifier: name)
+      cachedZone = zone
+      return zone
+    } catch let error as StoreError {
+      throw UsageError(message: "\(error)", commandPath: arguments.path)
+    }
+  }
+
   /// A renderer for the requested format.
   public func renderer() -> Renderer {
     let format = requestedFormat ?? (console.isTTY ? .table : .tsv)
+    let columns = console.environment["COLUMNS"].flatMap(Int.init).map { max($0, 40) } ?? 80
     return Renderer(
-      format: format, showHeaders: !arguments.flag("no-headers"),
-      color: useColor && (format == .table || format == .wide))
+      format: format, showHeaders: showHeaders(format),
+      color: useColor && (format == .table || format == .wide), width: columns,
+      people: PeopleTime(now: .now(), zone: (try? zone()) ?? (try! LocalTime(identifier: nil))))
+  }
+
+  /// Headers: on by default in table, wide and CSV, off in TSV unless `--headers`; `--no-headers` wins.
+  func showHeaders(_ format: OutputFormat) -> Bool {
+    if arguments.flag("no-headers") { return false }
+    if format == .tsv { return arguments.flag("headers") }
+    return true
   }
 
   /// Opens the store (creating its folder and file on first use) acting as the logged-in operator.
@@ -68,9 +92,17 @@ public final class Context {
     return store
   }
 
-  /// Prints `kind/name verb` unless `-q`.
+  /// Prints `kind/name verb` unless `-q`; with `-o json`, `{"kind", "name", "result"}` unless the
+  /// command already printed its JSON, so stdout holds one JSON document.
   public func confirm(_ kind: String, _ name: String, _ verb: String) {
-    if !isQuiet { console.writeOut("\(kind)/\(name) \(verb)\n") }
+    if isQuiet { return }
+    if requestedFormat == .json {
+      guard !console.hasWrittenOut else { return }
+      let body: JSONValue = ["kind": .string(kind), "name": .string(name), "result": .string(verb)]
+      console.writeOut(body.pretty + "\n")
+      return
+    }
+    console.writeOut("\(kind)/\(PrintableText.escaped(name)) \(verb)\n")
   }
 
   // MARK: Login sessions

@@ -269,7 +269,7 @@ def test_every_operation_reaches_the_station_and_is_audited(evctl, tmp_path):
     installed = json.loads(evctl.run("profile", "installed", "CP-1", "-o", "json").stdout)
     assert [p["purpose"] for p in installed] == ["TxProfile"]
     composite = [r for a, r in results if a[:2] == ("profile", "composite")][0]
-    assert "1800" in composite.stdout and "█" in composite.stdout
+    assert "1800" in composite.stdout and "█" in composite.stderr  # piped: the chart goes to stderr
     audit = json.loads(evctl.run("command", "list", "--station", "CP-1", "-o", "json").stdout)
     assert len(audit) >= len(results)
     assert all(c["requested_by"] == "local" for c in audit)

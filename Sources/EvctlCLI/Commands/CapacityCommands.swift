@@ -100,9 +100,9 @@ extension Commands {
 
   static let groupSuspend: CommandSpec = CommandSpec(
     "suspend", abstract: "Pause all charging in a group (a grid operator's signal)",
-    arguments: [groupReference, .option("until", value: "time", help: "Resume by itself then")]
+    arguments: [groupReference, .option("until", value: "time", help: "Resume by itself then; points into the future (18:00 = the next 18:00, 2h = in two hours)")]
   ) { inv in
-    try inv.context.openStore().suspendGroup(inv.required("group"), until: try inv.time("until"))
+    try inv.context.openStore().suspendGroup(inv.required("group"), until: try inv.time("until", pointing: .future))
     inv.context.confirm("group", inv.required("group"), "suspended")
   }
 

@@ -7,7 +7,7 @@ extension Commands {
 
   static let commandColumns: [Column<RemoteCommand>] = [
     Column("id") { String($0.id) },
-    Column("created_at") { $0.createdAt.iso8601 },
+    Column.time("created_at") { $0.createdAt },
     Column("requested_by") { $0.requestedBy },
     Column("station") { $0.stationIdentity },
     Column("action") { $0.action },
@@ -17,8 +17,8 @@ extension Commands {
     Column("payload", brief: false) { $0.payloadTrimmed ? "(trimmed by retention)" : $0.payload.compact },
     Column("response", brief: false) { $0.response?.compact },
     Column("error", brief: false) { $0.error },
-    Column("sent_at", brief: false) { $0.sentAt?.iso8601 },
-    Column("answered_at", brief: false) { $0.answeredAt?.iso8601 },
+    Column.time("sent_at", brief: false) { $0.sentAt },
+    Column.time("answered_at", brief: false) { $0.answeredAt },
   ]
 
   static let commandList: CommandSpec = CommandSpec(

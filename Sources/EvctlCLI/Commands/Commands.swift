@@ -14,8 +14,11 @@ public enum Commands {
             choices: OutputFormat.allCases.map(\.rawValue)),
     .flag("json", help: "Same as -o json"),
     .flag("no-headers", help: "Omit the header row in table and csv output"),
+    .flag("headers", help: "Print a header row in tsv output (tsv columns are the -o wide columns, in order)"),
     .flag("quiet", short: "q", help: "Print nothing on success"),
     .option("color", value: "when", help: "Colour output", choices: ["auto", "always", "never"]),
+    .option("tz", value: "zone",
+            help: "Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC"),
     .flag("help", short: "h", help: "Show help information"),
     .flag("version", help: "Show the version"),
   ]
@@ -52,6 +55,7 @@ public enum Commands {
     "version", abstract: "Show the versions of evctl, SQLite and the store schema",
     examples: [.init("As JSON, for bug reports", "evctl version -o json")]
   ) { inv in
+    try inv.supportsOnly([.table, .wide, .json])
     let context = inv.context
     let store = try? context.openStore()
     let schema = try store?.schemaVersion()
@@ -101,27 +105,42 @@ extension Invocation {
     return value
   }
 
-  /// A duration option such as `90d`, `12h` or `30m`, in seconds.
+  /// A duration option such as `90d`, `12h`, `1h30m` or `30m`, in seconds.
   func duration(_ name: String) throws -> Int64? {
     guard let text = arguments.option(name) else { return nil }
-    guard let seconds = DurationText.seconds(text) else {
+    switch DurationText.parse(text) {
+    case .success(let seconds): return seconds
+    case .failure(.tooLong):
       throw UsageError(
-        message: "invalid duration '\(text)' for '--\(name)': use a number of seconds, or 30m, 12h, 90d, 2w",
+        message: "invalid duration '\(text)' for '--\(name)': too long (at most 1000 years)",
+        commandPath: arguments.path)
+    case .failure(.malformed):
+      throw UsageError(
+        message: "invalid duration '\(text)' for '--\(name)': use a number of seconds, or 30m, 12h, 1h30m, 90d, 2w",
         commandPath: arguments.path)
     }
-    return seconds
   }
 
-  /// A time option: ISO 8601, a date, `now`, or a duration from now such as `90d`.
-  func time(_ name: String, now: Timestamp = .now()) throws -> Timestamp? {
+  /// A time option in the one time grammar (``TimeInput``): ISO 8601, a date, a wall time,
+  /// `now`/`today`/`yesterday`/`tomorrow`, or a duration that points `direction` unless signed.
+  func time(_ name: String, pointing direction: TimeDirection, now: Timestamp = .now()) throws -> Timestamp? {
     guard let text = arguments.option(name) else { return nil }
-    if text == "now" { return now }
-    if let value = Timestamp(parsing: text) { return value }
-    if let seconds = DurationText.seconds(text.hasPrefix("+") ? String(text.dropFirst()) : text) {
-      return now.adding(seconds: seconds)
+    switch TimeInput.parse(text, pointing: direction, now: now, zone: try context.zone()) {
+    case .success(let time): return time
+    case .failure(let error):
+      let example = direction == .past ? "1h (an hour ago)" : "12h (12 hours from now)"
+      throw UsageError(
+        message: "invalid time '\(text)' for '--\(name)': \(error.reason); use 2026-12-31, 2026-12-31T18:00:00Z, 18:00, now, yesterday, \(example), +2h or -2h",
+        commandPath: arguments.path)
     }
+  }
+
+  /// Refuses an explicit `-o` this command cannot give (exit 64), naming the ones it can.
+  func supportsOnly(_ formats: [OutputFormat]) throws {
+    guard let format = context.requestedFormat, !formats.contains(format) else { return }
     throw UsageError(
-      message: "invalid time '\(text)' for '--\(name)': use 2026-12-31, 2026-12-31T23:59:00Z, now, or 90d",
+      message: "'\(arguments.path.joined(separator: " "))' cannot print -o \(format.rawValue); use -o "
+        + formats.map(\.rawValue).joined(separator: ", -o "),
       commandPath: arguments.path)
   }
 

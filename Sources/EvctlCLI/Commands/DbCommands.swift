@@ -9,6 +9,11 @@ extension Commands {
   static let dbPath: CommandSpec = CommandSpec(
     "path", abstract: "Print the path of the store file"
   ) { inv in
+    try inv.supportsOnly([.table, .wide, .tsv, .json])
+    if inv.context.requestedFormat == .json {
+      inv.context.console.writeOut(JSONValue.object(["path": .string(inv.context.databasePath)]).pretty + "\n")
+      return
+    }
     inv.context.console.writeOut(inv.context.databasePath + "\n")
   }
 

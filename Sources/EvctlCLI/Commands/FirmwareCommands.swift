@@ -21,7 +21,7 @@ extension Commands {
     arguments: remoteArguments([
       .option("location", value: "url", help: "Where the station downloads the image"),
       .option("file", value: "path", help: "Publish this image through 'evctl serve --files-dir' instead", completion: .file),
-      .option("retrieve-at", value: "time", help: "When to download; default now"),
+      .option("retrieve-at", value: "time", help: "When to download; points into the future (2h = in two hours); default now"),
     ] + retryOptions),
     examples: [
       .init("Update tonight", "evctl station firmware update CP-001 --location https://fw.example.com/eve-6.2.bin --retrieve-at 2026-11-22T02:00:00Z"),
@@ -31,7 +31,7 @@ extension Commands {
     let location = try firmwareLocation(inv)
     var payload: [String: JSONValue] = [
       "location": .string(location),
-      "retrieveDate": .string((try inv.time("retrieve-at") ?? .now()).iso8601),
+      "retrieveDate": .string((try inv.time("retrieve-at", pointing: .future) ?? .now()).iso8601),
     ]
     try addRetries(inv, to: &payload)
     try Remote.send(inv, action: "UpdateFirmware") { _ in .object(payload) }
@@ -78,8 +78,8 @@ extension Commands {
       .option("location", value: "url", help: "Where the station downloads the image", required: true),
       .option("signing-certificate", value: "file", help: "PEM certificate that signed the image", required: true, completion: .file),
       .option("signature", value: "base64", help: "Base64 signature of the image", required: true),
-      .option("retrieve-at", value: "time", help: "When to download; default now"),
-      .option("install-at", value: "time", help: "When to install"),
+      .option("retrieve-at", value: "time", help: "When to download; points into the future (2h = in two hours); default now"),
+      .option("install-at", value: "time", help: "When to install; points into the future (02:00 = the next 02:00)"),
     ] + retryOptions)
   ) { inv in
     let path = inv.arguments.option("signing-certificate")!
@@ -88,10 +88,10 @@ extension Commands {
     }
     var firmware: [String: JSONValue] = [
       "location": .string(inv.arguments.option("location")!),
-      "retrieveDateTime": .string((try inv.time("retrieve-at") ?? .now()).iso8601),
+      "retrieveDateTime": .string((try inv.time("retrieve-at", pointing: .future) ?? .now()).iso8601),
       "signingCertificate": .string(pem), "signature": .string(inv.arguments.option("signature")!),
     ]
-    if let install = try inv.time("install-at") { firmware["installDateTime"] = .string(install.iso8601) }
+    if let install = try inv.time("install-at", pointing: .future) { firmware["installDateTime"] = .string(install.iso8601) }
     var payload: [String: JSONValue] = ["firmware": .object(firmware)]
     try addRetries(inv, to: &payload)
     try Remote.send(inv, action: "SignedUpdateFirmware") { _ in
@@ -114,8 +114,8 @@ extension Commands {
     arguments: remoteArguments([
       .option("location", value: "url", help: "Where the station uploads the file (ftp://, http://)"),
       .flag("upload", help: "Upload to 'evctl serve --files-dir' over HTTP instead"),
-      .option("start", value: "time", help: "Oldest log time to include"),
-      .option("stop", value: "time", help: "Newest log time to include"),
+      .option("start", value: "time", help: "Oldest log time to include; points into the past (1d = a day ago)"),
+      .option("stop", value: "time", help: "Newest log time to include; points into the past (1h = an hour ago)"),
     ] + retryOptions),
     subcommands: [diagnosticsStatus],
     examples: [
@@ -129,8 +129,8 @@ extension Commands {
     }
     let base = location == nil ? try filesSettings(try inv.context.openStore()).1 : ""
     var payload: [String: JSONValue] = [:]
-    if let start = try inv.time("start") { payload["startTime"] = .string(start.iso8601) }
-    if let stop = try inv.time("stop") { payload["stopTime"] = .string(stop.iso8601) }
+    if let start = try inv.time("start", pointing: .past) { payload["startTime"] = .string(start.iso8601) }
+    if let stop = try inv.time("stop", pointing: .past) { payload["stopTime"] = .string(stop.iso8601) }
     try addRetries(inv, to: &payload)
     try Remote.send(inv, action: "GetDiagnostics") { station in
       var body = payload
@@ -189,13 +189,13 @@ extension Commands {
     arguments: remoteArguments([
       .option("type", value: "type", help: "Which log", choices: ["DiagnosticsLog", "SecurityLog"], required: true),
       .option("location", value: "url", help: "Where the station uploads the file", required: true),
-      .option("oldest", value: "time", help: "Oldest entry to include"),
-      .option("latest", value: "time", help: "Newest entry to include"),
+      .option("oldest", value: "time", help: "Oldest entry to include; points into the past (1d = a day ago)"),
+      .option("latest", value: "time", help: "Newest entry to include; points into the past (1h = an hour ago)"),
     ] + retryOptions)
   ) { inv in
     var log: [String: JSONValue] = ["remoteLocation": .string(inv.arguments.option("location")!)]
-    if let oldest = try inv.time("oldest") { log["oldestTimestamp"] = .string(oldest.iso8601) }
-    if let latest = try inv.time("latest") { log["latestTimestamp"] = .string(latest.iso8601) }
+    if let oldest = try inv.time("oldest", pointing: .past) { log["oldestTimestamp"] = .string(oldest.iso8601) }
+    if let latest = try inv.time("latest", pointing: .past) { log["latestTimestamp"] = .string(latest.iso8601) }
     var payload: [String: JSONValue] = ["logType": .string(inv.arguments.option("type")!), "log": .object(log)]
     try addRetries(inv, to: &payload)
     try Remote.send(inv, action: "GetLog") { _ in

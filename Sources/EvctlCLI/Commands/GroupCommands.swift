@@ -15,7 +15,7 @@ extension Commands {
     Column("address", brief: false) { $0.address },
     Column("latitude", brief: false) { $0.latitude.map { String($0) } },
     Column("longitude", brief: false) { $0.longitude.map { String($0) } },
-    Column("created_at", brief: false) { $0.createdAt.iso8601 },
+    Column.time("created_at", brief: false) { $0.createdAt },
   ]
 
   static let groupReference = ArgumentSpec.positional(
@@ -115,6 +115,7 @@ extension Commands {
     "tree", abstract: "Show the navigator: nested groups with their stations and states",
     arguments: [.positional("group", help: "Start at this group", required: false, completion: .groups)]
   ) { inv in
+    try inv.supportsOnly([.table, .wide, .json])
     let store = try inv.context.openStore()
     let tree = try store.groupTree()
     let start = try inv.arguments.positional("group").map { try store.resolveGroup($0, in: tree).id }
@@ -140,15 +141,15 @@ extension Commands {
     var out = ""
     for (group, depth) in tree.depthFirst(from: start) {
       let indent = String(repeating: "  ", count: depth)
-      out += "\(indent)\(group.name) [\(group.kind.rawValue)]\n"
+      out += "\(indent)\(PrintableText.escaped(group.name)) [\(group.kind.rawValue)]\n"
       for station in byGroup[group.id] ?? [] {
-        out += "\(indent)  - \(station.identity)  \(station.name)  \(renderer.paint(station.state))\n"
+        out += "\(indent)  - \(PrintableText.escaped(station.identity))  \(PrintableText.escaped(station.name))  \(renderer.paint(station.state))\n"
       }
     }
     if start == nil, let orphans = byGroup[0], !orphans.isEmpty {
       out += "(no group)\n"
       for station in orphans {
-        out += "  - \(station.identity)  \(station.name)  \(renderer.paint(station.state))\n"
+        out += "  - \(PrintableText.escaped(station.identity))  \(PrintableText.escaped(station.name))  \(renderer.paint(station.state))\n"
       }
     }
     inv.context.console.writeOut(out)

@@ -57,7 +57,7 @@ extension Commands {
     }
     let columns: [Column<LocalListEntry>] = [
       Column("id_tag") { $0.idTag }, Column("status") { $0.status },
-      Column("expiry_date") { $0.expiryDate?.iso8601 }, Column("parent_id_tag") { $0.parentIDTag },
+      Column.time("expiry_date") { $0.expiryDate }, Column("parent_id_tag") { $0.parentIDTag },
     ]
     inv.context.console.writeOut(renderer.list(state.entries, columns: columns) { _ in .null })
   }
@@ -204,12 +204,15 @@ struct LocalListPush {
         ["station": .string(outcome.station.identity), "ok": .bool(outcome.ok), "detail": .string(outcome.detail)]
       }).pretty + "\n")
     } else if !inv.context.isQuiet {
-      for outcome in outcomes {
-        inv.context.console.writeOut("\(outcome.station.identity)\t\(outcome.ok ? "ok" : "failed")\t\(outcome.detail)\n")
-      }
+      let columns: [Column<Outcome>] = [
+        Column("station") { $0.station.identity }, Column("result") { $0.ok ? "ok" : "failed" },
+        Column("detail") { $0.detail.isEmpty ? nil : $0.detail },
+      ]
+      inv.context.console.writeOut(inv.context.renderer().list(outcomes, columns: columns) { _ in .null })
     }
     for outcome in failed {
-      inv.context.console.diagnose("error: \(outcome.station.identity): \(outcome.detail)")
+      inv.context.console.diagnose(
+        "error: \(PrintableText.escaped(outcome.station.identity)): \(PrintableText.escaped(outcome.detail))")
     }
   }
 }
@@ -217,6 +220,7 @@ struct LocalListPush {
 extension LocalListPush {
   /// Throws the exit code after printing: failure when any station failed.
   static func exitCode(_ outcomes: [Outcome]) throws {
-    if outcomes.contains(where: { !$0.ok }) { throw ExitCode.failure }
+    let failed = outcomes.filter { !$0.ok }
+    if !failed.isEmpty { throw CommandFailure.alreadyReported(.failure) }
   }
 }

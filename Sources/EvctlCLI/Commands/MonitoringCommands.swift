@@ -8,6 +8,7 @@ extension Commands {
     arguments: [.option("group", value: "group", help: "Only this group's subtree", completion: .groups)],
     examples: [.init("A monitoring check", "evctl status -o json | jq -e '.stations.faulted == 0'")]
   ) { inv in
+    try inv.supportsOnly([.table, .wide, .json])
     let store = try inv.context.openStore()
     let stations = try store.stations(StationFilter(group: inv.arguments.option("group")))
     let ids = Set(stations.map(\.id))
@@ -33,7 +34,7 @@ extension Commands {
       "stations": .object(byState.mapValues { .int(Int64($0)) }.merging(["total": .int(Int64(stations.count))]) { a, _ in a }),
       "connectors": .object(connectors.mapValues { .int(Int64($0)) }),
       "last_24h": ["sessions": .int(Int64(sessions)), "connectors_used": .int(Int64(used.count)),
-                   "energy_kwh": .double((energy / 10).rounded() / 100)],
+                   "energy_kwh": .double(energy / 1000), "energy_wh": .int(Int64(energy.rounded()))],
       "active_alarms": .array(alarms.map(\.json)),
       "serve": serve?.json ?? .null,
       "at": .string(now.iso8601),
@@ -52,12 +53,13 @@ extension Commands {
     }
     out += "CONNECTORS\n"
     for (status, count) in connectors.sorted(by: { $0.key < $1.key }) {
-      out += "  " + status.padding(toLength: 16, withPad: " ", startingAt: 0) + "\(count)\n"
+      out += "  " + PrintableText.escaped(status).padding(toLength: 16, withPad: " ", startingAt: 0) + "\(count)\n"
     }
     out += "LAST 24 HOURS\n  sessions        \(sessions)\n  connectors used \(used.count)\n  energy          \(kWh(energy) ?? "0") kWh\n"
     out += "ACTIVE ALARMS   \(alarms.count)\n"
     for alarm in alarms.prefix(20) {
-      out += "  #\(alarm.id) \(alarm.identity) \(alarm.kind)\(alarm.connectorID.map { "/\($0)" } ?? "") \(alarm.detail ?? "")\n"
+      out += PrintableText.escaped(
+        "  #\(alarm.id) \(alarm.identity) \(alarm.kind)\(alarm.connectorID.map { "/\($0)" } ?? "") \(alarm.detail ?? "")") + "\n"
     }
     inv.context.console.writeOut(out)
   }
@@ -84,7 +86,7 @@ extension Commands {
       .option("station", value: "identity", help: "Only this station", completion: .stations),
       .option("group", value: "group", help: "Only stations in this group's subtree", completion: .groups),
       .option("kind", value: "kind", help: "Only this kind: status, connected, disconnected, boot, not_registered, security, upload …"),
-      .option("since", value: "time", help: "Only events after this time"),
+      .option("since", value: "time", help: "Only events after this time; points into the past (1h = an hour ago)"),
       .option("limit", value: "count", help: "The newest this many; default 200"),
     ]
   ) { inv in
@@ -93,7 +95,7 @@ extension Commands {
       try store.stations(StationFilter(group: inv.arguments.option("group"))).map { ($0.id, $0.identity) },
       uniquingKeysWith: { a, _ in a })
     let stationID = try inv.arguments.option("station").map { try store.station($0).id }
-    let since = try inv.time("since")?.iso8601 ?? ""
+    let since = try inv.time("since", pointing: .past)?.iso8601 ?? ""
     let kind = inv.arguments.option("kind")
     let wholeNetwork = store.actor.baseGroupID == nil && inv.arguments.option("group") == nil
     let rows = try store.db.query(
@@ -138,16 +140,16 @@ extension Commands {
 
   static let alarmColumns: [Column<Alarm>] = [
     Column("id") { String($0.id) },
-    Column("raised_at") { $0.raisedAt.iso8601 },
+    Column.time("raised_at") { $0.raisedAt },
     Column("station") { $0.identity },
     Column("kind") { $0.kind },
     Column("connector") { $0.connectorID.map(String.init) },
     Column("code") { $0.code },
     Column("state") { $0.isActive ? ($0.acknowledgedAt == nil ? "active" : "acknowledged") : "cleared" },
     Column("detail") { $0.detail },
-    Column("cleared_at", brief: false) { $0.clearedAt?.iso8601 },
+    Column.time("cleared_at", brief: false) { $0.clearedAt },
     Column("acknowledged_by", brief: false) { $0.acknowledgedBy },
-    Column("acknowledged_at", brief: false) { $0.acknowledgedAt?.iso8601 },
+    Column.time("acknowledged_at", brief: false) { $0.acknowledgedAt },
   ]
 
   static let alarmList: CommandSpec = CommandSpec(
@@ -201,26 +203,29 @@ extension Commands {
       Column("station") { $0.stationIdentity },
       Column("connector") { String($0.connectorID) },
       Column("id_tag") { $0.idTag },
-      Column("started_at") { $0.startedAt.iso8601 },
+      Column.time("started_at") { $0.startedAt },
       Column("state") { stuck.contains($0.id) ? "stuck" : $0.state },
-      Column("energy_kwh") { kWh($0.energyWh) },
-      Column("stopped_at", brief: false) { $0.stoppedAt?.iso8601 },
+      energyColumn,
+      Column.time("stopped_at", brief: false) { $0.stoppedAt },
       Column("stop_reason", brief: false) { $0.stopReason },
       Column("closed_by", brief: false) { $0.closedBy },
-    ]
+    ] + exactEnergyColumns
     inv.context.console.writeOut(inv.context.renderer().list(rows, columns: columns) { s in
       ["id": .int(Int64(s.id)), "station": .string(s.stationIdentity), "connector": .int(Int64(s.connectorID)),
        "id_tag": .string(s.idTag), "started_at": .from(s.startedAt), "stopped_at": .from(s.stoppedAt),
        "state": .string(s.state), "stuck": .bool(stuck.contains(s.id)),
-       "energy_kwh": s.energyWh.map { .double(($0 / 10).rounded() / 100) } ?? .null,
+       "energy_kwh": kWhJSON(s.energyWh), "energy_wh": s.energyWhInteger.map { .int($0) } ?? .null,
+       "implausible": .from(s.implausible),
        "stop_reason": .from(s.stopReason), "closed_by": .from(s.closedBy)]
     })
+    warnImplausible(rows.compactMap { s in s.implausible.map { (s.id, $0) } }, console: inv.context.console)
   }
 
   static let transactionShow: CommandSpec = CommandSpec(
     "show", abstract: "Show a transaction with its meter values",
     arguments: [.positional("id", help: "The transaction id")]
   ) { inv in
+    try inv.supportsOnly([.table, .wide, .json])
     let id = try inv.id("id", kind: "transaction")
     let store = try inv.context.openStore()
     guard let row = try store.db.queryOne(
@@ -243,7 +248,8 @@ extension Commands {
         "user": .from(session.userEmail), "started_at": .from(session.startedAt),
         "stopped_at": .from(session.stoppedAt), "meter_start_wh": .int(Int64(session.meterStart)),
         "meter_stop_wh": .from(session.meterStop),
-        "energy_kwh": session.energyWh.map { .double(($0 / 10).rounded() / 100) } ?? .null,
+        "energy_kwh": kWhJSON(session.energyWh), "energy_wh": session.energyWhInteger.map { .int($0) } ?? .null,
+        "implausible": .from(session.implausible),
         "state": .string(session.state), "stop_reason": .from(session.stopReason),
         "closed_by": .from(session.closedBy), "meter_values": .array(values.map(valueJSON)),
       ]
@@ -257,7 +263,7 @@ extension Commands {
       Started:      \(session.startedAt.iso8601)
       Stopped:      \(session.stoppedAt?.iso8601 ?? "<none>")\(session.stopReason.map { " (\($0))" } ?? "")
       Meter:        \(session.meterStart) → \(session.meterStop.map(String.init) ?? "<none>") Wh
-      Energy:       \(kWh(session.energyWh).map { $0 + " kWh" } ?? "<unknown>")
+      Energy:       \(kWh(session.energyWh).map { $0 + " kWh" } ?? (session.implausible.map { "<implausible: \($0)>" } ?? "<unknown>"))
       State:        \(session.state)\(session.closedBy.map { " by \($0)" } ?? "")
 
 
@@ -267,7 +273,7 @@ extension Commands {
       Column("value") { $0.string("value") }, Column("unit") { $0.string("unit") },
       Column("phase") { $0.string("phase") }, Column("context", brief: false) { $0.string("context") },
     ]
-    out += renderer.list(values, columns: columns, json: valueJSON)
+    out = PrintableText.escaped(out, keeping: ["\n"]) + renderer.list(values, columns: columns, json: valueJSON)
     inv.context.console.writeOut(out)
   }
 

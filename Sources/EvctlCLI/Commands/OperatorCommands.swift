@@ -24,7 +24,7 @@ extension Commands {
     Column("base_group") { $0.baseGroupPath ?? "(whole network)" },
     Column("active") { $0.active ? "true" : "false" },
     Column("id", brief: false) { String($0.id) },
-    Column("created_at", brief: false) { $0.createdAt.iso8601 },
+    Column.time("created_at", brief: false) { $0.createdAt },
   ]
 
   static let operatorList: CommandSpec = CommandSpec(
@@ -161,6 +161,7 @@ extension Commands {
   static let whoami: CommandSpec = CommandSpec(
     "whoami", abstract: "Show who evctl acts as"
   ) { inv in
+    try inv.supportsOnly([.table, .wide, .json])
     let store = try inv.context.openStore()
     switch store.actor {
     case .local:

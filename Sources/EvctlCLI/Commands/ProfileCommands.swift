@@ -15,9 +15,9 @@ extension Commands {
     Column("unit") { $0.unit },
     Column("periods") { p in p.periods.map { "\($0.startPeriod):\(format($0.limit))" }.joined(separator: " ") },
     Column("duration", brief: false) { $0.duration.map(String.init) },
-    Column("start_schedule", brief: false) { $0.startSchedule?.iso8601 },
-    Column("valid_from", brief: false) { $0.validFrom?.iso8601 },
-    Column("valid_to", brief: false) { $0.validTo?.iso8601 },
+    Column.time("start_schedule", brief: false) { $0.startSchedule },
+    Column.time("valid_from", brief: false) { $0.validFrom },
+    Column.time("valid_to", brief: false) { $0.validTo },
   ]
 
   static func format(_ value: Double) -> String {
@@ -54,9 +54,9 @@ extension Commands {
       .option("unit", value: "unit", help: "Rate unit; default A", choices: ["A", "W"]),
       .option("period", value: "start:limit[:phases]", help: "A schedule period", required: true, repeating: true),
       .option("duration", value: "seconds", help: "How long the schedule lasts"),
-      .option("start-schedule", value: "time", help: "When the schedule starts (Absolute, Recurring)"),
-      .option("valid-from", value: "time", help: "Valid from"),
-      .option("valid-to", value: "time", help: "Valid until"),
+      .option("start-schedule", value: "time", help: "When the schedule starts (Absolute, Recurring); points into the future (1h = in an hour)"),
+      .option("valid-from", value: "time", help: "Valid from; points into the future (1h = in an hour)"),
+      .option("valid-to", value: "time", help: "Valid until; points into the future (30d = 30 days from now)"),
       .option("min-rate", value: "rate", help: "Minimum charging rate"),
     ],
     examples: [
@@ -71,8 +71,8 @@ extension Commands {
       kind: inv.arguments.option("kind").flatMap(ProfileKind.init(rawValue:)) ?? .absolute,
       recurrency: inv.arguments.option("recurrency"), stackLevel: try inv.int("stack-level") ?? 0,
       unit: inv.arguments.option("unit") ?? "A", periods: periods, duration: try inv.int("duration"),
-      startSchedule: try inv.time("start-schedule"), validFrom: try inv.time("valid-from"),
-      validTo: try inv.time("valid-to"), minChargingRate: try inv.double("min-rate"))
+      startSchedule: try inv.time("start-schedule", pointing: .future), validFrom: try inv.time("valid-from", pointing: .future),
+      validTo: try inv.time("valid-to", pointing: .future), minChargingRate: try inv.double("min-rate"))
     let profile = try inv.context.openStore().createChargingProfile(draft)
     inv.context.confirm("profile", profile.name, "created")
   }
@@ -176,16 +176,12 @@ extension Commands {
       return
     }
     let renderer = inv.context.renderer()
-    if renderer.format == .json {
-      inv.context.console.writeOut(response.pretty + "\n")
-      return
-    }
     let schedule = response["chargingSchedule"]
     let unit = schedule?["chargingRateUnit"]?.stringValue ?? "A"
     let periods = (schedule?["chargingSchedulePeriod"]?.arrayValue ?? []).map { p -> (Int, Double, String) in
       (p["startPeriod"]?.intValue ?? 0, p["limit"]?.doubleValue ?? 0, p["numberPhases"]?.compact ?? "")
     }
-    var out = ""
+    var out = renderer.format == .json ? response.pretty + "\n" : ""
     if !inv.context.isQuiet, renderer.format == .table || renderer.format == .wide {
       out += "schedule start \(response["scheduleStart"]?.stringValue ?? "-"), unit \(unit)\n"
     }
@@ -198,12 +194,20 @@ extension Commands {
       Column("limit") { format($0.2) },
       Column("phases") { $0.3.isEmpty ? nil : $0.3 },
     ]
-    out += renderer.list(rows, columns: columns) { _ in .null }
+    if renderer.format != .json { out += renderer.list(rows, columns: columns) { _ in .null } }
     if inv.arguments.flag("chart") {
-      let peak = max(rows.map(\.2).max() ?? 1, 0.1)
+      // For people: after a table, else on stderr so CSV and TSV stay clean.
+      let peak = max(rows.map(\.2).filter(\.isFinite).max() ?? 1, 0.1)
+      var chart = ""
       for row in rows {
-        let bar = String(repeating: "█", count: Int((row.2 / peak * 40).rounded()))
-        out += String("\(row.0)s".padding(toLength: 8, withPad: " ", startingAt: 0)) + bar + " \(format(row.2)) \(unit)\n"
+        let share = row.2.isFinite ? max(0, min(1, row.2 / peak)) : 0
+        let bar = String(repeating: "█", count: Int((share * 40).rounded()))
+        chart += String("\(row.0)s".padding(toLength: 8, withPad: " ", startingAt: 0)) + bar + " \(format(row.2)) \(PrintableText.escaped(unit))\n"
+      }
+      if renderer.format == .table || renderer.format == .wide {
+        out += chart
+      } else {
+        inv.context.console.writeError(chart)
       }
     }
     inv.context.console.writeOut(out)

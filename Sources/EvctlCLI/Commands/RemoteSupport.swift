@@ -12,7 +12,7 @@ enum Remote {
     .flag("all", help: "Send to every station you may see"),
     .option("timeout", value: "seconds", help: "Wait this long for the answer; default 30"),
     .flag("queue", help: "If a station is offline, deliver on its next connection"),
-    .option("expires", value: "time", help: "With --queue: give up after this time; default 24h"),
+    .option("expires", value: "time", help: "With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h"),
   ]
 
   /// The stations a remote command goes to: `<identity>`, `--group` or `--all`.
@@ -43,7 +43,7 @@ enum Remote {
       throw UsageError(message: "--timeout must be 1 to 3600 seconds", commandPath: inv.arguments.path)
     }
     let queue = inv.arguments.flag("queue")
-    let expires = try inv.time("expires")
+    let expires = try inv.time("expires", pointing: .future)
     var commands: [Int: RemoteCommand] = [:]
     var offline: [(Station, String)] = []
     let stream = printResults && stations.count > 1 && inv.context.renderer().format != .json
@@ -181,15 +181,24 @@ enum Remote {
   }
 
   /// The exit code: success when all were accepted (or queued with --queue).
+  ///
+  /// A failure says so in one `error:` line on stderr, also with `-q` and `-o json`.
   static func exitCode(_ commands: [RemoteCommand], offline: [(Station, String)], queued: Bool) throws {
-    if !offline.isEmpty { throw ExitCode.failure }
     let bad = commands.filter { !($0.state == .accepted || (queued && $0.state == .queued)) }
+    if !offline.isEmpty || commands.count + offline.count > 1, !(bad.isEmpty && offline.isEmpty) {
+      let names = (offline.map(\.0.identity) + bad.map(\.stationIdentity)).map { PrintableText.escaped($0) }
+      throw CommandFailure(
+        "\(names.count) of \(commands.count + offline.count) station(s) failed: \(names.joined(separator: ", "))",
+        code: .failure)
+    }
     guard let first = bad.first else { return }
-    if commands.count > 1 { throw ExitCode.failure }
+    let what = "\(PrintableText.escaped(first.stationIdentity)) \(first.action)"
+    let why = PrintableText.escaped(
+      first.error ?? first.status.map { "answered \($0)" } ?? detail(first) ?? first.state.rawValue)
     switch first.state {
-    case .sent, .timedOut: throw ExitCode.timeout
-    case .expired: throw ExitCode.unavailable
-    default: throw ExitCode.failure
+    case .sent, .timedOut: throw CommandFailure("\(what): no answer in time; the outcome is unknown", code: .timeout)
+    case .expired: throw CommandFailure("\(what): \(why)", code: .unavailable)
+    default: throw CommandFailure("\(what): \(why)", code: .failure)
     }
   }
 }

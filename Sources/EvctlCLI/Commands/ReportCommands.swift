@@ -6,9 +6,8 @@ extension Commands {
     subcommands: [reportSessions, reportEnergy])
 
   static let reportFilterArguments: [ArgumentSpec] = [
-    .option("from", value: "time", help: "Sessions that started at or after this (a date is midnight in --tz)"),
-    .option("to", value: "time", help: "Sessions that started before this"),
-    .option("tz", value: "zone", help: "Time zone for day boundaries and times, e.g. Europe/Amsterdam; default UTC"),
+    .option("from", value: "time", help: "Sessions that started at or after this; points into the past (7d = 7 days ago; a date is midnight in --tz)"),
+    .option("to", value: "time", help: "Sessions that started before this; points into the past (1d = a day ago)"),
     .option("station", value: "identity", help: "Only this station", completion: .stations),
     .option("group", value: "group", help: "Only stations in this group's subtree", completion: .groups),
     .option("token", value: "id-tag", help: "Only this token", completion: .tokens),
@@ -16,13 +15,7 @@ extension Commands {
   ]
 
   static func sessionFilter(_ inv: Invocation, zone: LocalTime) throws -> SessionFilter {
-    func time(_ name: String) throws -> Timestamp? {
-      guard let text = inv.arguments.option(name) else { return nil }
-      guard let value = zone.parse(text) else {
-        throw UsageError(message: "invalid time '\(text)' for '--\(name)': use 2026-11-01 or 2026-11-01T06:00:00", commandPath: inv.arguments.path)
-      }
-      return value
-    }
+    func time(_ name: String) throws -> Timestamp? { try inv.time(name, pointing: .past) }
     if inv.arguments.flag("active"), inv.arguments.flag("completed") {
       throw UsageError(message: "give --active or --completed, not both", commandPath: inv.arguments.path)
     }
@@ -37,6 +30,38 @@ extension Commands {
     guard let wh else { return nil }
     let value = (wh / 10).rounded() / 100
     return String(format3(value))
+  }
+
+  /// The exact kWh of `wh` (no rounding), for machine formats.
+  static func exactKWh(_ wh: Double?) -> String? {
+    guard let wh, wh.isFinite else { return nil }
+    return format3(wh / 1000)
+  }
+
+  /// `energy_kwh` in JSON: exact.
+  static func kWhJSON(_ wh: Double?) -> JSONValue {
+    guard let wh, wh.isFinite else { return .null }
+    return .double(wh / 1000)
+  }
+
+  /// A session's `energy_kwh`: exact in machine formats, rounded to 0.01 in tables.
+  static let energyColumn = Column<SessionRecord>("energy_kwh", human: { s, _ in kWh(s.energyWh) }) {
+    exactKWh($0.energyWh)
+  }
+
+  /// Columns added later, at the end so that CSV and TSV positions never shift: the exact
+  /// integer `energy_wh` and why readings were `implausible`.
+  static let exactEnergyColumns: [Column<SessionRecord>] = [
+    Column("energy_wh", brief: false) { $0.energyWhInteger.map(String.init) },
+    Column("implausible", brief: false) { $0.implausible },
+  ]
+
+  /// Says on stderr how many sessions were left out of energy figures, with the first reason.
+  static func warnImplausible(_ sessions: [(id: Int, reason: String)], console: Console) {
+    guard let first = sessions.first else { return }
+    console.diagnose(
+      "warning: \(sessions.count) session(s) with implausible meter readings left out of energy figures "
+        + "(transaction \(first.id): \(PrintableText.escaped(first.reason)))")
   }
 
   static func format3(_ value: Double) -> String {
@@ -62,17 +87,17 @@ extension Commands {
       .init("Energy per session of one site", "evctl report sessions --group HQ -o json | jq '.[].energy_kwh'"),
     ]
   ) { inv in
-    let zone = try LocalTime(identifier: inv.arguments.option("tz"))
+    let zone = try inv.context.zone()
     let filter = try sessionFilter(inv, zone: zone)
     let anonymous = inv.arguments.flag("anonymous")
     let store = try inv.context.openStore()
     let now = store.clock()
     let columns: [Column<SessionRecord>] = [
       Column("id") { String($0.id) },
-      Column("start") { zone.format($0.startedAt) },
-      Column("end") { $0.stoppedAt.map(zone.format) },
-      Column("duration_s") { String($0.durationSeconds(now: now)) },
-      Column("energy_kwh") { kWh($0.energyWh) },
+      Column("start", human: { s, people in people.time(s.startedAt) }) { zone.format($0.startedAt) },
+      Column("end", human: { s, people in s.stoppedAt.map(people.time) }) { $0.stoppedAt.map(zone.format) },
+      Column.duration("duration_s") { $0.durationSeconds(now: now) },
+      energyColumn,
       Column("station") { $0.stationIdentity },
       Column("station_name", brief: false) { $0.stationName },
       Column("connector") { String($0.connectorID) },
@@ -85,13 +110,15 @@ extension Commands {
       Column("stop_reason", brief: false) { $0.stopReason },
       Column("state", brief: false) { $0.state },
       Column("received_at", brief: false) { zone.format($0.receivedAt) },
-    ]
+    ] + exactEnergyColumns
+    var implausible: [(id: Int, reason: String)] = []
     let writer = StreamingWriter(renderer: inv.context.renderer(), columns: columns, json: { s in
       [
         "id": .int(Int64(s.id)), "start": .string(zone.format(s.startedAt)),
         "end": s.stoppedAt.map { .string(zone.format($0)) } ?? .null,
         "duration_s": .int(s.durationSeconds(now: now)),
-        "energy_kwh": s.energyWh.map { .double(($0 / 10).rounded() / 100) } ?? .null,
+        "energy_kwh": kWhJSON(s.energyWh), "energy_wh": s.energyWhInteger.map { .int($0) } ?? .null,
+        "implausible": .from(s.implausible),
         "station": .string(s.stationIdentity), "station_name": .string(s.stationName),
         "connector": .int(Int64(s.connectorID)), "group": .from(s.groupPath),
         "authorization": .string(s.authorization),
@@ -101,8 +128,12 @@ extension Commands {
         "received_at": .string(zone.format(s.receivedAt)), "closed_by": .from(s.closedBy),
       ]
     }, console: inv.context.console)
-    try store.forEachSession(filter) { writer.write($0) }
+    try store.forEachSession(filter) { s in
+      if let reason = s.implausible { implausible.append((s.id, reason)) }
+      try writer.write(s)
+    }
     writer.finish()
+    warnImplausible(implausible, console: inv.context.console)
   }
 
   struct EnergyBucket {
@@ -125,14 +156,16 @@ extension Commands {
       .init("Which stations deliver most, as a chart", "evctl report energy --by station --chart"),
     ]
   ) { inv in
-    let zone = try LocalTime(identifier: inv.arguments.option("tz"))
+    let zone = try inv.context.zone()
     let filter = try sessionFilter(inv, zone: zone)
     let by = inv.arguments.option("by")!
     let store = try inv.context.openStore()
     let now = store.clock()
     var buckets: [String: EnergyBucket] = [:]
     var total = EnergyBucket(key: "total")
+    var implausible: [(id: Int, reason: String)] = []
     try store.forEachSession(filter) { s in
+      if let reason = s.implausible { implausible.append((s.id, reason)) }
       let key: String
       switch by {
       case "day": key = zone.day(s.startedAt)
@@ -147,7 +180,8 @@ extension Commands {
         bucket.sessions += 1
         bucket.energyWh += s.energyWh ?? 0
         bucket.connectors.insert("\(s.stationID)/\(s.connectorID)")
-        bucket.durationSeconds += s.durationSeconds(now: now)
+        let (sum, overflow) = bucket.durationSeconds.addingReportingOverflow(s.durationSeconds(now: now))
+        bucket.durationSeconds = overflow ? Int64.max : sum
         if index == 0 { buckets[key] = bucket } else { total = bucket }
       }
     }
@@ -156,26 +190,41 @@ extension Commands {
     let columns: [Column<EnergyBucket>] = [
       Column(by) { $0.key },
       Column("sessions") { String($0.sessions) },
-      Column("energy_kwh") { kWh($0.energyWh) },
+      Column("energy_kwh", human: { b, _ in kWh(b.energyWh) }) { exactKWh($0.energyWh) },
       Column("connectors_used") { String($0.connectors.count) },
-      Column("average_duration_s") { $0.sessions == 0 ? "0" : String($0.durationSeconds / Int64($0.sessions)) },
+      Column.duration("average_duration_s") { $0.sessions == 0 ? 0 : $0.durationSeconds / Int64($0.sessions) },
+      Column("energy_wh", brief: false) { b in b.energyWh.isFinite ? String(Int64(b.energyWh.rounded())) : nil },
     ]
     var out = renderer.list(rows, columns: columns) { b in
       [by: .string(b.key), "sessions": .int(Int64(b.sessions)),
-       "energy_kwh": .double((b.energyWh / 10).rounded() / 100),
+       "energy_kwh": kWhJSON(b.energyWh), "energy_wh": .int(Int64(b.energyWh.rounded())),
        "connectors_used": .int(Int64(b.connectors.count)),
        "average_duration_s": .int(b.sessions == 0 ? 0 : b.durationSeconds / Int64(b.sessions))]
     }
-    if inv.arguments.flag("chart"), renderer.format != .json {
-      let peak = max(buckets.values.map(\.energyWh).max() ?? 0, 1)
-      let width = min(max(buckets.keys.map(\.count).max() ?? 4, 4), 30)
-      out += "\n"
-      for bucket in buckets.keys.sorted().map({ buckets[$0]! }) {
-        let bar = String(repeating: "█", count: Int((bucket.energyWh / peak * 50).rounded()))
-        out += String(bucket.key.prefix(width)).padding(toLength: width + 2, withPad: " ", startingAt: 0)
-          + bar + " " + (kWh(bucket.energyWh) ?? "0") + " kWh\n"
+    if inv.arguments.flag("chart") {
+      // The chart is for people: after the table, or on stderr so machine output stays clean.
+      let chart = energyChart(buckets.keys.sorted().map { buckets[$0]! })
+      if renderer.format == .table || renderer.format == .wide {
+        out += "\n" + chart
+      } else {
+        inv.context.console.writeError(chart)
       }
     }
+    warnImplausible(implausible, console: inv.context.console)
     inv.context.console.writeOut(out)
+  }
+
+  /// Bars of energy per bucket, 50 characters for the largest.
+  static func energyChart(_ buckets: [EnergyBucket]) -> String {
+    let peak = max(buckets.map(\.energyWh).filter(\.isFinite).max() ?? 0, 1)
+    let width = min(max(buckets.map { PrintableText.escaped($0.key).count }.max() ?? 4, 4), 30)
+    var out = ""
+    for bucket in buckets {
+      let share = bucket.energyWh.isFinite ? max(0, min(1, bucket.energyWh / peak)) : 0
+      let bar = String(repeating: "█", count: Int((share * 50).rounded()))
+      out += String(PrintableText.escaped(bucket.key).prefix(width)).padding(toLength: width + 2, withPad: " ", startingAt: 0)
+        + bar + " " + (kWh(bucket.energyWh) ?? "0") + " kWh\n"
+    }
+    return out
   }
 }

@@ -45,7 +45,7 @@ extension Commands {
       .option("station", value: "identity", help: "The station", required: true, completion: .stations),
       .option("connector", value: "number", help: "The connector (0 if the station allows it)", required: true),
       .option("id-tag", value: "id-tag", help: "Who may charge", required: true, completion: .tokens),
-      .option("expires", value: "time", help: "Until when, e.g. 30m or 2026-12-24T18:00:00Z", required: true),
+      .option("expires", value: "time", help: "Until when; points into the future (30m = in 30 minutes, 18:00, 2026-12-24T18:00:00Z)", required: true),
       .option("timeout", value: "seconds", help: "Wait this long for the answer; default 30"),
     ],
     examples: [.init("Hold connector 1 for half an hour", "evctl reservation create --station CP-001 --connector 1 --id-tag 04A1B2C3 --expires 30m")]
@@ -55,7 +55,7 @@ extension Commands {
     guard let connector = try inv.int("connector"), connector >= 0 else {
       throw UsageError(message: "--connector must be 0 or more", commandPath: inv.arguments.path)
     }
-    let expires = try inv.time("expires")!
+    let expires = try inv.time("expires", pointing: .future)!
     guard expires > store.clock() else { throw StoreError.invalid("--expires must be in the future") }
     let idTag = try IdTagCanonicalizer.canonical(inv.arguments.option("id-tag")!)
     let parent = try? store.token(idTag).parentIDTag

@@ -46,7 +46,12 @@ extension Commands {
       configuration.port = port
     }
     if let path = inv.arguments.option("path") { configuration.pathPrefix = path }
-    if let ping = try inv.int("ping-interval") { configuration.pingInterval = Int64(max(ping, 5)) }
+    if let ping = try inv.int("ping-interval") {
+      guard (1...86_400).contains(ping) else {
+        throw UsageError(message: "--ping-interval must be 1 to 86400 seconds, not \(ping)", commandPath: inv.arguments.path)
+      }
+      configuration.pingInterval = Int64(max(ping, 5))
+    }
     if let seconds = try inv.duration("message-log-retention") {
       configuration.messageLogRetentionSeconds = seconds
     }
@@ -99,7 +104,8 @@ extension Commands {
     }
     central.log = { line in
       let severity = line.hasPrefix("error") ? 2 : (line.hasPrefix("warning") ? 1 : 0)
-      if severity >= level { console.diagnose("evctl: " + line) }
+      // Station text (vendor, status info, alarm detail) never reaches the terminal raw.
+      if severity >= level { console.diagnose("evctl: " + PrintableText.escaped(line)) }
     }
     if let command = inv.arguments.option("alarm-command") {
       central.onAlarm = { alarm in AlarmCommand.run(command, alarm: alarm, console: console) }
@@ -175,13 +181,13 @@ extension Commands {
     arguments: [
       stationIdentity,
       .option("connector", value: "number", help: "Only this connector's status changes"),
-      .option("since", value: "time", help: "Only events after this time"),
+      .option("since", value: "time", help: "Only events after this time; points into the past (1h = an hour ago)"),
       .option("limit", value: "count", help: "The newest this many; default 100"),
     ]
   ) { inv in
     let store = try inv.context.openStore()
     let station = try store.station(inv.required("identity"))
-    let since = try inv.time("since")?.iso8601 ?? ""
+    let since = try inv.time("since", pointing: .past)?.iso8601 ?? ""
     let connector = try inv.int("connector")
     let rows = try store.db.query(
       """

@@ -16,11 +16,11 @@ extension Commands {
 
   static let stationColumns: [Column<Station>] = [
     Column("identity") { $0.identity },
-    Column("name") { $0.name },
-    Column("group") { $0.groupPath },
+    Column("name") { $0.name }.shortened(),
+    Column("group") { $0.groupPath }.shortened(),
     Column("state") { $0.state },
     Column("connectors") { String($0.connectorCount) },
-    Column("last_seen_at") { $0.lastSeenAt?.iso8601 },
+    Column.time("last_seen_at") { $0.lastSeenAt },
     Column("id", brief: false) { String($0.id) },
     Column("description", brief: false) { $0.description },
     Column("availability", brief: false) { $0.isPublic ? "public" : "private" },
@@ -37,8 +37,8 @@ extension Commands {
     Column("imsi", brief: false) { $0.imsi },
     Column("meter_type", brief: false) { $0.meterType },
     Column("meter_serial_number", brief: false) { $0.meterSerialNumber },
-    Column("last_boot_at", brief: false) { $0.lastBootAt?.iso8601 },
-    Column("created_at", brief: false) { $0.createdAt.iso8601 },
+    Column.time("last_boot_at", brief: false) { $0.lastBootAt },
+    Column.time("created_at", brief: false) { $0.createdAt },
   ]
 
   static let stationList: CommandSpec = CommandSpec(
@@ -63,7 +63,7 @@ extension Commands {
     let renderer = inv.context.renderer()
     var columns = stationColumns
     if renderer.format == .table || renderer.format == .wide {
-      columns[3] = Column("state") { station in
+      columns[3] = Column("state", painted: renderer.color, human: nil) { station in
         let state = renderer.color ? renderer.paint(station.state) : station.state
         return station.stateDetail.map { "\(state) (\($0))" } ?? state
       }
@@ -213,7 +213,7 @@ extension Commands {
     Column("parking_space", brief: false) { $0.parkingSpace },
     Column("error_code", brief: false) { $0.errorCode },
     Column("info", brief: false) { $0.info },
-    Column("status_at", brief: false) { $0.statusAt?.iso8601 },
+    Column.time("status_at", brief: false) { $0.statusAt },
     Column("station", brief: false) { $0.stationIdentity },
   ]
 

@@ -19,13 +19,13 @@ extension Commands {
       Column("user") { $0.userEmail },
       Column("name") { $0.name },
       Column("status") { $0.status(at: now) },
-      Column("valid_from") { $0.validFrom?.iso8601 },
-      Column("valid_to") { $0.validTo?.iso8601 },
+      Column.time("valid_from") { $0.validFrom },
+      Column.time("valid_to") { $0.validTo },
       Column("parent_id_tag", brief: false) { $0.parentIDTag },
       Column("raw_id_tag", brief: false) { $0.rawIDTag },
       Column("allow_concurrent", brief: false) { $0.allowConcurrent ? "true" : "false" },
       Column("id", brief: false) { String($0.id) },
-      Column("created_at", brief: false) { $0.createdAt.iso8601 },
+      Column.time("created_at", brief: false) { $0.createdAt },
     ]
   }
 
@@ -65,8 +65,8 @@ extension Commands {
       .positional("id-tag", help: "The id tag or card UID"),
       .option("user", value: "email", help: "The owner", required: true, completion: .users),
       .option("name", value: "name", help: "A label, such as 'Workplace token'"),
-      .option("valid-from", value: "time", help: "Valid from (date, ISO time, now, or 7d from now)"),
-      .option("valid-to", value: "time", help: "Valid until (date, ISO time, or 365d from now)"),
+      .option("valid-from", value: "time", help: "Valid from; points into the future (7d = 7 days from now; -1d = yesterday)"),
+      .option("valid-to", value: "time", help: "Valid until; points into the future (365d = a year from now)"),
       .flag("no-expiry", help: "Valid without an end date (the default)"),
       .option("parent", value: "id-tag", help: "Parent id tag: a group of tokens"),
       .flag("decimal", help: "The UID is given in decimal"),
@@ -83,7 +83,7 @@ extension Commands {
     let token = try inv.context.openStore().addToken(
       idTag: inv.required("id-tag"), decimal: inv.arguments.flag("decimal"),
       userEmail: inv.arguments.option("user")!, name: inv.arguments.option("name"),
-      validFrom: try inv.time("valid-from"), validTo: try inv.time("valid-to"),
+      validFrom: try inv.time("valid-from", pointing: .future), validTo: try inv.time("valid-to", pointing: .future),
       parentIDTag: inv.arguments.option("parent"),
       allowConcurrent: inv.arguments.flag("allow-concurrent"))
     inv.context.confirm("token", token.idTag, "added")
@@ -94,8 +94,8 @@ extension Commands {
     arguments: [
       tokenIDTag,
       .option("name", value: "name", help: "A label"),
-      .option("valid-from", value: "time", help: "Valid from"),
-      .option("valid-to", value: "time", help: "Valid until"),
+      .option("valid-from", value: "time", help: "Valid from; points into the future (7d = 7 days from now)"),
+      .option("valid-to", value: "time", help: "Valid until; points into the future (365d = a year from now)"),
       .flag("no-expiry", help: "Remove the end date"),
       .option("parent", value: "id-tag", help: "Parent id tag"),
       .flag("no-parent", help: "Remove the parent"),
@@ -106,8 +106,8 @@ extension Commands {
   ) { inv in
     var changes = TokenChanges()
     changes.name = inv.arguments.option("name")
-    changes.validFrom = try inv.time("valid-from")
-    changes.validTo = try inv.time("valid-to")
+    changes.validFrom = try inv.time("valid-from", pointing: .future)
+    changes.validTo = try inv.time("valid-to", pointing: .future)
     changes.noExpiry = inv.arguments.flag("no-expiry")
     changes.parentIDTag = inv.arguments.option("parent")
     changes.clearParent = inv.arguments.flag("no-parent")
@@ -162,6 +162,7 @@ extension Commands {
   static let tokenExport: CommandSpec = CommandSpec(
     "export", abstract: "Print tokens as CSV in the format token import reads"
   ) { inv in
+    try inv.supportsOnly([.csv])
     let rows = try inv.context.openStore().exportTokens()
     inv.context.console.writeOut(rows.map { CSVWriter.line($0) + "\r\n" }.joined())
   }

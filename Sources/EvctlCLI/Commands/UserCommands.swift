@@ -20,7 +20,7 @@ extension Commands {
     },
     Column("phone", brief: false) { $0.phone },
     Column("id", brief: false) { String($0.id) },
-    Column("created_at", brief: false) { $0.createdAt.iso8601 },
+    Column.time("created_at", brief: false) { $0.createdAt },
   ]
 
   static let userList: CommandSpec = CommandSpec(

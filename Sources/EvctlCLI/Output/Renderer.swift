@@ -5,6 +5,20 @@ public struct Renderer: Sendable {
   public let format: OutputFormat
   public let showHeaders: Bool
   public let color: Bool
+  /// The terminal width plain `table` output fits into by shortening long cells (`…`); `nil`:
+  /// no limit. `wide` never shortens.
+  public var width: Int? = nil
+  /// How plain tables show times and durations.
+  public var people: PeopleTime = PeopleTime(now: .now(), zone: try! LocalTime(identifier: nil))
+
+  /// The cell as `table` or `wide` shows it: the people's form in `table`, control characters
+  /// escaped, on one line.
+  func cell<T>(_ column: Column<T>, _ item: T) -> String {
+    let text = (format == .table ? column.human.map { $0(item, people) } ?? column.value(item) : column.value(item))
+    guard let text else { return "<none>" }
+    let line = Renderer.oneLine(text)
+    return column.painted ? line : PrintableText.escaped(line)
+  }
 
   /// Renders a list: a table, lines, or a JSON array.
   public func list<T>(_ items: [T], columns: [Column<T>], json: (T) -> JSONValue) -> String {
@@ -16,9 +30,10 @@ public struct Renderer: Sendable {
       for item in items { lines.append(CSVWriter.line(columns.map { $0.value(item) ?? "" })) }
       return lines.map { $0 + "\r\n" }.joined()
     case .tsv:
-      return items.map { item in
+      let body = items.map { item in
         columns.map { Renderer.escapeTSV($0.value(item) ?? "") }.joined(separator: "\t") + "\n"
       }.joined()
+      return (showHeaders ? columns.map(\.key).joined(separator: "\t") + "\n" : "") + body
     case .table, .wide:
       let shown = format == .wide ? columns : columns.filter(\.brief)
       var rows: [[String]] = []
@@ -26,7 +41,10 @@ public struct Renderer: Sendable {
         rows.append(shown.map { $0.key.replacingOccurrences(of: "_", with: " ").uppercased() })
       }
       for item in items {
-        rows.append(shown.map { Renderer.oneLine($0.value(item) ?? "<none>") })
+        rows.append(shown.map { cell($0, item) })
+      }
+      if format == .table, let width {
+        return Renderer.align(Renderer.fit(rows, into: width, fixed: shown.map { !$0.flexible }))
       }
       return Renderer.align(rows)
     }
@@ -42,7 +60,7 @@ public struct Renderer: Sendable {
       return columns.map { column in
         let label = column.key.replacingOccurrences(of: "_", with: " ").capitalizedFirst + ":"
         let padding = String(repeating: " ", count: width + 2 - label.count + 1)
-        return label + padding + (column.value(item) ?? "<none>") + "\n"
+        return label + padding + cell(column, item) + "\n"
       }.joined()
     }
   }
@@ -67,6 +85,34 @@ public struct Renderer: Sendable {
     }.joined()
   }
 
+  /// Shortens the widest columns (never below 8 characters, never `fixed` ones: only free text
+  /// such as names is ``Column/flexible``) until the rows fit
+  /// `width` characters with two spaces between columns.
+  static func fit(_ rows: [[String]], into width: Int, fixed: [Bool]) -> [[String]] {
+    guard let first = rows.first, !first.isEmpty else { return rows }
+    var widths = [Int](repeating: 0, count: first.count)
+    for row in rows {
+      for (index, cell) in row.enumerated() { widths[index] = max(widths[index], visibleWidth(cell)) }
+    }
+    var total = widths.reduce(0, +) + 2 * (widths.count - 1)
+    let floor = 8
+    while total > width {
+      guard let widest = widths.indices.filter({ !fixed[$0] && widths[$0] > floor })
+        .max(by: { widths[$0] < widths[$1] })
+      else { break }
+      let others = widths.indices.filter { $0 != widest && !fixed[$0] }.map { widths[$0] }.max() ?? floor
+      let cut = min(total - width, max(1, widths[widest] - max(floor, others)))
+      widths[widest] -= cut
+      total -= cut
+    }
+    return rows.map { row in
+      row.enumerated().map { index, cell in
+        guard !fixed[index], cell.count > widths[index] else { return cell }
+        return String(cell.prefix(widths[index] - 1)) + "…"
+      }
+    }
+  }
+
   /// The number of characters a terminal shows, not counting colour escape sequences.
   static func visibleWidth(_ text: String) -> Int {
     var width = 0
@@ -83,29 +129,37 @@ public struct Renderer: Sendable {
     return width
   }
 
+  /// A TSV field: tab, line breaks and backslash as `\t`, `\n`, `\r`, `\\`; other control
+  /// characters as `\x1b`.
   static func escapeTSV(_ value: String) -> String {
-    guard value.utf8.contains(where: { $0 == 0x09 || $0 == 0x0A || $0 == 0x0D || $0 == 0x5C }) else {
+    guard value.utf8.contains(where: { $0 < 0x20 || $0 == 0x5C || $0 == 0x7F || $0 == 0xC2 }) else {
       return value
     }
-    var out = ""
-    for c in value {
+    var out = String.UnicodeScalarView()
+    for c in value.unicodeScalars {
       switch c {
-      case "\t": out += "\\t"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\\": out += "\\\\"
-      default: out.append(c)
+      case "\t": out += "\\t".unicodeScalars
+      case "\n": out += "\\n".unicodeScalars
+      case "\r": out += "\\r".unicodeScalars
+      case "\\": out += "\\\\".unicodeScalars
+      default:
+        if PrintableText.isControl(c) {
+          out += PrintableText.escaped(String(c)).unicodeScalars
+        } else {
+          out.append(c)
+        }
       }
     }
-    return out
+    return String(out)
   }
 
   static func oneLine(_ value: String) -> String {
     value.replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\t", with: " ")
   }
 
-  /// Wraps a state word in colour when colour is on.
-  public func paint(_ state: String) -> String {
+  /// Wraps a state word in colour when colour is on; control characters in it are escaped.
+  public func paint(_ raw: String) -> String {
+    let state = PrintableText.escaped(raw)
     guard color else { return state }
     let code: String
     switch state {

@@ -21,6 +21,8 @@ final class StreamingWriter<T> {
     switch renderer.format {
     case .csv where renderer.showHeaders:
       buffer += Array((CSVWriter.line(columns.map(\.key)) + "\r\n").utf8)
+    case .tsv where renderer.showHeaders:
+      buffer += Array((columns.map(\.key).joined(separator: "\t") + "\n").utf8)
     case .json:
       buffer += [0x5B]
     default: break
@@ -28,7 +30,8 @@ final class StreamingWriter<T> {
   }
 
   /// Adds one row.
-  func write(_ item: T) {
+  /// Throws once stdout has failed (a closed pipe, a full disk), so the report stops.
+  func write(_ item: T) throws {
     switch renderer.format {
     case .table, .wide:
       collected.append(item)
@@ -51,6 +54,7 @@ final class StreamingWriter<T> {
     if buffer.count >= 1 << 16 {
       console.writeOut(bytes: buffer)
       buffer.removeAll(keepingCapacity: true)
+      if console.outputFailed { throw CLI.OutputClosed() }
     }
   }
 

@@ -16,16 +16,27 @@ public struct SessionRecord: Sendable {
   public var userEmail: String?
   public var meterStart: Int
   public var meterStop: Int?
-  /// Energy in Wh: meter stop minus meter start, or from meter values when the stop is missing.
+  /// Energy in Wh: meter stop minus meter start, or from meter values when the stop is missing;
+  /// `nil` when unknown or ``implausible``, so sums leave it out.
   public var energyWh: Double?
   public var stopReason: String?
   public var state: String
   public var receivedAt: Timestamp
   public var closedBy: String?
+  /// Why the station's readings cannot be true (``MeterPlausibility``), or `nil`; the raw
+  /// readings stay stored and shown.
+  public var implausible: String? = nil
 
   /// The session's length, to its stop or to `now` while active.
   public func durationSeconds(now: Timestamp) -> Int64 {
-    ((stoppedAt ?? now).milliseconds - startedAt.milliseconds) / 1000
+    let (difference, overflow) = (stoppedAt ?? now).milliseconds.subtractingReportingOverflow(startedAt.milliseconds)
+    return overflow ? 0 : difference / 1000
+  }
+
+  /// The energy as whole Wh, exact (what machine formats carry beside `energy_kwh`).
+  public var energyWhInteger: Int64? {
+    guard let energyWh, energyWh.isFinite, abs(energyWh) < 9e15 else { return nil }
+    return Int64(energyWh.rounded())
   }
 }
 

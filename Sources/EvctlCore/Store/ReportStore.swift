@@ -49,10 +49,10 @@ extension Store {
       let meterStart = row.values[12].int ?? 0
       let meterStop = row.values[13].int
       var energy: Double?
-      if let meterStop {
-        energy = Double(meterStop - meterStart)
-      } else if let maxEnergy = row.values[18].double {
-        energy = maxEnergy - Double(meterStart)
+      var implausible: String?
+      switch MeterPlausibility.energy(meterStart: meterStart, meterStop: meterStop, maxEnergyWh: row.values[18].double) {
+      case .success(let value): energy = value
+      case .failure(let problem): implausible = problem.reason
       }
       let authorization: String
       if row.values[19].bool {
@@ -72,7 +72,7 @@ extension Store {
         meterStart: meterStart, meterStop: meterStop, energyWh: energy,
         stopReason: row.values[14].string, state: row.values[15].string ?? "",
         receivedAt: row.values[16].string.flatMap(Timestamp.init(parsing:)) ?? Timestamp(milliseconds: 0),
-        closedBy: row.values[17].string))
+        closedBy: row.values[17].string, implausible: implausible))
     }
   }
 }

@@ -128,11 +128,14 @@ struct CSVTable {
 
     func timestamp(_ column: String) throws -> Timestamp? {
       guard let text = self[column] else { return nil }
-      guard let value = Timestamp(parsing: text) else {
+      switch TimeInput.parseAbsolute(text, zone: try LocalTime(identifier: nil)) {
+      case .success(let value): return value
+      case .failure(let error) where error.reason.hasPrefix("expected"):
         throw StoreError.invalid(
           "\(column) '\(text)' is not a date or ISO 8601 time (e.g. 2026-12-31 or 2026-12-31T23:59:00Z)")
+      case .failure(let error):
+        throw StoreError.invalid("\(column) '\(text)': \(error.reason)")
       }
-      return value
     }
   }
 

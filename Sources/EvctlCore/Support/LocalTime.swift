@@ -59,6 +59,27 @@ public struct LocalTime: Sendable {
     return guess
   }
 
+  /// Days since 1970-01-01 of the local calendar day at `time`.
+  public func localDay(of time: Timestamp) -> Int {
+    let local = time.seconds + Int64(offset(at: time))
+    return Int(local >= 0 ? local / 86_400 : (local - 86_399) / 86_400)
+  }
+
+  /// The moment the wall clock in this zone shows `secondOfDay` on local `day` (days since
+  /// 1970-01-01); in a DST gap, the wall time the offset before the change gives.
+  public func timestamp(day: Int, secondOfDay: Int) -> Timestamp {
+    let wall = Int64(day) * 86_400_000 + Int64(secondOfDay) * 1000
+    var guess = Timestamp(milliseconds: wall - Int64(offset(at: Timestamp(milliseconds: wall))) * 1000)
+    guess = Timestamp(milliseconds: wall - Int64(offset(at: guess)) * 1000)
+    return guess
+  }
+
+  /// `2026-12-03 07:00`: the local wall time to the minute, for tables.
+  public func short(_ time: Timestamp) -> String {
+    let text = format(time)
+    return String(text.prefix(10)) + " " + String(text.dropFirst(11).prefix(5))
+  }
+
   /// The local calendar day, `2026-11-21`.
   public func day(_ time: Timestamp) -> String { String(format(time).prefix(10)) }
 

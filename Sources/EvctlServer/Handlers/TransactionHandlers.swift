@@ -10,6 +10,7 @@ extension CentralSystem {
     }
     let idTag = try r.string("idTag", required: true, maxLength: 20)!
     let meterStart = try r.int("meterStart", required: true)!
+    warnImplausible(Double(meterStart), "meterStart", c, text: String(meterStart))
     let (started, rawTimestamp) = try r.timestamp("timestamp", required: true)!
     let reservation = try r.int("reservationId")
     if let existing = try store.db.queryOne(
@@ -63,6 +64,7 @@ extension CentralSystem {
   func stopTransaction(_ r: inout PayloadReader, _ c: CallContext) throws -> JSONValue {
     let transactionID = try r.int("transactionId", required: true)!
     let meterStop = try r.int("meterStop", required: true)!
+    warnImplausible(Double(meterStop), "meterStop", c, text: String(meterStop))
     let (stopped, _) = try r.timestamp("timestamp", required: true)!
     let idTag = try r.string("idTag", maxLength: 20)
     let reason = try r.enumeration(
@@ -145,6 +147,7 @@ extension CentralSystem {
         var energy: Double?
         if measurand.hasPrefix("Energy.Active.Import.Register"), let number {
           energy = unit == "kWh" ? number * 1000 : number
+          warnImplausible(energy!, "energy reading", c)
         }
         try store.db.run(
           """
@@ -157,5 +160,12 @@ extension CentralSystem {
            try s.string("location") ?? "Outlet", try s.string("format") ?? "Raw", energy])
       }
     }
+  }
+
+  /// Range-checks a meter number on the way in: it is stored as sent, and reports flag the session
+  /// and leave it out of sums (``MeterPlausibility``); serve says so once in its log.
+  func warnImplausible(_ wh: Double, _ name: String, _ c: CallContext, text: String? = nil) {
+    guard let problem = MeterPlausibility.registerProblem(wh, name: name, text: text) else { return }
+    log("warning: \(c.identity): \(problem); stored as sent, left out of energy figures")
   }
 }
