@@ -144,7 +144,8 @@ public struct Allocation: Equatable, Sendable {
   public var pausedSince: Timestamp?
   /// Why, in words.
   public var note: String
-  /// When this car's turn ends, if it charges.
+  /// When this car's turn ends: charging, when it may have to yield; waiting, when it has
+  /// waited a whole turn and may take one.
   public var turnEndsAt: Timestamp?
 
   /// Whether the car is paused.
@@ -328,10 +329,12 @@ public enum Allocator {
       } else {
         let note = suspendedNote(charge, groups, suspended)
           ?? "waiting for its turn: not enough capacity for every car's minimum"
+        let since = charge.pausedSince ?? now
         plan[charge.transactionID] = Allocation(
           transactionID: charge.transactionID, limit: 0, chargingSince: nil,
-          pausedSince: charge.pausedSince ?? now,
-          note: [note, safeNote].compactMap { $0 }.joined(separator: "; "))
+          pausedSince: since,
+          note: [note, safeNote].compactMap { $0 }.joined(separator: "; "),
+          turnEndsAt: since.adding(seconds: alternate(charge)))
       }
     }
     return plan
