@@ -35,6 +35,7 @@ extension CentralSystem {
   public func rebalance(at now: Timestamp, reason given: String) throws {
     let capacities = try store.capacities()
     let suspended = try store.suspendedGroups(at: now)
+    nextRebalanceAt = nil
     guard !capacities.isEmpty || !suspended.isEmpty else { return }
     // Name what changed since the last plan, for the events.
     let readingsNow = try store.loadReadings()
@@ -100,7 +101,7 @@ extension CentralSystem {
         maximum = cap
         source = "its draw (\(format(draw ?? 0)) A; the rest handed on)"
       }
-      if let end = handOn.windowEnds(windowSeconds: window) { wakeAt = min(wakeAt ?? end, end) }
+      if let end = handOn.windowEnds(windowSeconds: window), end > now { wakeAt = min(wakeAt ?? end, end) }
       charges.append(ActiveCharge(
         transactionID: id, groupID: groupID, startedAt: startedAt,
         phases: phases.isEmpty ? [1, 2, 3] : phases, minimum: minimum,
