@@ -278,3 +278,40 @@ def test_a_capacity_change_reaches_the_stations_promptly(evctl):
     assert held == {("CP-1", 1): 12}
     # Generous against the 1 s goal, but well below the 5 s timer the change used to wait for.
     assert elapsed < 3, elapsed
+
+
+def test_export_profiles_at_now_and_the_named_safe_current(evctl):
+    """Issue 9 items 4, 5 and 9 against a real charge point."""
+    import datetime
+    evctl.run("group", "capacity", "set", "HQ", "--max-current", "16", "--safe-current", "8")
+    two_hours_ago = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    async def scenario():
+        cp1, ws1, t1 = await online(evctl, "CP-1")
+        await start_tx(cp1, 1, "GOOD1", "2026-11-21T10:00:00Z")
+        steps = [await settle([cp1], 1, lambda l: l.get(("CP-1", 1)) == 16)]
+        # PV exports 10 A: headroom.
+        exported = await cli(evctl, "group", "load", "report", "HQ", "--l1", "-10", "--valid-for", "3s")
+        steps.append(await settle([cp1], 1, lambda l: l.get(("CP-1", 1)) == 26))
+        # The reading expires: the safe current, named.
+        steps.append(await settle([cp1], 1, lambda l: l.get(("CP-1", 1)) == 8))
+        shown = json.loads((await cli(evctl, "group", "capacity", "show", "HQ", "-o", "json")).stdout)[0]
+        events = (await cli(evctl, "event", "list", "--kind", "allocation", "-o", "json")).stdout
+        # A site profile of 16 A for an hour, then 6 A, started two hours ago: 6 A now.
+        created = await cli(evctl, "profile", "create", "step", "--purpose", "ChargePointMaxProfile",
+                            "--kind", "Absolute", "--start-schedule", two_hours_ago,
+                            "--period", "0:16", "--period", "3600:6")
+        sent = await cli(evctl, "profile", "set", "CP-1", "step")
+        steps.append(await settle([cp1], 1, lambda l: l.get(("CP-1", 1)) == 6))
+        plan = json.loads((await cli(evctl, "group", "allocation", "HQ", "-o", "json")).stdout)
+        await close_all((t1,), (ws1,))
+        return exported, steps, shown, events, created, sent, plan
+
+    exported, steps, shown, events, created, sent, plan = asyncio.run(scenario())
+    assert exported.returncode == 0, exported.stderr
+    assert [s[("CP-1", 1)] for s in steps] == [16, 26, 8, 6]
+    assert shown["other_load"] is None and shown["in_force"].startswith("safe current 8 A (readings expired at ")
+    assert "safe current (readings expired at " in events
+    assert created.returncode == 0 and sent.returncode == 0, (created.stderr, sent.stderr)
+    profile_id = json.loads(evctl.run("profile", "show", "step", "-o", "json").stdout)["id"]
+    assert plan["charges"][0]["note"].startswith(f"capped by profile {profile_id}"), plan
