@@ -35,9 +35,10 @@ import Testing
   @Test func aSessionRefusedAtStartGetsNoShare() throws {
     let central = try setUp(status: "Invalid")
     try central.rebalance(at: now, reason: "start")
-    #expect(try sent(central).map(\.0) == [1])
-    #expect(try sent(central).map(\.1) == [16])
-    #expect(try central.store.db.queryOne("SELECT count(*) AS n FROM allocations WHERE transaction_id = 8")?.int("n") == 0)
+    // The accepted one gets everything; the refused one 0 A, in case its station lets it charge.
+    #expect(try sent(central).sorted { $0.0 < $1.0 }.map(\.1) == [16, 0])
+    let notes = try central.store.plan(for: "Site").map { "\($0.transactionID): \($0.note ?? "")" }
+    #expect(notes.contains("8: no share: refused at StartTransaction (Invalid)"))
   }
 
   @Test func aTimeVaryingProfileCapsAtItsCurrentPeriodAndTheNoteNamesIt() throws {

@@ -236,7 +236,7 @@ def test_refused_sessions_get_no_share_and_superseded_ones_are_closed(evctl):
         stations = [cp1, cp2]
         _, refused = await start_tx(cp1, 1, "BLOCKED1", "2026-11-21T10:00:00Z")
         first, _ = await start_tx(cp2, 1, "GOOD1", "2026-11-21T10:00:01Z")
-        steps = [await settle(stations, 1, lambda l: l.get(("CP-2", 1)) == 20)]
+        steps = [await settle(stations, 2, lambda l: l.get(("CP-2", 1)) == 20 and l.get(("CP-1", 1)) == 0)]
         # The station starts a new session on the same connector without stopping the first.
         second, status = await start_tx(cp2, 1, "GOOD1", "2026-11-21T10:30:00Z")
         assert status == "Accepted"
@@ -247,8 +247,9 @@ def test_refused_sessions_get_no_share_and_superseded_ones_are_closed(evctl):
 
     refused, steps, sessions, first, second = asyncio.run(scenario())
     assert refused == "Blocked"
-    assert steps[0] == {("CP-2", 1): 20}
-    assert ("CP-1", 1) not in steps[1]
+    # The refused session gets no share: 0 A (in case its station lets it charge anyway).
+    assert steps[0] == {("CP-2", 1): 20, ("CP-1", 1): 0}
+    assert steps[1] == {("CP-2", 1): 20, ("CP-1", 1): 0}
     by_id = {s["id"]: s for s in sessions}
     assert by_id[first]["state"] == "superseded" and by_id[first]["stop_reason"] == "superseded"
     assert by_id[first]["end"] is not None

@@ -327,8 +327,10 @@ public enum Allocator {
           note: [note, safeNote].compactMap { $0 }.joined(separator: "; "),
           turnEndsAt: since.adding(seconds: alternate(charge)))
       } else {
-        let note = suspendedNote(charge, groups, suspended)
-          ?? "waiting for its turn: not enough capacity for every car's minimum"
+        let note = charge.maximum == 0
+          ? "no share: \(charge.maximumSource ?? "its maximum is 0 A")"
+          : suspendedNote(charge, groups, suspended)
+            ?? "waiting for its turn: not enough capacity for every car's minimum"
         let since = charge.pausedSince ?? now
         plan[charge.transactionID] = Allocation(
           transactionID: charge.transactionID, limit: 0, chargingSince: nil,

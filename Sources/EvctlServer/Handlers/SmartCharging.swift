@@ -60,11 +60,11 @@ extension CentralSystem {
       """
       SELECT t.id, t.station_id, t.connector_id, t.started_at, s.identity, s.group_id, c.max_current, c.status,
         a.limit_amps, a.phases, a.charging_since, a.paused_since, a.needs_higher_minimum, a.sent_limit, a.purpose,
-        a.underdraw_since, a.hand_on_cap
+        a.underdraw_since, a.hand_on_cap, t.authorization_status
       FROM transactions t JOIN stations s ON s.id = t.station_id
       LEFT JOIN connectors c ON c.station_id = t.station_id AND c.connector_id = t.connector_id
       LEFT JOIN allocations a ON a.transaction_id = t.id
-      WHERE t.state = 'active' AND t.authorization_status = 'Accepted'
+      WHERE t.state = 'active'
       """)
     {
       let groupID = row.int("group_id")
@@ -102,6 +102,12 @@ extension CentralSystem {
         source = "its draw (\(format(draw ?? 0)) A; the rest handed on)"
       }
       if let end = handOn.windowEnds(windowSeconds: window), end > now { wakeAt = min(wakeAt ?? end, end) }
+      // A session refused at StartTransaction gets no share: 0 A, in case the station lets the
+      // car charge anyway (StopTransactionOnInvalidId false).
+      if let status = row.string("authorization_status"), status != "Accepted" {
+        maximum = 0
+        source = "refused at StartTransaction (\(status))"
+      }
       charges.append(ActiveCharge(
         transactionID: id, groupID: groupID, startedAt: startedAt,
         phases: phases.isEmpty ? [1, 2, 3] : phases, minimum: minimum,
