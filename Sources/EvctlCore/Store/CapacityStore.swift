@@ -53,7 +53,7 @@ extension Store {
       capacity.minCurrent != old?.minCurrent
     {
       throw StoreError.invalid(
-        "--min-current \(capacity.minCurrent) A is below IEC 61851's 6 A: most cars stop charging or fault below it; add --allow-below-iec-minimum for a test bench")
+        "--min-current \(capacity.minCurrent == capacity.minCurrent.rounded() ? String(Int(capacity.minCurrent)) : String(capacity.minCurrent)) A is below IEC 61851's 6 A: most cars stop charging or fault below it; add --allow-below-iec-minimum for a test bench")
     }
     if let safe = capacity.safeCurrent, !(0...capacity.maxCurrent).contains(safe) {
       throw StoreError.invalid("--safe-current must be between 0 and --max-current")
