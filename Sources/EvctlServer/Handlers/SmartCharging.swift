@@ -128,7 +128,12 @@ extension CentralSystem {
       for end in plan.values.compactMap(\.turnEndsAt) where end > now { wakeAt = min(wakeAt ?? end, end) }
     }
     nextRebalanceAt = wakeAt
-    for charge in charges {
+    // Lowered limits go out before raised ones, so that a turn boundary or a shift of shares
+    // does not overshoot the capacity on the way.
+    func lowers(_ charge: ActiveCharge) -> Bool {
+      (plan[charge.transactionID]?.limit ?? 0) < (context[charge.transactionID]?.sent ?? .infinity)
+    }
+    for charge in charges.filter(lowers) + charges.filter({ !lowers($0) }) {
       guard let allocation = plan[charge.transactionID], let info = context[charge.transactionID] else { continue }
       try store.db.run(
         """
