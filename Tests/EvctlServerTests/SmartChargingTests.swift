@@ -60,5 +60,7 @@ import Testing
     #expect(events.count == 2)
     #expect(events[0].contains("0 A (reading,capacity"))
     #expect(events[1].contains("10.0 → 8.0 A (reading"))
+    // Issue 9 item 9: the event names the safe current and when the readings expired.
+    #expect(events[1].contains("safe current (readings expired at 1970-01-01T00:00:00"))
   }
 }

@@ -38,7 +38,13 @@ async def settle(stations, expected_count, check, timeout=10):
     return limits(stations)
 
 
+def fleet(evctl):
+    """A fleet card several cars charge with at once (a shared tag would be ConcurrentTx, refused)."""
+    evctl.run("token", "add", "FLEET1", "--user", "eva@example.com", "--allow-concurrent")
+
+
 def test_capacity_is_shared_alternated_and_never_exceeded(evctl):
+    fleet(evctl)
     assert evctl.run("group", "capacity", "set", "HQ", "--max-current", "20").returncode == 0
 
     async def scenario():
@@ -51,11 +57,11 @@ def test_capacity_is_shared_alternated_and_never_exceeded(evctl):
             return (await cp.call(call.StartTransaction(
                 connector_id=connector, id_tag=tag, meter_start=0, timestamp=when))).transaction_id
 
-        tx1 = await start(cp1, 1, "GOOD1", "2026-11-21T10:00:00Z")
+        tx1 = await start(cp1, 1, "FLEET1", "2026-11-21T10:00:00Z")
         history.append(await settle(stations, 1, lambda l: l.get(("CP-1", 1)) == 20))
-        tx2 = await start(cp2, 1, "GOOD1", "2026-11-21T10:01:00Z")
+        tx2 = await start(cp2, 1, "FLEET1", "2026-11-21T10:01:00Z")
         history.append(await settle(stations, 2, lambda l: l.get(("CP-1", 1)) == 10 and l.get(("CP-2", 1)) == 10))
-        tx3 = await start(cp1, 2, "GOOD1", "2026-11-21T10:02:00Z")
+        tx3 = await start(cp1, 2, "FLEET1", "2026-11-21T10:02:00Z")
         history.append(await settle(stations, 3, lambda l: all(v == 6.6 for v in l.values())))
         # Less capacity than three minimums: one car waits at 0 A for its turn.
         await cli(evctl, "group", "capacity", "set", "HQ", "--max-current", "15")
@@ -114,3 +120,201 @@ def test_capacity_is_shared_alternated_and_never_exceeded(evctl):
                 assert payload["cs_charging_profiles"]["charging_profile_purpose"] == "TxProfile"
                 assert payload["cs_charging_profiles"]["transaction_id"] in txs
     assert "start" in events and "→" in events
+
+
+async def start_tx(cp, connector, tag, when):
+    result = await cp.call(call.StartTransaction(connector_id=connector, id_tag=tag, meter_start=0, timestamp=when))
+    return result.transaction_id, result.id_tag_info["status"]
+
+
+async def current_import(cp, connector, tx, amps, when):
+    await cp.call(call.MeterValues(connector_id=connector, transaction_id=tx, meter_value=[{
+        "timestamp": when, "sampledValue": [
+            {"value": str(amps), "measurand": "Current.Import", "unit": "A", "phase": phase}
+            for phase in ("L1", "L2", "L3")]}]))
+
+
+async def close_all(tasks, sockets):
+    for task in tasks:
+        task.cancel()
+    for ws in sockets:
+        await ws.close()
+
+
+def test_a_paused_car_stays_paused_a_whole_turn(evctl):
+    """Issue 9 item 1: one change per car per turn boundary, no second flip a few seconds later."""
+    turn = 10
+    fleet(evctl)
+    evctl.run("group", "capacity", "set", "HQ", "--max-current", "16", "--safe-current", "8",
+              "--alternate-every", f"{turn}s", "--hand-on-after", "0")
+
+    async def scenario():
+        cp1, ws1, t1 = await online(evctl, "CP-1")
+        cp2, ws2, t2 = await online(evctl, "CP-2")
+        stations = [cp1, cp2]
+        await start_tx(cp1, 1, "FLEET1", "2026-11-21T10:00:00Z")
+        await start_tx(cp2, 1, "FLEET1", "2026-11-21T10:00:01Z")
+        await start_tx(cp1, 2, "FLEET1", "2026-11-21T10:00:02Z")
+        await settle(stations, 3, lambda l: sorted(l.values()) == [0, 8, 8])
+        loop = asyncio.get_running_loop()
+        began, samples = loop.time(), []
+        counts_before = {key: 0 for key in limits(stations)}
+        for station in stations:
+            for action, payload in station.received:
+                if action == "SetChargingProfile":
+                    counts_before[(station.id, payload["connector_id"])] += 1
+        while loop.time() - began < 3.2 * turn:
+            samples.append((loop.time(), limits(stations)))
+            await asyncio.sleep(0.1)
+        counts = {key: -value for key, value in counts_before.items()}
+        for station in stations:
+            for action, payload in station.received:
+                if action == "SetChargingProfile":
+                    counts[(station.id, payload["connector_id"])] += 1
+        await close_all((t1, t2), (ws1, ws2))
+        return samples, counts
+
+    samples, counts = asyncio.run(scenario())
+    keys = list(samples[0][1])
+    pauses = {key: [] for key in keys}
+    for key in keys:
+        since = None
+        for when, current in samples:
+            if current[key] == 0 and since is None:
+                since = when
+            elif current[key] != 0 and since is not None:
+                pauses[key].append(when - since)
+                since = None
+    # Cars really took turns, and every pause that ended lasted (about) a whole turn.
+    assert sum(len(p) for p in pauses.values()) >= 2, pauses
+    for key, durations in pauses.items():
+        assert all(d >= turn - 2.5 for d in durations), (key, durations)
+    # At most one profile change per car per boundary (3 boundaries in the window, and one spare).
+    for key, count in counts.items():
+        assert count <= 4, counts
+    # Two cars charge and one waits (but for the moment a boundary's two profiles are on their way).
+    settled = [current for _, current in samples if sorted(current.values()) == [0, 8, 8]]
+    assert len(settled) >= 0.8 * len(samples), samples[-1]
+
+
+def test_unused_current_is_handed_on_and_given_back(evctl):
+    """Issue 9 item 3: a car drawing well below its limit gives the rest to a capped car."""
+    fleet(evctl)
+    evctl.run("group", "capacity", "set", "HQ", "--max-current", "20", "--hand-on-after", "2s")
+
+    async def scenario():
+        cp1, ws1, t1 = await online(evctl, "CP-1")
+        cp2, ws2, t2 = await online(evctl, "CP-2")
+        stations = [cp1, cp2]
+        tx1, _ = await start_tx(cp1, 1, "FLEET1", "2026-11-21T10:00:00Z")
+        tx2, _ = await start_tx(cp2, 1, "FLEET1", "2026-11-21T10:00:01Z")
+        steps = [await settle(stations, 2, lambda l: l.get(("CP-1", 1)) == 10 and l.get(("CP-2", 1)) == 10)]
+        await current_import(cp1, 1, tx1, 2, "2026-11-21T10:01:00Z")
+        await current_import(cp2, 1, tx2, 10, "2026-11-21T10:01:00Z")
+        steps.append(await settle(stations, 2, lambda l: l.get(("CP-1", 1)) == 6 and l.get(("CP-2", 1)) == 14))
+        plan = json.loads((await cli(evctl, "group", "allocation", "HQ", "-o", "json")).stdout)
+        await current_import(cp1, 1, tx1, 9, "2026-11-21T10:02:00Z")
+        steps.append(await settle(stations, 2, lambda l: l.get(("CP-1", 1)) == 10 and l.get(("CP-2", 1)) == 10))
+        await close_all((t1, t2), (ws1, ws2))
+        return steps, plan
+
+    steps, plan = asyncio.run(scenario())
+    assert steps[0] == {("CP-1", 1): 10, ("CP-2", 1): 10}
+    # 2 A drawn against a 10 A limit: lowered to 6 A (never below it), the freed 4 A go to CP-2.
+    assert steps[1] == {("CP-1", 1): 6, ("CP-2", 1): 14}
+    notes = {c["station"]: c["note"] for c in plan["charges"]}
+    assert "handed on" in notes["CP-1"], notes
+    # Drawing more again: it gets its share back.
+    assert steps[2] == {("CP-1", 1): 10, ("CP-2", 1): 10}
+
+
+def test_refused_sessions_get_no_share_and_superseded_ones_are_closed(evctl):
+    """Issue 9 item 7."""
+    evctl.run("group", "capacity", "set", "HQ", "--max-current", "20")
+
+    async def scenario():
+        cp1, ws1, t1 = await online(evctl, "CP-1")
+        cp2, ws2, t2 = await online(evctl, "CP-2")
+        stations = [cp1, cp2]
+        _, refused = await start_tx(cp1, 1, "BLOCKED1", "2026-11-21T10:00:00Z")
+        first, _ = await start_tx(cp2, 1, "GOOD1", "2026-11-21T10:00:01Z")
+        steps = [await settle(stations, 2, lambda l: l.get(("CP-2", 1)) == 20 and l.get(("CP-1", 1)) == 0)]
+        # The station starts a new session on the same connector without stopping the first.
+        second, status = await start_tx(cp2, 1, "GOOD1", "2026-11-21T10:30:00Z")
+        assert status == "Accepted"
+        steps.append(await settle(stations, 1, lambda l: l.get(("CP-2", 1)) == 20))
+        sessions = json.loads((await cli(evctl, "report", "sessions", "-o", "json")).stdout)
+        await close_all((t1, t2), (ws1, ws2))
+        return refused, steps, sessions, first, second
+
+    refused, steps, sessions, first, second = asyncio.run(scenario())
+    assert refused == "Blocked"
+    # The refused session gets no share: 0 A (in case its station lets it charge anyway).
+    assert steps[0] == {("CP-2", 1): 20, ("CP-1", 1): 0}
+    assert steps[1] == {("CP-2", 1): 20, ("CP-1", 1): 0}
+    by_id = {s["id"]: s for s in sessions}
+    assert by_id[first]["state"] == "superseded" and by_id[first]["stop_reason"] == "superseded"
+    assert by_id[first]["end"] is not None
+    assert by_id[second]["state"] == "active" and by_id[second]["end"] is None
+
+
+def test_a_capacity_change_reaches_the_stations_promptly(evctl):
+    """Issue 9 item 8: the CLI bumps a change counter that serve polls every 0.1 s."""
+    fleet(evctl)
+    evctl.run("group", "capacity", "set", "HQ", "--max-current", "20")
+
+    async def scenario():
+        cp1, ws1, t1 = await online(evctl, "CP-1")
+        await start_tx(cp1, 1, "FLEET1", "2026-11-21T10:00:00Z")
+        await settle([cp1], 1, lambda l: l.get(("CP-1", 1)) == 20)
+        # Right after a plan, so serve's 5 s timer is as far away as it gets.
+        loop = asyncio.get_running_loop()
+        await cli(evctl, "group", "capacity", "set", "HQ", "--max-current", "12")
+        changed = loop.time()
+        while limits([cp1]).get(("CP-1", 1)) != 12 and loop.time() - changed < 10:
+            await asyncio.sleep(0.05)
+        elapsed = loop.time() - changed
+        await close_all((t1,), (ws1,))
+        return elapsed, limits([cp1])
+
+    elapsed, held = asyncio.run(scenario())
+    assert held == {("CP-1", 1): 12}
+    # Generous against the 1 s goal, but well below the 5 s timer the change used to wait for.
+    assert elapsed < 3, elapsed
+
+
+def test_export_profiles_at_now_and_the_named_safe_current(evctl):
+    """Issue 9 items 4, 5 and 9 against a real charge point."""
+    import datetime
+    evctl.run("group", "capacity", "set", "HQ", "--max-current", "16", "--safe-current", "8")
+    two_hours_ago = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    async def scenario():
+        cp1, ws1, t1 = await online(evctl, "CP-1")
+        await start_tx(cp1, 1, "GOOD1", "2026-11-21T10:00:00Z")
+        steps = [await settle([cp1], 1, lambda l: l.get(("CP-1", 1)) == 16)]
+        # PV exports 10 A: headroom.
+        exported = await cli(evctl, "group", "load", "report", "HQ", "--l1", "-10", "--valid-for", "3s")
+        steps.append(await settle([cp1], 1, lambda l: l.get(("CP-1", 1)) == 26))
+        # The reading expires: the safe current, named.
+        steps.append(await settle([cp1], 1, lambda l: l.get(("CP-1", 1)) == 8))
+        shown = json.loads((await cli(evctl, "group", "capacity", "show", "HQ", "-o", "json")).stdout)[0]
+        events = (await cli(evctl, "event", "list", "--kind", "allocation", "-o", "json")).stdout
+        # A site profile of 16 A for an hour, then 6 A, started two hours ago: 6 A now.
+        created = await cli(evctl, "profile", "create", "step", "--purpose", "ChargePointMaxProfile",
+                            "--kind", "Absolute", "--start-schedule", two_hours_ago,
+                            "--period", "0:16", "--period", "3600:6")
+        sent = await cli(evctl, "profile", "set", "CP-1", "step")
+        steps.append(await settle([cp1], 1, lambda l: l.get(("CP-1", 1)) == 6))
+        plan = json.loads((await cli(evctl, "group", "allocation", "HQ", "-o", "json")).stdout)
+        await close_all((t1,), (ws1,))
+        return exported, steps, shown, events, created, sent, plan
+
+    exported, steps, shown, events, created, sent, plan = asyncio.run(scenario())
+    assert exported.returncode == 0, exported.stderr
+    assert [s[("CP-1", 1)] for s in steps] == [16, 26, 8, 6]
+    assert shown["other_load"] is None and shown["in_force"].startswith("safe current 8 A (readings expired at ")
+    assert "safe current (readings expired at " in events
+    assert created.returncode == 0 and sent.returncode == 0, (created.stderr, sent.stderr)
+    profile_id = json.loads(evctl.run("profile", "show", "step", "-o", "json").stdout)["id"]
+    assert plan["charges"][0]["note"].startswith(f"capped by profile {profile_id}"), plan

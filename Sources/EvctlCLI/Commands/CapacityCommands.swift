@@ -14,24 +14,51 @@ extension Commands {
     discussion: """
       serve then gives every active transaction below the group a limit (a TxProfile): never more
       than any enclosing capacity on any phase, no car below its minimum, the rest shared fairly;
-      when there is not enough for every car's minimum, cars take turns.
+      when there is not enough for every car's minimum, cars take turns. The first `set` needs
+      --max-current; after that `set` changes only the options given and keeps the rest
+      (--no-safe-current and --no-max-power remove a setting). A car that draws more than 3 A
+      less than its limit for --hand-on-after gets its limit lowered toward its draw (never below
+      6 A) and the rest goes to the others; it gets it back when it draws more again.
       """,
     arguments: [
       groupReference,
-      .option("max-current", value: "amperes", help: "Amperes per phase the connection carries", required: true),
+      .option("max-current", value: "amperes", help: "Amperes per phase the connection carries; needed the first time"),
       .option("phases", value: "count", help: "1 or 3; default 3", choices: ["1", "3"]),
       .option("max-power", value: "kW", help: "Total power limit in kW"),
+      .flag("no-max-power", help: "Remove the power limit"),
       .option("safe-current", value: "amperes", help: "Per phase, when load readings stop arriving"),
-      .option("min-current", value: "amperes", help: "Least a charging car gets; default 6"),
-      .option("alternate-every", value: "duration", help: "Turn length when cars must alternate; default 15m"),
+      .flag("no-safe-current", help: "Remove the safe current"),
+      .option("min-current", value: "amperes", help: "Least a charging car gets; default 6 (IEC 61851)"),
+      .flag("allow-below-iec-minimum", help: "Accept --min-current below 6 A (test benches only)"),
+      .option("alternate-every", value: "duration", help: "Turn length when cars must alternate; default 15m, at least 5s"),
+      .option("hand-on-after", value: "duration", help: "Hand on current a car leaves unused for this long; default 3m, 0 turns it off"),
+      .flag("meter-includes-chargers", help: "Load readings include these chargers; serve subtracts what they draw"),
+      .flag("no-meter-includes-chargers", help: "Load readings are other load only (the default)"),
     ],
-    examples: [.init("A 63 A three-phase site connection", "evctl group capacity set HQ --max-current 63 --safe-current 32")]
+    examples: [
+      .init("A 63 A three-phase site connection", "evctl group capacity set HQ --max-current 63 --safe-current 32"),
+      .init("Later, raise only the maximum (the safe current stays)", "evctl group capacity set HQ --max-current 80"),
+    ]
   ) { inv in
-    let capacity = GroupCapacity(
-      groupID: 0, maxCurrent: try inv.double("max-current")!, phases: try inv.int("phases") ?? 3,
-      maxPowerKW: try inv.double("max-power"), safeCurrent: try inv.double("safe-current"),
-      minCurrent: try inv.double("min-current") ?? 6, alternateSeconds: try inv.duration("alternate-every") ?? 900)
-    try inv.context.openStore().setCapacity(inv.required("group"), capacity)
+    var changes = CapacityChanges()
+    changes.maxCurrent = try inv.double("max-current")
+    changes.phases = try inv.int("phases")
+    changes.maxPowerKW = try inv.double("max-power")
+    changes.clearMaxPower = inv.arguments.flag("no-max-power")
+    changes.safeCurrent = try inv.double("safe-current")
+    changes.clearSafeCurrent = inv.arguments.flag("no-safe-current")
+    changes.minCurrent = try inv.double("min-current")
+    changes.allowBelowIECMinimum = inv.arguments.flag("allow-below-iec-minimum")
+    changes.alternateSeconds = try inv.duration("alternate-every")
+    changes.handOnSeconds = try inv.duration("hand-on-after")
+    if inv.arguments.flag("meter-includes-chargers") { changes.meterIncludesChargers = true }
+    if inv.arguments.flag("no-meter-includes-chargers") { changes.meterIncludesChargers = false }
+    for (set, clear) in [("max-power", "no-max-power"), ("safe-current", "no-safe-current"),
+                         ("meter-includes-chargers", "no-meter-includes-chargers")]
+    where (inv.arguments.option(set) != nil || inv.arguments.flag(set)) && inv.arguments.flag(clear) {
+      throw UsageError(message: "'--\(set)' and '--\(clear)' contradict each other", commandPath: inv.arguments.path)
+    }
+    try inv.context.openStore().setCapacity(inv.required("group"), changes: changes)
     inv.context.confirm("group", inv.required("group"), "capacity set")
   }
 
@@ -44,6 +71,13 @@ extension Commands {
     let only = try inv.arguments.positional("group").map { try store.resolveGroup($0, in: tree).id }
     let readings = try store.loadReadings()
     let suspended = try store.suspendedGroups(at: store.clock())
+    let now = store.clock()
+    @Sendable func inForce(_ c: GroupCapacity) -> String {
+      guard let reading = readings[c.groupID] else { return "capacity" }
+      if reading.validUntil > now { return "capacity less other load" }
+      guard let safe = c.safeCurrent else { return "capacity (readings expired at \(reading.validUntil.iso8601), no safe current set)" }
+      return "safe current \(format(safe)) A (readings expired at \(reading.validUntil.iso8601))"
+    }
     let rows = try store.capacities().filter { only == nil || $0.groupID == only }
       .filter { tree.contains($0.groupID, under: store.actor.baseGroupID) }
     let columns: [Column<GroupCapacity>] = [
@@ -54,16 +88,26 @@ extension Commands {
       Column("safe_current") { $0.safeCurrent.map(format) },
       Column("min_current") { format($0.minCurrent) },
       Column("alternate_s") { String($0.alternateSeconds) },
-      Column("other_load") { c in readings[c.groupID].map { $0.currents.map(format).joined(separator: "/") } },
+      Column("other_load") { c in
+        readings[c.groupID].map { $0.validUntil > now ? $0.currents.map(format).joined(separator: "/") : "expired" }
+      },
+      Column("in_force") { inForce($0) },
+      Column("meter_includes_chargers", brief: false) { $0.meterIncludesChargers ? "yes" : "no" },
+      Column("hand_on_s", brief: false) { String($0.handOnSeconds) },
       Column("suspended") { suspended.contains($0.groupID) ? "yes" : "no" },
     ]
     inv.context.console.writeOut(inv.context.renderer().list(rows, columns: columns) { c in
       var object = c.json.objectValue ?? [:]
       object["group"] = .from(tree.byID[c.groupID]?.path)
       object["suspended"] = .bool(suspended.contains(c.groupID))
+      object["in_force"] = .string(inForce(c))
       if let reading = readings[c.groupID] {
-        object["other_load"] = ["l1": .double(reading.currents[0]), "l2": .double(reading.currents[1]),
-                                "l3": .double(reading.currents[2]), "valid_until": .from(reading.validUntil)]
+        // An expired reading is history, not the current load.
+        object["other_load"] = reading.validUntil > now
+          ? ["l1": .double(reading.currents[0]), "l2": .double(reading.currents[1]),
+             "l3": .double(reading.currents[2]), "valid_until": .from(reading.validUntil)]
+          : .null
+        if reading.validUntil <= now { object["readings_expired_at"] = .from(reading.validUntil) }
       }
       return .object(object)
     })
@@ -84,7 +128,7 @@ extension Commands {
     "report", abstract: "Tell serve the non-charging load per phase; it balances on the headroom",
     arguments: [
       groupReference,
-      .option("l1", value: "amperes", help: "Load on L1", required: true),
+      .option("l1", value: "amperes", help: "Load on L1; negative for export (PV)", required: true),
       .option("l2", value: "amperes", help: "Load on L2; default L1"),
       .option("l3", value: "amperes", help: "Load on L3; default L1"),
       .option("valid-for", value: "duration", help: "After this, serve falls back to the safe current; default 60s"),

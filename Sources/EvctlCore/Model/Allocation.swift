@@ -13,10 +13,20 @@ public struct GroupCapacity: Equatable, Sendable {
   public var minCurrent: Double
   /// How long a car charges before it yields to a waiting one when there is not enough for all.
   public var alternateSeconds: Int64
+  /// Whether reported load readings include what this group's chargers draw (a meter at the
+  /// grid connection); serve then subtracts the measured draw of its own cars.
+  public var meterIncludesChargers: Bool
+  /// How long a car must draw clearly less than its limit before the rest goes to others
+  /// (Alfen's SLB: 3 minutes); 0 turns handing on off.
+  public var handOnSeconds: Int64
+
+  /// The IEC 61851 minimum a car charges at: 6 A.
+  public static let iecMinimumCurrent = 6.0
 
   /// Creates a capacity.
   public init(groupID: Int, maxCurrent: Double, phases: Int = 3, maxPowerKW: Double? = nil,
-              safeCurrent: Double? = nil, minCurrent: Double = 6, alternateSeconds: Int64 = 900) {
+              safeCurrent: Double? = nil, minCurrent: Double = 6, alternateSeconds: Int64 = 900,
+              meterIncludesChargers: Bool = false, handOnSeconds: Int64 = 180) {
     self.groupID = groupID
     self.maxCurrent = maxCurrent
     self.phases = phases
@@ -24,13 +34,56 @@ public struct GroupCapacity: Equatable, Sendable {
     self.safeCurrent = safeCurrent
     self.minCurrent = minCurrent
     self.alternateSeconds = alternateSeconds
+    self.meterIncludesChargers = meterIncludesChargers
+    self.handOnSeconds = handOnSeconds
   }
 
   /// The json form.
   public var json: JSONValue {
     ["group_id": .int(Int64(groupID)), "max_current": .double(maxCurrent), "phases": .int(Int64(phases)),
      "max_power_kw": .from(maxPowerKW), "safe_current": .from(safeCurrent),
-     "min_current": .double(minCurrent), "alternate_seconds": .int(alternateSeconds)]
+     "min_current": .double(minCurrent), "alternate_seconds": .int(alternateSeconds),
+     "meter_includes_chargers": .bool(meterIncludesChargers), "hand_on_seconds": .int(handOnSeconds)]
+  }
+}
+
+/// What `group capacity set` changes: only the options given (merge semantics); `nil` keeps
+/// the stored value, and the `clear…` flags remove an optional setting.
+public struct CapacityChanges: Sendable {
+  public var maxCurrent: Double?
+  public var phases: Int?
+  public var maxPowerKW: Double?
+  public var clearMaxPower = false
+  public var safeCurrent: Double?
+  public var clearSafeCurrent = false
+  public var minCurrent: Double?
+  public var alternateSeconds: Int64?
+  public var meterIncludesChargers: Bool?
+  public var handOnSeconds: Int64?
+  /// Allows `minCurrent` below IEC 61851's 6 A (test benches).
+  public var allowBelowIECMinimum = false
+
+  /// No changes.
+  public init() {}
+
+  /// Applies the changes to `old`, or to a new capacity when there is none yet (which needs a
+  /// maximum current).
+  public func applied(to old: GroupCapacity?, groupID: Int) throws -> GroupCapacity {
+    guard var capacity = old ?? maxCurrent.map({ GroupCapacity(groupID: groupID, maxCurrent: $0) }) else {
+      throw StoreError.invalid("the group has no capacity yet: give --max-current")
+    }
+    capacity.groupID = groupID
+    if let maxCurrent { capacity.maxCurrent = maxCurrent }
+    if let phases { capacity.phases = phases }
+    if clearMaxPower { capacity.maxPowerKW = nil }
+    if let maxPowerKW { capacity.maxPowerKW = maxPowerKW }
+    if clearSafeCurrent { capacity.safeCurrent = nil }
+    if let safeCurrent { capacity.safeCurrent = safeCurrent }
+    if let minCurrent { capacity.minCurrent = minCurrent }
+    if let alternateSeconds { capacity.alternateSeconds = alternateSeconds }
+    if let meterIncludesChargers { capacity.meterIncludesChargers = meterIncludesChargers }
+    if let handOnSeconds { capacity.handOnSeconds = handOnSeconds }
+    return capacity
   }
 }
 
@@ -61,11 +114,17 @@ public struct ActiveCharge: Equatable, Sendable {
   /// Since when it has charged without a pause, or been paused, under the last plan.
   public var chargingSince: Timestamp?
   public var pausedSince: Timestamp?
+  /// What sets ``maximum``, for the plan's note ("profile 12", "hand-on: draws 2 A").
+  public var maximumSource: String?
+  /// The measured draw on grid L1, L2, L3 (for meters that include the chargers).
+  public var measured: [Double]
 
   /// Creates an active charge.
   public init(transactionID: Int, groupID: Int?, startedAt: Timestamp, phases: [Int] = [1, 2, 3],
               minimum: Double = 6, maximum: Double? = nil, chargingSince: Timestamp? = nil,
-              pausedSince: Timestamp? = nil) {
+              pausedSince: Timestamp? = nil, maximumSource: String? = nil, measured: [Double] = [0, 0, 0]) {
+    self.maximumSource = maximumSource
+    self.measured = measured
     self.transactionID = transactionID
     self.groupID = groupID
     self.startedAt = startedAt
@@ -85,6 +144,9 @@ public struct Allocation: Equatable, Sendable {
   public var pausedSince: Timestamp?
   /// Why, in words.
   public var note: String
+  /// When this car's turn ends: charging, when it may have to yield; waiting, when it has
+  /// waited a whole turn and may take one.
+  public var turnEndsAt: Timestamp?
 
   /// Whether the car is paused.
   public var isPaused: Bool { limit == 0 }
@@ -93,11 +155,15 @@ public struct Allocation: Equatable, Sendable {
 /// Decides every controlled transaction's limit: deterministic, no I/O, tested rule by rule.
 ///
 /// 1. Every capacity group constrains, per phase, the cars below it; nested groups all hold.
-/// 2. Available current: the capacity (and kW cap), less other load from a valid reading; the
-///    safe current when readings went stale; nothing while the group is suspended.
-/// 3. Cars are admitted at their minimum in turn order (cars within their turn, then waiting
-///    cars longest first, then cars whose turn is over); a car whose minimum does not fit waits
-///    at 0 A. So there is alternation only when there is not enough for everyone.
+/// 2. Available current: the capacity (and kW cap), less other load from a valid reading
+///    (negative readings, PV export, add headroom; a meter that includes the chargers has their
+///    measured draw taken out); the safe current when readings went stale; nothing while the
+///    group is suspended.
+/// 3. Cars are admitted at their minimum in turn order (cars within their turn, then cars that
+///    waited a whole turn, longest first, then cars whose turn is over, the longest-charging
+///    last, then cars paused less than a turn ago); a car whose minimum does not fit waits at
+///    0 A. So there is alternation only when there is not enough for everyone, and a paused car
+///    stays paused for a whole turn.
 /// 4. What is left is shared fairly (max-min), up to each car's own maximum, in 0.1 A steps
 ///    rounded down, so the sum never exceeds any capacity.
 public enum Allocator {
@@ -109,8 +175,20 @@ public enum Allocator {
     var constraintGroups = capacities.map(\.groupID)
     for id in suspended where !constraintGroups.contains(id) { constraintGroups.append(id) }
     let capacityByGroup = Dictionary(capacities.map { ($0.groupID, $0) }, uniquingKeysWith: { a, _ in a })
+    // Which groups, and which phases, each car loads.
+    var groupsOf: [Int: [Int]] = [:]
+    var phasesIn: [Int: [Int: [Int]]] = [:]
+    for charge in charges {
+      let groups = constraintGroups.filter { tree.contains(charge.groupID, under: $0) }
+      groupsOf[charge.transactionID] = groups
+      for group in groups {
+        let singlePhase = capacityByGroup[group]?.phases == 1
+        phasesIn[charge.transactionID, default: [:]][group] = singlePhase ? [1] : charge.phases
+      }
+    }
     // Available amperes per phase for each constraining group.
     var available: [Int: [Double]] = [:]
+    var expired: [Int: Timestamp] = [:]
     for id in constraintGroups {
       guard let capacity = capacityByGroup[id], !suspended.contains(id) else {
         available[id] = [0, 0, 0]
@@ -123,23 +201,21 @@ public enum Allocator {
       var perPhase = capacity.phases == 1 ? [base, 0, 0] : [base, base, base]
       if let reading = readings[id] {
         if reading.validUntil > now {
-          for p in 0..<3 { perPhase[p] = max(0, perPhase[p] - (reading.currents.count > p ? reading.currents[p] : 0)) }
-        } else if let safe = capacity.safeCurrent {
-          perPhase = perPhase.map { min($0, safe) }
+          // Other load; negative is export (PV) and so headroom. A meter at the grid connection
+          // also counts our own cars, whose measured draw is taken out again.
+          var other = (0..<3).map { reading.currents.count > $0 ? reading.currents[$0] : 0 }
+          if capacity.meterIncludesChargers {
+            for charge in charges where groupsOf[charge.transactionID]?.contains(id) == true {
+              for p in 0..<3 { other[p] -= charge.measured.count > p ? charge.measured[p] : 0 }
+            }
+          }
+          for p in 0..<3 where capacity.phases == 3 || p == 0 { perPhase[p] = max(0, perPhase[p] - other[p]) }
+        } else {
+          expired[id] = reading.validUntil
+          if let safe = capacity.safeCurrent { perPhase = perPhase.map { min($0, safe) } }
         }
       }
       available[id] = perPhase
-    }
-    // Which groups, and which phases, each car loads.
-    var groupsOf: [Int: [Int]] = [:]
-    var phasesIn: [Int: [Int: [Int]]] = [:]
-    for charge in charges {
-      let groups = constraintGroups.filter { tree.contains(charge.groupID, under: $0) }
-      groupsOf[charge.transactionID] = groups
-      for group in groups {
-        let singlePhase = capacityByGroup[group]?.phases == 1
-        phasesIn[charge.transactionID, default: [:]][group] = singlePhase ? [1] : charge.phases
-      }
     }
     func alternate(_ charge: ActiveCharge) -> Int64 {
       groupsOf[charge.transactionID]!.compactMap { capacityByGroup[$0]?.alternateSeconds }.min() ?? 900
@@ -149,17 +225,27 @@ public enum Allocator {
       guard let since = c.chargingSince else { return false }
       return now.milliseconds - since.milliseconds >= alternate(c) * 1000
     }
+    func waitedFullTurn(_ c: ActiveCharge) -> Bool {
+      guard let since = c.pausedSince else { return true }
+      return now.milliseconds - since.milliseconds >= alternate(c) * 1000
+    }
+    // Cars within their turn first; then cars that have waited a whole turn (or never charged),
+    // longest first; then cars whose turn is over, the one that has charged longest last; and
+    // cars paused less than a turn ago only after those, so a paused car stays paused a whole
+    // turn and each boundary changes each car once.
     let inTurn = charges.filter { $0.chargingSince != nil && !turnOver($0) }
       .sorted { ($0.chargingSince!, $0.transactionID) < ($1.chargingSince!, $1.transactionID) }
-    let waiting = charges.filter { $0.chargingSince == nil }
+    let waitingAll = charges.filter { $0.chargingSince == nil }
       .sorted { ($0.pausedSince ?? $0.startedAt, $0.transactionID) < ($1.pausedSince ?? $1.startedAt, $1.transactionID) }
+    let waiting = waitingAll.filter(waitedFullTurn)
+    let justPaused = waitingAll.filter { !waitedFullTurn($0) }
     let overTurn = charges.filter { turnOver($0) }
-      .sorted { ($0.chargingSince!, $0.transactionID) < ($1.chargingSince!, $1.transactionID) }
+      .sorted { ($0.chargingSince!, $0.transactionID) > ($1.chargingSince!, $1.transactionID) }
     // Admission at the minimum.
     var used: [Int: [Double]] = Dictionary(constraintGroups.map { ($0, [0, 0, 0]) }, uniquingKeysWith: { a, _ in a })
     var limits: [Int: Double] = [:]
     var admitted: [ActiveCharge] = []
-    for charge in inTurn + waiting + overTurn {
+    for charge in inTurn + waiting + overTurn + justPaused {
       let minimum = min(charge.minimum, charge.maximum ?? charge.minimum)
       let fits = groupsOf[charge.transactionID]!.allSatisfy { group in
         phasesIn[charge.transactionID]![group]!.allSatisfy { p in
@@ -222,18 +308,35 @@ public enum Allocator {
     // Round down to 0.1 A and record turns.
     var plan: [Int: Allocation] = [:]
     for charge in charges {
+      let groups = groupsOf[charge.transactionID]!
+      let safeNote = groups.compactMap { group in expired[group].map { (group, $0) } }.first.map { group, at in
+        capacityByGroup[group]?.safeCurrent == nil
+          ? "readings expired at \(at.iso8601), no safe current set"
+          : "safe current (readings expired at \(at.iso8601))"
+      }
       if let limit = limits[charge.transactionID] {
         let rounded = (limit * 10 + 1e-9).rounded(.down) / 10
+        var note = groups.isEmpty ? "no capacity group" : "fair share"
+        if let maximum = charge.maximum, let source = charge.maximumSource, rounded >= maximum - 0.05 {
+          note = "capped by \(source)"
+        }
+        let since = charge.chargingSince ?? now
         plan[charge.transactionID] = Allocation(
           transactionID: charge.transactionID, limit: rounded,
-          chargingSince: charge.chargingSince ?? now, pausedSince: nil,
-          note: groupsOf[charge.transactionID]!.isEmpty ? "no capacity group" : "fair share")
+          chargingSince: since, pausedSince: nil,
+          note: [note, safeNote].compactMap { $0 }.joined(separator: "; "),
+          turnEndsAt: since.adding(seconds: alternate(charge)))
       } else {
+        let note = charge.maximum == 0
+          ? "no share: \(charge.maximumSource ?? "its maximum is 0 A")"
+          : suspendedNote(charge, groups, suspended)
+            ?? "waiting for its turn: not enough capacity for every car's minimum"
+        let since = charge.pausedSince ?? now
         plan[charge.transactionID] = Allocation(
           transactionID: charge.transactionID, limit: 0, chargingSince: nil,
-          pausedSince: charge.pausedSince ?? now,
-          note: suspendedNote(charge, groupsOf[charge.transactionID]!, suspended)
-            ?? "waiting for its turn: not enough capacity for every car's minimum")
+          pausedSince: since,
+          note: [note, safeNote].compactMap { $0 }.joined(separator: "; "),
+          turnEndsAt: since.adding(seconds: alternate(charge)))
       }
     }
     return plan

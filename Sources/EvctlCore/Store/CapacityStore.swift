@@ -15,12 +15,33 @@ extension Store {
   /// The chargingProfileId smart charging uses on a connector; operators' profiles use their own ids.
   public static func allocationProfileID(connector: Int) -> Int { 2_000_000_000 + connector }
 
-  /// Sets a group's capacity.
+  /// Sets a group's whole capacity (tests and imports); see ``setCapacity(_:changes:)``.
   @discardableResult
-  public func setCapacity(_ reference: String, _ capacity: GroupCapacity) throws -> GroupCapacity {
+  public func setCapacity(_ reference: String, _ capacity: GroupCapacity, allowBelowIECMinimum: Bool = false) throws -> GroupCapacity {
+    var changes = CapacityChanges()
+    changes.maxCurrent = capacity.maxCurrent
+    changes.phases = capacity.phases
+    changes.maxPowerKW = capacity.maxPowerKW
+    changes.clearMaxPower = capacity.maxPowerKW == nil
+    changes.safeCurrent = capacity.safeCurrent
+    changes.clearSafeCurrent = capacity.safeCurrent == nil
+    changes.minCurrent = capacity.minCurrent
+    changes.alternateSeconds = capacity.alternateSeconds
+    changes.meterIncludesChargers = capacity.meterIncludesChargers
+    changes.handOnSeconds = capacity.handOnSeconds
+    changes.allowBelowIECMinimum = allowBelowIECMinimum
+    return try setCapacity(reference, changes: changes)
+  }
+
+  /// Sets or changes a group's capacity: the first time it needs a maximum current; later only
+  /// the settings in `changes` change and the rest stay as they were.
+  @discardableResult
+  public func setCapacity(_ reference: String, changes: CapacityChanges) throws -> GroupCapacity {
     try require(.manageGroups)
     let group = try resolveGroup(reference)
     try requireDomain(group.id, what: "group '\(group.path)'")
+    let old = try capacities().first { $0.groupID == group.id }
+    let capacity = try changes.applied(to: old, groupID: group.id)
     guard capacity.maxCurrent > 0, capacity.maxCurrent <= 10_000 else {
       throw StoreError.invalid("--max-current must be between 0 and 10000 A")
     }
@@ -28,23 +49,51 @@ extension Store {
     guard capacity.minCurrent >= 0, capacity.minCurrent <= capacity.maxCurrent else {
       throw StoreError.invalid("--min-current must be between 0 and --max-current")
     }
+    if capacity.minCurrent < GroupCapacity.iecMinimumCurrent, !changes.allowBelowIECMinimum,
+      capacity.minCurrent != old?.minCurrent
+    {
+      throw StoreError.invalid(
+        "--min-current \(capacity.minCurrent == capacity.minCurrent.rounded() ? String(Int(capacity.minCurrent)) : String(capacity.minCurrent)) A is below IEC 61851's 6 A: most cars stop charging or fault below it; add --allow-below-iec-minimum for a test bench")
+    }
     if let safe = capacity.safeCurrent, !(0...capacity.maxCurrent).contains(safe) {
       throw StoreError.invalid("--safe-current must be between 0 and --max-current")
     }
     if let kW = capacity.maxPowerKW, kW <= 0 { throw StoreError.invalid("--max-power must be positive") }
-    guard capacity.alternateSeconds >= 60 else { throw StoreError.invalid("--alternate-every must be at least 1m") }
+    guard capacity.alternateSeconds >= 5 else { throw StoreError.invalid("--alternate-every must be at least 5s") }
+    guard capacity.handOnSeconds >= 0 else { throw StoreError.invalid("--hand-on-after must be 0 or more") }
+    try db.transaction {
+      try db.run(
+        """
+        INSERT INTO group_capacities (group_id, max_current, phases, max_power_kw, safe_current, min_current,
+          alternate_seconds, meter_includes_chargers, hand_on_seconds, updated_at)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (group_id) DO UPDATE SET max_current = excluded.max_current, phases = excluded.phases,
+          max_power_kw = excluded.max_power_kw, safe_current = excluded.safe_current,
+          min_current = excluded.min_current, alternate_seconds = excluded.alternate_seconds,
+          meter_includes_chargers = excluded.meter_includes_chargers,
+          hand_on_seconds = excluded.hand_on_seconds, updated_at = excluded.updated_at
+        """,
+        [group.id, capacity.maxCurrent, capacity.phases, capacity.maxPowerKW, capacity.safeCurrent,
+         capacity.minCurrent, Int(capacity.alternateSeconds), capacity.meterIncludesChargers ? 1 : 0,
+         Int(capacity.handOnSeconds), now().iso8601])
+      try noteAllocationChange()
+    }
+    return try capacities().first { $0.groupID == group.id }!
+  }
+
+  /// Tells serve that something smart charging plans from has changed, so it replans within its
+  /// next command poll (0.1 s) instead of its 5 s timer.
+  public func noteAllocationChange() throws {
     try db.run(
       """
-      INSERT INTO group_capacities (group_id, max_current, phases, max_power_kw, safe_current, min_current,
-        alternate_seconds, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-      ON CONFLICT (group_id) DO UPDATE SET max_current = excluded.max_current, phases = excluded.phases,
-        max_power_kw = excluded.max_power_kw, safe_current = excluded.safe_current,
-        min_current = excluded.min_current, alternate_seconds = excluded.alternate_seconds,
-        updated_at = excluded.updated_at
-      """,
-      [group.id, capacity.maxCurrent, capacity.phases, capacity.maxPowerKW, capacity.safeCurrent,
-       capacity.minCurrent, Int(capacity.alternateSeconds), now().iso8601])
-    return try capacities().first { $0.groupID == group.id }!
+      INSERT INTO settings (key, value) VALUES ('allocation_changes', '1')
+      ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)
+      """)
+  }
+
+  /// The change counter ``noteAllocationChange()`` bumps.
+  public func allocationChangeCount() throws -> Int {
+    try db.queryOne("SELECT CAST(value AS INTEGER) AS n FROM settings WHERE key = 'allocation_changes'")?.int("n") ?? 0
   }
 
   /// Removes a group's capacity.
@@ -55,6 +104,7 @@ extension Store {
     guard try db.run("DELETE FROM group_capacities WHERE group_id = ?", [group.id]) > 0 else {
       throw StoreError.notFound(kind: "capacity", name: group.path)
     }
+    try noteAllocationChange()
   }
 
   /// Every capacity.
@@ -64,7 +114,9 @@ extension Store {
         groupID: row.int("group_id")!, maxCurrent: row.double("max_current") ?? 0,
         phases: row.int("phases") ?? 3, maxPowerKW: row.double("max_power_kw"),
         safeCurrent: row.double("safe_current"), minCurrent: row.double("min_current") ?? 6,
-        alternateSeconds: Int64(row.int("alternate_seconds") ?? 900))
+        alternateSeconds: Int64(row.int("alternate_seconds") ?? 900),
+        meterIncludesChargers: row.bool("meter_includes_chargers"),
+        handOnSeconds: Int64(row.int("hand_on_seconds") ?? 180))
     }
   }
 
@@ -73,8 +125,9 @@ extension Store {
     try require(.remoteCommand)
     let group = try resolveGroup(reference)
     try requireDomain(group.id, what: "group '\(group.path)'")
-    guard currents.count == 3, currents.allSatisfy({ $0 >= 0 && $0 < 10_000 }) else {
-      throw StoreError.invalid("currents must be 0 or more")
+    // Negative is export (PV): headroom.
+    guard currents.count == 3, currents.allSatisfy({ $0.isFinite && abs($0) < 10_000 }) else {
+      throw StoreError.invalid("currents must be between -10000 and 10000 A (negative: export)")
     }
     try db.run(
       """
@@ -83,6 +136,7 @@ extension Store {
         valid_until = excluded.valid_until, reported_at = excluded.reported_at
       """,
       [group.id, currents[0], currents[1], currents[2], now().adding(seconds: seconds).iso8601, now().iso8601])
+    try noteAllocationChange()
   }
 
   /// The latest readings by group.
@@ -107,6 +161,7 @@ extension Store {
       ON CONFLICT (group_id) DO UPDATE SET until = excluded.until, requested_by = excluded.requested_by,
         created_at = excluded.created_at
       """, [group.id, until?.iso8601, actor.displayName, now().iso8601])
+    try noteAllocationChange()
   }
 
   /// Ends a suspension.
@@ -117,6 +172,7 @@ extension Store {
     guard try db.run("DELETE FROM group_suspensions WHERE group_id = ?", [group.id]) > 0 else {
       throw StoreError.conflict("group '\(group.path)' is not suspended")
     }
+    try noteAllocationChange()
   }
 
   /// Groups suspended now (expired suspensions are removed).

@@ -116,6 +116,7 @@ extension Store {
       }
       do {
         try db.run("UPDATE groups SET parent_id = ? WHERE id = ?", [newParent?.id, group.id])
+        try noteAllocationChange()  // the capacities above its stations change
       } catch let error as SQLiteError where error.isUniqueViolation {
         throw StoreError.alreadyExists(
           kind: "group", name: (newParent.map { $0.path + "/" } ?? "") + group.name)

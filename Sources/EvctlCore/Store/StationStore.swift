@@ -197,6 +197,7 @@ extension Store {
           changes.name, changes.description, groupID, changes.heartbeatInterval, changes.isPublic,
           changes.registrationPolicy?.rawValue, now().iso8601, current.id,
         ])
+      if groupID != current.groupID { try noteAllocationChange() }  // its cars change capacity group
       return try station(identity)
     }
   }

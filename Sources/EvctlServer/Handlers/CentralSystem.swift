@@ -56,6 +56,10 @@ public final class CentralSystem {
   /// Message-log rows below this id are past their retention and being deleted.
   var pruneBelow: Int?
   var lastRebalance = Timestamp(milliseconds: 0)
+  /// When the next turn or hand-on window ends, if a plan depends on it.
+  var nextRebalanceAt: Timestamp?
+  /// The store's allocation change counter as last seen (`nil` before the first look).
+  var allocationChangeCount: Int?
   /// What the last plan was made from: readings, suspensions, capacities.
   var planMarks: (readings: String, suspended: Set<Int>, capacities: [String]) = ("", [], [])
   /// Published firmware and received uploads, when `serve --files-dir` is given.

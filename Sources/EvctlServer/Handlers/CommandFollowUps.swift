@@ -125,6 +125,7 @@ extension CentralSystem {
       """,
       [stationID, connector, id, purpose, stackLevel, profile["transactionId"]?.intValue,
        profile.compact, now.iso8601])
+    if id < Store.allocationProfileID(connector: 0) { wantRebalance("profile") }
   }
 
   private func clearProfiles(_ payload: JSONValue, stationID: Int) throws {

@@ -6,10 +6,25 @@ extension CentralSystem {
   /// Asks for a new plan at the end of this second, with a reason for the events.
   func wantRebalance(_ reason: String) { rebalanceReasons.insert(reason) }
 
-  /// Rebalances when asked, and every 5 seconds for rotations, stale readings and suspensions.
+  /// Rebalances when asked, when a turn or a hand-on window ends, and every 5 seconds for
+  /// stale readings and suspensions.
   func rebalanceIfDue(at now: Timestamp) throws {
-    let due = now.milliseconds - lastRebalance.milliseconds >= 5_000
+    let due = now.milliseconds - lastRebalance.milliseconds >= 5_000 || nextRebalanceAt.map { now >= $0 } == true
     guard !rebalanceReasons.isEmpty || due else { return }
+    let reason = rebalanceReasons.isEmpty ? "timer" : rebalanceReasons.sorted().joined(separator: ",")
+    rebalanceReasons.removeAll()
+    lastRebalance = now
+    try rebalance(at: now, reason: reason)
+  }
+
+  /// Replans at once when a CLI process changed something allocation depends on (it bumps a
+  /// counter in the store; called on serve's 0.1 s command poll).
+  public func noticeAllocationChanges(at now: Timestamp) throws {
+    let count = try store.allocationChangeCount()
+    guard count != allocationChangeCount else { return }
+    let first = allocationChangeCount == nil
+    allocationChangeCount = count
+    if first { return }  // the first look at start-up: the timer plans
     let reason = rebalanceReasons.isEmpty ? "timer" : rebalanceReasons.sorted().joined(separator: ",")
     rebalanceReasons.removeAll()
     lastRebalance = now
@@ -20,6 +35,7 @@ extension CentralSystem {
   public func rebalance(at now: Timestamp, reason given: String) throws {
     let capacities = try store.capacities()
     let suspended = try store.suspendedGroups(at: now)
+    nextRebalanceAt = nil
     guard !capacities.isEmpty || !suspended.isEmpty else { return }
     // Name what changed since the last plan, for the events.
     let readingsNow = try store.loadReadings()
@@ -35,12 +51,16 @@ extension CentralSystem {
     let tree = try store.groupTree()
     let roots = Set(capacities.map(\.groupID)).union(suspended)
     let minimumOf = Dictionary(capacities.map { ($0.groupID, $0.minCurrent) }, uniquingKeysWith: { a, _ in a })
+    let handOnOf = Dictionary(capacities.map { ($0.groupID, $0.handOnSeconds) }, uniquingKeysWith: { a, _ in a })
+    var handOns: [Int: HandOn] = [:]
+    var wakeAt: Timestamp?
     var charges: [ActiveCharge] = []
     var context: [Int: (stationID: Int, identity: String, connector: Int, sent: Double?, purpose: String)] = [:]
     for row in try store.db.query(
       """
       SELECT t.id, t.station_id, t.connector_id, t.started_at, s.identity, s.group_id, c.max_current, c.status,
-        a.limit_amps, a.phases, a.charging_since, a.paused_since, a.needs_higher_minimum, a.sent_limit, a.purpose
+        a.limit_amps, a.phases, a.charging_since, a.paused_since, a.needs_higher_minimum, a.sent_limit, a.purpose,
+        a.underdraw_since, a.hand_on_cap, t.authorization_status
       FROM transactions t JOIN stations s ON s.id = t.station_id
       LEFT JOIN connectors c ON c.station_id = t.station_id AND c.connector_id = t.connector_id
       LEFT JOIN allocations a ON a.transaction_id = t.id
@@ -54,7 +74,8 @@ extension CentralSystem {
       let stationID = row.int("station_id")!
       let connector = row.int("connector_id") ?? 1
       let measured = try store.measuredCurrents(transaction: id)
-      var phases = try gridPhases(measured: measured, stationID: stationID, connector: connector)
+      let rotation = try phaseRotation(stationID: stationID, connector: connector)
+      var phases = gridPhases(measured: measured, rotation: rotation)
       if phases.isEmpty {
         phases = (row.string("phases") ?? "1,2,3").split(separator: ",").compactMap { Int($0) }
       }
@@ -65,12 +86,35 @@ extension CentralSystem {
         needsMore = true  // a car that will not charge below 14 A (brief: some cars need it)
       }
       let base = groups.compactMap { minimumOf[$0] }.max() ?? 6
+      let minimum = needsMore ? max(base, 14) : base
+      let startedAt = row.date("started_at") ?? now
+      var (maximum, source) = try maximumFor(
+        stationID: stationID, connector: connector, connectorMax: row.double("max_current"),
+        transactionStart: startedAt, at: now)
+      // Current the car leaves unused goes to others (Alfen SLB).
+      let window = groups.compactMap { handOnOf[$0] }.min() ?? 0
+      let draw = measured.compactMap { $0 }.max()
+      let handOn = HandOn(underdrawSince: row.date("underdraw_since"), cap: row.double("hand_on_cap"))
+        .next(draw: draw, limit: row.double("limit_amps"), minimum: minimum, windowSeconds: window, now: now)
+      handOns[id] = handOn
+      if let cap = handOn.cap, cap < (maximum ?? .infinity) {
+        maximum = cap
+        source = "its draw (\(format(draw ?? 0)) A; the rest handed on)"
+      }
+      if let end = handOn.windowEnds(windowSeconds: window), end > now { wakeAt = min(wakeAt ?? end, end) }
+      // A session refused at StartTransaction gets no share: 0 A, in case the station lets the
+      // car charge anyway (StopTransactionOnInvalidId false).
+      if let status = row.string("authorization_status"), status != "Accepted" {
+        maximum = 0
+        source = "refused at StartTransaction (\(status))"
+      }
       charges.append(ActiveCharge(
-        transactionID: id, groupID: groupID, startedAt: row.date("started_at") ?? now,
-        phases: phases.isEmpty ? [1, 2, 3] : phases, minimum: needsMore ? max(base, 14) : base,
-        maximum: try maximumFor(stationID: stationID, connector: connector, connectorMax: row.double("max_current")),
+        transactionID: id, groupID: groupID, startedAt: startedAt,
+        phases: phases.isEmpty ? [1, 2, 3] : phases, minimum: minimum,
+        maximum: maximum,
         chargingSince: row.double("limit_amps").map { $0 > 0 } == true ? row.date("charging_since") : nil,
-        pausedSince: row.double("limit_amps") == 0 ? row.date("paused_since") : nil))
+        pausedSince: row.double("limit_amps") == 0 ? row.date("paused_since") : nil,
+        maximumSource: source, measured: gridDraw(measured: measured, rotation: rotation)))
       context[id] = (stationID, row.string("identity") ?? "", connector, row.double("sent_limit"),
                      row.string("purpose") ?? "TxProfile")
       if needsMore != row.bool("needs_higher_minimum") {
@@ -79,19 +123,32 @@ extension CentralSystem {
     }
     let plan = Allocator.allocate(
       capacities: capacities, suspended: suspended, tree: tree, readings: readingsNow, charges: charges, now: now)
-    for charge in charges {
+    // Wake at the next turn boundary while a car waits for its turn.
+    if plan.values.contains(where: { $0.isPaused && $0.note.hasPrefix("waiting") }) {
+      for end in plan.values.compactMap(\.turnEndsAt) where end > now { wakeAt = min(wakeAt ?? end, end) }
+    }
+    nextRebalanceAt = wakeAt
+    // Lowered limits go out before raised ones, so that a turn boundary or a shift of shares
+    // does not overshoot the capacity on the way.
+    func lowers(_ charge: ActiveCharge) -> Bool {
+      (plan[charge.transactionID]?.limit ?? 0) < (context[charge.transactionID]?.sent ?? .infinity)
+    }
+    for charge in charges.filter(lowers) + charges.filter({ !lowers($0) }) {
       guard let allocation = plan[charge.transactionID], let info = context[charge.transactionID] else { continue }
       try store.db.run(
         """
         INSERT INTO allocations (transaction_id, station_id, connector_id, limit_amps, phases, charging_since,
-          paused_since, note, purpose, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+          paused_since, note, purpose, updated_at, underdraw_since, hand_on_cap)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (transaction_id) DO UPDATE SET limit_amps = excluded.limit_amps, phases = excluded.phases,
           charging_since = excluded.charging_since, paused_since = excluded.paused_since,
-          note = excluded.note, updated_at = excluded.updated_at
+          note = excluded.note, updated_at = excluded.updated_at,
+          underdraw_since = excluded.underdraw_since, hand_on_cap = excluded.hand_on_cap
         """,
         [charge.transactionID, info.stationID, info.connector, allocation.limit,
          charge.phases.map(String.init).joined(separator: ","), allocation.chargingSince?.iso8601,
-         allocation.pausedSince?.iso8601, allocation.note, info.purpose, now.iso8601])
+         allocation.pausedSince?.iso8601, allocation.note, info.purpose, now.iso8601,
+         handOns[charge.transactionID]?.underdrawSince?.iso8601, handOns[charge.transactionID]?.cap])
       if let sent = info.sent, abs(sent - allocation.limit) < 0.05 { continue }
       var why = reasons
       if why.isEmpty {
@@ -133,43 +190,66 @@ extension CentralSystem {
       at: now)
   }
 
-  /// The grid phases a car draws on, from its per-phase currents and the connector's phase rotation.
-  func gridPhases(measured: [Double?], stationID: Int, connector: Int) throws -> [Int] {
-    let local = (0..<3).filter { (measured[$0] ?? 0) >= 1 }.map { $0 + 1 }
-    guard !local.isEmpty else { return [] }
+  /// The connector's phase rotation from the station's `ConnectorPhaseRotation`: for each of
+  /// its L1…L3, the grid phase (1…3); `nil` when unknown.
+  func phaseRotation(stationID: Int, connector: Int) throws -> [Int]? {
     guard let rotation = try store.db.queryOne(
       "SELECT value FROM station_configuration WHERE station_id = ? AND key = 'ConnectorPhaseRotation' AND known = 1",
       [stationID])?.string("value")
-    else { return local }
+    else { return nil }
     // "0.RST,1.RST,2.RTS": connector 2's L1 is grid R (L1), its L2 is grid T (L3) …
     for item in rotation.split(separator: ",") {
       let parts = item.split(separator: ".")
       guard parts.count == 2, Int(parts[0]) == connector, parts[1].count == 3 else { continue }
       let map = parts[1].map { ["R": 1, "S": 2, "T": 3][String($0)] ?? 0 }
-      guard Set(map) == [1, 2, 3] else { return local }
-      return local.map { map[$0 - 1] }.sorted()
+      return Set(map) == [1, 2, 3] ? map : nil
     }
-    return local
+    return nil
   }
 
-  /// The most a connector may draw: its own maximum and operator-set profiles (lowest wins).
-  func maximumFor(stationID: Int, connector: Int, connectorMax: Double?) throws -> Double? {
+  /// The grid phases a car draws on, from its per-phase currents and the connector's phase rotation.
+  func gridPhases(measured: [Double?], rotation: [Int]?) -> [Int] {
+    let local = (0..<3).filter { (measured[$0] ?? 0) >= 1 }.map { $0 + 1 }
+    guard let rotation else { return local }
+    return local.map { rotation[$0 - 1] }.sorted()
+  }
+
+  /// What a car draws on grid L1, L2, L3.
+  func gridDraw(measured: [Double?], rotation: [Int]?) -> [Double] {
+    var draw = [0.0, 0.0, 0.0]
+    for local in 0..<3 {
+      let grid = rotation.map { $0[local] - 1 } ?? local
+      draw[grid] += max(0, measured[local] ?? 0)
+    }
+    return draw
+  }
+
+  /// The most a connector may draw now: its own maximum and the operator-set profiles it holds,
+  /// each read at `now` (recurrency included); the lowest wins, and says where it came from.
+  func maximumFor(stationID: Int, connector: Int, connectorMax: Double?, transactionStart: Timestamp,
+                  at now: Timestamp) throws -> (Double?, String?) {
     var limit = connectorMax
+    var source: String? = connectorMax == nil ? nil : "the connector's maximum"
     for row in try store.db.query(
       """
-      SELECT profile FROM installed_profiles WHERE station_id = ? AND connector_id IN (0, ?)
-        AND charging_profile_id < 2000000000
+      SELECT profile, installed_at FROM installed_profiles WHERE station_id = ? AND connector_id IN (0, ?)
+        AND charging_profile_id < 2000000000 ORDER BY charging_profile_id
       """, [stationID, connector])
     {
-      guard let profile = try? JSONValue.parse(row.string("profile") ?? ""),
-        let schedule = profile["chargingSchedule"],
-        let first = schedule["chargingSchedulePeriod"]?[0], var value = first["limit"]?.doubleValue
+      guard let definition = try? JSONValue.parse(row.string("profile") ?? ""),
+        let profile = ChargingProfile.installed(definition),
+        let value = profile.limit(at: now, transactionStart: transactionStart, installedAt: row.date("installed_at"))
       else { continue }
-      if schedule["chargingRateUnit"]?.stringValue == "W" {
-        value /= 230 * Double(first["numberPhases"]?.intValue ?? 3)
+      if value < (limit ?? .infinity) {
+        limit = value
+        source = "profile \(profile.id)"
       }
-      limit = min(limit ?? value, value)
     }
-    return limit
+    return (limit, source)
+  }
+
+  private func format(_ value: Double) -> String {
+    let tenths = (value * 10).rounded() / 10
+    return tenths == tenths.rounded() ? String(Int(tenths)) : String(tenths)
   }
 }

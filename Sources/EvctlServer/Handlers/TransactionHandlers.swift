@@ -26,11 +26,14 @@ extension CentralSystem {
     let (decision, tokenID) = try store.authorize(
       idTag: idTag, stationID: c.stationID, connectorID: connector, purpose: .startTransaction,
       at: c.now)
+    // A newer session on the connector replaces an open one: close it as superseded, ending
+    // when the new one started (its StopTransaction, if it ever comes, is still recorded).
     try store.db.run(
       """
-      UPDATE transactions SET state = 'superseded' WHERE station_id = ? AND connector_id = ?
-        AND state = 'active'
-      """, [c.stationID, connector])
+      UPDATE transactions SET state = 'superseded', stop_reason = 'superseded',
+        stopped_at = CASE WHEN started_at <= ?1 THEN ?1 ELSE started_at END, stop_received_at = ?2
+      WHERE station_id = ?3 AND connector_id = ?4 AND state = 'active'
+      """, [started.iso8601, c.now.iso8601, c.stationID, connector])
     guard let next = try store.nextTransactionID() else {
       throw CallError(code: "InternalError", description: "transaction id space exhausted")
     }

@@ -170,6 +170,7 @@ public final class Server {
         if now.milliseconds - lastCommandPoll.milliseconds >= 100 {
           lastCommandPoll = now
           touched += try deliverCommands(now: now)
+          try central.noticeAllocationChanges(at: now)
         }
         if now.milliseconds - lastHousekeeping.milliseconds >= 1000 {
           lastHousekeeping = now
