@@ -5,11 +5,13 @@ extension Commands {
 
   static let status: CommandSpec = CommandSpec(
     "status", abstract: "Show the network at a glance: stations, connectors, the last 24 hours, alarms",
-    arguments: [.option("group", value: "group", help: "Only this group's subtree", completion: .groups)],
+    arguments: [.option("group", value: "group", help: "Only this group's subtree", repeating: true,
+                        completion: .groups)],
     examples: [.init("A monitoring check", "evctl status -o json | jq -e '.stations.faulted == 0'")]
   ) { inv in
     let store = try inv.context.openStore()
-    let stations = try store.stations(StationFilter(group: inv.arguments.option("group")))
+    let groups = inv.arguments.values("group")
+    let stations = try store.stations(StationFilter(groups: groups))
     let ids = Set(stations.map(\.id))
     var byState: [String: Int] = ["online": 0, "charging": 0, "faulted": 0, "offline": 0, "never_connected": 0]
     for station in stations { byState[station.state, default: 0] += 1 }
@@ -22,12 +24,14 @@ extension Commands {
     var sessions = 0
     var energy = 0.0
     var used: Set<String> = []
-    try store.forEachSession(SessionFilter(from: now.adding(seconds: -86_400), group: inv.arguments.option("group"))) { s in
+    var last24h = SessionFilter(from: now.adding(seconds: -86_400))
+    last24h.groups = groups
+    try store.forEachSession(last24h) { s in
       sessions += 1
       energy += s.energyWh ?? 0
       used.insert("\(s.stationID)/\(s.connectorID)")
     }
-    let alarms = try store.alarms(active: true).filter { $0.stationID.map(ids.contains) ?? (inv.arguments.option("group") == nil) }
+    let alarms = try store.alarms(active: true).filter { $0.stationID.map(ids.contains) ?? groups.isEmpty }
     let body: JSONValue = [
       "stations": .object(byState.mapValues { .int(Int64($0)) }.merging(["total": .int(Int64(stations.count))]) { a, _ in a }),
       "connectors": .object(connectors.mapValues { .int(Int64($0)) }),
