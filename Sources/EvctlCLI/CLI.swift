@@ -16,8 +16,17 @@ public enum CLI {
         console.writeOut("evctl \(Commands.version)\n")
         return .success
       }
-      let context = Context(console: console, arguments: arguments)
-      try command.action?(Invocation(arguments: arguments, context: context))
+      let context = Context(
+        console: console, arguments: arguments, effect: Commands.effect(of: arguments.path) ?? .reads)
+      defer { context.finish() }
+      do {
+        try command.action?(Invocation(arguments: arguments, context: context))
+      } catch let stop as DryRunStop {
+        if !context.isQuiet { console.writeOut(stop.plan) }
+      }
+      if context.isDryRun, !context.isQuiet {
+        console.diagnose("dry run: nothing was written or sent")
+      }
       return .success
     } catch {
       return report(error, console: console)
@@ -57,6 +66,10 @@ public enum CLI {
         console.diagnose("error: \(message)")
         if let hint { console.diagnose("hint: \(hint)") }
         return .unavailable
+      case .notFound(let message, let hint):
+        console.diagnose("error: \(message)")
+        if let hint { console.diagnose("hint: \(hint)") }
+        return .notFound
       }
     case let code as ExitCode:
       return code

@@ -11,6 +11,9 @@ public final class Console: @unchecked Sendable {
   private let err: (String) -> Void
   private let input: () -> [UInt8]
   private let secret: (String) -> String?
+  /// Asks a question on the terminal and returns the answer line; `nil` when standard input or
+  /// standard error is not a terminal. Tests replace it.
+  public var prompter: (String) -> String? = { _ in nil }
 
   /// Creates a console from its parts.
   public init(
@@ -44,7 +47,7 @@ public final class Console: @unchecked Sendable {
   /// The process's own terminal.
   public static func standard(environment: [String: String]) -> Console {
     let tty = isatty(STDOUT_FILENO) == 1 || environment["EVCTL_FORCE_TTY"] == "1"
-    return Console(
+    let console = Console(
       environment: environment, isTTY: tty,
       out: { FileHandle.standardOutput.write(Data($0.utf8)) },
       outBytes: { FileHandle.standardOutput.write(Data($0)) },
@@ -55,6 +58,13 @@ public final class Console: @unchecked Sendable {
         guard let line = getpass(prompt) else { return nil }
         return String(cString: line)
       })
+    if isatty(STDIN_FILENO) == 1, isatty(STDERR_FILENO) == 1 {
+      console.prompter = { question in
+        FileHandle.standardError.write(Data(question.utf8))
+        return readLine(strippingNewline: true) ?? ""
+      }
+    }
+    return console
   }
 
   /// Writes results to stdout.
@@ -68,6 +78,8 @@ public final class Console: @unchecked Sendable {
   public func diagnose(_ line: String) { err(line + "\n") }
   /// Reads all of stdin.
   public func readInput() -> [UInt8] { input() }
+  /// Asks `question` on the terminal; `nil` when there is none to ask on.
+  public func ask(_ question: String) -> String? { prompter(question) }
   /// Asks for a secret on the terminal without echo; `nil` when there is no terminal.
   public func readSecret(prompt: String) -> String? { secret(prompt) }
 }

@@ -105,9 +105,12 @@ extension Commands {
 
   static let groupDelete: CommandSpec = CommandSpec(
     "delete", aliases: ["rm"], abstract: "Delete an empty group",
-    arguments: [groupReference]
+    arguments: [groupReference, .yes]
   ) { inv in
-    try inv.context.openStore().deleteGroup(inv.required("group"))
+    let store = try inv.context.openStore()
+    let group = try store.resolveGroup(inv.required("group"))
+    try inv.confirmDestructive("delete group \(group.path)")
+    try store.deleteGroup(inv.required("group"))
     inv.context.confirm("group", inv.required("group"), "deleted")
   }
 

@@ -161,9 +161,13 @@ extension Commands {
 
   static let stationDelete: CommandSpec = CommandSpec(
     "delete", aliases: ["rm"], abstract: "Remove a station and its history",
-    arguments: [stationIdentity]
+    arguments: [stationIdentity, .yes]
   ) { inv in
-    try inv.context.openStore().deleteStation(inv.required("identity"))
+    let store = try inv.context.openStore()
+    let station = try store.station(inv.required("identity"))
+    try inv.confirmDestructive(
+      "delete station \(station.identity) ('\(station.name)') with its connectors, sessions and events")
+    try store.deleteStation(station.identity)
     inv.context.confirm("station", inv.required("identity"), "deleted")
   }
 
