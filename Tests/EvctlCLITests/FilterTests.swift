@@ -77,6 +77,20 @@ import Testing
     #expect(try JSONValue.parse(both.out)["stations"]?["total"]?.intValue == 3)
   }
 
+  @Test func eventListTakesSeveralGroups() throws {
+    let box = try seeded()
+    let store = try Store(.path(box.db))
+    for (station, at) in [(1, "2026-11-01T07:00:00.000Z"), (3, "2026-11-01T08:00:00.000Z")] {
+      try store.db.run("INSERT INTO events (station_id, kind, detail, at) VALUES (?, 'boot', 'x', ?)", [station, at])
+    }
+    func count(_ args: String) -> Int {
+      box.run("event list --kind boot \(args) -o csv --no-headers").out.split(whereSeparator: \.isNewline).count
+    }
+    #expect(count("--group HQ") == 1)
+    #expect(count("--group Depot") == 1)
+    #expect(count("--group HQ --group Depot") == 2)
+  }
+
   @Test func stationListFiltersByStateSerialFirmwareAndSearchesSerials() throws {
     let box = try seeded()
     let store = try Store(.path(box.db))

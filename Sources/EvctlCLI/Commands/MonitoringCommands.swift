@@ -72,7 +72,8 @@ extension Commands {
     "list", aliases: ["ls"], abstract: "List events, newest last",
     arguments: [
       .option("station", value: "identity", help: "Only this station", completion: .stations),
-      .option("group", value: "group", help: "Only stations in this group's subtree", completion: .groups),
+      .option("group", value: "group", help: "Only stations in this group's subtree", repeating: true,
+              completion: .groups),
       .option("kind", value: "kind", help: "Only this kind: status, connected, disconnected, boot, not_registered, security, upload …"),
       .option("since", value: "time", help: "Only events after this time"),
       .option("limit", value: "count", help: "The newest this many; default 200"),
@@ -80,12 +81,12 @@ extension Commands {
   ) { inv in
     let store = try inv.context.openStore()
     let visible = Dictionary(
-      try store.stations(StationFilter(group: inv.arguments.option("group"))).map { ($0.id, $0.identity) },
+      try store.stations(StationFilter(groups: inv.arguments.values("group"))).map { ($0.id, $0.identity) },
       uniquingKeysWith: { a, _ in a })
     let stationID = try inv.arguments.option("station").map { try store.station($0).id }
     let since = try inv.time("since")?.iso8601 ?? ""
     let kind = inv.arguments.option("kind")
-    let wholeNetwork = store.actor.baseGroupID == nil && inv.arguments.option("group") == nil
+    let wholeNetwork = store.actor.baseGroupID == nil && inv.arguments.values("group").isEmpty
     let rows = try store.db.query(
       """
       SELECT * FROM (
