@@ -28,8 +28,10 @@ extension Commands {
     }
     if inv.arguments.flag("hard"), inv.arguments.flag("all") {
       let stations = try Remote.targets(inv, store: try inv.context.openStore())
+      let names = stations.prefix(5).map(\.identity).joined(separator: ", ")
+        + (stations.count > 5 ? " and \(stations.count - 5) more" : "")
       try inv.confirmDestructive(
-        "hard-reset \(stations.count) station\(stations.count == 1 ? "" : "s"), stopping their charging sessions")
+        "hard-reset \(stations.count) station\(stations.count == 1 ? "" : "s") (\(names)), stopping their charging sessions")
     }
     try Remote.send(inv, action: "Reset") { _ in
       ["type": .string(inv.arguments.flag("hard") ? "Hard" : "Soft")]

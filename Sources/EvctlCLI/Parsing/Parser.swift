@@ -107,7 +107,6 @@ public enum Parser {
               throw UsageError(message: "option '--\(next.name)' takes no value", commandPath: path())
             }
             parsed.flags.insert(next.name)
-            if letters.isEmpty { found = nil; break }
             continue
           }
           found = next
