@@ -35,9 +35,18 @@ public enum CLI {
         console.writeOut("evctl \(Commands.version)\n")
         return .success
       }
-      let context = Context(console: console, arguments: arguments)
+      let context = Context(
+        console: console, arguments: arguments, effect: Commands.effect(of: arguments.path) ?? .reads)
+      defer { context.finish() }
       _ = try context.zone()
-      try command.action?(Invocation(arguments: arguments, context: context))
+      do {
+        try command.action?(Invocation(arguments: arguments, context: context))
+      } catch let stop as DryRunStop {
+        if !context.isQuiet { console.writeOut(stop.plan) }
+      }
+      if context.isDryRun, !context.isQuiet {
+        console.diagnose("dry run: nothing was written or sent")
+      }
       return .success
     } catch {
       return report(error, console: console)
@@ -77,6 +86,10 @@ public enum CLI {
         console.diagnose("error: \(message)")
         if let hint { console.diagnose("hint: \(hint)") }
         return .unavailable
+      case .notFound(let message, let hint):
+        console.diagnose("error: \(message)")
+        if let hint { console.diagnose("hint: \(hint)") }
+        return .notFound
       }
     case is OutputClosed:
       return .success

@@ -12,6 +12,9 @@ public final class Console: @unchecked Sendable {
   private let err: (String) -> Void
   private let input: () -> [UInt8]
   private let secret: (String) -> String?
+  /// Asks a question on the terminal and returns the answer line; `nil` when standard input or
+  /// standard error is not a terminal. Tests replace it.
+  public var prompter: (String) -> String? = { _ in nil }
 
   /// Creates a console from its parts.
   public init(
@@ -90,6 +93,12 @@ public final class Console: @unchecked Sendable {
         guard let line = getpass(prompt) else { return nil }
         return String(cString: line)
       })
+    if isatty(STDIN_FILENO) == 1, isatty(STDERR_FILENO) == 1 {
+      made.prompter = { question in
+        _ = question.utf8CString.withUnsafeBytes { writeAll(STDERR_FILENO, UnsafeRawBufferPointer(rebasing: $0.dropLast())) }
+        return readLine(strippingNewline: true) ?? ""
+      }
+    }
     console = made
     return made
   }
@@ -123,6 +132,8 @@ public final class Console: @unchecked Sendable {
   public private(set) var hasWrittenOut = false
   /// Reads all of stdin.
   public func readInput() -> [UInt8] { input() }
+  /// Asks `question` on the terminal; `nil` when there is none to ask on.
+  public func ask(_ question: String) -> String? { prompter(question) }
   /// Asks for a secret on the terminal without echo; `nil` when there is no terminal.
   public func readSecret(prompt: String) -> String? { secret(prompt) }
 }

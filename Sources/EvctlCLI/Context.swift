@@ -7,13 +7,19 @@ public final class Context {
   public let console: Console
   /// The parsed command line.
   public let arguments: ParsedArguments
+  /// What the command does to the store; decides whether a missing store may be created.
+  public let effect: Effect
   private var openedStore: Store?
   private var cachedZone: LocalTime?
 
-  init(console: Console, arguments: ParsedArguments) {
+  init(console: Console, arguments: ParsedArguments, effect: Effect = .reads) {
     self.console = console
     self.arguments = arguments
+    self.effect = effect
   }
+
+  /// Whether `--dry-run` asks to write and send nothing.
+  public var isDryRun: Bool { effect.writes && arguments.flag("dry-run") }
 
   /// The store file: `--db`, else `EVCTL_DB`, else the XDG default.
   public var databasePath: String {
@@ -73,29 +79,64 @@ public final class Context {
     return true
   }
 
-  /// Opens the store (creating its folder and file on first use) acting as the logged-in operator.
-  public func openStore(migrate: Bool = true) throws -> Store {
+  /// Opens the store acting as the logged-in operator (with `identify`), or as the local
+  /// administrator (`evctl login` itself).
+  ///
+  /// A missing store is created only by commands that create data, and only in an existing
+  /// folder (the default XDG folder is made, mode 0700); the file is made mode 0600 so SQLite's
+  /// WAL and shared-memory files follow it. Others fail with "no store at PATH". Under
+  /// `--dry-run` everything runs in a transaction that ``finish()`` rolls back, and a missing
+  /// store is stood in for by an empty one in memory.
+  public func openStore(migrate: Bool = true, identify: Bool = true) throws -> Store {
     if let openedStore { return openedStore }
     let path = databasePath
-    let folder = (path as NSString).deletingLastPathComponent
-    if !folder.isEmpty, !FileManager.default.fileExists(atPath: folder) {
-      do {
-        try FileManager.default.createDirectory(
-          atPath: folder, withIntermediateDirectories: true)
-      } catch {
-        throw CLIError.io("cannot create folder '\(folder)': \(error.localizedDescription)")
-      }
+    let store: Store
+    if FileManager.default.fileExists(atPath: path) {
+      store = try Store(.path(path), migrate: false)
+    } else if !effect.createsStore {
+      throw CLIError.notFound(
+        "no store at \(path)",
+        hint: "check --db and EVCTL_DB (see 'evctl db path'); 'evctl db migrate' creates a new store")
+    } else if isDryRun {
+      store = try Store(.memory, migrate: true)
+    } else {
+      try StoreFiles.create(path, isDefault: path == Store.defaultPath(environment: console.environment))
+      store = try Store(.path(path), migrate: false)
     }
-    let store = try Store(.path(path), migrate: migrate)
-    store.actor = try resolveActor(store)
+    // A new store gets its schema first; an existing one is migrated only for an administrator
+    // of the whole network, once we know who is acting.
+    let version = try store.schemaVersion()
+    if migrate, version == 0 { try Schema.migrator.migrate(store.db) }
+    store.actor = identify ? try resolveActor(store) : .local
+    if migrate, version != 0 {
+      if version < Schema.migrator.latestVersion {
+        do {
+          try store.requireStoreAdministrator(to: "migrate the store's schema")
+        } catch {
+          throw CLIError.permission(
+            "the store's schema (version \(version)) is older than this evctl's (\(Schema.migrator.latestVersion))",
+            hint: "an administrator must run 'evctl db migrate' first")
+        }
+      }
+      try Schema.migrator.migrate(store.db)
+    }
+    if isDryRun { try store.db.execute("BEGIN IMMEDIATE") }
     openedStore = store
     return store
+  }
+
+  /// Ends the invocation: rolls back what a `--dry-run` wrote.
+  func finish() {
+    if isDryRun, let openedStore, openedStore.db.isInTransaction {
+      try? openedStore.db.execute("ROLLBACK")
+    }
   }
 
   /// Prints `kind/name verb` unless `-q`; with `-o json`, `{"kind", "name", "result"}` unless the
   /// command already printed its JSON, so stdout holds one JSON document.
   public func confirm(_ kind: String, _ name: String, _ verb: String) {
     if isQuiet { return }
+    let verb = verb + (isDryRun ? " (dry run)" : "")
     if requestedFormat == .json {
       guard !console.hasWrittenOut else { return }
       let body: JSONValue = ["kind": .string(kind), "name": .string(name), "result": .string(verb)]
@@ -166,4 +207,6 @@ public enum CLIError: Error, Equatable {
   case permission(String, hint: String?)
   case data(String)
   case unavailable(String, hint: String?)
+  /// Something named does not exist (exit 66).
+  case notFound(String, hint: String?)
 }

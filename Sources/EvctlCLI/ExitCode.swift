@@ -33,7 +33,7 @@ public struct ExitCode: Error, RawRepresentable, Hashable, Sendable {
     (1, "The command failed: a duplicate, a conflict, a non-empty group"),
     (64, "Usage error: unknown command or option, missing or invalid argument"),
     (65, "Bad input data: a malformed CSV row or value"),
-    (66, "The named object does not exist"),
+    (66, "The named object does not exist, or there is no store at the path"),
     (69, "Unavailable: the database is locked or the station is offline"),
     (70, "Internal error in evctl"),
     (74, "Reading or writing a file failed"),

@@ -42,8 +42,10 @@ public enum Help {
     }
     let options = command.arguments.filter { $0.kind != .positional }
     let inherited = path.count > 1 ? Commands.root.arguments : []
-    out += "\nOPTIONS:\n"
-    out += table(options.map { (label($0), describe($0)) })
+    if !options.isEmpty {
+      out += "\nOPTIONS:\n"
+      out += table(options.map { (label($0), describe($0)) })
+    }
     if !inherited.isEmpty {
       out += "\nGLOBAL OPTIONS:\n"
       out += table(inherited.map { (label($0), describe($0)) })

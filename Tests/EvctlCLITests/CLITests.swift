@@ -66,7 +66,7 @@ import Testing
     ("station list -o yaml", .usage),
     ("station list --bogus", .usage),
     ("station", .usage),
-    ("station list", .success),
+    ("station list", .notFound),
     ("--help", .success),
     ("station list --help", .success),
     ("station show NOPE", .notFound),
@@ -90,7 +90,7 @@ import Testing
     let result = box.run("station list -o yaml")
     #expect(result.err == """
       error: invalid value 'yaml' for '--output'; expected one of: table, wide, tsv, csv, json
-      usage: evctl station list [--group <group>] [--search <text>] [--vendor <vendor>] [--model <model>] [--orphans]
+      usage: evctl station list [--group <group> ...] [--state <state> ...] [--search <text>] [--serial <serial> ...] [--firmware <version> ...] [--vendor <vendor> ...] [--model <model> ...] [--orphans]
       See 'evctl station list --help'.
 
       """)

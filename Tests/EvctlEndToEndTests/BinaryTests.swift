@@ -69,6 +69,7 @@ import Testing
   @Test func versionReportsSQLiteAndSchema() throws {
     let dir = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(atPath: dir) }
+    _ = try Self.run(Self.binary, ["-q", "db", "migrate"], environment: ["EVCTL_DB": dir + "/e.db"])
     let result = try Self.run(Self.binary, ["version", "-o", "json"], environment: ["EVCTL_DB": dir + "/e.db"])
     #expect(result.out.contains("\"sqlite_version\": \"3."))
     let json = try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [String: Any]
@@ -107,6 +108,8 @@ import Testing
     let dir = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let binDir = (Self.binary as NSString).deletingLastPathComponent
+    // The scripts run against an existing store, as in production; reading ones need one.
+    _ = try Self.run(Self.binary, ["-q", "db", "migrate"], environment: ["EVCTL_DB": dir + "/e.db"])
     let result = try Self.run(
       "/bin/bash", [Self.root + "/Examples/" + script],
       environment: ["PATH": binDir + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"),

@@ -24,7 +24,7 @@ public enum Commands {
   ]
 
   /// The root of the tree.
-  public static let root: CommandSpec = CommandSpec(
+  public static let root: CommandSpec = addingDryRun(CommandSpec(
     "evctl", abstract: "Run an EV charging network from the shell",
     discussion: """
       evctl administers groups, stations, operators, charging users and RFID tokens in one SQLite
@@ -39,7 +39,7 @@ public enum Commands {
     examples: [
       .init("Create a site and a station in it", "evctl group create 'HQ' --kind site && evctl station create CP-001 --name 'Gate' --group HQ"),
       .init("Identities of all stations, for scripts", "evctl station list -o json | jq -r '.[].identity'"),
-    ])
+    ]))
 
   /// The command at `path` (a path from `parse`, starting with `evctl`); the root if unknown.
   public static func resolve(_ path: [String]) -> CommandSpec {
@@ -163,6 +163,9 @@ extension Invocation {
 }
 
 extension ArgumentSpec {
+  /// `--yes`, for commands that ask before destroying something.
+  static let yes = ArgumentSpec.flag("yes", short: "y", help: "Do it without asking first")
+
   static let passwordStdin = ArgumentSpec.flag(
     "password-stdin", help: "Read the password from standard input")
 }

@@ -22,6 +22,7 @@ extension Commands {
     discussion: "Every command migrates on open; this one reports what it did."
   ) { inv in
     let store = try inv.context.openStore(migrate: false)
+    try store.requireStoreAdministrator(to: "migrate the store")
     let before = try store.schemaVersion()
     let applied = try Schema.migrator.migrate(store.db)
     if !inv.context.isQuiet {
@@ -36,6 +37,9 @@ extension Commands {
     "check", abstract: "Check the store's integrity and foreign keys"
   ) { inv in
     let problems = try inv.context.openStore().check()
+    for warning in StoreFiles.looseModes(inv.context.databasePath) {
+      inv.context.console.diagnose("warning: \(warning)")
+    }
     guard problems.isEmpty else {
       for problem in problems { inv.context.console.diagnose("error: \(problem)") }
       throw ExitCode.failure
@@ -52,7 +56,18 @@ extension Commands {
     if FileManager.default.fileExists(atPath: target) {
       throw CLIError.io("'\(target)' already exists; choose a new file name")
     }
-    try inv.context.openStore().backup(to: target)
+    let store = try inv.context.openStore()
+    try store.requireStoreAdministrator(to: "copy the whole store")
+    // The copy holds everything the store does: private from the start.
+    let fd = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+    guard fd >= 0 else { throw CLIError.io("cannot create '\(target)': \(String(cString: strerror(errno)))") }
+    close(fd)
+    do {
+      try store.backup(to: target)
+    } catch {
+      try? FileManager.default.removeItem(atPath: target)
+      throw error
+    }
     if !inv.context.isQuiet { inv.context.console.writeOut("backup written to \(target)\n") }
   }
 }

@@ -54,7 +54,7 @@ extension Commands {
     if let existing = FileManager.default.contents(atPath: target), existing != source {
       throw CLIError.io("'\(target)' already holds a different image; rename the file")
     }
-    if !FileManager.default.fileExists(atPath: target),
+    if !inv.context.isDryRun, !FileManager.default.fileExists(atPath: target),
       !FileManager.default.createFile(atPath: target, contents: source)
     {
       throw CLIError.io("cannot write '\(target)'")

@@ -46,8 +46,8 @@ extension Commands {
       .option("parent", value: "group", help: "The parent group", completion: .groups),
       .option("kind", value: "kind", help: "What the group is", choices: GroupKind.allCases.map(\.rawValue)),
       .option("address", value: "text", help: "Street address"),
-      .option("lat", value: "degrees", help: "Latitude"),
-      .option("lon", value: "degrees", help: "Longitude"),
+      .option("lat", value: "degrees", help: "Latitude in degrees, -90 to 90"),
+      .option("lon", value: "degrees", help: "Longitude in degrees, -180 to 180"),
     ],
     examples: [
       .init("A site with a floor", "evctl group create HQ --kind site && evctl group create 'Floor 1' --parent HQ --kind floor")
@@ -56,8 +56,8 @@ extension Commands {
     let group = try inv.context.openStore().createGroup(
       name: inv.required("name"), parent: inv.arguments.option("parent"),
       kind: inv.arguments.option("kind").flatMap(GroupKind.init(rawValue:)) ?? .other,
-      address: inv.arguments.option("address"), latitude: try inv.double("lat"),
-      longitude: try inv.double("lon"))
+      address: inv.arguments.option("address"), latitude: try coordinate(inv, "lat", limit: 90),
+      longitude: try coordinate(inv, "lon", limit: 180))
     inv.context.confirm("group", group.path, "created")
   }
 
@@ -76,14 +76,14 @@ extension Commands {
       groupReference,
       .option("kind", value: "kind", help: "What the group is", choices: GroupKind.allCases.map(\.rawValue)),
       .option("address", value: "text", help: "Street address"),
-      .option("lat", value: "degrees", help: "Latitude"),
-      .option("lon", value: "degrees", help: "Longitude"),
+      .option("lat", value: "degrees", help: "Latitude in degrees, -90 to 90"),
+      .option("lon", value: "degrees", help: "Longitude in degrees, -180 to 180"),
     ]
   ) { inv in
     let group = try inv.context.openStore().updateGroup(
       inv.required("group"), kind: inv.arguments.option("kind").flatMap(GroupKind.init(rawValue:)),
-      address: inv.arguments.option("address"), latitude: try inv.double("lat"),
-      longitude: try inv.double("lon"))
+      address: inv.arguments.option("address"), latitude: try coordinate(inv, "lat", limit: 90),
+      longitude: try coordinate(inv, "lon", limit: 180))
     inv.context.confirm("group", group.path, "updated")
   }
 
@@ -103,11 +103,25 @@ extension Commands {
     inv.context.confirm("group", group.path, "moved")
   }
 
+  /// A latitude (`limit` 90) or longitude (`limit` 180) in degrees, refused outside the globe.
+  static func coordinate(_ inv: Invocation, _ name: String, limit: Double) throws -> Double? {
+    guard let value = try inv.double(name) else { return nil }
+    guard value.isFinite, (-limit...limit).contains(value) else {
+      throw UsageError(
+        message: "invalid value '\(inv.arguments.option(name) ?? "")' for '--\(name)': expected degrees from -\(Int(limit)) to \(Int(limit))",
+        commandPath: inv.arguments.path)
+    }
+    return value
+  }
+
   static let groupDelete: CommandSpec = CommandSpec(
     "delete", aliases: ["rm"], abstract: "Delete an empty group",
-    arguments: [groupReference]
+    arguments: [groupReference, .yes]
   ) { inv in
-    try inv.context.openStore().deleteGroup(inv.required("group"))
+    let store = try inv.context.openStore()
+    let group = try store.resolveGroup(inv.required("group"))
+    try inv.confirmDestructive("delete group \(group.path)")
+    try store.deleteGroup(inv.required("group"))
     inv.context.confirm("group", inv.required("group"), "deleted")
   }
 

@@ -20,6 +20,7 @@ extension Commands {
       .flag("full", help: "Always send the whole list"),
       .flag("differential", help: "Only send changes; fail where the station's version is not ours"),
       .option("timeout", value: "seconds", help: "Wait this long for each answer; default 30"),
+      .yes,
     ],
     examples: [.init("Nightly, from cron", "evctl -q local-list push --all")]
   ) { inv in
@@ -87,6 +88,16 @@ struct LocalListPush {
     }
     if inv.arguments.flag("full"), inv.arguments.flag("differential") {
       throw UsageError(message: "give --full or --differential, not both", commandPath: inv.arguments.path)
+    }
+    if inv.arguments.flag("all"), inv.arguments.flag("full") {
+      try inv.confirmDestructive(
+        "replace the whole local authorization list of \(targets.count) station\(targets.count == 1 ? "" : "s")")
+    }
+    if inv.context.isDryRun {
+      let kind = inv.arguments.flag("full") ? "a full" : inv.arguments.flag("differential") ? "a differential" : "an"
+      throw DryRunStop(plan: targets.map { station in
+        "would send \(kind) update of the local list to \(station.identity)\(station.connected ? "" : " (offline: skipped)")\n"
+      }.joined())
     }
     var outcomes = targets.map { Outcome(station: $0) }
     for index in outcomes.indices where !outcomes[index].station.connected {

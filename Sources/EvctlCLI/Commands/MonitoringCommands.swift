@@ -5,12 +5,14 @@ extension Commands {
 
   static let status: CommandSpec = CommandSpec(
     "status", abstract: "Show the network at a glance: stations, connectors, the last 24 hours, alarms",
-    arguments: [.option("group", value: "group", help: "Only this group's subtree", completion: .groups)],
+    arguments: [.option("group", value: "group", help: "Only this group's subtree", repeating: true,
+                        completion: .groups)],
     examples: [.init("A monitoring check", "evctl status -o json | jq -e '.stations.faulted == 0'")]
   ) { inv in
     try inv.supportsOnly([.table, .wide, .json])
     let store = try inv.context.openStore()
-    let stations = try store.stations(StationFilter(group: inv.arguments.option("group")))
+    let groups = inv.arguments.values("group")
+    let stations = try store.stations(StationFilter(groups: groups))
     let ids = Set(stations.map(\.id))
     var byState: [String: Int] = ["online": 0, "charging": 0, "faulted": 0, "offline": 0, "never_connected": 0, "unknown": 0]
     let serve = try store.serveStatus()
@@ -24,12 +26,14 @@ extension Commands {
     var sessions = 0
     var energy = 0.0
     var used: Set<String> = []
-    try store.forEachSession(SessionFilter(from: now.adding(seconds: -86_400), group: inv.arguments.option("group"))) { s in
+    var last24h = SessionFilter(from: now.adding(seconds: -86_400))
+    last24h.groups = groups
+    try store.forEachSession(last24h) { s in
       sessions += 1
       energy += s.energyWh ?? 0
       used.insert("\(s.stationID)/\(s.connectorID)")
     }
-    let alarms = try store.alarms(active: true).filter { $0.stationID.map(ids.contains) ?? (inv.arguments.option("group") == nil) }
+    let alarms = try store.alarms(active: true).filter { $0.stationID.map(ids.contains) ?? groups.isEmpty }
     let body: JSONValue = [
       "stations": .object(byState.mapValues { .int(Int64($0)) }.merging(["total": .int(Int64(stations.count))]) { a, _ in a }),
       "connectors": .object(connectors.mapValues { .int(Int64($0)) }),
@@ -84,7 +88,8 @@ extension Commands {
     "list", aliases: ["ls"], abstract: "List events, newest last",
     arguments: [
       .option("station", value: "identity", help: "Only this station", completion: .stations),
-      .option("group", value: "group", help: "Only stations in this group's subtree", completion: .groups),
+      .option("group", value: "group", help: "Only stations in this group's subtree", repeating: true,
+              completion: .groups),
       .option("kind", value: "kind", help: "Only this kind: status, connected, disconnected, boot, not_registered, security, upload …"),
       .option("since", value: "time", help: "Only events after this time; points into the past (1h = an hour ago)"),
       .option("limit", value: "count", help: "The newest this many; default 200"),
@@ -92,12 +97,12 @@ extension Commands {
   ) { inv in
     let store = try inv.context.openStore()
     let visible = Dictionary(
-      try store.stations(StationFilter(group: inv.arguments.option("group"))).map { ($0.id, $0.identity) },
+      try store.stations(StationFilter(groups: inv.arguments.values("group"))).map { ($0.id, $0.identity) },
       uniquingKeysWith: { a, _ in a })
     let stationID = try inv.arguments.option("station").map { try store.station($0).id }
     let since = try inv.time("since", pointing: .past)?.iso8601 ?? ""
     let kind = inv.arguments.option("kind")
-    let wholeNetwork = store.actor.baseGroupID == nil && inv.arguments.option("group") == nil
+    let wholeNetwork = store.actor.baseGroupID == nil && inv.arguments.values("group").isEmpty
     let rows = try store.db.query(
       """
       SELECT * FROM (

@@ -139,8 +139,12 @@ extension Commands {
     arguments: [.positional("email", help: "Your operator email"), .passwordStdin]
   ) { inv in
     let password = try inv.password(prompt: "Password: ", ask: true)!
-    let store = try inv.context.openStore()
+    // Whoever evctl acts as now (an expired session, a stale token) never blocks logging in.
+    let store = try inv.context.openStore(identify: false)
     let credential = try store.login(email: inv.required("email"), password: password)
+    if inv.context.isDryRun {
+      throw DryRunStop(plan: "the password of \(credential.operatorEmail) is right; would log in\n")
+    }
     try inv.context.saveSession(secret: credential.secret)
     if !inv.context.isQuiet {
       inv.context.console.writeOut(
@@ -151,8 +155,13 @@ extension Commands {
   static let logout: CommandSpec = CommandSpec(
     "logout", abstract: "End the login session"
   ) { inv in
+    if inv.context.isDryRun {
+      throw DryRunStop(plan: inv.context.savedSession() == nil ? "not logged in\n" : "would log out\n")
+    }
     if let session = inv.context.savedSession() {
-      if let store = try? Store(.path(session.db)) { try? store.revokeCredential(secret: session.secret) }
+      if FileManager.default.fileExists(atPath: session.db), let store = try? Store(.path(session.db)) {
+        try? store.revokeCredential(secret: session.secret)
+      }
       try? FileManager.default.removeItem(atPath: inv.context.sessionFile)
     }
     if !inv.context.isQuiet { inv.context.console.writeOut("logged out\n") }

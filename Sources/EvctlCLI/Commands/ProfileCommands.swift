@@ -112,9 +112,15 @@ extension Commands {
       .option("connector", value: "number", help: "Only on this connector"),
       .option("purpose", value: "purpose", help: "Only this purpose", choices: ProfilePurpose.allCases.map(\.rawValue)),
       .option("stack-level", value: "level", help: "Only this stack level"),
+      .yes,
     ])
   ) { inv in
     let store = try inv.context.openStore()
+    if !["id", "connector", "purpose", "stack-level"].contains(where: { inv.arguments.option($0) != nil }) {
+      let stations = try Remote.targets(inv, store: store)
+      try inv.confirmDestructive(
+        "clear every charging profile on \(stations.count == 1 ? stations[0].identity : "\(stations.count) stations")")
+    }
     var payload: [String: JSONValue] = [:]
     if let reference = inv.arguments.option("id") {
       let id = try Int(reference) ?? store.chargingProfile(reference).id

@@ -16,6 +16,7 @@ extension Commands {
     arguments: remoteArguments([
       .flag("soft", help: "Stop transactions gracefully, then restart the software (default)"),
       .flag("hard", help: "Restart the hardware; transactions may stop after the reboot"),
+      .yes,
     ]),
     examples: [
       .init("Soft reset", "evctl station reset CP-001 --soft"),
@@ -24,6 +25,13 @@ extension Commands {
   ) { inv in
     if inv.arguments.flag("soft"), inv.arguments.flag("hard") {
       throw UsageError(message: "give --soft or --hard, not both", commandPath: inv.arguments.path)
+    }
+    if inv.arguments.flag("hard"), inv.arguments.flag("all") {
+      let stations = try Remote.targets(inv, store: try inv.context.openStore())
+      let names = stations.prefix(5).map(\.identity).joined(separator: ", ")
+        + (stations.count > 5 ? " and \(stations.count - 5) more" : "")
+      try inv.confirmDestructive(
+        "hard-reset \(stations.count) station\(stations.count == 1 ? "" : "s") (\(names)), stopping their charging sessions")
     }
     try Remote.send(inv, action: "Reset") { _ in
       ["type": .string(inv.arguments.flag("hard") ? "Hard" : "Soft")]

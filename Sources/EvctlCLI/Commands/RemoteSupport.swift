@@ -44,6 +44,11 @@ enum Remote {
     }
     let queue = inv.arguments.flag("queue")
     let expires = try inv.time("expires", pointing: .future)
+    if inv.context.isDryRun {
+      throw DryRunStop(plan: try stations.map { station in
+        "would send \(action) \(try build(station).compact) to \(station.identity)\n"
+      }.joined())
+    }
     var commands: [Int: RemoteCommand] = [:]
     var offline: [(Station, String)] = []
     let stream = printResults && stations.count > 1 && inv.context.renderer().format != .json
@@ -84,6 +89,9 @@ enum Remote {
     _ inv: Invocation, store: Store, station: String, action: String, payload: JSONValue,
     timeout: Int
   ) throws -> RemoteCommand {
+    if inv.context.isDryRun {
+      throw DryRunStop(plan: "would send \(action) \(payload.compact) to \(station)\n")
+    }
     let command = try store.enqueueCommand(
       station: station, action: action, payload: payload, timeoutSeconds: timeout)
     let finished = try wait(for: [command.id], store: store, timeout: timeout, queue: false)

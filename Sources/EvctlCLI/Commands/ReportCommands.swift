@@ -8,11 +8,27 @@ extension Commands {
   static let reportFilterArguments: [ArgumentSpec] = [
     .option("from", value: "time", help: "Sessions that started at or after this; points into the past (7d = 7 days ago; a date is midnight in --tz)"),
     .option("to", value: "time", help: "Sessions that started before this; points into the past (1d = a day ago)"),
-    .option("station", value: "identity", help: "Only this station", completion: .stations),
-    .option("group", value: "group", help: "Only stations in this group's subtree", completion: .groups),
-    .option("token", value: "id-tag", help: "Only this token", completion: .tokens),
-    .option("user", value: "email", help: "Only this user's tokens", completion: .users),
+    .option("station", value: "identity", help: "Only this station", repeating: true, completion: .stations),
+    .option("group", value: "group", help: "Only stations in this group's subtree", repeating: true,
+            completion: .groups),
+    .option("token", value: "id-tag", help: "Only this token", repeating: true, completion: .tokens),
+    .option("user", value: "email", help: "Only this user's tokens", repeating: true, completion: .users),
+    .option("connector", value: "number", help: "Only this connector number", repeating: true),
+    .option("authorization", value: "kind", help: "Only sessions authorized this way",
+            choices: ["rfid", "remote", "anonymous"], repeating: true),
+    .option("min-energy", value: "kwh", help: "Only sessions of at least this energy: 0.5, 500Wh or 2kWh"),
+    .option("min-duration", value: "duration", help: "Only sessions at least this long: 90, 30m or 2h"),
   ]
+
+  /// An energy such as `0.5` (kWh), `500Wh` or `2kWh`, in Wh.
+  static func energyWh(_ text: String) -> Double? {
+    let lowered = text.lowercased()
+    let (number, factor): (Substring, Double) =
+      lowered.hasSuffix("kwh") ? (lowered.dropLast(3), 1000)
+      : lowered.hasSuffix("wh") ? (lowered.dropLast(2), 1) : (lowered[...], 1000)
+    guard let value = Double(number), value.isFinite, value >= 0 else { return nil }
+    return value * factor
+  }
 
   static func sessionFilter(_ inv: Invocation, zone: LocalTime) throws -> SessionFilter {
     func time(_ name: String) throws -> Timestamp? { try inv.time(name, pointing: .past) }
@@ -20,10 +36,28 @@ extension Commands {
       throw UsageError(message: "give --active or --completed, not both", commandPath: inv.arguments.path)
     }
     let active: Bool? = inv.arguments.flag("active") ? true : (inv.arguments.flag("completed") ? false : nil)
-    return SessionFilter(
-      from: try time("from"), to: try time("to"), station: inv.arguments.option("station"),
-      group: inv.arguments.option("group"), idTag: inv.arguments.option("token"),
-      userEmail: inv.arguments.option("user"), active: active)
+    var filter = SessionFilter(from: try time("from"), to: try time("to"), active: active)
+    filter.stations = inv.arguments.values("station")
+    filter.groups = inv.arguments.values("group")
+    filter.idTags = inv.arguments.values("token")
+    filter.userEmails = inv.arguments.values("user")
+    filter.authorizations = inv.arguments.values("authorization")
+    filter.connectors = try inv.arguments.values("connector").map { text in
+      guard let number = Int(text), number >= 0 else {
+        throw UsageError(message: "invalid value '\(text)' for '--connector': expected a connector number",
+                         commandPath: inv.arguments.path)
+      }
+      return number
+    }
+    if let text = inv.arguments.option("min-energy") {
+      guard let wh = energyWh(text) else {
+        throw UsageError(message: "invalid value '\(text)' for '--min-energy': use 0.5 (kWh), 500Wh or 2kWh",
+                         commandPath: inv.arguments.path)
+      }
+      filter.minimumEnergyWh = wh
+    }
+    filter.minimumDurationSeconds = try inv.duration("min-duration")
+    return filter
   }
 
   static func kWh(_ wh: Double?) -> String? {

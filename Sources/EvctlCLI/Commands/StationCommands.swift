@@ -44,21 +44,29 @@ extension Commands {
   static let stationList: CommandSpec = CommandSpec(
     "list", aliases: ["ls"], abstract: "List stations",
     arguments: [
-      .option("group", value: "group", help: "Only stations in this group's subtree", completion: .groups),
-      .option("search", value: "text", help: "Only identities or names containing this text"),
-      .option("vendor", value: "vendor", help: "Only this vendor (from BootNotification)"),
-      .option("model", value: "model", help: "Only this model (from BootNotification)"),
+      .option("group", value: "group", help: "Only stations in this group's subtree", repeating: true,
+              completion: .groups),
+      .option("state", value: "state", help: "Only stations in this state",
+              choices: ["online", "charging", "faulted", "offline", "never_connected", "unknown"],
+              repeating: true),
+      .option("search", value: "text", help: "Only identities, names or serial numbers containing this text"),
+      .option("serial", value: "serial", help: "Only this serial or charge box serial number", repeating: true),
+      .option("firmware", value: "version", help: "Only this firmware version", repeating: true),
+      .option("vendor", value: "vendor", help: "Only this vendor (from BootNotification)", repeating: true),
+      .option("model", value: "model", help: "Only this model (from BootNotification)", repeating: true),
       .flag("orphans", help: "Only stations without a group"),
     ],
     examples: [
       .init("Stations of one site", "evctl station list --group HQ"),
+      .init("Stations that need attention", "evctl station list --state faulted --state offline"),
       .init("Identities only, for scripts", "evctl station list -o json | jq -r '.[].identity'"),
     ]
   ) { inv in
     let filter = StationFilter(
-      group: inv.arguments.option("group"), search: inv.arguments.option("search"),
-      vendor: inv.arguments.option("vendor"), model: inv.arguments.option("model"),
-      orphansOnly: inv.arguments.flag("orphans"))
+      groups: inv.arguments.values("group"), search: inv.arguments.option("search"),
+      vendors: inv.arguments.values("vendor"), models: inv.arguments.values("model"),
+      states: inv.arguments.values("state"), serials: inv.arguments.values("serial"),
+      firmwareVersions: inv.arguments.values("firmware"), orphansOnly: inv.arguments.flag("orphans"))
     let stations = try inv.context.openStore().stations(filter)
     let renderer = inv.context.renderer()
     var columns = stationColumns
@@ -158,9 +166,13 @@ extension Commands {
 
   static let stationDelete: CommandSpec = CommandSpec(
     "delete", aliases: ["rm"], abstract: "Remove a station and its history",
-    arguments: [stationIdentity]
+    arguments: [stationIdentity, .yes]
   ) { inv in
-    try inv.context.openStore().deleteStation(inv.required("identity"))
+    let store = try inv.context.openStore()
+    let station = try store.station(inv.required("identity"))
+    try inv.confirmDestructive(
+      "delete station \(station.identity) ('\(station.name)') with its connectors, sessions and events")
+    try store.deleteStation(station.identity)
     inv.context.confirm("station", inv.required("identity"), "deleted")
   }
 

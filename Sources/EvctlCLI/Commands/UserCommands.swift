@@ -76,9 +76,15 @@ extension Commands {
 
   static let userDelete: CommandSpec = CommandSpec(
     "delete", aliases: ["rm"], abstract: "Delete a charging user with their tokens",
-    arguments: [userEmail]
+    arguments: [userEmail, .yes]
   ) { inv in
-    try inv.context.openStore().deleteUser(inv.required("email"))
+    let store = try inv.context.openStore()
+    let user = try store.user(inv.required("email"))
+    if user.tokenCount > 0 {
+      try inv.confirmDestructive(
+        "delete user \(user.email) and \(user.tokenCount == 1 ? "their token" : "their \(user.tokenCount) tokens")")
+    }
+    try store.deleteUser(user.email)
     inv.context.confirm("user", inv.required("email"), "deleted")
   }
 

@@ -6,7 +6,7 @@ enum ManPage {
     var out = """
       .Dd \(date)
       .Dt EVCTL 1
-      .Os
+      .Os evctl \(Commands.version)
       .Sh NAME
       .Nm evctl
       .Nd \(escape(root.abstract.prefix(1).lowercased() + root.abstract.dropFirst()))
@@ -27,13 +27,14 @@ enum ManPage {
       for spec in command.arguments {
         switch spec.kind {
         case .positional:
+          // Oo … Oc close each optional part, so brackets never nest (Op runs to the line's end).
           let text = "Ar \(spec.name)" + (spec.isRepeating ? " ..." : "")
-          out += spec.isRequired ? " \(text)" : " Op \(text)"
+          out += spec.isRequired ? " \(text)" : " Oo \(text) Oc"
         case .option:
-          let text = "Fl -\(spec.name) Ar \(spec.valueName)"
-          out += spec.isRequired ? " \(text)" : " Op \(text)"
+          let text = "Fl -\(spec.name) Ar \(spec.valueName)" + (spec.isRepeating ? " ..." : "")
+          out += spec.isRequired ? " \(text)" : " Oo \(text) Oc"
         case .flag:
-          out += " Op Fl -\(spec.name)"
+          out += " Oo Fl -\(spec.name) Oc"
         }
       }
       out += "\n\(escapeLine(command.abstract)).\n"

@@ -58,8 +58,10 @@ public enum Parser {
           continue
         }
         if words.isEmpty, !chain.last!.subcommands.isEmpty, chain.last!.action == nil {
+          let names = chain.last!.subcommands.filter { !$0.isHidden }.flatMap { [$0.name] + $0.aliases }
           throw UsageError(
-            message: "unknown command '\(token)' for '\(path().joined(separator: " "))'",
+            message: "unknown command '\(token)' for '\(path().joined(separator: " "))'"
+              + Suggestion.didYouMean(token, among: names),
             commandPath: path())
         }
         words.append(token)
@@ -80,12 +82,40 @@ public enum Parser {
         }
         let wanted = name
         spec = lookup { $0.name == wanted }
+        guard spec != nil else {
+          let names = chain.flatMap(\.arguments).filter { $0.kind != .positional }.map(\.name)
+          throw UsageError(
+            message: "unknown option '--\(wanted)'"
+              + Suggestion.didYouMean(wanted, among: names, prefix: "--"),
+            commandPath: path())
+        }
       } else {
-        let letters = Array(token.dropFirst())
-        name = String(letters.first!)
-        if letters.count > 1 { inlineValue = String(letters.dropFirst()) }
-        let wanted = letters.first!
-        spec = lookup { $0.short == wanted }
+        // Short options bundle: `-qo json`, `-qojson`; flags first, then at most one option.
+        var letters = Array(token.dropFirst())[...]
+        var found: ArgumentSpec?
+        var first = true
+        while let letter = letters.first {
+          letters = letters.dropFirst()
+          guard let next = lookup({ $0.short == letter }) else {
+            throw UsageError(
+              message: first ? "unknown option '\(token)'" : "unknown option '-\(letter)' in '\(token)'",
+              commandPath: path())
+          }
+          first = false
+          if next.kind == .flag {
+            if letters.first == "=" {
+              throw UsageError(message: "option '--\(next.name)' takes no value", commandPath: path())
+            }
+            parsed.flags.insert(next.name)
+            continue
+          }
+          found = next
+          if !letters.isEmpty { inlineValue = String(letters) }
+          break
+        }
+        guard let found else { continue }
+        name = found.name
+        spec = found
       }
       guard let spec else {
         throw UsageError(message: "unknown option '\(token)'", commandPath: path())
@@ -113,6 +143,11 @@ public enum Parser {
         throw UsageError(
           message:
             "invalid value '\(value)' for '--\(spec.name)'; expected one of: \(spec.choices.joined(separator: ", "))",
+          commandPath: path())
+      }
+      if !spec.isRepeating, parsed.options[spec.name] != nil {
+        throw UsageError(
+          message: "option '--\(spec.name)' given more than once; it takes one value",
           commandPath: path())
       }
       parsed.options[spec.name, default: []].append(value)

@@ -40,26 +40,48 @@ public struct SessionRecord: Sendable {
   }
 }
 
-/// Filters for reports over sessions.
+/// Filters for reports over sessions: several values of one field match any of them (OR), and
+/// different fields must all match (AND). An empty list does not filter.
 public struct SessionFilter: Sendable {
   public var from: Timestamp?
   public var to: Timestamp?
-  public var station: String?
-  public var group: String?
-  public var idTag: String?
-  public var userEmail: String?
+  /// Station identities.
+  public var stations: [String] = []
+  /// Group references; a session at a station in any of their subtrees matches.
+  public var groups: [String] = []
+  public var idTags: [String] = []
+  public var userEmails: [String] = []
+  /// Connector numbers.
+  public var connectors: [Int] = []
+  /// `rfid`, `remote` or `anonymous`, as in ``SessionRecord/authorization``.
+  public var authorizations: [String] = []
+  /// Only sessions with at least this much energy, in Wh.
+  public var minimumEnergyWh: Double?
+  /// Only sessions at least this long, in seconds (active ones up to now).
+  public var minimumDurationSeconds: Int64?
   /// `true`: only active; `false`: only finished; `nil`: both.
   public var active: Bool?
+
+  /// The one station filter, for callers that take a single station.
+  public var station: String? {
+    get { stations.first }
+    set { stations = newValue.map { [$0] } ?? [] }
+  }
+  /// The one group filter, for callers that take a single group.
+  public var group: String? {
+    get { groups.first }
+    set { groups = newValue.map { [$0] } ?? [] }
+  }
 
   /// Creates a filter; every field is optional.
   public init(from: Timestamp? = nil, to: Timestamp? = nil, station: String? = nil, group: String? = nil,
               idTag: String? = nil, userEmail: String? = nil, active: Bool? = nil) {
     self.from = from
     self.to = to
-    self.station = station
-    self.group = group
-    self.idTag = idTag
-    self.userEmail = userEmail
+    self.stations = station.map { [$0] } ?? []
+    self.groups = group.map { [$0] } ?? []
+    self.idTags = idTag.map { [$0] } ?? []
+    self.userEmails = userEmail.map { [$0] } ?? []
     self.active = active
   }
 }

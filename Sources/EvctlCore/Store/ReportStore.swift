@@ -26,9 +26,17 @@ extension Store {
   /// without holding them all in memory.
   public func forEachSession(_ filter: SessionFilter, _ body: (SessionRecord) throws -> Void) throws {
     let tree = try groupTree()
-    let stationID = try filter.station.map { try station($0).id }
-    let groupSubtree = try filter.group.map { tree.subtree(of: try resolveGroup($0, in: tree).id) }
-    let idTag = try filter.idTag.map { try IdTagCanonicalizer.canonical($0) }
+    let stationIDs = Set(try filter.stations.map { try station($0).id })
+    let subtrees = try filter.groups.map { tree.subtree(of: try resolveGroup($0, in: tree).id) }
+    let idTags = Set(try filter.idTags.map { try IdTagCanonicalizer.canonical($0) })
+    let emails = Set(filter.userEmails.map { $0.lowercased() })
+    let connectors = Set(filter.connectors)
+    let authorizations = Set(filter.authorizations)
+    let now = now()
+    // One value goes to SQL (and its indexes); several are matched below.
+    let stationID = stationIDs.count == 1 ? stationIDs.first : nil
+    let idTag = idTags.count == 1 ? idTags.first : nil
+    let email = filter.userEmails.count == 1 ? filter.userEmails.first : nil
     let base = actor.baseGroupID
     var paths: [Int: String] = [:]
     for (id, group) in tree.byID { paths[id] = group.path }
@@ -39,13 +47,17 @@ extension Store {
                  "max_energy", "remote"]
     try db.forEachRow(
       Store.sessionSelect,
-      [filter.from?.iso8601, filter.to?.iso8601, stationID, idTag, filter.userEmail,
+      [filter.from?.iso8601, filter.to?.iso8601, stationID, idTag, email,
        filter.active.map { $0 ? 1 : 0 }]
     ) { row in
       assert(row.values.count == names.count)
       let groupID = row.values[7].int
       if base != nil, !tree.contains(groupID, under: base) { return }
-      if let groupSubtree, !groupSubtree.contains(groupID ?? -1) { return }
+      if !subtrees.isEmpty, !subtrees.contains(where: { $0.contains(groupID ?? -1) }) { return }
+      if !stationIDs.isEmpty, !stationIDs.contains(row.values[3].int ?? -1) { return }
+      if !idTags.isEmpty, !idTags.contains(row.values[9].string ?? "") { return }
+      if !emails.isEmpty, !emails.contains(row.values[11].string?.lowercased() ?? "") { return }
+      if !connectors.isEmpty, !connectors.contains(row.values[6].int ?? -1) { return }
       let meterStart = row.values[12].int ?? 0
       let meterStop = row.values[13].int
       var energy: Double?
@@ -62,7 +74,8 @@ extension Store {
       } else {
         authorization = "rfid"
       }
-      try body(SessionRecord(
+      if !authorizations.isEmpty, !authorizations.contains(authorization) { return }
+      let record = SessionRecord(
         id: row.values[0].int!, startedAt: row.values[1].string.flatMap(Timestamp.init(parsing:)) ?? Timestamp(milliseconds: 0),
         stoppedAt: row.values[2].string.flatMap(Timestamp.init(parsing:)), stationID: row.values[3].int!,
         stationIdentity: row.values[4].string ?? "", stationName: row.values[5].string ?? "",
@@ -72,7 +85,12 @@ extension Store {
         meterStart: meterStart, meterStop: meterStop, energyWh: energy,
         stopReason: row.values[14].string, state: row.values[15].string ?? "",
         receivedAt: row.values[16].string.flatMap(Timestamp.init(parsing:)) ?? Timestamp(milliseconds: 0),
-        closedBy: row.values[17].string, implausible: implausible))
+        closedBy: row.values[17].string, implausible: implausible)
+      if let minimum = filter.minimumEnergyWh, (record.energyWh ?? 0) < minimum { return }
+      if let minimum = filter.minimumDurationSeconds, record.durationSeconds(now: now) < minimum {
+        return
+      }
+      try body(record)
     }
   }
 }

@@ -1,20 +1,51 @@
-/// Filters for ``Store/stations(_:)``.
+/// Filters for ``Store/stations(_:)``: several values of one field match any of them (OR), and
+/// different fields must all match (AND). An empty list does not filter.
 public struct StationFilter: Sendable {
-  public var group: String?
+  /// Group references; a station in any of their subtrees matches.
+  public var groups: [String] = []
+  /// Text in the identity, name, serial number or charge box serial number (case-insensitive).
   public var search: String?
-  public var vendor: String?
-  public var model: String?
+  public var vendors: [String] = []
+  public var models: [String] = []
+  /// Station states such as `online` or `never_connected`.
+  public var states: [String] = []
+  /// Serial numbers or charge box serial numbers, exact but case-insensitive.
+  public var serials: [String] = []
+  /// Firmware versions, exact but case-insensitive.
+  public var firmwareVersions: [String] = []
   public var orphansOnly = false
+
+  /// The one group filter, for callers that take a single group.
+  public var group: String? {
+    get { groups.first }
+    set { groups = newValue.map { [$0] } ?? [] }
+  }
 
   /// Creates a filter; every field is optional.
   public init(
     group: String? = nil, search: String? = nil, vendor: String? = nil, model: String? = nil,
     orphansOnly: Bool = false
   ) {
-    self.group = group
+    self.groups = group.map { [$0] } ?? []
     self.search = search
-    self.vendor = vendor
-    self.model = model
+    self.vendors = vendor.map { [$0] } ?? []
+    self.models = model.map { [$0] } ?? []
+    self.orphansOnly = orphansOnly
+  }
+
+  /// Creates a filter with several values per field.
+  public init(
+    groups: [String], search: String? = nil, vendors: [String] = [], models: [String] = [],
+    states: [String] = [], serials: [String] = [], firmwareVersions: [String] = [],
+    orphansOnly: Bool = false
+  ) {
+    self.groups = groups
+    self.search = search
+    self.vendors = vendors
+    self.models = models
+    self.states = states
+    self.serials = serials
+    self.firmwareVersions = firmwareVersions
     self.orphansOnly = orphansOnly
   }
 }
@@ -110,26 +141,34 @@ extension Store {
   /// The stations the actor may see that match `filter`, ordered by identity.
   public func stations(_ filter: StationFilter = StationFilter()) throws -> [Station] {
     let tree = try groupTree()
-    let groupSubtree = try filter.group.map { tree.subtree(of: try resolveGroup($0, in: tree).id) }
+    let subtrees = try filter.groups.map { tree.subtree(of: try resolveGroup($0, in: tree).id) }
     let search = filter.search?.lowercased()
     let serveDown = try serveDownSince()
+    func matches(_ value: String?, _ wanted: [String]) -> Bool {
+      wanted.isEmpty || wanted.contains { $0.lowercased() == value?.lowercased() }
+    }
     return try db.query(Store.stationSelect + " ORDER BY s.identity COLLATE NOCASE")
       .map { makeStation($0, tree: tree, serveDown: serveDown) }
       .filter { station in
         guard tree.contains(station.groupID, under: actor.baseGroupID) else { return false }
         if filter.orphansOnly, station.groupID != nil { return false }
-        if let groupSubtree, !groupSubtree.contains(station.groupID ?? -1) { return false }
-        if let search, !station.identity.lowercased().contains(search),
-          !station.name.lowercased().contains(search)
+        if !subtrees.isEmpty, !subtrees.contains(where: { $0.contains(station.groupID ?? -1) }) {
+          return false
+        }
+        if let search {
+          let fields = [station.identity, station.name, station.serialNumber, station.chargeBoxSerialNumber]
+          if !fields.contains(where: { $0?.lowercased().contains(search) == true }) { return false }
+        }
+        if !matches(station.vendor, filter.vendors) { return false }
+        if !matches(station.model, filter.models) { return false }
+        if !filter.states.isEmpty, !filter.states.contains(station.state) { return false }
+        if !filter.serials.isEmpty,
+          !(matches(station.serialNumber, filter.serials)
+            || matches(station.chargeBoxSerialNumber, filter.serials))
         {
           return false
         }
-        if let vendor = filter.vendor, station.vendor?.lowercased() != vendor.lowercased() {
-          return false
-        }
-        if let model = filter.model, station.model?.lowercased() != model.lowercased() {
-          return false
-        }
+        if !matches(station.firmwareVersion, filter.firmwareVersions) { return false }
         return true
       }
   }

@@ -45,8 +45,21 @@ public final class Store {
     return problems
   }
 
-  /// Copies the store to `path` with SQLite's online backup API.
-  public func backup(to path: String) throws { try db.backup(to: path) }
+  /// Copies the store to `path` with SQLite's online backup API; administrators of the whole
+  /// network only, since the copy holds every domain and every password hash.
+  public func backup(to path: String) throws {
+    try requireStoreAdministrator(to: "copy the whole store")
+    try db.backup(to: path)
+  }
+
+  /// Throws unless the actor administers the whole network (an admin without a base group, or
+  /// the local actor): backups, copies and migrations touch every domain at once.
+  public func requireStoreAdministrator(to what: String) throws {
+    guard actor.role == .admin, actor.baseGroupID == nil else {
+      throw StoreError.forbidden(
+        "operator access forbidden: only an administrator of the whole network may \(what)")
+    }
+  }
 
   // MARK: Permissions, in one place
 
