@@ -12,6 +12,24 @@ extension CentralSystem {
     "OverVoltage", "WeakSignal",
   ]
 
+  /// The status words of each notification [S16 §7, security whitepaper §5].
+  static let notificationStatuses: [String: [String]] = [
+    "DiagnosticsStatusNotification": ["Idle", "Uploaded", "UploadFailed", "Uploading"],
+    "FirmwareStatusNotification": [
+      "Downloaded", "DownloadFailed", "Downloading", "Idle", "InstallationFailed", "Installing",
+      "Installed",
+    ],
+    "SignedFirmwareStatusNotification": [
+      "Downloaded", "DownloadFailed", "Downloading", "DownloadScheduled", "DownloadPaused", "Idle",
+      "InstallationFailed", "Installing", "Installed", "InstallRebooting", "InstallScheduled",
+      "InstallVerificationFailed", "InvalidSignature", "SignatureVerified",
+    ],
+    "LogStatusNotification": [
+      "BadMessage", "Idle", "NotSupportedOperation", "PermissionDenied", "Uploaded", "UploadFailure",
+      "Uploading",
+    ],
+  ]
+
   /// BootNotification [S16 §4.2]: store what the station reports; the registration policy answers.
   func bootNotification(_ r: inout PayloadReader, _ c: CallContext) throws -> JSONValue {
     let vendor = try r.string("chargePointVendor", required: true, maxLength: 20)
@@ -119,7 +137,7 @@ extension CentralSystem {
     switch action {
     case "DiagnosticsStatusNotification", "FirmwareStatusNotification",
       "SignedFirmwareStatusNotification", "LogStatusNotification":
-      summary = try r.string("status", required: true) ?? ""
+      summary = try r.enumeration("status", Self.notificationStatuses[action] ?? [], required: true) ?? ""
     case "SecurityEventNotification":
       let type = try r.string("type", required: true, maxLength: 50) ?? ""
       _ = try r.timestamp("timestamp", required: true)
