@@ -69,6 +69,9 @@ extension CentralSystem {
       detail += "; open transactions await their StopTransaction: \(open.map(String.init).joined(separator: ", "))"
     }
     try recordEvent(stationID: c.stationID, identity: c.identity, kind: "boot", detail: detail, at: c.now)
+    if policy == .accept {
+      try store.clearNotRegistered(identity: c.identity, stationID: c.stationID, at: c.now)
+    }
     return [
       "status": .string(policy.ocppStatus), "currentTime": .string(c.now.iso8601),
       "interval": .int(Int64(policy == .accept ? interval : min(interval, 60))),
@@ -112,8 +115,16 @@ extension CentralSystem {
   /// Authorize [S16 §4.1]: the Core token function decides.
   func authorize(_ r: inout PayloadReader, _ c: CallContext) throws -> JSONValue {
     let idTag = try r.string("idTag", required: true, maxLength: 20)!
-    let (decision, _) = try store.authorize(
-      idTag: idTag, stationID: c.stationID, purpose: .authorize, at: c.now)
+    let decision: AuthorizationDecision
+    if try store.isFreeCharging(stationID: c.stationID, connectorID: nil, idTag: idTag) {
+      decision = .freeCharging(at: c.now)
+    } else {
+      decision = try store.authorize(
+        idTag: idTag, stationID: c.stationID, purpose: .authorize, at: c.now).decision
+      if decision.status == .accepted {
+        try store.noteTokenSeen(idTag: idTag, stationID: c.stationID, at: c.now)
+      }
+    }
     if decision.status != .accepted {
       try recordEvent(stationID: c.stationID, identity: c.identity, kind: "authorize_refused",
                       detail: "\(idTag): \(decision.status.rawValue) (\(decision.reason))", at: c.now)
@@ -134,13 +145,14 @@ extension CentralSystem {
     throws -> JSONValue
   {
     let summary: String
+    var reported: Timestamp?
     switch action {
     case "DiagnosticsStatusNotification", "FirmwareStatusNotification",
       "SignedFirmwareStatusNotification", "LogStatusNotification":
       summary = try r.enumeration("status", Self.notificationStatuses[action] ?? [], required: true) ?? ""
     case "SecurityEventNotification":
       let type = try r.string("type", required: true, maxLength: 50) ?? ""
-      _ = try r.timestamp("timestamp", required: true)
+      reported = try r.timestamp("timestamp", required: true)?.0
       summary = type + ((try r.string("techInfo")).map { ": " + $0 } ?? "")
       try notificationAlarms(action, status: type, stationID: c.stationID, identity: c.identity, at: c.now)
     default:
@@ -152,7 +164,7 @@ extension CentralSystem {
     try keep(action, payload: payload, c)
     let kind = action == "SecurityEventNotification" ? "security" : "notification"
     try recordEvent(stationID: c.stationID, identity: c.identity, kind: kind,
-                    detail: "\(action): \(summary)", at: c.now)
+                    detail: "\(action): \(summary)", at: c.now, reported: reported)
     return [:]
   }
 }

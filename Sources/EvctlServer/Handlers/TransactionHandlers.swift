@@ -42,13 +42,24 @@ extension CentralSystem {
         AND connector_id = ? AND id_tag = ? AND start_timestamp_raw = ? AND meter_start = ?
       """, [c.stationID, connector, idTag, rawTimestamp, meterStart])
     {
-      let (decision, _) = try store.authorize(
-        idTag: idTag, stationID: c.stationID, connectorID: connector, purpose: .authorize, at: c.now)
+      let decision = try store.isFreeCharging(stationID: c.stationID, connectorID: connector, idTag: idTag)
+        ? .freeCharging(at: c.now)
+        : try store.authorize(
+          idTag: idTag, stationID: c.stationID, connectorID: connector, purpose: .authorize,
+          at: c.now).decision
       return ["transactionId": .int(Int64(existing.int("id")!)), "idTagInfo": decision.idTagInfo]
     }
-    let (decision, tokenID) = try store.authorize(
-      idTag: idTag, stationID: c.stationID, connectorID: connector, purpose: .startTransaction,
-      at: c.now)
+    // An open connector (free charging) accepts every tag; the session is anonymous: no token,
+    // no user, the tag kept as the station sent it.
+    let anonymous = try store.isFreeCharging(stationID: c.stationID, connectorID: connector, idTag: idTag)
+    let (decision, tokenID): (AuthorizationDecision, Int?) = anonymous
+      ? (.freeCharging(at: c.now), nil)
+      : try store.authorize(
+        idTag: idTag, stationID: c.stationID, connectorID: connector, purpose: .startTransaction,
+        at: c.now)
+    if !anonymous, decision.status == .accepted {
+      try store.noteTokenSeen(idTag: idTag, stationID: c.stationID, at: c.now)
+    }
     try store.db.run(
       """
       UPDATE transactions SET state = 'superseded' WHERE station_id = ? AND connector_id = ?
@@ -63,11 +74,11 @@ extension CentralSystem {
       """
       INSERT INTO transactions (id, station_id, connector_id, id_tag, token_id, parent_id_tag,
         authorization_status, meter_start, started_at, start_timestamp_raw, reservation_id,
-        received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        received_at, anonymous) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       """,
       [next, c.stationID, connector, idTag, tokenID, decision.parentIDTag,
        decision.status.rawValue, meterStart, started.iso8601, rawTimestamp, reservation,
-       c.now.iso8601])
+       c.now.iso8601, anonymous])
     wantRebalance("start")
     if let reservation {
       try store.db.run(
