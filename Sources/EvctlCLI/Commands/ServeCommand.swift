@@ -18,6 +18,7 @@ extension Commands {
       .option("ping-interval", value: "seconds", help: "Ping a silent station after this long; default 60"),
       .option("message-log-retention", value: "duration", help: "Keep logged frames this long; default 7d"),
       .flag("no-message-log", help: "Do not log frames"),
+      .flag("no-auto-config", help: "Do not send GetConfiguration after a station's first accepted boot or a firmware change"),
       .option("files-dir", value: "dir", help: "Serve firmware from DIR and accept diagnostics uploads into DIR/uploads over HTTP on the same port", completion: .file),
       .option("public-url", value: "url", help: "The URL stations reach this server at, for --files-dir; default http://HOST:PORT"),
       .option("alarm-command", value: "command", help: "Run this shell command with each new alarm as JSON on stdin"),
@@ -48,6 +49,7 @@ extension Commands {
       configuration.messageLogRetentionSeconds = seconds
     }
     configuration.messageLogEnabled = !inv.arguments.flag("no-message-log")
+    configuration.autoConfiguration = !inv.arguments.flag("no-auto-config")
     let level = ["info": 0, "warning": 1, "error": 2][inv.arguments.option("log-level") ?? "info"]!
     let console = inv.context.console
     let store = try inv.context.openStore()

@@ -163,3 +163,19 @@ extension Store {
       [target.id])
   }
 }
+
+extension Store {
+  /// Whether serve should fetch a station's configuration after an accepted boot: it has no
+  /// snapshot yet, or its firmware changed; never while a GetConfiguration is already on its way.
+  public func wantsConfigurationSnapshot(stationID: Int, firmwareChanged: Bool) throws -> Bool {
+    let pending = try db.queryOne(
+      """
+      SELECT 1 FROM commands WHERE station_id = ? AND action = 'GetConfiguration'
+        AND state IN ('queued', 'sent') LIMIT 1
+      """, [stationID])
+    if pending != nil { return false }
+    if firmwareChanged { return true }
+    return try db.queryOne(
+      "SELECT 1 FROM station_configuration WHERE station_id = ? AND known = 1 LIMIT 1", [stationID]) == nil
+  }
+}

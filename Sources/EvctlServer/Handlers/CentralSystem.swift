@@ -12,6 +12,9 @@ public struct ServerConfiguration: Sendable {
   /// How long the message log keeps frames.
   public var messageLogRetentionSeconds: Int64 = 7 * 86_400
   public var messageLogEnabled = true
+  /// Whether serve sends GetConfiguration on its own after a station's first accepted boot and
+  /// after a boot that reports new firmware (`serve --no-auto-config` turns it off).
+  public var autoConfiguration = true
 
   /// Creates the default configuration.
   public init() {}

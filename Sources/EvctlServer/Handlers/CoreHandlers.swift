@@ -71,6 +71,16 @@ extension CentralSystem {
     try recordEvent(stationID: c.stationID, identity: c.identity, kind: "boot", detail: detail, at: c.now)
     if policy == .accept {
       try store.clearNotRegistered(identity: c.identity, stationID: c.stationID, at: c.now)
+      let firmwareChanged = previousFirmware != nil && firmware != nil && previousFirmware != firmware
+      if configuration.autoConfiguration,
+        try store.wantsConfigurationSnapshot(stationID: c.stationID, firmwareChanged: firmwareChanged)
+      {
+        // Queued in this transaction, picked up on the next tick: it follows the boot's answer.
+        let command = try store.enqueueCommand(
+          station: c.identity, action: "GetConfiguration", payload: [:], timeoutSeconds: 60,
+          queue: true, expires: c.now.adding(seconds: 600))
+        log("info: \(c.identity): fetching its configuration (command \(command.id)) after \(firmwareChanged ? "a firmware change" : "its first accepted boot")")
+      }
     }
     return [
       "status": .string(policy.ocppStatus), "currentTime": .string(c.now.iso8601),
