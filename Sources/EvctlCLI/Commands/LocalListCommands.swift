@@ -137,14 +137,15 @@ struct LocalListPush {
         } else {
           plan = try LocalListPlanner.plan(
             desired: builder.entries(for: station), held: state.entries, currentVersion: version,
-            differential: differential, maxListLength: maxList, maxMessageLength: maxMessage)
+            differential: differential, maxListLength: maxList, maxMessageLength: maxMessage,
+            revoked: builder.revoked(among: state.entries))
           texts[station.id] = plan.messages.map(\.compact)
           if let key { cache[key] = (plan, texts[station.id]!) }
         }
         plans[station.id] = plan
         outcomes[index].detail = plan.messages.isEmpty
           ? "up to date (version \(plan.finalVersion))"
-          : "\(plan.updateType.lowercased()): \(plan.changed) set, \(plan.removed) removed, version \(plan.finalVersion)"
+          : "\(plan.updateType.lowercased()): \(plan.changed) set, \(plan.removed) removed\(plan.blocked > 0 ? ", \(plan.blocked) blocked" : ""), version \(plan.finalVersion)"
       } catch {
         outcomes[index].ok = false
         outcomes[index].detail = "\(error)"

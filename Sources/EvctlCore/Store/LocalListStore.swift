@@ -27,6 +27,15 @@ public final class LocalListBuilder {
     return list
   }
 
+  /// The tags among `held` whose token was blocked (itself or its parent) or deleted: a
+  /// differential update sends them as `Blocked`.
+  public func revoked(among held: [LocalListEntry]) -> Set<String> {
+    Set(held.map(\.idTag).filter { tag in
+      guard let token = tokensByTag[tag] else { return true }
+      return token.blocked || token.parentIDTag.flatMap { tokensByTag[$0] }?.blocked == true
+    })
+  }
+
   private func compute(for station: Station) -> [LocalListEntry] {
     tokens.compactMap { token in
       let parent = token.parentIDTag.flatMap { tokensByTag[$0] }
