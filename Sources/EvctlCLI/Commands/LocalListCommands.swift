@@ -139,6 +139,9 @@ struct LocalListPush {
             desired: builder.entries(for: station), held: state.entries, currentVersion: version,
             differential: differential, maxListLength: maxList, maxMessageLength: maxMessage,
             revoked: builder.revoked(among: state.entries))
+          for message in plan.messages {
+            try OutgoingPayloadRules.check(action: "SendLocalList", payload: message)
+          }
           texts[station.id] = plan.messages.map(\.compact)
           if let key { cache[key] = (plan, texts[station.id]!) }
         }
@@ -178,7 +181,7 @@ struct LocalListPush {
         do {
           let command = try store.enqueueCommand(
             station: outcomes[index].station.identity, action: action, payloadText: body,
-            timeoutSeconds: timeout)
+            timeoutSeconds: timeout, checked: action == "SendLocalList")
           sent[command.id] = index
         } catch let error as StoreError {
           outcomes[index].ok = false
