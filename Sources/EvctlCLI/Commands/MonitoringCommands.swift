@@ -65,7 +65,7 @@ extension Commands {
     subcommands: [eventList])
 
   static let eventList: CommandSpec = CommandSpec(
-    "list", aliases: ["ls"], abstract: "List events, newest last: AT is the station's time when it sent one, RECEIVED_AT ours",
+    "list", aliases: ["ls"], abstract: "List events, newest last, at the station's time and ours",
     arguments: [
       .option("station", value: "identity", help: "Only this station", completion: .stations),
       .option("group", value: "group", help: "Only stations in this group's subtree", completion: .groups),
@@ -142,7 +142,7 @@ extension Commands {
     arguments: [
       .flag("active", help: "Only alarms whose cause still holds (the default)"),
       .flag("history", help: "Every alarm, cleared ones too"),
-      .option("station", value: "identity", help: "Only this station", completion: .stations),
+      .option("station", value: "identity", help: "Only this station (with the not_registered alarms of its identity), or an identity that is not registered", completion: .stations),
     ],
     examples: [.init("Export the alarm history", "evctl alarm list --history -o csv > alarms.csv")]
   ) { inv in

@@ -144,7 +144,7 @@ extension Commands {
   }
 
   static let stationEvents: CommandSpec = CommandSpec(
-    "events", abstract: "Show a station's status changes and connection events (AT: the station's time, RECEIVED_AT: ours)",
+    "events", abstract: "Show a station's status changes and connection events, at the station's time and ours",
     arguments: [
       stationIdentity,
       .option("connector", value: "number", help: "Only this connector's status changes"),
