@@ -49,6 +49,7 @@ extension Store {
     station identity: String, action: String, payload: JSONValue, timeoutSeconds: Int = 30,
     queue: Bool = false, expires: Timestamp? = nil
   ) throws -> RemoteCommand {
+    try require(Store.firmwareActions.contains(action) ? .updateFirmware : .remoteCommand)
     try OutgoingPayloadRules.check(action: action, payload: payload)
     return try enqueueCommand(
       station: identity, action: action, payloadText: payload.compact,
@@ -64,13 +65,13 @@ extension Store {
     station identity: String, action: String, payloadText text: String, timeoutSeconds: Int = 30,
     queue: Bool = false, expires: Timestamp? = nil, checked: Bool = false
   ) throws -> RemoteCommand {
+    try require(Store.firmwareActions.contains(action) ? .updateFirmware : .remoteCommand)
     if !checked {
       guard let payload = try? JSONValue.parse(text), payload.objectValue != nil else {
         throw StoreError.invalid("\(action): the payload is not a JSON object")
       }
       try OutgoingPayloadRules.check(action: action, payload: payload)
     }
-    try require(Store.firmwareActions.contains(action) ? .updateFirmware : .remoteCommand)
     let target = try station(identity)
     let now = now()
     if !queue, !target.connected {
