@@ -4,13 +4,26 @@ import Testing
 
 /// Issue 9 item 15: every field with a length or format limit, at and past its limit.
 @Suite struct OutgoingPayloadRulesTests {
+  static let profile: JSONValue = [
+    "chargingProfileId": 1, "stackLevel": 0, "chargingProfilePurpose": "TxProfile",
+    "chargingProfileKind": "Recurring", "recurrencyKind": "Daily",
+    "validFrom": "2026-11-21T00:00:00Z", "validTo": "2027-11-21T00:00:00Z",
+    "chargingSchedule": [
+      "chargingRateUnit": "A", "startSchedule": "2026-11-21T00:00:00Z",
+      "chargingSchedulePeriod": [["startPeriod": 0, "limit": 16.0]],
+    ],
+  ]
+
   /// A valid payload per action, with every limited field present.
   static let valid: [String: JSONValue] = [
     "ChangeAvailability": ["connectorId": 0, "type": "Operative"],
     "ChangeConfiguration": ["key": "HeartbeatInterval", "value": "300"],
     "DataTransfer": ["vendorId": "com.example", "messageId": "ping", "data": "x"],
     "GetConfiguration": ["key": ["HeartbeatInterval"]],
-    "RemoteStartTransaction": ["idTag": "TAG1", "connectorId": 1],
+    "RemoteStartTransaction": ["idTag": "TAG1", "connectorId": 1, "chargingProfile": profile],
+    "SetChargingProfile": ["connectorId": 1, "csChargingProfiles": profile],
+    "ClearChargingProfile": ["chargingProfilePurpose": "TxDefaultProfile"],
+    "GetCompositeSchedule": ["connectorId": 1, "duration": 3600, "chargingRateUnit": "A"],
     "Reset": ["type": "Soft"],
     "GetDiagnostics": [
       "location": "ftp://logs.example.com/up", "startTime": "2026-11-21T10:00:00Z",

@@ -131,6 +131,8 @@ extension Commands {
     arguments: [tokenIDTag, clearCacheFlag]
   ) { inv in
     let store = try inv.context.openStore()
+    // Refused before anything changes when the operator may not send commands.
+    if inv.arguments.flag("clear-cache") { try store.require(.remoteCommand) }
     let token = try store.setTokenBlocked(inv.required("id-tag"), blocked: true)
     inv.context.confirm("token", token.idTag, "blocked")
     try clearCaches(for: token.idTag, store: store, inv: inv)
@@ -168,6 +170,7 @@ extension Commands {
     arguments: [tokenIDTag, clearCacheFlag]
   ) { inv in
     let store = try inv.context.openStore()
+    if inv.arguments.flag("clear-cache") { try store.require(.remoteCommand) }
     let token = try store.token(inv.required("id-tag"))
     try store.deleteToken(token.idTag)
     inv.context.confirm("token", token.idTag, "deleted")

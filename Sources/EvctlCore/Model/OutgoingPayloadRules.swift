@@ -36,6 +36,19 @@ public enum OutgoingPayloadRules {
   ]
   static let certificateUses = ["CentralSystemRootCertificate", "ManufacturerRootCertificate"]
 
+  /// The rules of a `ChargingProfile` object at `prefix`.
+  static func profileRules(_ prefix: String) -> [Rule] {
+    [
+      Rule(prefix + ".chargingProfilePurpose", .oneOf(profilePurposes), required: true),
+      Rule(prefix + ".chargingProfileKind", .oneOf(["Absolute", "Recurring", "Relative"]), required: true),
+      Rule(prefix + ".recurrencyKind", .oneOf(["Daily", "Weekly"])),
+      Rule(prefix + ".validFrom", .dateTime), Rule(prefix + ".validTo", .dateTime),
+      Rule(prefix + ".chargingSchedule.chargingRateUnit", .oneOf(["A", "W"]), required: true),
+      Rule(prefix + ".chargingSchedule.startSchedule", .dateTime),
+    ]
+  }
+  static let profilePurposes = ["ChargePointMaxProfile", "TxDefaultProfile", "TxProfile"]
+
   /// The rules by action [S16 §6 and the JSON schemas; security whitepaper edition 2, §5].
   ///
   /// GetDiagnostics' `location` has no length limit in the 1.6 schema; evctl applies the 512 of
@@ -49,7 +62,11 @@ public enum OutgoingPayloadRules {
       Rule("vendorId", .maxLength(255), required: true), Rule("messageId", .maxLength(50)),
     ],
     "GetConfiguration": [Rule("key[]", .maxLength(50))],
-    "RemoteStartTransaction": [Rule("idTag", .maxLength(20), required: true)],
+    "RemoteStartTransaction": [Rule("idTag", .maxLength(20), required: true)]
+      + profileRules("chargingProfile").map { Rule($0.path, $0.limit) },
+    "SetChargingProfile": profileRules("csChargingProfiles"),
+    "ClearChargingProfile": [Rule("chargingProfilePurpose", .oneOf(profilePurposes))],
+    "GetCompositeSchedule": [Rule("chargingRateUnit", .oneOf(["A", "W"]))],
     "Reset": [Rule("type", .oneOf(["Hard", "Soft"]), required: true)],
     "GetDiagnostics": [
       Rule("location", .uri, required: true), Rule("location", .maxLength(512)),
