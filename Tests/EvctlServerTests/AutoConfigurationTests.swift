@@ -42,6 +42,19 @@ import Testing
     #expect(try getConfigurations(central).count == 2, "new firmware: fetch again")
   }
 
+  @Test func anInstalledFirmwareFetchesTheConfigurationAgain() throws {
+    let central = try makeCentral()
+    try central.store.db.run(
+      "INSERT INTO station_configuration (station_id, key, value, readonly, known, fetched_at) VALUES (1, 'HeartbeatInterval', '300', 0, 1, ?)",
+      [now.iso8601])
+    _ = try central.handle(action: "FirmwareStatusNotification", payload: ["status": "Downloading"],
+                           stationID: 1, identity: "CP-1", at: now)
+    #expect(try getConfigurations(central).isEmpty)
+    _ = try central.handle(action: "FirmwareStatusNotification", payload: ["status": "installed"],
+                           stationID: 1, identity: "CP-1", at: now)
+    #expect(try getConfigurations(central).count == 1)
+  }
+
   @Test func pendingStationsAndNoAutoConfigFetchNothing() throws {
     var configuration = ServerConfiguration()
     configuration.autoConfiguration = false

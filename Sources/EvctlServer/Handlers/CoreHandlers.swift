@@ -72,20 +72,26 @@ extension CentralSystem {
     if policy == .accept {
       try store.clearNotRegistered(identity: c.identity, stationID: c.stationID, at: c.now)
       let firmwareChanged = previousFirmware != nil && firmware != nil && previousFirmware != firmware
-      if configuration.autoConfiguration,
-        try store.wantsConfigurationSnapshot(stationID: c.stationID, firmwareChanged: firmwareChanged)
-      {
-        // Queued in this transaction, picked up on the next tick: it follows the boot's answer.
-        let command = try store.enqueueCommand(
-          station: c.identity, action: "GetConfiguration", payload: [:], timeoutSeconds: 60,
-          queue: true, expires: c.now.adding(seconds: 600))
-        log("info: \(c.identity): fetching its configuration (command \(command.id)) after \(firmwareChanged ? "a firmware change" : "its first accepted boot")")
-      }
+      try fetchConfiguration(c, firmwareChanged: firmwareChanged,
+                             why: firmwareChanged ? "a firmware change" : "its first accepted boot")
     }
     return [
       "status": .string(policy.ocppStatus), "currentTime": .string(c.now.iso8601),
       "interval": .int(Int64(policy == .accept ? interval : min(interval, 60))),
     ]
+  }
+
+  /// Queues GetConfiguration (`serve --no-auto-config` turns it off) when the station has no
+  /// snapshot yet or its firmware changed, unless one is already on its way. Queued in the
+  /// current transaction and picked up on the next tick, so it follows the answer being built.
+  func fetchConfiguration(_ c: CallContext, firmwareChanged: Bool, why: String) throws {
+    guard configuration.autoConfiguration,
+      try store.wantsConfigurationSnapshot(stationID: c.stationID, firmwareChanged: firmwareChanged)
+    else { return }
+    let command = try store.enqueueCommand(
+      station: c.identity, action: "GetConfiguration", payload: [:], timeoutSeconds: 60,
+      queue: true, expires: c.now.adding(seconds: 600))
+    log("info: \(c.identity): fetching its configuration (command \(command.id)) after \(why)")
   }
 
   /// StatusNotification [S16 §4.9]: current state per connector plus the full history.
@@ -170,6 +176,11 @@ extension CentralSystem {
     }
     if action != "SecurityEventNotification" {
       try notificationAlarms(action, status: summary, stationID: c.stationID, identity: c.identity, at: c.now)
+    }
+    if summary == "Installed",
+      action == "FirmwareStatusNotification" || action == "SignedFirmwareStatusNotification"
+    {
+      try fetchConfiguration(c, firmwareChanged: true, why: "a firmware update was installed")
     }
     try keep(action, payload: payload, c)
     let kind = action == "SecurityEventNotification" ? "security" : "notification"
