@@ -31,7 +31,7 @@ extension Store {
       """
       INSERT INTO token_sightings (station_id, id_tag, last_seen_at) VALUES (?, ?, ?)
       ON CONFLICT (station_id, id_tag) DO UPDATE SET last_seen_at = excluded.last_seen_at
-      """, [stationID, idTag, time.iso8601])
+      """, [stationID, (try? IdTagCanonicalizer.canonical(idTag)) ?? idTag, time.iso8601])
   }
 
   /// The identities of the stations that were told about `idTag`, by name.
@@ -42,6 +42,6 @@ extension Store {
         SELECT station_id FROM token_sightings WHERE id_tag = ?1 COLLATE NOCASE
         UNION SELECT station_id FROM transactions WHERE id_tag = ?1 COLLATE NOCASE)
       ORDER BY s.identity
-      """, [idTag]).compactMap { $0.string("identity") }
+      """, [(try? IdTagCanonicalizer.canonical(idTag)) ?? idTag]).compactMap { $0.string("identity") }
   }
 }
