@@ -228,3 +228,25 @@ def test_not_registered_clears_on_creation_and_is_found_by_station(evctl):
     assert [a["kind"] for a in history] == ["not_registered"] and history[0]["cleared_at"]
     missing = evctl.run("alarm", "list", "--station", "NOBODY", check=False)
     assert missing.returncode != 0
+
+
+@pytest.mark.parametrize("answer,code,says", [
+    ({"status": "accepted"}, 0, "Accepted"),
+    (None, 1, "'status'"),
+    ({}, 1, "'status'"),
+])
+def test_answers_are_read_in_any_case_and_must_carry_their_required_fields(evctl, answer, code, says):
+    async def scenario():
+        async with connect(evctl, "CP-2") as ws:
+            command = asyncio.create_task(asyncio.to_thread(
+                evctl.run, "station", "clear-cache", "CP-2", "--timeout", "10", check=False))
+            frame = json.loads(await asyncio.wait_for(ws.recv(), timeout=10))
+            assert frame[0] == 2 and frame[2] == "ClearCache"
+            await ws.send(json.dumps([3, frame[1], answer]))
+            return await command
+
+    result = run(scenario())
+    assert result.returncode == code, result.stderr
+    assert says in (result.stdout + result.stderr)
+    state = query(evctl, "SELECT state, status, error FROM commands")[0]
+    assert state[0] == ("accepted" if code == 0 else "failed")
