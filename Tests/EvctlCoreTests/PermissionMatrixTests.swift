@@ -49,7 +49,7 @@ import Testing
     case .manageTokens: return { try $0.addToken(idTag: "NEWTAG", userEmail: "eva@x.io") }
     case .deleteToken: return { try $0.deleteToken("TAG1") }
     case .updateFirmware:
-      return { try $0.enqueueCommand(station: "CP-1", action: "UpdateFirmware", payload: [:], queue: true) }
+      return { try $0.enqueueCommand(station: "CP-1", action: "UpdateFirmware", payload: ["location": "https://fw.example.com/fw.bin", "retrieveDate": "2026-11-21T10:00:00Z"], queue: true) }
     case .remoteCommand:
       return { try $0.enqueueCommand(station: "CP-1", action: "Reset", payload: ["type": "Soft"], queue: true) }
     }

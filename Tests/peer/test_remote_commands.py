@@ -288,22 +288,55 @@ def test_local_list_push_is_differential_split_and_idempotent(evctl):
         sends_after_again = [p for a, p in station.received if a == "SendLocalList"]
         evctl.run("token", "block", "EXTRA0")
         changed = await cli(evctl, "local-list", "push", "--station", "CP-2")
+        settled = await cli(evctl, "local-list", "push", "--station", "CP-2")
+        evctl.run("token", "delete", "EXTRA1")
+        deleted = await cli(evctl, "local-list", "push", "--station", "CP-2")
         task.cancel()
         await ws.close()
-        return station, first, sends_after_first, again, sends_after_again, changed
+        return station, first, sends_after_first, again, sends_after_again, changed, settled, deleted
 
-    station, first, sends1, again, sends2, changed = asyncio.run(scenario())
+    station, first, sends1, again, sends2, changed, settled, deleted = asyncio.run(scenario())
     assert first.returncode == 0, first.stderr
     # 6 valid tokens with SendLocalListMaxLength 2: a Full message then two Differential ones.
     assert [p["update_type"] for p in sends1] == ["Full", "Differential", "Differential"]
     assert all(len(p["local_authorization_list"]) <= 2 for p in sends1)
     assert again.returncode == 0 and "up to date" in again.stdout
     assert len(sends2) == len(sends1)
-    assert changed.returncode == 0
-    last = [p for a, p in station.received if a == "SendLocalList"][-1]
-    assert last["update_type"] == "Differential"
-    assert last["local_authorization_list"] == [{"id_tag": "EXTRA0"}]
-    assert "EXTRA0" not in station.local_list and len(station.local_list) == 5
+    # A blocked token is sent as Blocked (not just removed), so a station that cached it stops
+    # accepting it; once it holds Blocked, the list is up to date. A deleted token likewise.
+    assert changed.returncode == 0, changed.stderr
+    assert "1 blocked" in changed.stdout
+    sends = [p for a, p in station.received if a == "SendLocalList"]
+    blocked = sends[len(sends2)]
+    assert blocked["update_type"] == "Differential"
+    assert blocked["local_authorization_list"] == [{"id_tag": "EXTRA0", "id_tag_info": {"status": "Blocked"}}]
+    assert station.local_list["EXTRA0"] == {"status": "Blocked"} and len(station.local_list) == 6
+    assert settled.returncode == 0 and "up to date" in settled.stdout
+    assert deleted.returncode == 0, deleted.stderr
+    assert sends[-1]["local_authorization_list"] == [{"id_tag": "EXTRA1", "id_tag_info": {"status": "Blocked"}}]
+    assert station.local_list["EXTRA1"] == {"status": "Blocked"}
+
+
+def test_block_with_clear_cache_reaches_the_stations_that_saw_the_token(evctl):
+    async def scenario():
+        station, ws, task = await online(evctl, "CP-2")
+        await station.call(call.Authorize(id_tag="GOOD1"))
+        result = await cli(evctl, "token", "block", "GOOD1", "--clear-cache")
+        for _ in range(100):
+            if any(a == "ClearCache" for a, _ in station.received):
+                break
+            await asyncio.sleep(0.05)
+        task.cancel()
+        await ws.close()
+        return station, result
+
+    station, result = asyncio.run(scenario())
+    assert result.returncode == 0, result.stderr
+    assert "station/CP-2 ClearCache queued" in result.stdout
+    assert "CP-1" not in result.stdout
+    assert [a for a, _ in station.received].count("ClearCache") == 1
+    none = evctl.run("token", "block", "OLD1", "--clear-cache")
+    assert "no station was told about OLD1" in none.stdout
 
 
 def test_local_list_that_cannot_fit_fails_clearly(evctl):
@@ -351,8 +384,9 @@ def test_queued_command_is_delivered_on_the_next_connection(evctl):
         return station
 
     station = asyncio.run(scenario())
-    assert [a for a, _ in station.received] == ["Reset"]
-    assert query(evctl, "SELECT state FROM commands") == [("accepted",)]
+    # The boot also brings serve's own GetConfiguration (first accepted boot).
+    assert [a for a, _ in station.received if a != "GetConfiguration"] == ["Reset"]
+    assert query(evctl, "SELECT state FROM commands WHERE action = 'Reset'") == [("accepted",)]
 
 
 def test_expired_queued_command_is_never_sent(evctl):
@@ -366,8 +400,8 @@ def test_expired_queued_command_is_never_sent(evctl):
         return station
 
     station = asyncio.run(scenario())
-    assert station.received == []
-    assert query(evctl, "SELECT state FROM commands") == [("expired",)]
+    assert [a for a, _ in station.received if a != "GetConfiguration"] == []
+    assert query(evctl, "SELECT state FROM commands WHERE action = 'Reset'") == [("expired",)]
 
 
 def test_fan_out_reports_each_station_and_fails_when_one_does(evctl):
@@ -397,7 +431,7 @@ def test_timeout_is_reported_as_outcome_unknown(evctl):
     result = asyncio.run(scenario())
     assert result.returncode == 75
     assert "outcome unknown" in result.stderr
-    assert query(evctl, "SELECT state FROM commands") == [("timed_out",)]
+    assert query(evctl, "SELECT state FROM commands WHERE action = 'Reset'") == [("timed_out",)]
 
 
 def test_basic_operator_cannot_update_firmware(evctl):

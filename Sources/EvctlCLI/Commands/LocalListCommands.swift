@@ -148,14 +148,18 @@ struct LocalListPush {
         } else {
           plan = try LocalListPlanner.plan(
             desired: builder.entries(for: station), held: state.entries, currentVersion: version,
-            differential: differential, maxListLength: maxList, maxMessageLength: maxMessage)
+            differential: differential, maxListLength: maxList, maxMessageLength: maxMessage,
+            revoked: builder.revoked(among: state.entries))
+          for message in plan.messages {
+            try OutgoingPayloadRules.check(action: "SendLocalList", payload: message)
+          }
           texts[station.id] = plan.messages.map(\.compact)
           if let key { cache[key] = (plan, texts[station.id]!) }
         }
         plans[station.id] = plan
         outcomes[index].detail = plan.messages.isEmpty
           ? "up to date (version \(plan.finalVersion))"
-          : "\(plan.updateType.lowercased()): \(plan.changed) set, \(plan.removed) removed, version \(plan.finalVersion)"
+          : "\(plan.updateType.lowercased()): \(plan.changed) set, \(plan.removed) removed\(plan.blocked > 0 ? ", \(plan.blocked) blocked" : ""), version \(plan.finalVersion)"
       } catch {
         outcomes[index].ok = false
         outcomes[index].detail = "\(error)"
@@ -188,7 +192,7 @@ struct LocalListPush {
         do {
           let command = try store.enqueueCommand(
             station: outcomes[index].station.identity, action: action, payloadText: body,
-            timeoutSeconds: timeout)
+            timeoutSeconds: timeout, checked: action == "SendLocalList")
           sent[command.id] = index
         } catch let error as StoreError {
           outcomes[index].ok = false

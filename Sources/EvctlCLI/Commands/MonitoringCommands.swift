@@ -85,7 +85,7 @@ extension Commands {
     subcommands: [eventList])
 
   static let eventList: CommandSpec = CommandSpec(
-    "list", aliases: ["ls"], abstract: "List events, newest last",
+    "list", aliases: ["ls"], abstract: "List events, newest last, at the station's time and ours",
     arguments: [
       .option("station", value: "identity", help: "Only this station", completion: .stations),
       .option("group", value: "group", help: "Only stations in this group's subtree", repeating: true,
@@ -106,13 +106,13 @@ extension Commands {
     let rows = try store.db.query(
       """
       SELECT * FROM (
-        SELECT received_at AS at, station_id, NULL AS identity, connector_id, 'status' AS kind, status,
-          error_code, info, vendor_error_code FROM status_events
+        SELECT coalesce(reported_at, received_at) AS at, received_at, station_id, NULL AS identity,
+          connector_id, 'status' AS kind, status, error_code, info, vendor_error_code FROM status_events
           WHERE received_at > ?1 AND (?2 IS NULL OR station_id = ?2) AND (?3 IS NULL OR ?3 = 'status')
         UNION ALL
-        SELECT at, station_id, identity, NULL, kind, NULL, NULL, detail, NULL FROM events
-          WHERE at > ?1 AND (?2 IS NULL OR station_id = ?2) AND (?3 IS NULL OR kind = ?3)
-        ORDER BY at DESC LIMIT ?4) ORDER BY at
+        SELECT coalesce(reported_at, at), at, station_id, identity, NULL, kind, NULL, NULL, detail, NULL
+          FROM events WHERE at > ?1 AND (?2 IS NULL OR station_id = ?2) AND (?3 IS NULL OR kind = ?3)
+        ORDER BY received_at DESC LIMIT ?4) ORDER BY received_at
       """, [since, stationID, kind, try inv.int("limit") ?? 200]
     ).filter { row in
       guard let id = row.int("station_id") else { return wholeNetwork }
@@ -120,16 +120,17 @@ extension Commands {
     }
     let columns: [Column<Row>] = [
       Column("at") { $0.string("at") },
+      Column("received_at") { $0.string("received_at") },
       Column("station") { row in row.int("station_id").flatMap { visible[$0] } ?? row.string("identity") },
       Column("connector") { $0.string("connector_id") },
       Column("kind") { $0.string("kind") },
       Column("status") { $0.string("status") },
       Column("error_code") { $0.string("error_code") },
+      Column("vendor_error_code") { $0.string("vendor_error_code") },
       Column("info") { $0.string("info") },
-      Column("vendor_error_code", brief: false) { $0.string("vendor_error_code") },
     ]
     inv.context.console.writeOut(inv.context.renderer().list(rows, columns: columns) { row in
-      ["at": .from(row.string("at")),
+      ["at": .from(row.string("at")), "received_at": .from(row.string("received_at")),
        "station": .from(row.int("station_id").flatMap { visible[$0] } ?? row.string("identity")),
        "connector": .from(row.int("connector_id")), "kind": .from(row.string("kind")),
        "status": .from(row.string("status")), "error_code": .from(row.string("error_code")),
@@ -162,7 +163,7 @@ extension Commands {
     arguments: [
       .flag("active", help: "Only alarms whose cause still holds (the default)"),
       .flag("history", help: "Every alarm, cleared ones too"),
-      .option("station", value: "identity", help: "Only this station", completion: .stations),
+      .option("station", value: "identity", help: "Only this station (with the not_registered alarms of its identity), or an identity that is not registered", completion: .stations),
     ],
     examples: [.init("Export the alarm history", "evctl alarm list --history -o csv > alarms.csv")]
   ) { inv in

@@ -21,6 +21,7 @@ extension Commands {
       .flag("no-message-log", help: "Do not log frames"),
       .option("command-retention", value: "duration", help: "Keep finished remote commands this long; default 90d"),
       .option("command-payload-retention", value: "duration", help: "Keep the payloads and answers of finished commands this long; default 7d"),
+      .flag("no-auto-config", help: "Do not send GetConfiguration after a station's first accepted boot or a firmware change"),
       .option("files-dir", value: "dir", help: "Serve firmware from DIR and accept diagnostics uploads into DIR/uploads over HTTP on the same port", completion: .file),
       .option("public-url", value: "url", help: "The URL stations reach this server at, for --files-dir; default http://HOST:PORT"),
       .option("alarm-command", value: "command", help: "Run this shell command with each new alarm as JSON on stdin"),
@@ -73,6 +74,7 @@ extension Commands {
     }
     let owner = ServeLockOwner(pid: ProcessFacts.pid, host: ProcessFacts.hostName)
     configuration.lockOwner = owner
+    configuration.autoConfiguration = !inv.arguments.flag("no-auto-config")
     let level = ["info": 0, "warning": 1, "error": 2][inv.arguments.option("log-level") ?? "info"]!
     let console = inv.context.console
     let store = try inv.context.openStore()
@@ -177,7 +179,7 @@ extension Commands {
   }
 
   static let stationEvents: CommandSpec = CommandSpec(
-    "events", abstract: "Show a station's status changes and connection events",
+    "events", abstract: "Show a station's status changes and connection events, at the station's time and ours",
     arguments: [
       stationIdentity,
       .option("connector", value: "number", help: "Only this connector's status changes"),
@@ -192,24 +194,26 @@ extension Commands {
     let rows = try store.db.query(
       """
       SELECT * FROM (
-        SELECT received_at AS at, connector_id AS connector, status AS event, error_code, info,
-          vendor_error_code FROM status_events WHERE station_id = ?1 AND received_at > ?2
-          AND (?3 IS NULL OR connector_id = ?3)
+        SELECT coalesce(reported_at, received_at) AS at, received_at, connector_id AS connector,
+          status AS event, error_code, info, vendor_error_code FROM status_events
+          WHERE station_id = ?1 AND received_at > ?2 AND (?3 IS NULL OR connector_id = ?3)
         UNION ALL
-        SELECT at, NULL, kind, NULL, detail, NULL FROM events WHERE station_id = ?1 AND at > ?2
-          AND ?3 IS NULL
-        ORDER BY at DESC LIMIT ?4) ORDER BY at
+        SELECT coalesce(reported_at, at), at, NULL, kind, NULL, detail, NULL FROM events
+          WHERE station_id = ?1 AND at > ?2 AND ?3 IS NULL
+        ORDER BY received_at DESC LIMIT ?4) ORDER BY received_at
       """, [station.id, since, connector, try inv.int("limit") ?? 100])
     let columns: [Column<Row>] = [
       Column("at") { $0.string("at") },
+      Column("received_at") { $0.string("received_at") },
       Column("connector") { $0.string("connector") },
       Column("event") { $0.string("event") },
       Column("error_code") { $0.string("error_code") },
+      Column("vendor_error_code") { $0.string("vendor_error_code") },
       Column("info") { $0.string("info") },
-      Column("vendor_error_code", brief: false) { $0.string("vendor_error_code") },
     ]
     inv.context.console.writeOut(inv.context.renderer().list(rows, columns: columns) { row in
-      ["at": .from(row.string("at")), "connector": .from(row.int("connector")),
+      ["at": .from(row.string("at")), "received_at": .from(row.string("received_at")),
+       "connector": .from(row.int("connector")),
        "event": .from(row.string("event")), "error_code": .from(row.string("error_code")),
        "info": .from(row.string("info")), "vendor_error_code": .from(row.string("vendor_error_code"))]
     })

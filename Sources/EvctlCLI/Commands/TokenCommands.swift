@@ -117,11 +117,41 @@ extension Commands {
     inv.context.confirm("token", token.idTag, "updated")
   }
 
+  static let clearCacheFlag = ArgumentSpec.flag(
+    "clear-cache",
+    help: "Also queue ClearCache to every station that was told about the token (it may have cached it)")
+
   static let tokenBlock: CommandSpec = CommandSpec(
-    "block", abstract: "Block a token", arguments: [tokenIDTag]
+    "block", abstract: "Block a token",
+    discussion: """
+      Stations learn of the block at the next Authorize or StartTransaction. Those that hold the
+      token in their local list get it as Blocked with the next `local-list push`; those that
+      cached it get ClearCache with --clear-cache (queued for offline stations).
+      """,
+    arguments: [tokenIDTag, clearCacheFlag]
   ) { inv in
-    let token = try inv.context.openStore().setTokenBlocked(inv.required("id-tag"), blocked: true)
+    let store = try inv.context.openStore()
+    // Refused before anything changes when the operator may not send commands.
+    if inv.arguments.flag("clear-cache") { try store.require(.remoteCommand) }
+    let token = try store.setTokenBlocked(inv.required("id-tag"), blocked: true)
     inv.context.confirm("token", token.idTag, "blocked")
+    try clearCaches(for: token.idTag, store: store, inv: inv)
+  }
+
+  /// `--clear-cache`: queues ClearCache to the stations that were told about `idTag`.
+  static func clearCaches(for idTag: String, store: Store, inv: Invocation) throws {
+    guard inv.arguments.flag("clear-cache") else { return }
+    let stations = try store.stationsThatSaw(idTag: idTag)
+    if stations.isEmpty, !inv.context.isQuiet {
+      inv.context.console.writeOut("no station was told about \(idTag); no ClearCache needed\n")
+    }
+    try store.db.transaction {
+      for identity in stations {
+        let command = try store.enqueueCommand(
+          station: identity, action: "ClearCache", payload: [:], queue: true)
+        inv.context.confirm("station", identity, "ClearCache queued (command \(command.id))")
+      }
+    }
   }
 
   static let tokenUnblock: CommandSpec = CommandSpec(
@@ -132,12 +162,19 @@ extension Commands {
   }
 
   static let tokenDelete: CommandSpec = CommandSpec(
-    "delete", aliases: ["rm"], abstract: "Delete a token", arguments: [tokenIDTag]
+    "delete", aliases: ["rm"], abstract: "Delete a token",
+    discussion: """
+      Stations that hold the token in their local list get it as Blocked with the next
+      `local-list push`; --clear-cache queues ClearCache to the stations that cached it.
+      """,
+    arguments: [tokenIDTag, clearCacheFlag]
   ) { inv in
     let store = try inv.context.openStore()
+    if inv.arguments.flag("clear-cache") { try store.require(.remoteCommand) }
     let token = try store.token(inv.required("id-tag"))
     try store.deleteToken(token.idTag)
     inv.context.confirm("token", token.idTag, "deleted")
+    try clearCaches(for: token.idTag, store: store, inv: inv)
   }
 
   static let tokenImport: CommandSpec = CommandSpec(

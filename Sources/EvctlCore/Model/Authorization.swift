@@ -16,6 +16,13 @@ public struct AuthorizationDecision: Equatable, Sendable {
   /// Why, in words, for logs and events.
   public var reason: String
 
+  /// The answer on an open connector: Accepted whatever the tag, with an expiry of `now` so
+  /// that the station does not cache an unknown tag as valid for its other connectors.
+  public static func freeCharging(at now: Timestamp) -> AuthorizationDecision {
+    AuthorizationDecision(
+      status: .accepted, expiryDate: now, parentIDTag: nil, reason: "open connector: free charging")
+  }
+
   /// The `IdTagInfo` JSON object.
   public var idTagInfo: JSONValue {
     var info: [String: JSONValue] = ["status": .string(status.rawValue)]

@@ -44,6 +44,9 @@ public struct LocalListPlan: Equatable, Sendable {
   /// How many entries are added or changed, and removed.
   public var changed: Int
   public var removed: Int
+  /// How many held entries are sent as `Blocked` (tokens blocked or deleted since), so that a
+  /// station that cached them stops accepting them.
+  public var blocked = 0
 }
 
 /// Plans local list updates: pure, so that the rules are tested without a station.
@@ -62,9 +65,11 @@ public enum LocalListPlanner {
   ///   - differential: whether the station still holds `currentVersion`.
   ///   - maxListLength: `LocalAuthListMaxLength`; `nil` when unknown.
   ///   - maxMessageLength: `SendLocalListMaxLength`; `nil` when unknown.
+  ///   - revoked: tags of tokens blocked or deleted since; in a differential update, a held entry
+  ///     of such a tag is sent as `Blocked` (once) instead of being removed.
   public static func plan(
     desired: [LocalListEntry], held: [LocalListEntry], currentVersion: Int, differential: Bool,
-    maxListLength: Int?, maxMessageLength: Int?
+    maxListLength: Int?, maxMessageLength: Int?, revoked: Set<String> = []
   ) throws(Refusal) -> LocalListPlan {
     if let maxListLength, desired.count > maxListLength {
       throw Refusal(
@@ -75,19 +80,24 @@ public enum LocalListPlanner {
     var updateType = "Full"
     var changed = desired.count
     var removed = 0
+    var blockedCount = 0
     if differential {
       updateType = "Differential"
       let heldByTag = Dictionary(held.map { ($0.idTag, $0) }, uniquingKeysWith: { a, _ in a })
       let desiredTags = Set(desired.map(\.idTag))
       let updates = desired.filter { heldByTag[$0.idTag] != $0 }.map { $0.json() }
-      let removals = held.filter { !desiredTags.contains($0.idTag) }.map { $0.json(removing: true) }
+      let gone = held.filter { !desiredTags.contains($0.idTag) }
+      let blocks = gone.filter { revoked.contains($0.idTag) && $0.status != "Blocked" }
+        .map { LocalListEntry(idTag: $0.idTag, status: "Blocked").json() }
+      let removals = gone.filter { !revoked.contains($0.idTag) }.map { $0.json(removing: true) }
       changed = updates.count
       removed = removals.count
-      let all = updates + removals
+      let all = updates + blocks + removals
       if all.isEmpty {
         return LocalListPlan(updateType: updateType, messages: [], finalVersion: currentVersion,
                              changed: 0, removed: 0)
       }
+      blockedCount = blocks.count
       payloads = stride(from: 0, to: all.count, by: chunkSize).map {
         Array(all[$0..<min($0 + chunkSize, all.count)])
       }
@@ -108,6 +118,6 @@ public enum LocalListPlanner {
       ])
     }
     return LocalListPlan(updateType: updateType, messages: messages, finalVersion: version,
-                         changed: changed, removed: removed)
+                         changed: changed, removed: removed, blocked: blockedCount)
   }
 }

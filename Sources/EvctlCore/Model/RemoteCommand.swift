@@ -87,24 +87,94 @@ public struct RemoteCommand: Equatable, Sendable {
   }
 }
 
+/// What a station's answer to a command means: the final state, the status word to show, why it
+/// failed, and how many lenient readings it needed (counted like those of a CALL).
+public struct CommandAnswer: Equatable, Sendable {
+  public var state: CommandState
+  public var status: String?
+  public var error: String?
+  public var leniencies: Int
+}
+
 /// Reads a station's answer to a command: the final state and the status word to show.
 public enum CommandOutcome {
   /// Status words that mean the station will do (or did) what was asked.
-  static let positive: Set<String> = ["Accepted", "Unlocked", "Scheduled", "RebootRequired"]
+  static let positive: Set<String> = [
+    "Accepted", "Unlocked", "Scheduled", "RebootRequired", "AcceptedCanceled",
+  ]
+  /// Every status word of a 1.6 or security-extension answer, in its canonical spelling.
+  static let statusWords = [
+    "Accepted", "AcceptedCanceled", "Failed", "Faulted", "InvalidCertificate", "NotFound",
+    "NotImplemented", "NotSupported", "Occupied", "RebootRequired", "Rejected",
+    "RevokedCertificate", "Scheduled", "Unavailable", "Unknown", "UnknownMessageId",
+    "UnknownVendorId", "UnlockFailed", "Unlocked", "VersionMismatch",
+  ]
+  static let canonicalStatus: [String: String] = Dictionary(
+    uniqueKeysWithValues: statusWords.map { ($0.lowercased(), $0) })
+
+  /// The fields an answer must carry, by action [S16 §6, security whitepaper §5].
+  public static let requiredFields: [String: [String]] = [
+    "CancelReservation": ["status"], "ChangeAvailability": ["status"],
+    "ChangeConfiguration": ["status"], "ClearCache": ["status"],
+    "ClearChargingProfile": ["status"], "DataTransfer": ["status"],
+    "GetCompositeSchedule": ["status"], "GetLocalListVersion": ["listVersion"],
+    "RemoteStartTransaction": ["status"], "RemoteStopTransaction": ["status"],
+    "ReserveNow": ["status"], "Reset": ["status"], "SendLocalList": ["status"],
+    "SetChargingProfile": ["status"], "TriggerMessage": ["status"], "UnlockConnector": ["status"],
+    "CertificateSigned": ["status"], "DeleteCertificate": ["status"],
+    "ExtendedTriggerMessage": ["status"], "GetInstalledCertificateIds": ["status"],
+    "GetLog": ["status"], "InstallCertificate": ["status"], "SignedUpdateFirmware": ["status"],
+  ]
 
   /// The state and status for a CALLRESULT payload.
   public static func interpret(action: String, response: JSONValue) -> (CommandState, String?) {
-    if let status = response["status"]?.stringValue {
-      return (positive.contains(status) ? .accepted : .rejected, status)
+    let answer = read(action: action, response: response)
+    return (answer.state, answer.status)
+  }
+
+  /// Reads a CALLRESULT payload: a payload that is not an object, or that lacks a field the
+  /// action's answer requires, is a failed command naming what was missing; status words are
+  /// read case-insensitively (`accepted` counts as lenient and means `Accepted`).
+  public static func read(action: String, response: JSONValue) -> CommandAnswer {
+    guard let fields = response.objectValue else {
+      return CommandAnswer(
+        state: .failed, status: nil,
+        error: "the answer's payload is \(response.compact), not a JSON object", leniencies: 0)
+    }
+    let missing = (requiredFields[action] ?? []).filter { fields[$0] == nil || fields[$0]!.isNull }
+    if !missing.isEmpty {
+      let names = missing.map { "'\($0)'" }.joined(separator: ", ")
+      return CommandAnswer(
+        state: .failed, status: nil,
+        error: "the answer lacks the required field\(missing.count == 1 ? "" : "s") \(names): \(response.compact)",
+        leniencies: 0)
+    }
+    if let raw = fields["status"] {
+      guard let text = raw.stringValue else {
+        return CommandAnswer(
+          state: .failed, status: nil, error: "the answer's 'status' is \(raw.compact), not a string",
+          leniencies: 0)
+      }
+      let status = canonicalStatus[text.lowercased()] ?? text
+      return CommandAnswer(
+        state: positive.contains(status) ? .accepted : .rejected, status: status, error: nil,
+        leniencies: status == text ? 0 : 1)
     }
     switch action {
     case "GetLocalListVersion":
-      let version = response["listVersion"]
-      return (.accepted, version.map { "version \($0.compact)" })
+      guard let version = fields["listVersion"]?.intValue else {
+        return CommandAnswer(
+          state: .failed, status: nil,
+          error: "the answer's 'listVersion' is \(fields["listVersion"]?.compact ?? "null"), not an integer",
+          leniencies: 0)
+      }
+      return CommandAnswer(state: .accepted, status: "version \(version)", error: nil, leniencies: 0)
     case "GetDiagnostics":
-      return (.accepted, response["fileName"]?.stringValue.map { "file \($0)" } ?? "no file")
+      return CommandAnswer(
+        state: .accepted, status: fields["fileName"]?.stringValue.map { "file \($0)" } ?? "no file",
+        error: nil, leniencies: 0)
     default:
-      return (.accepted, nil)
+      return CommandAnswer(state: .accepted, status: nil, error: nil, leniencies: 0)
     }
   }
 }

@@ -42,16 +42,44 @@ extension Store {
       """, [time.iso8601, stationID, kind.rawValue, connectorID, connectorID, code, code])
   }
 
+  /// Clears the `not_registered` alarms raised for an identity (before the station existed, so
+  /// without a station id) and ties them to the station: called when the station is created and
+  /// when it boots successfully.
+  @discardableResult
+  public func clearNotRegistered(identity: String, stationID: Int, at time: Timestamp) throws -> Int {
+    try db.run(
+      """
+      UPDATE alarms SET cleared_at = coalesce(cleared_at, ?1), station_id = ?2
+      WHERE kind = 'not_registered' AND (station_id = ?2 OR (station_id IS NULL
+        AND identity = ?3 COLLATE NOCASE)) AND (cleared_at IS NULL OR station_id IS NULL)
+      """, [time.iso8601, stationID, identity])
+  }
+
   /// Alarms the actor may see: active ones, the history, or both; newest first.
+  ///
+  /// `station` names a station, or an identity that is not (yet) a station but has alarms (an
+  /// unregistered station that tried to connect); the station's alarms include those raised for
+  /// its identity before it was created.
   public func alarms(active: Bool?, station: String? = nil, limit: Int = 1000) throws -> [Alarm] {
     let tree = try groupTree()
-    let stationID = try station.map { try self.station($0).id }
+    var stationID: Int?
+    if let station {
+      do {
+        stationID = try self.station(station).id
+      } catch let error as StoreError {
+        let known = try db.queryOne(
+          "SELECT 1 FROM alarms WHERE station_id IS NULL AND identity = ? COLLATE NOCASE LIMIT 1",
+          [station])
+        guard known != nil else { throw error }
+      }
+    }
     return try db.query(
       """
       SELECT a.*, s.group_id FROM alarms a LEFT JOIN stations s ON s.id = a.station_id
-      WHERE (?1 IS NULL OR (a.cleared_at IS NULL) = ?1) AND (?2 IS NULL OR a.station_id = ?2)
+      WHERE (?1 IS NULL OR (a.cleared_at IS NULL) = ?1)
+        AND (?4 IS NULL OR a.station_id = ?2 OR (a.station_id IS NULL AND a.identity = ?4 COLLATE NOCASE))
       ORDER BY a.id DESC LIMIT ?3
-      """, [active.map { $0 ? 1 : 0 }, stationID, limit]
+      """, [active.map { $0 ? 1 : 0 }, stationID, limit, station]
     ).filter { row in
       guard let base = actor.baseGroupID else { return true }
       return row.int("station_id") != nil && tree.contains(row.int("group_id"), under: base)

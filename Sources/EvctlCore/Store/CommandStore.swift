@@ -50,18 +50,29 @@ extension Store {
     station identity: String, action: String, payload: JSONValue, timeoutSeconds: Int = 30,
     queue: Bool = false, expires: Timestamp? = nil
   ) throws -> RemoteCommand {
-    try enqueueCommand(
+    try require(Store.firmwareActions.contains(action) ? .updateFirmware : .remoteCommand)
+    try OutgoingPayloadRules.check(action: action, payload: payload)
+    return try enqueueCommand(
       station: identity, action: action, payloadText: payload.compact,
-      timeoutSeconds: timeoutSeconds, queue: queue, expires: expires)
+      timeoutSeconds: timeoutSeconds, queue: queue, expires: expires, checked: true)
   }
 
   /// Queues a remote command whose payload is already compact JSON text.
+  ///
+  /// The payload is checked against the OCPP 1.6 schema limits (``OutgoingPayloadRules``) unless
+  /// `checked` says the caller did so already (a list pushed to many stations is checked once).
   @discardableResult
   public func enqueueCommand(
     station identity: String, action: String, payloadText text: String, timeoutSeconds: Int = 30,
-    queue: Bool = false, expires: Timestamp? = nil
+    queue: Bool = false, expires: Timestamp? = nil, checked: Bool = false
   ) throws -> RemoteCommand {
     try require(Store.firmwareActions.contains(action) ? .updateFirmware : .remoteCommand)
+    if !checked {
+      guard let payload = try? JSONValue.parse(text), payload.objectValue != nil else {
+        throw StoreError.invalid("\(action): the payload is not a JSON object")
+      }
+      try OutgoingPayloadRules.check(action: action, payload: payload)
+    }
     let target = try station(identity)
     let now = now()
     if !queue, let serve = try serveStatus(), !serve.running {

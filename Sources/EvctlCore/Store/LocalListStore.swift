@@ -27,6 +27,15 @@ public final class LocalListBuilder {
     return list
   }
 
+  /// The tags among `held` whose token was blocked (itself or its parent) or deleted: a
+  /// differential update sends them as `Blocked`.
+  public func revoked(among held: [LocalListEntry]) -> Set<String> {
+    Set(held.map(\.idTag).filter { tag in
+      guard let token = tokensByTag[tag] else { return true }
+      return token.blocked || token.parentIDTag.flatMap { tokensByTag[$0] }?.blocked == true
+    })
+  }
+
   private func compute(for station: Station) -> [LocalListEntry] {
     tokens.compactMap { token in
       let parent = token.parentIDTag.flatMap { tokensByTag[$0] }
@@ -161,5 +170,21 @@ extension Store {
     return try db.query(
       "SELECT key, value, readonly, known, fetched_at FROM station_configuration WHERE station_id = ? ORDER BY key",
       [target.id])
+  }
+}
+
+extension Store {
+  /// Whether serve should fetch a station's configuration after an accepted boot: it has no
+  /// snapshot yet, or its firmware changed; never while a GetConfiguration is already on its way.
+  public func wantsConfigurationSnapshot(stationID: Int, firmwareChanged: Bool) throws -> Bool {
+    let pending = try db.queryOne(
+      """
+      SELECT 1 FROM commands WHERE station_id = ? AND action = 'GetConfiguration'
+        AND state IN ('queued', 'sent') LIMIT 1
+      """, [stationID])
+    if pending != nil { return false }
+    if firmwareChanged { return true }
+    return try db.queryOne(
+      "SELECT 1 FROM station_configuration WHERE station_id = ? AND known = 1 LIMIT 1", [stationID]) == nil
   }
 }

@@ -203,6 +203,7 @@ extension Store {
       for number in 1...max(connectors, 1) where connectors > 0 {
         try db.run("INSERT INTO connectors (station_id, connector_id) VALUES (?, ?)", [id, number])
       }
+      try clearNotRegistered(identity: identity, stationID: id, at: now())
       return try station(identity)
     }
   }
@@ -319,5 +320,21 @@ extension Store {
       throw StoreError.invalid(
         "station password must be 16 to 40 characters (OCPP AuthorizationKey), not \(stationPassword.count)")
     }
+  }
+}
+
+extension Store {
+  /// Why a station may not send anything but BootNotification yet: its last BootNotification was
+  /// answered Pending or Rejected and its registration policy still says so. `nil` when it may
+  /// (accepted, never booted, or released by `station update --registration accept`).
+  public func registrationHold(stationID: Int) throws -> String? {
+    guard let row = try db.queryOne(
+      "SELECT registration_policy, registration_status FROM stations WHERE id = ?", [stationID])
+    else { return nil }
+    let status = row.string("registration_status")
+    guard status == "Pending" || status == "Rejected",
+      row.string("registration_policy") != RegistrationPolicy.accept.rawValue
+    else { return nil }
+    return status
   }
 }

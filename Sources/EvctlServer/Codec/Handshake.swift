@@ -7,12 +7,15 @@ public struct UpgradeRequest: Equatable, Sendable {
   /// The `Sec-WebSocket-Key`.
   public var key: String
   /// Whether the client offered `ocpp1.6`; `false` when it offered no subprotocol at all.
-  public var offersOCPP16: Bool
+  public var offersOCPP16: Bool { subprotocol != nil }
+  /// The `ocpp1.6` subprotocol exactly as the client spelled it, to be echoed verbatim
+  /// (RFC 6455 §4.2.2); `nil` when it offered none.
+  public var subprotocol: String?
   /// The Basic-auth credentials, if any: username and password bytes.
   public var credentials: (username: String, password: [UInt8])?
 
   public static func == (lhs: UpgradeRequest, rhs: UpgradeRequest) -> Bool {
-    lhs.identity == rhs.identity && lhs.key == rhs.key && lhs.offersOCPP16 == rhs.offersOCPP16
+    lhs.identity == rhs.identity && lhs.key == rhs.key && lhs.subprotocol == rhs.subprotocol
       && lhs.credentials?.username == rhs.credentials?.username
       && lhs.credentials?.password == rhs.credentials?.password
   }
@@ -26,15 +29,7 @@ public struct HandshakeRejection: Error, Equatable, Sendable {
 
   /// The bytes of the HTTP response.
   public var responseBytes: [UInt8] {
-    let phrase: String
-    switch status {
-    case 400: phrase = "Bad Request"
-    case 401: phrase = "Unauthorized"
-    case 404: phrase = "Not Found"
-    case 405: phrase = "Method Not Allowed"
-    case 426: phrase = "Upgrade Required"
-    default: phrase = "Error"
-    }
+    let phrase = HTTPStatus.reasonPhrase(status)
     let body = reason + "\n"
     var text = "HTTP/1.1 \(status) \(phrase)\r\nContent-Type: text/plain\r\n"
     for header in extraHeaders { text += header + "\r\n" }
@@ -66,6 +61,12 @@ public enum Handshake {
     else {
       throw HandshakeRejection(status: 404, reason: "missing station identity", extraHeaders: [])
     }
+    // A NUL or control character never names a station: refused before any lookup, so that
+    // `FZ-1%00…` cannot pass for `FZ-1` in a C-string comparison anywhere downstream.
+    guard !identity.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+      throw HandshakeRejection(
+        status: 404, reason: "station identity contains a control character", extraHeaders: [])
+    }
     guard request.header("upgrade")?.lowercased().contains("websocket") == true,
       request.header("connection")?.lowercased().contains("upgrade") == true
     else {
@@ -81,8 +82,9 @@ public enum Handshake {
       throw HandshakeRejection(status: 400, reason: "invalid Sec-WebSocket-Key", extraHeaders: [])
     }
     let offered = (request.header("sec-websocket-protocol") ?? "").split(separator: ",")
-      .map { String($0).trimmingCharacters(in: " ").lowercased() }.filter { !$0.isEmpty }
-    if !offered.isEmpty, !offered.contains("ocpp1.6") {
+      .map { String($0).trimmingCharacters(in: " \t") }.filter { !$0.isEmpty }
+    let chosen = offered.first { $0.lowercased() == "ocpp1.6" }
+    if !offered.isEmpty, chosen == nil {
       throw HandshakeRejection(
         status: 400, reason: "unsupported subprotocol; this server speaks ocpp1.6",
         extraHeaders: [])
@@ -100,8 +102,7 @@ public enum Handshake {
       }
     }
     return UpgradeRequest(
-      identity: identity, key: key, offersOCPP16: offered.contains("ocpp1.6"),
-      credentials: credentials)
+      identity: identity, key: key, subprotocol: chosen, credentials: credentials)
   }
 
   /// The `Sec-WebSocket-Accept` value for a key (RFC 6455 §4.2.2).
@@ -113,7 +114,7 @@ public enum Handshake {
   public static func switchingProtocols(_ request: UpgradeRequest) -> [UInt8] {
     var text = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
     text += "Sec-WebSocket-Accept: \(acceptValue(for: request.key))\r\n"
-    if request.offersOCPP16 { text += "Sec-WebSocket-Protocol: ocpp1.6\r\n" }
+    if let subprotocol = request.subprotocol { text += "Sec-WebSocket-Protocol: \(subprotocol)\r\n" }
     return Array((text + "\r\n").utf8)
   }
 

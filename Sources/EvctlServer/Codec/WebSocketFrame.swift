@@ -32,6 +32,16 @@ public struct CloseCode: RawRepresentable, Equatable, Sendable {
   public static let policyViolation = CloseCode(rawValue: 1008)
   public static let messageTooBig = CloseCode(rawValue: 1009)
   public static let internalError = CloseCode(rawValue: 1011)
+
+  /// Whether a peer may send this code in a close frame (RFC 6455 §7.4.1, §7.4.2 and the IANA
+  /// registry): 1000–1003, 1007–1014 and 3000–4999. 1004, 1005, 1006 and 1015 are reserved and
+  /// never sent; anything below 1000 or from 5000 is invalid.
+  public var isValidOnTheWire: Bool {
+    switch rawValue {
+    case 1000...1003, 1007...1014, 3000...4999: return true
+    default: return false
+    }
+  }
 }
 
 /// Why a frame stream was refused; each maps to the close code to send.
@@ -153,8 +163,18 @@ public struct WebSocketMessageAssembler: Sendable {
     case .ping: return .ping(frame.payload)
     case .pong: return .pong(frame.payload)
     case .close:
+      guard frame.payload.count != 1 else {
+        throw WebSocketError(code: .protocolError, reason: "close frame with a one-byte payload")
+      }
       if frame.payload.count >= 2 {
-        return .close(CloseCode(rawValue: UInt16(frame.payload[0]) << 8 | UInt16(frame.payload[1])))
+        let code = CloseCode(rawValue: UInt16(frame.payload[0]) << 8 | UInt16(frame.payload[1]))
+        guard code.isValidOnTheWire else {
+          throw WebSocketError(code: .protocolError, reason: "invalid close code \(code.rawValue)")
+        }
+        guard String(validating: Array(frame.payload.dropFirst(2)), as: UTF8.self) != nil else {
+          throw WebSocketError(code: .invalidPayload, reason: "close reason is not UTF-8")
+        }
+        return .close(code)
       }
       return .close(nil)
     case .text, .binary:

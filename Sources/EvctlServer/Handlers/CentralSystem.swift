@@ -19,6 +19,9 @@ public struct ServerConfiguration: Sendable {
   /// The process that holds the store's serve lock, for its heartbeat; `nil` in tests that run
   /// a server without the lock.
   public var lockOwner: ServeLockOwner?
+  /// Whether serve sends GetConfiguration on its own after a station's first accepted boot and
+  /// after a boot that reports new firmware (`serve --no-auto-config` turns it off).
+  public var autoConfiguration = true
 
   /// Creates the default configuration.
   public init() {}
@@ -260,11 +263,13 @@ public final class CentralSystem {
     if deleted < limit { pruneBelow = nil }
   }
 
+  /// Records an event at `now` (our clock); `reported` is the station's own time, when the
+  /// message carries one (security events).
   func recordEvent(stationID: Int?, identity: String, kind: String, detail: String?,
-                   at now: Timestamp = .now()) throws {
+                   at now: Timestamp = .now(), reported: Timestamp? = nil) throws {
     try store.db.run(
-      "INSERT INTO events (station_id, identity, kind, detail, at) VALUES (?, ?, ?, ?, ?)",
-      [stationID, identity, kind, detail, now.iso8601])
+      "INSERT INTO events (station_id, identity, kind, detail, at, reported_at) VALUES (?, ?, ?, ?, ?, ?)",
+      [stationID, identity, kind, detail, now.iso8601, reported?.iso8601])
   }
 
   // MARK: Dispatch
@@ -276,6 +281,13 @@ public final class CentralSystem {
                      at now: Timestamp) throws -> JSONValue {
     var reader = PayloadReader(payload)
     let context = CallContext(stationID: stationID, identity: identity, now: now)
+    // Until its BootNotification is Accepted, a station may only boot again [S16 §4.2, §7.37]:
+    // other CALLs are refused with SecurityError (the J16 code for "not allowed now").
+    if action != "BootNotification", let held = try store.registrationHold(stationID: stationID) {
+      throw CallError(
+        code: "SecurityError",
+        description: "registration is \(held): send BootNotification until it is Accepted")
+    }
     let result: JSONValue
     switch action {
     case "BootNotification": result = try bootNotification(&reader, context)

@@ -170,8 +170,9 @@ public final class ConnectionSession {
     switch message {
     case .result(let id, let payload)?:
       try answerArrived(id: id, now: now) { command in
-        let (state, status) = CommandOutcome.interpret(action: command.action, response: payload)
-        return (state, status, payload, nil)
+        let answer = CommandOutcome.read(action: command.action, response: payload)
+        if answer.leniencies > 0 { central.leniencyPending[stationID, default: 0] += answer.leniencies }
+        return (answer.state, answer.status, payload, answer.error)
       }
       return
     case .error(let id, let code, let description, _)?:

@@ -12,6 +12,24 @@ extension CentralSystem {
     "OverVoltage", "WeakSignal",
   ]
 
+  /// The status words of each notification [S16 §7, security whitepaper §5].
+  static let notificationStatuses: [String: [String]] = [
+    "DiagnosticsStatusNotification": ["Idle", "Uploaded", "UploadFailed", "Uploading"],
+    "FirmwareStatusNotification": [
+      "Downloaded", "DownloadFailed", "Downloading", "Idle", "InstallationFailed", "Installing",
+      "Installed",
+    ],
+    "SignedFirmwareStatusNotification": [
+      "Downloaded", "DownloadFailed", "Downloading", "DownloadScheduled", "DownloadPaused", "Idle",
+      "InstallationFailed", "Installing", "Installed", "InstallRebooting", "InstallScheduled",
+      "InstallVerificationFailed", "InvalidSignature", "SignatureVerified",
+    ],
+    "LogStatusNotification": [
+      "BadMessage", "Idle", "NotSupportedOperation", "PermissionDenied", "Uploaded", "UploadFailure",
+      "Uploading",
+    ],
+  ]
+
   /// BootNotification [S16 §4.2]: store what the station reports; the registration policy answers.
   func bootNotification(_ r: inout PayloadReader, _ c: CallContext) throws -> JSONValue {
     let vendor = try r.string("chargePointVendor", required: true, maxLength: 20)
@@ -51,10 +69,29 @@ extension CentralSystem {
       detail += "; open transactions await their StopTransaction: \(open.map(String.init).joined(separator: ", "))"
     }
     try recordEvent(stationID: c.stationID, identity: c.identity, kind: "boot", detail: detail, at: c.now)
+    if policy == .accept {
+      try store.clearNotRegistered(identity: c.identity, stationID: c.stationID, at: c.now)
+      let firmwareChanged = previousFirmware != nil && firmware != nil && previousFirmware != firmware
+      try fetchConfiguration(c, firmwareChanged: firmwareChanged,
+                             why: firmwareChanged ? "a firmware change" : "its first accepted boot")
+    }
     return [
       "status": .string(policy.ocppStatus), "currentTime": .string(c.now.iso8601),
       "interval": .int(Int64(policy == .accept ? interval : min(interval, 60))),
     ]
+  }
+
+  /// Queues GetConfiguration (`serve --no-auto-config` turns it off) when the station has no
+  /// snapshot yet or its firmware changed, unless one is already on its way. Queued in the
+  /// current transaction and picked up on the next tick, so it follows the answer being built.
+  func fetchConfiguration(_ c: CallContext, firmwareChanged: Bool, why: String) throws {
+    guard configuration.autoConfiguration,
+      try store.wantsConfigurationSnapshot(stationID: c.stationID, firmwareChanged: firmwareChanged)
+    else { return }
+    let command = try store.enqueueCommand(
+      station: c.identity, action: "GetConfiguration", payload: [:], timeoutSeconds: 60,
+      queue: true, expires: c.now.adding(seconds: 600))
+    log("info: \(c.identity): fetching its configuration (command \(command.id)) after \(why)")
   }
 
   /// StatusNotification [S16 §4.9]: current state per connector plus the full history.
@@ -94,8 +131,16 @@ extension CentralSystem {
   /// Authorize [S16 §4.1]: the Core token function decides.
   func authorize(_ r: inout PayloadReader, _ c: CallContext) throws -> JSONValue {
     let idTag = try r.string("idTag", required: true, maxLength: 20)!
-    let (decision, _) = try store.authorize(
-      idTag: idTag, stationID: c.stationID, purpose: .authorize, at: c.now)
+    let decision: AuthorizationDecision
+    if try store.isFreeCharging(stationID: c.stationID, connectorID: nil, idTag: idTag) {
+      decision = .freeCharging(at: c.now)
+    } else {
+      decision = try store.authorize(
+        idTag: idTag, stationID: c.stationID, purpose: .authorize, at: c.now).decision
+      if decision.status == .accepted {
+        try store.noteTokenSeen(idTag: idTag, stationID: c.stationID, at: c.now)
+      }
+    }
     if decision.status != .accepted {
       try recordEvent(stationID: c.stationID, identity: c.identity, kind: "authorize_refused",
                       detail: "\(idTag): \(decision.status.rawValue) (\(decision.reason))", at: c.now)
@@ -116,13 +161,14 @@ extension CentralSystem {
     throws -> JSONValue
   {
     let summary: String
+    var reported: Timestamp?
     switch action {
     case "DiagnosticsStatusNotification", "FirmwareStatusNotification",
       "SignedFirmwareStatusNotification", "LogStatusNotification":
-      summary = try r.string("status", required: true) ?? ""
+      summary = try r.enumeration("status", Self.notificationStatuses[action] ?? [], required: true) ?? ""
     case "SecurityEventNotification":
       let type = try r.string("type", required: true, maxLength: 50) ?? ""
-      _ = try r.timestamp("timestamp", required: true)
+      reported = try r.timestamp("timestamp", required: true)?.0
       summary = type + ((try r.string("techInfo")).map { ": " + $0 } ?? "")
       try notificationAlarms(action, status: type, stationID: c.stationID, identity: c.identity, at: c.now)
     default:
@@ -131,10 +177,15 @@ extension CentralSystem {
     if action != "SecurityEventNotification" {
       try notificationAlarms(action, status: summary, stationID: c.stationID, identity: c.identity, at: c.now)
     }
+    if summary == "Installed",
+      action == "FirmwareStatusNotification" || action == "SignedFirmwareStatusNotification"
+    {
+      try fetchConfiguration(c, firmwareChanged: true, why: "a firmware update was installed")
+    }
     try keep(action, payload: payload, c)
     let kind = action == "SecurityEventNotification" ? "security" : "notification"
     try recordEvent(stationID: c.stationID, identity: c.identity, kind: kind,
-                    detail: "\(action): \(summary)", at: c.now)
+                    detail: "\(action): \(summary)", at: c.now, reported: reported)
     return [:]
   }
 }

@@ -21,7 +21,7 @@ public struct CallError: Error, Equatable, Sendable {
 public struct PayloadReader {
   public let fields: [String: JSONValue]
   /// How many lenient conversions were needed.
-  public private(set) var leniencies = 0
+  public internal(set) var leniencies = 0
 
   /// Creates a reader over an object payload.
   public init(_ payload: JSONValue) { fields = payload.objectValue ?? [:] }
@@ -105,13 +105,22 @@ public struct PayloadReader {
     return (time, text)
   }
 
-  /// An enumeration field; a value outside `known` is accepted and counted.
+  /// An enumeration field, read case-insensitively: a value that matches a `known` one in another
+  /// case is returned in the canonical spelling and counted as lenient; a value outside `known` is
+  /// accepted as sent and counted.
   public mutating func enumeration(_ key: String, _ known: [String], required: Bool = false)
     throws(CallError) -> String?
   {
     guard let text = try string(key, required: required) else { return nil }
-    if !known.contains(text) { leniencies += 1 }
-    return text
+    return canonical(text, known)
+  }
+
+  /// The canonical spelling of `text` among `known`, counting a lenient match.
+  public mutating func canonical(_ text: String, _ known: [String]) -> String {
+    if known.contains(text) { return text }
+    leniencies += 1
+    let folded = text.lowercased()
+    return known.first { $0.lowercased() == folded } ?? text
   }
 
   /// An array field.

@@ -1,6 +1,30 @@
 import EvctlCore
 
 extension CentralSystem {
+  static let stopReasons = [
+    "EmergencyStop", "EVDisconnected", "HardReset", "Local", "Other", "PowerLoss", "Reboot",
+    "Remote", "SoftReset", "UnlockCommand", "DeAuthorized",
+  ]
+  static let measurands = [
+    "Current.Export", "Current.Import", "Current.Offered", "Energy.Active.Export.Register",
+    "Energy.Active.Import.Register", "Energy.Reactive.Export.Register",
+    "Energy.Reactive.Import.Register", "Energy.Active.Export.Interval",
+    "Energy.Active.Import.Interval", "Energy.Reactive.Export.Interval",
+    "Energy.Reactive.Import.Interval", "Frequency", "Power.Active.Export", "Power.Active.Import",
+    "Power.Factor", "Power.Offered", "Power.Reactive.Export", "Power.Reactive.Import", "RPM", "SoC",
+    "Temperature", "Voltage",
+  ]
+  static let units = [
+    "Wh", "kWh", "varh", "kvarh", "W", "kW", "VA", "kVA", "var", "kvar", "A", "V", "Celsius",
+    "Fahrenheit", "K", "Percent",
+  ]
+  static let phases = ["L1", "L2", "L3", "N", "L1-N", "L2-N", "L3-N", "L1-L2", "L2-L3", "L3-L1"]
+  static let readingContexts = [
+    "Interruption.Begin", "Interruption.End", "Other", "Sample.Clock", "Sample.Periodic",
+    "Transaction.Begin", "Transaction.End", "Trigger",
+  ]
+  static let locations = ["Body", "Cable", "EV", "Inlet", "Outlet"]
+
   /// StartTransaction [S16 §4.8]: the idTag is checked again; ids come from one positive 32-bit
   /// sequence; a retry with the same (station, connector, idTag, timestamp, meterStart) gets the
   /// same id back; a non-accepted tag still gets a transaction id.
@@ -19,13 +43,24 @@ extension CentralSystem {
         AND connector_id = ? AND id_tag = ? AND start_timestamp_raw = ? AND meter_start = ?
       """, [c.stationID, connector, idTag, rawTimestamp, meterStart])
     {
-      let (decision, _) = try store.authorize(
-        idTag: idTag, stationID: c.stationID, connectorID: connector, purpose: .authorize, at: c.now)
+      let decision = try store.isFreeCharging(stationID: c.stationID, connectorID: connector, idTag: idTag)
+        ? .freeCharging(at: c.now)
+        : try store.authorize(
+          idTag: idTag, stationID: c.stationID, connectorID: connector, purpose: .authorize,
+          at: c.now).decision
       return ["transactionId": .int(Int64(existing.int("id")!)), "idTagInfo": decision.idTagInfo]
     }
-    let (decision, tokenID) = try store.authorize(
-      idTag: idTag, stationID: c.stationID, connectorID: connector, purpose: .startTransaction,
-      at: c.now)
+    // An open connector (free charging) accepts every tag; the session is anonymous: no token,
+    // no user, the tag kept as the station sent it.
+    let anonymous = try store.isFreeCharging(stationID: c.stationID, connectorID: connector, idTag: idTag)
+    let (decision, tokenID): (AuthorizationDecision, Int?) = anonymous
+      ? (.freeCharging(at: c.now), nil)
+      : try store.authorize(
+        idTag: idTag, stationID: c.stationID, connectorID: connector, purpose: .startTransaction,
+        at: c.now)
+    if !anonymous, decision.status == .accepted {
+      try store.noteTokenSeen(idTag: idTag, stationID: c.stationID, at: c.now)
+    }
     // A newer session on the connector replaces an open one: close it as superseded, ending
     // when the new one started (its StopTransaction, if it ever comes, is still recorded).
     try store.db.run(
@@ -41,11 +76,11 @@ extension CentralSystem {
       """
       INSERT INTO transactions (id, station_id, connector_id, id_tag, token_id, parent_id_tag,
         authorization_status, meter_start, started_at, start_timestamp_raw, reservation_id,
-        received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        received_at, anonymous) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       """,
       [next, c.stationID, connector, idTag, tokenID, decision.parentIDTag,
        decision.status.rawValue, meterStart, started.iso8601, rawTimestamp, reservation,
-       c.now.iso8601])
+       c.now.iso8601, anonymous])
     wantRebalance("start")
     if let reservation {
       try store.db.run(
@@ -70,10 +105,7 @@ extension CentralSystem {
     warnImplausible(Double(meterStop), "meterStop", c, text: String(meterStop))
     let (stopped, _) = try r.timestamp("timestamp", required: true)!
     let idTag = try r.string("idTag", maxLength: 20)
-    let reason = try r.enumeration(
-      "reason",
-      ["EmergencyStop", "EVDisconnected", "HardReset", "Local", "Other", "PowerLoss", "Reboot",
-       "Remote", "SoftReset", "UnlockCommand", "DeAuthorized"]) ?? "Local"
+    let reason = try r.enumeration("reason", Self.stopReasons) ?? "Local"
     let data = try r.array("transactionData") ?? []
     let found = try store.db.queryOne(
       "SELECT connector_id FROM transactions WHERE id = ? AND station_id = ?",
@@ -123,7 +155,9 @@ extension CentralSystem {
     let values = try r.array("meterValue", required: true)!
     try storeMeterValues(values, connector: connector, transactionID: transactionID, c, reader: &r)
     if transactionID != nil, values.contains(where: { value in
-      value["sampledValue"]?.arrayValue?.contains { $0["measurand"]?.stringValue == "Current.Import" } == true
+      value["sampledValue"]?.arrayValue?.contains {
+        $0["measurand"]?.stringValue?.lowercased() == "current.import"
+      } == true
     }) {
       wantRebalance("reading")
     }
@@ -144,8 +178,8 @@ extension CentralSystem {
         case .double(let v)?: text = String(v)
         default: throw CallError.missing("sampledValue.value")
         }
-        let measurand = try s.string("measurand") ?? "Energy.Active.Import.Register"
-        let unit = try s.string("unit") ?? (measurand.hasPrefix("Energy") ? "Wh" : nil)
+        let measurand = try s.enumeration("measurand", Self.measurands) ?? "Energy.Active.Import.Register"
+        let unit = try s.enumeration("unit", Self.units) ?? (measurand.hasPrefix("Energy") ? "Wh" : nil)
         let number = Double(text.trimmingSpaces)
         var energy: Double?
         if measurand.hasPrefix("Energy.Active.Import.Register"), let number {
@@ -159,9 +193,13 @@ extension CentralSystem {
           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
           """,
           [c.stationID, connector, transactionID, sampledAt.iso8601, measurand, text, number, unit,
-           try s.string("phase"), try s.string("context") ?? "Sample.Periodic",
-           try s.string("location") ?? "Outlet", try s.string("format") ?? "Raw", energy])
+           try s.enumeration("phase", Self.phases),
+           try s.enumeration("context", Self.readingContexts) ?? "Sample.Periodic",
+           try s.enumeration("location", Self.locations) ?? "Outlet",
+           try s.enumeration("format", ["Raw", "SignedData"]) ?? "Raw", energy])
+        r.leniencies += s.leniencies
       }
+      r.leniencies += entry.leniencies
     }
   }
 
