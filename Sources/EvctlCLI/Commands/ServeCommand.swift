@@ -57,11 +57,23 @@ extension Commands {
     let central = CentralSystem(store: store, configuration: configuration)
     if let directory = inv.arguments.option("files-dir") {
       let absolute = inv.context.absolute(directory)
+      let storePath = inv.context.absolute(inv.context.databasePath)
+      let protected = [storePath] + ["-wal", "-shm", "-journal"].map { storePath + $0 }
+        + [inv.context.sessionFile]
+      let disk: DiskFiles
       do {
-        central.files = try DiskFiles(directory: absolute)
+        disk = try DiskFiles(directory: absolute, protected: protected)
+      } catch let error as UnsafeFilesDirectory {
+        throw UsageError(message: "invalid --files-dir '\(absolute)': \(error)",
+                         commandPath: inv.arguments.path)
       } catch {
-        throw CLIError.io("cannot use '\(absolute)' for --files-dir: \(error.localizedDescription)")
+        throw CLIError.io("cannot use '\(absolute)' for --files-dir: \(error)")
       }
+      central.files = disk
+      let names = disk.publishedNames()
+      console.diagnose(
+        "evctl: publishing \(names.count) file\(names.count == 1 ? "" : "s") from \(disk.realDirectory)"
+          + (names.isEmpty ? "" : ": " + names.joined(separator: ", ")))
       let host = configuration.host == "0.0.0.0" ? ProcessInfo.processInfo.hostName : configuration.host
       let url = inv.arguments.option("public-url") ?? "http://\(host):\(configuration.port)"
       try store.setSetting("files_dir", absolute)

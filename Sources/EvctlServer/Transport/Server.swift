@@ -24,9 +24,14 @@ public final class Server {
     var pending: [UInt8] = []
     var closing = false
     var watchingWrites = false
-    init(fd: Int32, session: ConnectionSession) {
+    /// A download streamed after ``pending`` drains, one bounded chunk at a time.
+    var body: FileBody?
+    /// When bytes last left for this link, so that a stalled download is dropped, a slow one never.
+    var lastSentAt: Timestamp
+    init(fd: Int32, session: ConnectionSession, now: Timestamp) {
       self.fd = fd
       self.session = session
+      lastSentAt = now
     }
   }
 
@@ -48,6 +53,10 @@ public final class Server {
   /// A handle that stops ``run()`` from another thread.
   public var stopper: ServerStopper { ServerStopper(fd: wakeFD) }
   static let maxPendingBytes = 8 << 20
+  /// How much of a download is read from disk at a time.
+  static let fileChunkBytes = 256 << 10
+  /// A download that takes no byte for this long is dropped.
+  static let stalledDownloadMilliseconds: Int64 = 60_000
 
   /// Binds the listening socket.
   ///
@@ -198,7 +207,7 @@ public final class Server {
       _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
       var yes: Int32 = 1
       setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &yes, socklen_t(MemoryLayout<Int32>.size))
-      let link = Link(fd: fd, session: ConnectionSession(central: central, now: now))
+      let link = Link(fd: fd, session: ConnectionSession(central: central, now: now), now: now)
       links[fd] = link
       do {
         try watch(fd, events: EPOLLIN.rawValue | EPOLLRDHUP.rawValue)
@@ -313,6 +322,12 @@ public final class Server {
         touched.append(link)
       }
     }
+    for link in links.values where !link.pending.isEmpty || link.body != nil {
+      if now.milliseconds - link.lastSentAt.milliseconds > Server.stalledDownloadMilliseconds {
+        noteClosed(link, reason: "no byte taken for \(Server.stalledDownloadMilliseconds / 1000) s")
+        closeLink(link, reason: "stalled reader")
+      }
+    }
     for link in links.values where !link.session.isOpen && !link.closing {
       if now.milliseconds - link.session.lastFrameAt.milliseconds > 30_000 {
         link.closing = true
@@ -324,10 +339,26 @@ public final class Server {
 
   private func flush(_ link: Link) {
     link.pending += link.session.takeOutput()
-    while !link.pending.isEmpty {
+    if let body = link.session.takeFileBody() { link.body = body }
+    while true {
+      if link.pending.isEmpty, let body = link.body {
+        do {
+          link.pending = try body.read(upTo: Server.fileChunkBytes)
+        } catch {
+          central.log("error: download cut off: \(error)")
+          link.pending = []
+          link.closing = true
+        }
+        if link.pending.isEmpty {
+          body.close()
+          link.body = nil
+        }
+      }
+      if link.pending.isEmpty { break }
       let sent = link.pending.withUnsafeBytes { send(link.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
       if sent > 0 {
         link.pending.removeFirst(sent)
+        link.lastSentAt = .now()
         continue
       }
       if sent < 0 && errno == EINTR { continue }
@@ -346,7 +377,7 @@ public final class Server {
       link.closing = true
       break
     }
-    if link.pending.isEmpty && link.watchingWrites && !link.closing {
+    if link.pending.isEmpty && link.body == nil && link.watchingWrites && !link.closing {
       link.watchingWrites = false
       try? watch(link.fd, events: EPOLLIN.rawValue | EPOLLRDHUP.rawValue, modify: true)
     }
@@ -358,6 +389,8 @@ public final class Server {
     noteCommandsAbandoned(link, reason: reason)
     epoll_ctl(epollFD, EPOLL_CTL_DEL, link.fd, nil)
     close(link.fd)
+    link.body?.close()
+    link.body = nil
     links[link.fd] = nil
     if let station = link.session.stationID, byStation[station] == link.fd {
       byStation[station] = nil
