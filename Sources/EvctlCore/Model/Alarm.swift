@@ -7,6 +7,8 @@ public enum AlarmKind: String, CaseIterable, Sendable {
   case diagnosticsFailed = "diagnostics_failed"
   case security
   case stuckTransaction = "stuck_transaction"
+  /// serve itself ran out of a resource (file descriptors); raised with identity `serve`.
+  case resourceExhausted = "resource_exhausted"
 }
 
 /// An alarm raised by `serve` from what stations report and from silence.

@@ -42,6 +42,15 @@ extension Store {
       """, [time.iso8601, stationID, kind.rawValue, connectorID, connectorID, code, code])
   }
 
+  /// Clears the active alarms of a kind that belong to no station (raised about serve itself or
+  /// an unknown identity).
+  @discardableResult
+  public func clearUnattachedAlarms(identity: String, kind: AlarmKind, at time: Timestamp) throws -> Int {
+    try db.run(
+      "UPDATE alarms SET cleared_at = ? WHERE station_id IS NULL AND identity = ? AND kind = ? AND cleared_at IS NULL",
+      [time.iso8601, identity, kind.rawValue])
+  }
+
   /// Alarms the actor may see: active ones, the history, or both; newest first.
   public func alarms(active: Bool?, station: String? = nil, limit: Int = 1000) throws -> [Alarm] {
     let tree = try groupTree()

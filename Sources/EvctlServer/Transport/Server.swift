@@ -48,6 +48,7 @@ public final class Server {
   private var lastCommandPoll = Timestamp(milliseconds: 0)
   private var lastHousekeeping = Timestamp(milliseconds: 0)
   private var lastPrune = Timestamp(milliseconds: 0)
+  private let descriptors = DescriptorGuard()
   /// The port actually bound (useful with port 0).
   public let port: UInt16
   /// A handle that stops ``run()`` from another thread.
@@ -171,6 +172,8 @@ public final class Server {
         if now.milliseconds - lastHousekeeping.milliseconds >= 1000 {
           lastHousekeeping = now
           touched += housekeeping(now: now)
+          if let paused = descriptors.pausedAt, now.milliseconds - paused.milliseconds >= 1000 { resumeListener() }
+          try reportExhaustion(now: now)
           try central.everySecond(at: now)
         }
         if now.milliseconds - lastPrune.milliseconds >= 3_600_000 {
@@ -197,9 +200,17 @@ public final class Server {
     while true {
       let fd = accept(listenFD, nil, nil)
       if fd < 0 {
-        if errno == EINTR { continue }
-        if errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNABORTED {
-          central.log("warning: accept failed: \(SystemError(operation: "accept", errno: errno))")
+        let error = errno
+        if error == EINTR || error == ECONNABORTED { continue }
+        if DescriptorGuard.isExhaustion(error) {
+          let outcome = descriptors.refuseOne(listener: listenFD, now: now)
+          if !outcome.reserve { pauseListener(now: now) }
+          try reportExhaustion(now: now)
+          if outcome.refused && outcome.reserve { continue }
+          return
+        }
+        if error != EAGAIN && error != EWOULDBLOCK {
+          central.log("warning: accept failed: \(SystemError(operation: "accept", errno: error))")
         }
         return
       }
@@ -215,6 +226,33 @@ public final class Server {
         links[fd] = nil
         close(fd)
       }
+    }
+  }
+
+  /// Stops polling the listener: nothing can be accepted until a descriptor is freed.
+  private func pauseListener(now: Timestamp) {
+    guard descriptors.pausedAt == nil else { return }
+    descriptors.paused(at: now)
+    try? watch(listenFD, events: 0, modify: true)
+  }
+
+  private func resumeListener() {
+    guard descriptors.pausedAt != nil else { return }
+    descriptors.resumed()
+    try? watch(listenFD, events: EPOLLIN.rawValue, modify: true)
+  }
+
+  /// Logs (at most once per interval) and alarms that connections are refused for lack of
+  /// descriptors; clears the alarm once a whole interval passed without a refusal.
+  private func reportExhaustion(now: Timestamp) throws {
+    if let line = descriptors.logLine(now: now) {
+      central.log(line)
+      try central.raise(
+        .resourceExhausted, stationID: nil, identity: "serve", code: "EMFILE",
+        detail: "out of file descriptors: new connections are refused", at: now)
+    } else if descriptors.recovered(now: now) {
+      central.log("info: file descriptors available again; \(descriptors.refusedTotal) connections were refused in all")
+      try central.store.clearUnattachedAlarms(identity: "serve", kind: .resourceExhausted, at: now)
     }
   }
 
@@ -389,6 +427,7 @@ public final class Server {
     noteCommandsAbandoned(link, reason: reason)
     epoll_ctl(epollFD, EPOLL_CTL_DEL, link.fd, nil)
     close(link.fd)
+    resumeListener()
     link.body?.close()
     link.body = nil
     links[link.fd] = nil
