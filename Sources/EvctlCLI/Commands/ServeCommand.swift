@@ -18,9 +18,10 @@ extension Commands {
       .option("ping-interval", value: "seconds", help: "Ping a silent station after this long; default 60"),
       .option("message-log-retention", value: "duration", help: "Keep logged frames this long; default 7d"),
       .flag("no-message-log", help: "Do not log frames"),
+      .option("event-retention", value: "duration", help: "Keep events and cleared alarms this long; default 90d"),
       .option("files-dir", value: "dir", help: "Serve firmware from DIR and accept diagnostics uploads into DIR/uploads over HTTP on the same port", completion: .file),
       .option("public-url", value: "url", help: "The URL stations reach this server at, for --files-dir; default http://HOST:PORT"),
-      .option("alarm-command", value: "command", help: "Run this shell command with each new alarm as JSON on stdin"),
+      .option("alarm-command", value: "command", help: "Run this shell command with each new alarm as JSON on stdin; the same alarm at most once in 10 min, at most 10 runs a minute"),
       .option("log-level", value: "level", help: "Least severe diagnostics shown",
               choices: ["info", "warning", "error"]),
     ],
@@ -47,6 +48,7 @@ extension Commands {
     if let seconds = try inv.duration("message-log-retention") {
       configuration.messageLogRetentionSeconds = seconds
     }
+    if let seconds = try inv.duration("event-retention") { configuration.eventRetentionSeconds = seconds }
     configuration.messageLogEnabled = !inv.arguments.flag("no-message-log")
     let level = ["info": 0, "warning": 1, "error": 2][inv.arguments.option("log-level") ?? "info"]!
     let console = inv.context.console

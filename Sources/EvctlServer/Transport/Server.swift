@@ -295,7 +295,9 @@ public final class Server {
         try central.connected(stationID: stationID, identity: identity, replaced: replaced, at: now)
       case .close(let reason):
         link.closing = true
-        if link.session.stationID == nil { central.log("info: refused connection: \(reason)") }
+        if link.session.stationID == nil && !reason.hasPrefix(CentralSystem.quietRefusal) {
+          central.log("info: refused connection: \(reason)")
+        }
         noteClosed(link, reason: reason)
       }
     }
