@@ -6,13 +6,16 @@ public enum DurationText {
     guard let unit = text.last, let amount = Int64(text.dropLast()), amount >= 0 else {
       return nil
     }
+    let factor: Int64
     switch unit {
-    case "s": return amount
-    case "m": return amount * 60
-    case "h": return amount * 3600
-    case "d": return amount * 86_400
-    case "w": return amount * 604_800
+    case "s": factor = 1
+    case "m": factor = 60
+    case "h": factor = 3600
+    case "d": factor = 86_400
+    case "w": factor = 604_800
     default: return nil
     }
+    let (seconds, overflow) = amount.multipliedReportingOverflow(by: factor)
+    return overflow ? nil : seconds
   }
 }
