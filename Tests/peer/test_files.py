@@ -141,6 +141,8 @@ def test_files_dir_serves_only_the_published_set(evctl, tmp_path):
         except urllib.error.HTTPError as error:
             return error.code, b""
 
+    (files / "late.bin").write_bytes(open(evctl.db, "rb").read(4096))  # a store copy, after start
+    assert get("late.bin")[0] == 404
     assert get("fw.bin") == (200, b"firmware")
     assert get("alias.bin") == (200, b"firmware")
     for name in (".hidden", "out.bin", "sub", "sub/inner.bin", "sub%2Finner.bin", "uploads",

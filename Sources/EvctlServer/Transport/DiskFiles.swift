@@ -3,7 +3,8 @@ import Glibc
 /// Files under one folder: `DIR/NAME` is published, uploads go to `DIR/uploads/STATION/NAME`.
 ///
 /// Published are the regular, non-hidden files directly in `DIR` whose real path stays inside
-/// `DIR` (a symlink out of it is not followed), except anything ``forbidden`` names.
+/// `DIR` (a symlink out of it is not followed), except anything ``forbidden`` names and anything
+/// that looks like a database, a WAL or a private key.
 public final class DiskFiles: FileService {
   public let directory: String
   /// The real path of ``directory``, symlinks resolved.
@@ -53,7 +54,9 @@ public final class DiskFiles: FileService {
       !forbidden.contains(real)
     else { return nil }
     var info = stat()
-    guard stat(real, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return nil }
+    guard stat(real, &info) == 0, info.st_mode & S_IFMT == S_IFREG,
+      DiskFiles.sensitiveContent(real) == nil  // a database or key copied in after the start
+    else { return nil }
     return real
   }
 
@@ -121,7 +124,7 @@ public final class DiskFiles: FileService {
   /// What makes a file unfit to sit among published files: a SQLite database or WAL, a key.
   static func sensitiveContent(_ path: String) -> String? {
     let lower = path.lowercased()
-    for suffix in [".key", ".pem", ".p12", ".pfx", "-wal", "-shm", "-journal"] where lower.hasSuffix(suffix) {
+    for suffix in [".key", ".p12", ".pfx", "-wal", "-shm", "-journal"] where lower.hasSuffix(suffix) {
       return "a key or database file (\(suffix))"
     }
     let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
