@@ -150,3 +150,36 @@ def test_files_dir_serves_only_the_published_set(evctl, tmp_path):
         assert get(name)[0] == 404, name
     _, err = evctl.stop()
     assert "publishing 2 files" in err and "alias.bin, fw.bin" in err
+
+
+def test_a_full_disk_answers_507_and_the_next_upload_fits(evctl, tmp_path):
+    import pytest
+    evctl.stop()
+    files = tmp_path / "files"
+    uploads = files / "uploads"
+    uploads.mkdir(parents=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(uploads)],
+                             capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    try:
+        evctl.start("--files-dir", str(files))
+
+        def put(name, size):
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{evctl.port}/files/uploads/CP-1/{name}", data=b"L" * size, method="PUT")
+            try:
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    return response.status
+            except urllib.error.HTTPError as error:
+                return error.code
+
+        assert put("huge.log", 1 << 20) == 507
+        assert not (uploads / "CP-1" / "huge.log").exists()  # no half-written file left
+        assert put("small.log", 1000) == 201
+        assert (uploads / "CP-1" / "small.log").stat().st_size == 1000
+        _, err = evctl.stop()
+        assert "No space left on device" in err
+    finally:
+        evctl.stop()
+        subprocess.run(["umount", str(uploads)], capture_output=True)
