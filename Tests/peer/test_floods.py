@@ -51,3 +51,10 @@ def test_a_flood_of_unknown_identities_is_aggregated(evctl, tmp_path):
     assert 1 <= len(runs) <= 10
     _, err = evctl.stop()
     assert err.count("refused connection") <= 101
+
+
+def test_event_retention_is_range_checked(evctl):
+    for value in ("99999999999999w", "200000d", "soon"):
+        result = evctl.run("serve", "--listen", "127.0.0.1:0", "--event-retention", value, check=False)
+        assert result.returncode == 64, (value, result.stderr)
+        assert "--event-retention" in result.stderr

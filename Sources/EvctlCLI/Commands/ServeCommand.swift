@@ -48,7 +48,12 @@ extension Commands {
     if let seconds = try inv.duration("message-log-retention") {
       configuration.messageLogRetentionSeconds = seconds
     }
-    if let seconds = try inv.duration("event-retention") { configuration.eventRetentionSeconds = seconds }
+    if let seconds = try inv.duration("event-retention") {
+      guard seconds <= 100 * 366 * 86_400 else {
+        throw UsageError(message: "invalid --event-retention: at most 100 years", commandPath: inv.arguments.path)
+      }
+      configuration.eventRetentionSeconds = seconds
+    }
     configuration.messageLogEnabled = !inv.arguments.flag("no-message-log")
     let level = ["info": 0, "warning": 1, "error": 2][inv.arguments.option("log-level") ?? "info"]!
     let console = inv.context.console
