@@ -343,7 +343,9 @@ def test_queued_command_is_delivered_on_the_next_connection(evctl):
     async def scenario():
         station, ws, task = await online(evctl, "CP-2")
         for _ in range(50):
-            if station.received:
+            # Wait for the answer to be stored, not only for the CALL to arrive: cancelling the
+            # station right after its handler ran could drop the CALLRESULT.
+            if station.received and query(evctl, "SELECT state FROM commands") != [("sent",)]:
                 break
             await asyncio.sleep(0.1)
         task.cancel()
