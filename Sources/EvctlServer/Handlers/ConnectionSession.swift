@@ -25,6 +25,8 @@ public final class ConnectionSession {
   private var answeredOrder: [String] = []
   /// A plain HTTP request (`--files-dir`) waiting for the rest of its body.
   private var fileRequest: (request: HTTPRequest, length: Int)?
+  /// A download waiting to be streamed after ``takeOutput()``.
+  private var fileBody: FileBody?
   /// The station, once admitted.
   public private(set) var stationID: Int?
   public private(set) var identity: String?
@@ -55,6 +57,12 @@ public final class ConnectionSession {
   public func takeOutput() -> [UInt8] {
     defer { output.removeAll(keepingCapacity: true) }
     return output
+  }
+
+  /// Returns and clears the file to stream after the output (a `GET /files/NAME` answer).
+  public func takeFileBody() -> FileBody? {
+    defer { fileBody = nil }
+    return fileBody
   }
 
   /// Feeds bytes from the socket; must run inside the transport's open transaction.
@@ -136,7 +144,9 @@ public final class ConnectionSession {
     let body = Array(inbound.prefix(length))
     inbound.removeAll()
     fileRequest = nil
-    output += try FileRequests(files: files, central: central).respond(request, body: body, now: now)
+    let answer = try FileRequests(files: files, central: central).respond(request, body: body, now: now)
+    output += answer.head
+    fileBody = answer.file
     phase = .closing
     return [.close(reason: "\(request.method) \(request.target) answered")]
   }

@@ -24,9 +24,14 @@ public final class Server {
     var pending: [UInt8] = []
     var closing = false
     var watchingWrites = false
-    init(fd: Int32, session: ConnectionSession) {
+    /// A download streamed after ``pending`` drains, one bounded chunk at a time.
+    var body: FileBody?
+    /// When bytes last left for this link, so that a stalled download is dropped, a slow one never.
+    var lastSentAt: Timestamp
+    init(fd: Int32, session: ConnectionSession, now: Timestamp) {
       self.fd = fd
       self.session = session
+      lastSentAt = now
     }
   }
 
@@ -49,11 +54,16 @@ public final class Server {
   /// The last time a failure inside a batch was logged, so that a repeating one cannot flood.
   private var lastFailureLog = Timestamp(milliseconds: 0)
   private var failuresNotLogged = 0
+  private let descriptors = DescriptorGuard()
   /// The port actually bound (useful with port 0).
   public let port: UInt16
   /// A handle that stops ``run()`` from another thread.
   public var stopper: ServerStopper { ServerStopper(fd: wakeFD) }
   static let maxPendingBytes = 8 << 20
+  /// How much of a download is read from disk at a time.
+  static let fileChunkBytes = 256 << 10
+  /// A download that takes no byte for this long is dropped.
+  static let stalledDownloadMilliseconds: Int64 = 60_000
 
   /// Binds the listening socket.
   ///
@@ -176,6 +186,10 @@ public final class Server {
           lastHousekeeping = now
           touched += housekeeping(now: now)
           touched += closeDeletedStations(now: now)
+          if let paused = descriptors.pausedAt, now.milliseconds - paused.milliseconds >= 1000 { resumeListener() }
+          if let error = isolated({ try reportExhaustion(now: now) }) {
+            logFailure("reporting descriptor exhaustion failed: \(error)", now: now)
+          }
           if let error = isolated({ try central.everySecond(at: now) }) {
             logFailure("housekeeping failed: \(error)", now: now)
           }
@@ -217,9 +231,17 @@ public final class Server {
     while true {
       let fd = accept(listenFD, nil, nil)
       if fd < 0 {
-        if errno == EINTR { continue }
-        if errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNABORTED {
-          central.log("warning: accept failed: \(SystemError(operation: "accept", errno: errno))")
+        let error = errno
+        if error == EINTR || error == ECONNABORTED { continue }
+        if DescriptorGuard.isExhaustion(error) {
+          let outcome = descriptors.refuseOne(listener: listenFD, now: now)
+          if !outcome.reserve { pauseListener(now: now) }
+          try reportExhaustion(now: now)
+          if outcome.refused && outcome.reserve { continue }
+          return
+        }
+        if error != EAGAIN && error != EWOULDBLOCK {
+          central.log("warning: accept failed: \(SystemError(operation: "accept", errno: error))")
         }
         return
       }
@@ -227,7 +249,7 @@ public final class Server {
       _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
       var yes: Int32 = 1
       setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &yes, socklen_t(MemoryLayout<Int32>.size))
-      let link = Link(fd: fd, session: ConnectionSession(central: central, now: now))
+      let link = Link(fd: fd, session: ConnectionSession(central: central, now: now), now: now)
       links[fd] = link
       do {
         try watch(fd, events: EPOLLIN.rawValue | EPOLLRDHUP.rawValue)
@@ -235,6 +257,33 @@ public final class Server {
         links[fd] = nil
         close(fd)
       }
+    }
+  }
+
+  /// Stops polling the listener: nothing can be accepted until a descriptor is freed.
+  private func pauseListener(now: Timestamp) {
+    guard descriptors.pausedAt == nil else { return }
+    descriptors.paused(at: now)
+    try? watch(listenFD, events: 0, modify: true)
+  }
+
+  private func resumeListener() {
+    guard descriptors.pausedAt != nil else { return }
+    descriptors.resumed()
+    try? watch(listenFD, events: EPOLLIN.rawValue, modify: true)
+  }
+
+  /// Logs (at most once per interval) and alarms that connections are refused for lack of
+  /// descriptors; clears the alarm once a whole interval passed without a refusal.
+  private func reportExhaustion(now: Timestamp) throws {
+    if let line = descriptors.logLine(now: now) {
+      central.log(line)
+      try central.raise(
+        .resourceExhausted, stationID: nil, identity: "serve", code: "EMFILE",
+        detail: "out of file descriptors: new connections are refused", at: now)
+    } else if descriptors.recovered(now: now) {
+      central.log("info: file descriptors available again; \(descriptors.refusedTotal) connections were refused in all")
+      try central.store.clearUnattachedAlarms(identity: "serve", kind: .resourceExhausted, at: now)
     }
   }
 
@@ -277,7 +326,9 @@ public final class Server {
         try central.connected(stationID: stationID, identity: identity, replaced: replaced, at: now)
       case .close(let reason):
         link.closing = true
-        if link.session.stationID == nil { central.log("info: refused connection: \(reason)") }
+        if link.session.stationID == nil && !reason.hasPrefix(CentralSystem.quietRefusal) {
+          central.log("info: refused connection: \(reason)")
+        }
         noteClosed(link, reason: reason)
       }
     }
@@ -444,6 +495,12 @@ public final class Server {
         touched.append(link)
       }
     }
+    for link in links.values where !link.pending.isEmpty || link.body != nil {
+      if now.milliseconds - link.lastSentAt.milliseconds > Server.stalledDownloadMilliseconds {
+        noteClosed(link, reason: "no byte taken for \(Server.stalledDownloadMilliseconds / 1000) s")
+        closeLink(link, reason: "stalled reader")
+      }
+    }
     for link in links.values where !link.session.isOpen && !link.closing {
       if now.milliseconds - link.session.lastFrameAt.milliseconds > 30_000 {
         link.closing = true
@@ -455,10 +512,26 @@ public final class Server {
 
   private func flush(_ link: Link) {
     link.pending += link.session.takeOutput()
-    while !link.pending.isEmpty {
+    if let body = link.session.takeFileBody() { link.body = body }
+    while true {
+      if link.pending.isEmpty, let body = link.body {
+        do {
+          link.pending = try body.read(upTo: Server.fileChunkBytes)
+        } catch {
+          central.log("error: download cut off: \(error)")
+          link.pending = []
+          link.closing = true
+        }
+        if link.pending.isEmpty {
+          body.close()
+          link.body = nil
+        }
+      }
+      if link.pending.isEmpty { break }
       let sent = link.pending.withUnsafeBytes { send(link.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
       if sent > 0 {
         link.pending.removeFirst(sent)
+        link.lastSentAt = .now()
         continue
       }
       if sent < 0 && errno == EINTR { continue }
@@ -477,7 +550,7 @@ public final class Server {
       link.closing = true
       break
     }
-    if link.pending.isEmpty && link.watchingWrites && !link.closing {
+    if link.pending.isEmpty && link.body == nil && link.watchingWrites && !link.closing {
       link.watchingWrites = false
       try? watch(link.fd, events: EPOLLIN.rawValue | EPOLLRDHUP.rawValue, modify: true)
     }
@@ -489,6 +562,9 @@ public final class Server {
     noteCommandsAbandoned(link, reason: reason)
     epoll_ctl(epollFD, EPOLL_CTL_DEL, link.fd, nil)
     close(link.fd)
+    resumeListener()
+    link.body?.close()
+    link.body = nil
     links[link.fd] = nil
     if let station = link.session.stationID, byStation[station] == link.fd {
       byStation[station] = nil
