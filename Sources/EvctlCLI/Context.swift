@@ -63,6 +63,8 @@ public final class Context {
       }
     }
     let store = try Store(.path(path), migrate: migrate)
+    // An import killed half-way is finished (past its commit point) or discarded first.
+    if migrate { try store.resumeInterruptedImports() }
     store.actor = try resolveActor(store)
     openedStore = store
     return store

@@ -26,9 +26,11 @@ extension Store {
     var problems: [String] = []
     var summary = ImportSummary()
     var seen: [String: Int] = [:]
-    let tree = try groupTree()
-    try db.execute("SAVEPOINT station_import")
+    // One write transaction from the first read (BEGIN IMMEDIATE): a commit by `serve` between
+    // a read and a write can then never invalidate it, and a killed import leaves nothing.
     do {
+      return try db.transaction {
+      let tree = try groupTree()
       for record in table.records {
         let where_ = "\(file):\(record.line)"
         let identity = record["identity"] ?? ""
@@ -81,19 +83,20 @@ extension Store {
           problems.append("\(where_): \(error)")
         }
       }
-    } catch {
-      try? db.execute("ROLLBACK TO station_import; RELEASE station_import")
-      throw error
-    }
-    if !problems.isEmpty || dryRun {
-      try db.execute("ROLLBACK TO station_import; RELEASE station_import")
       if !problems.isEmpty { throw StoreError.badInput(problems) }
+      if dryRun { throw DryRun(summary: summary) }
+      summary.written = true
       return summary
+      }
+    } catch let dry as DryRun {
+      return dry.summary
     }
-    try db.execute("RELEASE station_import")
-    summary.written = true
-    return summary
   }
+}
+
+/// Thrown to roll back a checked import on `--dry-run`.
+struct DryRun: Error {
+  let summary: ImportSummary
 }
 
 /// A CSV file with a header row, read into named fields.
