@@ -77,11 +77,11 @@ extension Store {
         if !problems.isEmpty {
           throw StoreError.badInput(problems.sorted(by: { lineNumber($0) < lineNumber($1) }))
         }
-        if dryRun { throw DryRunUsers(summary: summary) }
+        if dryRun { throw DryRun(summary: summary) }
         summary.written = true
         return summary
       }
-    } catch let dry as DryRunUsers {
+    } catch let dry as DryRun<UserImportSummary> {
       return dry.summary
     }
   }
@@ -138,11 +138,6 @@ extension Store {
     }
     return rows
   }
-}
-
-/// Thrown to roll back a checked `user import` on `--dry-run`.
-struct DryRunUsers: Error {
-  let summary: UserImportSummary
 }
 
 extension CSVTable {
