@@ -12,11 +12,13 @@ import Glibc
 ///
 /// A process killed before the commit point leaves only staged rows, which the next evctl
 /// process (or `serve`) discards; killed after it, the next one finishes applying them. Between
-/// chunks the importer pauses as long as the chunk took, so a waiting `serve` gets the lock.
+/// chunks the importer pauses briefly, so a waiting `serve` gets the lock.
 /// An import of at most ``importChunkRows`` rows is a single transaction.
 extension Store {
-  /// Rows per transaction: about a millisecond of work.
-  static let importChunkRows = 500
+  /// Rows per transaction: well under a millisecond of work.
+  static let importChunkRows = 250
+  /// The pause between two chunks.
+  static let importPauseMicroseconds: UInt32 = 300
   /// A job whose process is gone, or that has not moved for this long, is abandoned.
   static let abandonedImportSeconds: Int64 = 600
 
@@ -103,14 +105,19 @@ extension Store {
 
   private func stage(_ rows: ArraySlice<TokenImportRow>, job: Int, firstSeq: Int) throws {
     var seq = firstSeq
+    let insert = try db.prepare(
+      """
+      INSERT INTO import_token_rows (job_id, seq, token_id, id_tag, raw_id_tag, user_id, name,
+        valid_from, valid_to, blocked, parent_id_tag) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      """)
+    defer { insert.reset() }
     for row in rows {
-      try db.run(
-        """
-        INSERT INTO import_token_rows (job_id, seq, token_id, id_tag, raw_id_tag, user_id, name,
-          valid_from, valid_to, blocked, parent_id_tag) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        """,
-        [job, seq, row.tokenID, row.idTag, row.rawIDTag, row.userID, row.name, row.validFrom,
-         row.validTo, row.blocked, row.parentIDTag])
+      insert.reset()
+      try insert.bind([
+        job, seq, row.tokenID, row.idTag, row.rawIDTag, row.userID, row.name, row.validFrom,
+        row.validTo, row.blocked, row.parentIDTag,
+      ])
+      while try insert.step() != nil {}
       seq += 1
     }
     try db.run("UPDATE import_jobs SET touched_at = ? WHERE id = ?", [now().iso8601, job])
@@ -172,14 +179,12 @@ extension Store {
     while try chunk({ try discardChunk(job: job) }) {}
   }
 
-  /// Runs `body` in its own short write transaction, then pauses as long as it took (at least
-  /// half a millisecond), so that `serve`, polling for the lock, gets it between two chunks.
+  /// Runs `body` in its own short write transaction, then pauses briefly, so that `serve`,
+  /// polling for the lock every 0.1 ms while it waits, gets it between two chunks.
   @discardableResult
   private func chunk<T>(_ body: () throws -> T) throws -> T {
-    let started = BusyWait.clock()
     let result = try db.transaction(body)
-    let took = BusyWait.clock() - started
-    usleep(UInt32(min(max(took, 500), 20_000)))
+    usleep(Store.importPauseMicroseconds)
     return result
   }
 }

@@ -31,6 +31,7 @@ extension Store {
   func planTokenImport(_ table: CSVTable, file: String) throws -> ([TokenImportRow], ImportSummary) {
     let tree = try groupTree()
     var owners = TokenImportOwners(store: self, tree: tree)
+    let lookup = try db.prepare(Store.existingTokenSelect)
     var problems: [String] = []
     var summary = ImportSummary()
     var seen: [String: Int] = [:]
@@ -50,10 +51,10 @@ extension Store {
         let blocked = try record.bool("blocked")
         let parent = try record["parent_id_tag"].map { try IdTagCanonicalizer.canonical($0) }
         if parent == idTag { throw StoreError.invalid("a token cannot be its own parent") }
-        if let existing = try existingToken(idTag, tree: tree) {
+        if let existing = try existingToken(idTag, lookup: lookup, tree: tree) {
           let row = TokenImportRow(
-            tokenID: existing.id, idTag: idTag, rawIDTag: existing.rawIDTag, userID: ownerID,
-            name: record["name"] ?? existing.name, validFrom: (validFrom ?? existing.validFrom)?.iso8601,
+            tokenID: existing.tokenID, idTag: idTag, rawIDTag: existing.rawIDTag, userID: ownerID,
+            name: record["name"] ?? existing.name, validFrom: validFrom?.iso8601 ?? existing.validFrom,
             validTo: validTo?.iso8601, blocked: blocked ?? existing.blocked, parentIDTag: parent)
           try checkWindow(from: row.validFrom, to: row.validTo)
           if row.sameValues(as: existing) {
@@ -79,15 +80,29 @@ extension Store {
     return (rows, summary)
   }
 
+  static let existingTokenSelect = """
+    SELECT t.id, t.raw_id_tag, t.user_id, t.name, t.valid_from, t.valid_to, t.blocked,
+      t.parent_id_tag, u.group_id
+    FROM tokens t JOIN charging_users u ON u.id = t.user_id WHERE t.id_tag = ?
+    """
+
   /// The stored token with this canonical idTag, if the actor may see it.
-  private func existingToken(_ idTag: String, tree: GroupTree) throws -> Token? {
-    guard let row = try db.queryOne(Store.tokenSelect + " WHERE t.id_tag = ?", [idTag]) else {
-      return nil
-    }
-    guard tree.contains(row.int("user_group_id"), under: actor.baseGroupID) else {
+  private func existingToken(_ idTag: String, lookup: Statement, tree: GroupTree) throws
+    -> TokenImportRow?
+  {
+    lookup.reset()
+    defer { lookup.reset() }
+    try lookup.bind([idTag])
+    guard let row = try lookup.step() else { return nil }
+    let v = row.values
+    guard tree.contains(v[8].int, under: actor.baseGroupID) else {
       throw StoreError.notFound(kind: "token", name: idTag)
     }
-    return makeToken(row)
+    return TokenImportRow(
+      tokenID: v[0].int, idTag: idTag, rawIDTag: v[1].string ?? "", userID: v[2].int ?? 0,
+      name: v[3].string, validFrom: v[4].string.flatMap(Timestamp.init(parsing:))?.iso8601,
+      validTo: v[5].string.flatMap(Timestamp.init(parsing:))?.iso8601, blocked: v[6].bool,
+      parentIDTag: v[7].string)
   }
 
   private func checkWindow(from: String?, to: String?) throws {
@@ -132,10 +147,9 @@ struct TokenImportRow: Equatable {
   var blocked: Bool
   var parentIDTag: String?
 
-  func sameValues(as token: Token) -> Bool {
-    userID == token.userID && name == token.name && validFrom == token.validFrom?.iso8601
-      && validTo == token.validTo?.iso8601 && blocked == token.blocked
-      && parentIDTag == token.parentIDTag
+  func sameValues(as stored: TokenImportRow) -> Bool {
+    userID == stored.userID && name == stored.name && validFrom == stored.validFrom
+      && validTo == stored.validTo && blocked == stored.blocked && parentIDTag == stored.parentIDTag
   }
 }
 
