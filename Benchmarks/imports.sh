@@ -9,7 +9,9 @@
 # CPU 1, 100 stations x 4 msg/s (mixed scenario, every frame logged), 30 s steady window. The
 # same run is made twice on a fresh copy of one store: idle, then with `token import` of
 # 100,000 rows (alternately creating and renaming them, so every run writes 100,000 rows)
-# running back to back for the whole window, unpinned, as a cron job would.
+# running back to back for the whole window, unpinned, as a cron job would; IMPORT_NICE=19
+# runs them at the lowest CPU priority (`nice -n 19`, as a cron job should), so that what is
+# left is the lock, not the CPU the import takes from serve and the load generator on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -77,7 +79,7 @@ one_run() {
       local file=/tmp/evctl-imp-100k-a.csv
       [ $((i % 2)) = 1 ] && file=/tmp/evctl-imp-100k-b.csv
       /usr/bin/time -f "%e s" -a -o "$OUT/$name.imports.log" \
-        "$EVCTL" --db "$db" token import "$file" >> "$OUT/$name.imports.log" 2>&1 || echo "import failed" >> "$OUT/$name.imports.log"
+        nice -n "${IMPORT_NICE:-0}" "$EVCTL" --db "$db" token import "$file" >> "$OUT/$name.imports.log" 2>&1 || echo "import failed" >> "$OUT/$name.imports.log"
       i=$((i + 1))
     done
   fi
@@ -93,24 +95,26 @@ beside() {
   "$EVCTL" --db /tmp/evctl-imp-template.db -q user create bench@example.com --first Bench --last Load
   "$EVCTL" --db /tmp/evctl-imp-template.db -q user create cron@example.com --first Nightly --last Import
   "$EVCTL" --db /tmp/evctl-imp-template.db -q token import /tmp/evctl-imp-tags.csv
+  sqlite3 /tmp/evctl-imp-template.db "PRAGMA wal_checkpoint(TRUNCATE)" > /dev/null
   tokens 100000 a cron@example.com > /tmp/evctl-imp-100k-a.csv
   tokens 100000 b cron@example.com > /tmp/evctl-imp-100k-b.csv
   one_run idle 0
   one_run import100k 1
-  "$PY" - "$OUT" <<'PY'
+  "$PY" - "$OUT" "${IMPORT_NICE:-0}" <<'PY'
 import json, sys
-out = sys.argv[1]
+out, nice = sys.argv[1], int(sys.argv[2])
 def steady(name):
     return json.load(open(f"{out}/{name}.json"))["steady"]
 idle, busy = steady("idle"), steady("import100k")
 imports = [l for l in open(f"{out}/import100k.imports.log") if l.strip()]
 summary = {
+    "import_nice": nice,
     "idle": {"msgs_per_s": idle["msgs_per_s"], "latency_ms": idle["latency_ms"]},
     "import100k": {"msgs_per_s": busy["msgs_per_s"], "latency_ms": busy["latency_ms"]},
     "p99_ratio": round(busy["latency_ms"]["p99"] / idle["latency_ms"]["p99"], 2),
     "imports": imports,
 }
-json.dump(summary, open(f"{out}/beside.json", "w"), indent=2)
+json.dump(summary, open(f"{out}/beside_nice{nice}.json", "w"), indent=2)
 print(json.dumps(summary, indent=2))
 PY
 }

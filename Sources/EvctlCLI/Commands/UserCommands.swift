@@ -128,6 +128,7 @@ extension Commands {
     examples: [.init("Import a fleet with its cards", "evctl user import fleet.csv")]
   ) { inv in
     let (text, name) = try readInputFile(inv)
+    runImportAtLowPriority()
     let summary = try inv.context.openStore().importUsers(
       csv: text, file: name, dryRun: inv.arguments.flag("dry-run"))
     guard !inv.context.isQuiet else { return }
