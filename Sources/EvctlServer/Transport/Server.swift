@@ -55,6 +55,8 @@ public final class Server {
   private var lastFailureLog = Timestamp(milliseconds: 0)
   private var failuresNotLogged = 0
   private let descriptors = DescriptorGuard()
+  /// Takes the write lock for each batch without waiting long (StoreLock.swift).
+  private var storeLock = StoreLock()
   /// The port actually bound (useful with port 0).
   public let port: UInt16
   /// A handle that stops ``run()`` from another thread.
@@ -148,13 +150,10 @@ public final class Server {
       if count < 0 && errno != EINTR { throw SystemError(operation: "epoll_wait", errno: errno) }
       let now = Timestamp.now()
       var touched: [Link] = []
-      do {
-        try central.store.db.execute("BEGIN IMMEDIATE")
-      } catch let error as SQLiteError where error.isBusy {
-        // Another process holds the write lock past the busy timeout (a long import): nothing is
-        // read or answered until it lets go; epoll reports the same sockets again.
-        central.log("warning: store is locked by another process; waiting")
-        if count > 0 && events[0].data.fd == wakeFD { stopping = true }
+      guard try storeLock.begin(central.store, now: now, log: central.log) else {
+        // Another process holds the write lock: nothing is read or answered in this turn, and
+        // the loop never waits long for it; epoll reports the same sockets again next turn.
+        for index in 0..<max(Int(count), 0) where events[index].data.fd == wakeFD { stopping = true }
         continue
       }
       do {
@@ -192,6 +191,10 @@ public final class Server {
           }
           if let error = isolated({ try central.everySecond(at: now) }) {
             logFailure("housekeeping failed: \(error)", now: now)
+          }
+          // An import killed half-way: one chunk per second is finished or discarded.
+          if let error = isolated({ try central.store.resumeInterruptedImports(maxChunks: 1, pausing: false) }) {
+            logFailure("resuming an interrupted import failed: \(error)", now: now)
           }
           if now.milliseconds - lastHeartbeat.milliseconds >= Store.serveHeartbeatSeconds * 1000 {
             lastHeartbeat = now
