@@ -1,8 +1,10 @@
 /// Writes bash, zsh and fish completion scripts from the command tree.
 ///
 /// All three walk the words typed so far to the current command (skipping options and their
-/// values), then offer its subcommands and options, an option's values, or dynamic values from
-/// the hidden `evctl __complete KIND`.
+/// values, remembering `--db`), then offer its subcommands and options, an option's values, or
+/// dynamic values from the hidden `evctl __complete KIND`. Candidates travel as lines
+/// `WORD<TAB>DESCRIPTION`: zsh and fish show the description, bash drops it. Values may contain
+/// spaces ("Head Office"); each line is one candidate, quoted for the command line by the shell.
 enum ShellCompletions {
   /// The `_evctl_sub`, `_evctl_words` and `_evctl_values` functions, shared by bash and zsh.
   static func posixHelpers(_ model: CompletionModel) -> String {
@@ -10,10 +12,15 @@ enum ShellCompletions {
     for node in model.nodes {
       for sub in node.subcommands { out += "    '\(node.path)|\(sub.word)') echo '\(sub.name)' ;;\n" }
     }
-    out += "    *) return 1 ;;\n  esac\n}\n\n_evctl_words() {\n  case \"$1\" in\n"
+    out += "    *) return 1 ;;\n  esac\n}\n\n"
+    out += "# Prints WORD<TAB>DESCRIPTION for every subcommand and option of the command $1.\n"
+    out += "_evctl_words() {\n  case \"$1\" in\n"
     for node in model.nodes {
-      let words = node.subcommands.map(\.word) + node.options
-      out += "    '\(node.path)') echo '\(words.joined(separator: " "))' ;;\n"
+      out += "    '\(node.path)') printf '%s\\t%s\\n'"
+      for candidate in node.candidates {
+        out += " \\\n      \(posixQuote(candidate.word)) \(posixQuote(oneLine(candidate.description)))"
+      }
+      out += " ;;\n"
     }
     out += "  esac\n}\n\n_evctl_values() {\n  case \"$1|$2\" in\n"
     for node in model.nodes {
@@ -35,29 +42,43 @@ enum ShellCompletions {
 
     """ + posixHelpers(model) + """
     _evctl() {
-      local cur="${COMP_WORDS[COMP_CWORD]}" prev="" path="evctl" i w next skip=0
+      local cur="${COMP_WORDS[COMP_CWORD]}" prev="" cmd="evctl" i w next skip=0 source
+      local -a db=() lines=()
       for ((i = 1; i < COMP_CWORD; i++)); do
         w="${COMP_WORDS[i]}"
-        if ((skip)); then skip=0; prev=""; continue; fi
+        if ((skip)); then
+          [[ "$prev" == --db ]] && db=(--db "$w")
+          skip=0; prev=""; continue
+        fi
         if [[ "$w" == -* ]]; then
-          _evctl_values "$path" "$w" >/dev/null && skip=1 && prev="$w"
+          _evctl_values "$cmd" "$w" >/dev/null && skip=1 && prev="$w"
           continue
         fi
-        next=$(_evctl_sub "$path" "$w") && path="$path $next"
+        next=$(_evctl_sub "$cmd" "$w") && cmd="$cmd $next"
       done
-      local source
       if ((skip)); then
-        source=$(_evctl_values "$path" "$prev")
-      elif [[ "$cur" != -* ]] && source=$(_evctl_values "$path" ""); then
+        source=$(_evctl_values "$cmd" "$prev")
+      elif [[ "$cur" != -* ]] && source=$(_evctl_values "$cmd" ""); then
         :
       else
-        source="words:$(_evctl_words "$path")"
+        source="commands:"
       fi
       case "$source" in
-        files:) COMPREPLY=($(compgen -f -- "$cur")) ;;
-        dynamic:*) COMPREPLY=($(compgen -W "$(evctl __complete "${source#dynamic:}" 2>/dev/null)" -- "$cur")) ;;
-        words:*) COMPREPLY=($(compgen -W "${source#words:}" -- "$cur")) ;;
+        files:) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        words:*) read -r -a lines <<<"${source#words:}" ;;
+        dynamic:*) mapfile -t lines < <(evctl "${db[@]}" __complete "${source#dynamic:}" 2>/dev/null) ;;
+        commands:) mapfile -t lines < <(_evctl_words "$cmd") ;;
+        *) COMPREPLY=(); return ;;
       esac
+      # Match what was typed without its quoting, then quote each candidate as one word.
+      local prefix="$cur" quoted="" word
+      if [[ "$prefix" == [\\"\\']* ]]; then quoted=1; prefix="${prefix:1}"; else prefix="${prefix//\\\\/}"; fi
+      COMPREPLY=()
+      for word in "${lines[@]}"; do
+        word="${word%%$'\\t'*}"
+        [[ -n "$word" && "$word" == "$prefix"* ]] || continue
+        if [[ -n "$quoted" ]]; then COMPREPLY+=("$word"); else COMPREPLY+=("$(printf '%q' "$word")"); fi
+      done
     }
     complete -F _evctl evctl
 
@@ -73,28 +94,45 @@ enum ShellCompletions {
 
     """ + posixHelpers(model) + """
     _evctl() {
-      local cur="${words[CURRENT]}" prev="" path="evctl" i w next skip=0 source
+      # No local may be named path, fpath or the like: zsh ties those to $PATH and friends.
+      local cur="${words[CURRENT]}" prev="" cmd="evctl" i w next skip=0 source line
+      local -a db lines candidates shown
       for ((i = 2; i < CURRENT; i++)); do
         w="${words[i]}"
-        if ((skip)); then skip=0; prev=""; continue; fi
+        if ((skip)); then
+          [[ "$prev" == --db ]] && db=(--db "${(Q)w}")
+          skip=0; prev=""; continue
+        fi
         if [[ "$w" == -* ]]; then
-          _evctl_values "$path" "$w" >/dev/null && skip=1 && prev="$w"
+          _evctl_values "$cmd" "$w" >/dev/null && skip=1 && prev="$w"
           continue
         fi
-        next=$(_evctl_sub "$path" "$w") && path="$path $next"
+        next=$(_evctl_sub "$cmd" "$w") && cmd="$cmd $next"
       done
       if ((skip)); then
-        source=$(_evctl_values "$path" "$prev")
-      elif [[ "$cur" != -* ]] && source=$(_evctl_values "$path" ""); then
+        source=$(_evctl_values "$cmd" "$prev")
+      elif [[ "$cur" != -* ]] && source=$(_evctl_values "$cmd" ""); then
         :
       else
-        source="words:$(_evctl_words "$path")"
+        source="commands:"
       fi
       case "$source" in
-        files:) _files ;;
-        dynamic:*) compadd -- ${(f)"$(evctl __complete ${source#dynamic:} 2>/dev/null)"} ;;
-        words:*) compadd -- ${=${source#words:}} ;;
+        files:) _files; return ;;
+        words:*) compadd -- ${=${source#words:}}; return ;;
+        dynamic:*) lines=("${(@f)$(evctl "${db[@]}" __complete "${source#dynamic:}" 2>/dev/null)}") ;;
+        commands:) lines=("${(@f)$(_evctl_words "$cmd")}") ;;
+        *) return 1 ;;
       esac
+      for line in "${lines[@]}"; do
+        [[ -n "$line" ]] || continue
+        candidates+=("${line%%$'\\t'*}")
+        if [[ "$line" == *$'\\t'?* ]]; then
+          shown+=("${line%%$'\\t'*}  -- ${line#*$'\\t'}")
+        else
+          shown+=("${line%%$'\\t'*}")
+        fi
+      done
+      compadd -l -d shown -- "${candidates[@]}"
     }
 
     _evctl "$@"
@@ -116,10 +154,15 @@ enum ShellCompletions {
         out += "        case '\(node.path)|\(sub.word)'\n            echo '\(sub.name)'\n"
       }
     }
-    out += "        case '*'\n            return 1\n    end\nend\n\nfunction __evctl_words\n    switch \"$argv[1]\"\n"
+    out += "        case '*'\n            return 1\n    end\nend\n\n"
+    out += "# Prints WORD<TAB>DESCRIPTION for every subcommand and option of the command $argv[1].\n"
+    out += "function __evctl_words\n    switch \"$argv[1]\"\n"
     for node in model.nodes {
-      let words = node.subcommands.map(\.word) + node.options
-      out += "        case '\(node.path)'\n            string split ' ' -- '\(words.joined(separator: " "))'\n"
+      out += "        case '\(node.path)'\n            printf '%s\\t%s\\n'"
+      for candidate in node.candidates {
+        out += " \\\n                \(fishQuote(candidate.word)) \(fishQuote(oneLine(candidate.description)))"
+      }
+      out += "\n"
     }
     out += "    end\nend\n\nfunction __evctl_values\n    switch \"$argv[1]|$argv[2]\"\n"
     for node in model.nodes {
@@ -139,38 +182,44 @@ enum ShellCompletions {
     function __evctl_candidates
         set -l tokens (commandline -opc)
         set -l cur (commandline -ct)
-        set -l path evctl
+        set -l cmd evctl
+        set -l db
         set -l skip 0
         set -l prev ''
         for w in $tokens[2..-1]
             if test $skip -eq 1
+                if test "$prev" = --db
+                    set db --db $w
+                end
                 set skip 0
                 set prev ''
                 continue
             end
             if string match -q -- '-*' $w
-                if __evctl_values "$path" $w >/dev/null
+                if __evctl_values "$cmd" $w >/dev/null
                     set skip 1
                     set prev $w
                 end
                 continue
             end
-            set -l next (__evctl_sub "$path" $w); and set path "$path $next"
+            set -l next (__evctl_sub "$cmd" $w); and set cmd "$cmd $next"
         end
         set -l source
         if test $skip -eq 1
-            set source (__evctl_values "$path" $prev)
-        else if not string match -q -- '-*' "$cur"; and set source (__evctl_values "$path" '')
+            set source (__evctl_values "$cmd" $prev)
+        else if not string match -q -- '-*' "$cur"; and set source (__evctl_values "$cmd" '')
         else
-            set source "words:"(string join ' ' (__evctl_words "$path"))
+            set source 'commands:'
         end
-        switch $source
+        switch "$source"
             case 'files:'
                 __fish_complete_path $cur
             case 'dynamic:*'
-                evctl __complete (string replace 'dynamic:' '' -- $source) 2>/dev/null
+                evctl $db __complete (string replace -- 'dynamic:' '' $source) 2>/dev/null
             case 'words:*'
-                string split ' ' -- (string replace 'words:' '' -- $source)
+                string split -- ' ' (string replace -- 'words:' '' $source)
+            case 'commands:'
+                __evctl_words "$cmd"
         end
     end
 
@@ -187,5 +236,20 @@ enum ShellCompletions {
     case .dynamic(let kind): return "dynamic:\(kind)"
     case .words(let words): return "words:\(words.joined(separator: " "))"
     }
+  }
+
+  /// `text` as one line without tabs: a description is the rest of a `WORD<TAB>` line.
+  static func oneLine(_ text: String) -> String {
+    String(text.map { $0 == "\t" || $0.isNewline ? " " : $0 })
+  }
+
+  /// `text` in single quotes for bash and zsh.
+  static func posixQuote(_ text: String) -> String {
+    "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+  }
+
+  /// `text` in single quotes for fish, where `\\` and `\'` are the escapes.
+  static func fishQuote(_ text: String) -> String {
+    "'" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
   }
 }

@@ -67,7 +67,7 @@ public final class Server {
       throw SystemError(operation: "parse listen address '\(config.host)'", errno: EINVAL)
     }
     do {
-      try withUnsafePointer(to: &address) { pointer in
+      _ = try withUnsafePointer(to: &address) { pointer in
         try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw throws(SystemError) in
           try syscall("bind") { bind(fd, raw, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
