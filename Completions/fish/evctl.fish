@@ -441,7 +441,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl group create'
             printf '%s\t%s\n' \
-                '--parent' 'The parent group' \
+                '--parent' 'The parent group; default: your base group (top level for the whole network)' \
                 '--kind' 'What the group is' \
                 '--address' 'Street address' \
                 '--lat' 'Latitude' \
@@ -1332,7 +1332,7 @@ function __evctl_words
                 'list' 'List operators' \
                 'show' 'Show one operator' \
                 'create' 'Create an operator' \
-                'update' 'Change an operator\'s name, role or base group' \
+                'update' 'Change an operator\'s email, name, role or base group' \
                 'activate' 'Let an operator log in again' \
                 'deactivate' 'Stop an operator from logging in and end their sessions' \
                 'delete' 'Delete an operator (never the last active admin)' \
@@ -1394,6 +1394,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl operator update'
             printf '%s\t%s\n' \
+                '--email' 'New email to log in with' \
                 '--name' 'Full name' \
                 '--role' 'What they may do' \
                 '--base-group' 'The subtree they see' \
@@ -3336,6 +3337,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl operator create|--color'
             echo 'words:auto always never'
+        case 'evctl operator update|--email'
+            echo 'none:'
         case 'evctl operator update|--name'
             echo 'none:'
         case 'evctl operator update|--role'

@@ -18,7 +18,7 @@ extension Store {
   /// Sets a group's capacity.
   @discardableResult
   public func setCapacity(_ reference: String, _ capacity: GroupCapacity) throws -> GroupCapacity {
-    try require(.manageGroups)
+    try require(.setCapacity)
     let group = try resolveGroup(reference)
     try requireDomain(group.id, what: "group '\(group.path)'")
     guard capacity.maxCurrent > 0, capacity.maxCurrent <= 10_000 else {
@@ -49,7 +49,7 @@ extension Store {
 
   /// Removes a group's capacity.
   public func clearCapacity(_ reference: String) throws {
-    try require(.manageGroups)
+    try require(.setCapacity)
     let group = try resolveGroup(reference)
     try requireDomain(group.id, what: "group '\(group.path)'")
     guard try db.run("DELETE FROM group_capacities WHERE group_id = ?", [group.id]) > 0 else {
