@@ -2435,7 +2435,7 @@ function __evctl_words
                 '--files-dir' 'Serve firmware from DIR and accept diagnostics uploads into DIR/uploads over HTTP on the same port' \
                 '--public-url' 'The URL stations reach this server at, for --files-dir; default http://HOST:PORT' \
                 '--alarm-command' 'Run this shell command with each new alarm as JSON on stdin' \
-                '--log-level' 'Least severe diagnostics shown' \
+                '--log-level' 'Least severe diagnostics shown; default info' \
                 '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
@@ -4130,7 +4130,7 @@ function __evctl_values
         case 'evctl serve|--alarm-command'
             echo 'none:'
         case 'evctl serve|--log-level'
-            echo 'words:info warning error'
+            echo 'words:debug info warning error'
         case 'evctl serve|--db'
             echo 'files:'
         case 'evctl serve|--output'
