@@ -169,3 +169,87 @@ import Testing
     #expect(replies[8] == ["ann@x.io\tAnn (basic)"])
   }
 }
+
+/// Tab pressed in an interactive bash and zsh inside tmux: what readline and zle really insert.
+@Suite struct InteractiveCompletionTests {
+  static let tmux = ["/usr/bin/tmux", "/bin/tmux"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+  /// A tmux server of its own (its own socket) running `shell`; `send` types, `screen` reads.
+  final class Terminal {
+    let socket = "evctl-test-" + UUID().uuidString
+    init(_ command: String, db: String) throws {
+      let env = "env -i HOME=\(NSTemporaryDirectory()) TERM=xterm PATH=\(ShellCompletionTests.binDir):/usr/bin:/bin EVCTL_DB=\(db) PS1='$ ' "
+      try tmux(["-f", "/dev/null", "new-session", "-d", "-x", "200", "-y", "50", env + command])
+    }
+    /// The shell inherits a signal mask that blocks SIGHUP, so kill-server alone would leave it
+    /// (and the server) running: the shell is told to exit first, which ends the server too.
+    deinit {
+      try? tmux(["send-keys", "C-c", "C-u", "exit", "Enter"])
+      for _ in 0..<100 {
+        guard (try? BinaryTests.run(InteractiveCompletionTests.tmux!, ["-L", socket, "has-session"]).status) == 0
+        else { break }
+        Thread.sleep(forTimeInterval: 0.1)
+      }
+      try? tmux(["kill-server"])
+    }
+
+    /// Runs a tmux client with nothing but /dev/null open: the server it may start lives on, and
+    /// must not hold open any pipe (ours, or another test's that leaked into the child).
+    func tmux(_ arguments: [String]) throws {
+      let words = [InteractiveCompletionTests.tmux!, "-L", socket] + arguments
+      let line = words.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+      let closeAll = #"for fd in /proc/$$/fd/*; do n=${fd##*/}; if [ "$n" -gt 2 ]; then eval "exec $n>&-" 2>/dev/null; fi; done; "#
+      _ = try BinaryTests.run("/bin/bash", ["-c", closeAll + "exec " + line + " </dev/null >/dev/null 2>&1"])
+    }
+
+    func send(_ keys: String...) throws { try tmux(["send-keys"] + keys) }
+
+    /// Waits (up to a generous 20 s) until the screen's last non-empty line is `line`.
+    func waitForLastLine(_ line: String) throws -> Bool { try waitForLastLine { $0 == line } }
+
+    func waitForLastLine(where matches: (String) -> Bool) throws -> Bool {
+      for _ in 0..<200 {
+        let screen = try BinaryTests.run(InteractiveCompletionTests.tmux!, ["-L", socket, "capture-pane", "-p"]).out
+        if let last = screen.split(separator: "\n").last, matches(String(last).trimmingCharacters(in: .whitespaces)) {
+          return true
+        }
+        Thread.sleep(forTimeInterval: 0.1)
+      }
+      return false
+    }
+  }
+
+  @Test(.enabled(if: tmux != nil && ShellCompletionTests.installed("bash")))
+  func bashInsertsANameWithSpacesAsOneWord() throws {
+    let (dir, db) = try ShellCompletionTests.seededStore()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let terminal = try Terminal("bash --norc --noprofile", db: db)
+    #expect(try terminal.waitForLastLine("$"))
+    try terminal.send("source '\(BinaryTests.root)/Completions/bash/evctl'; clear", "Enter")
+    #expect(try terminal.waitForLastLine("$"))
+    try terminal.send("evctl station list --group Head", "Tab")
+    #expect(try terminal.waitForLastLine("$ evctl station list --group Head\\ Office"))
+    try terminal.send("/", "Tab")
+    #expect(try terminal.waitForLastLine("$ evctl station list --group Head\\ Office/Floor\\ 1"))
+    try terminal.send("C-u", "evctl station sh", "Tab", "Tab")
+    #expect(try terminal.waitForLastLine("$ evctl station show CP-77"))
+  }
+
+  @Test(.enabled(if: tmux != nil && ShellCompletionTests.installed("zsh")))
+  func zshCompletesStationsAndNamesWithSpaces() throws {
+    let (dir, db) = try ShellCompletionTests.seededStore()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let terminal = try Terminal("zsh -f", db: db)
+    #expect(try terminal.waitForLastLine { $0.hasSuffix("#") || $0.hasSuffix("%") || $0 == "$" })
+    try terminal.send(
+      "fpath=('\(BinaryTests.root)/Completions/zsh' $fpath); autoload -U compinit; compinit -u; PS1='$ '; clear",
+      "Enter")
+    #expect(try terminal.waitForLastLine("$"))
+    try terminal.send("evctl station sh", "Tab")
+    #expect(try terminal.waitForLastLine("$ evctl station show"))
+    try terminal.send(" ", "Tab")
+    #expect(try terminal.waitForLastLine("$ evctl station show CP-77"))
+    try terminal.send("C-u", "evctl station list --group Head\\ Office/", "Tab")
+    #expect(try terminal.waitForLastLine("$ evctl station list --group Head\\ Office/Floor\\ 1"))
+  }
+}
