@@ -4,7 +4,11 @@ extension Commands {
   static let completion: CommandSpec = CommandSpec(
     "completion", abstract: "Print a shell completion script",
     arguments: [.positional("shell", help: "The shell", choices: ["bash", "zsh", "fish"])],
-    examples: [.init("Enable completion in the current bash", "source <(evctl completion bash)")]
+    examples: [
+      .init("Enable completion in the current bash", "source <(evctl completion bash)"),
+      .init("In the current zsh (after compinit)", "source <(evctl completion zsh)"),
+      .init("In the current fish", "evctl completion fish | source"),
+    ]
   ) { inv in
     inv.context.console.writeOut(completionScript(for: inv.required("shell")))
   }
