@@ -1,6 +1,9 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+/// Warnings are errors in the shipped targets, so the build stays warning-free.
+let strict: [SwiftSetting] = [.unsafeFlags(["-warnings-as-errors"])]
+
 let package = Package(
   name: "evctl",
   products: [
@@ -12,18 +15,19 @@ let package = Package(
     .systemLibrary(name: "COpenSSL", providers: [.apt(["libssl-dev"])]),
     .systemLibrary(name: "CLinux"),
 
-    // Libraries: everything testable lives here.
-    .target(name: "EvctlCore", dependencies: ["CSQLite", "COpenSSL"]),
-    .target(name: "EvctlServer", dependencies: ["EvctlCore", "CLinux"]),
-    .target(name: "EvctlCLI", dependencies: ["EvctlCore", "EvctlServer"]),
+    // Libraries: everything testable lives here. A warning fails the build (Tests/run.sh also
+    // refuses SwiftPM's own warnings).
+    .target(name: "EvctlCore", dependencies: ["CSQLite", "COpenSSL"], swiftSettings: strict),
+    .target(name: "EvctlServer", dependencies: ["EvctlCore", "CLinux"], swiftSettings: strict),
+    .target(name: "EvctlCLI", dependencies: ["EvctlCore", "EvctlServer"], swiftSettings: strict),
 
     // The thin executable: parses nothing, decides nothing.
-    .executableTarget(name: "evctl", dependencies: ["EvctlCLI"]),
+    .executableTarget(name: "evctl", dependencies: ["EvctlCLI"], swiftSettings: strict),
 
     // Tests mirror the library targets, plus one black-box suite through the built binary.
     .testTarget(name: "EvctlCoreTests", dependencies: ["EvctlCore"]),
     .testTarget(name: "EvctlServerTests", dependencies: ["EvctlServer"]),
-    .testTarget(name: "EvctlCLITests", dependencies: ["EvctlCLI"]),
+    .testTarget(name: "EvctlCLITests", dependencies: ["EvctlCLI"], exclude: ["Fixtures"]),
     .testTarget(name: "EvctlEndToEndTests", dependencies: ["evctl"]),
   ]
 )

@@ -8,7 +8,9 @@ cd "$(dirname "$0")/.."
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 need=()
-for pkg in libsqlite3-dev libssl-dev python3-venv; do
+# bash, zsh and fish (and tmux for interactive Tab): the completion tests load the committed
+# scripts into the real shells.
+for pkg in libsqlite3-dev libssl-dev python3-venv bash zsh fish tmux; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -16,8 +18,16 @@ if [ ${#need[@]} -gt 0 ]; then
   as_root apt-get install -y -qq "${need[@]}"
 fi
 
+# Warning-free: the shipped targets build with -warnings-as-errors (Package.swift), and any warning
+# SwiftPM or a test target prints fails the run.
 echo "== swift build"
-swift build --build-tests
+build_log="$(mktemp)"
+trap 'rm -f "$build_log"' EXIT
+swift build --build-tests 2>&1 | tee "$build_log"
+if grep -q 'warning:' "$build_log"; then
+  echo "error: the build printed warnings (see above); fix them" >&2
+  exit 1
+fi
 
 echo "== swift test"
 swift test --skip-build --parallel

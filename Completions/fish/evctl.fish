@@ -342,274 +342,2622 @@ function __evctl_sub
     end
 end
 
+# Prints WORD<TAB>DESCRIPTION for every subcommand and option of the command $argv[1].
 function __evctl_words
     switch "$argv[1]"
         case 'evctl'
-            string split ' ' -- 'group groups station stations operator operators user users token tokens local-list reservation reservations profile profiles command commands report reports status event events alarm alarms transaction transactions login logout whoami db serve completion help version --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                'group' 'Manage the group tree: sites, floors, areas' \
+                'station' 'Manage charging stations and their connectors' \
+                'operator' 'Manage operators: who administers what' \
+                'user' 'Manage charging users and their access rights' \
+                'token' 'Manage RFID tokens (OCPP id tags)' \
+                'local-list' 'Push local authorization lists to stations' \
+                'reservation' 'Reserve connectors for a token (ReserveNow)' \
+                'profile' 'Manage charging profiles and send them to stations' \
+                'command' 'The audit log of remote commands' \
+                'report' 'Session reports and energy statistics' \
+                'status' 'Show the network at a glance: stations, connectors, the last 24 hours, alarms' \
+                'event' 'Events across stations: status changes, connections, boots' \
+                'alarm' 'Alarms raised and cleared by serve' \
+                'transaction' 'Inspect transactions and close ghost ones' \
+                'login' 'Log in as an operator for two hours' \
+                'logout' 'End the login session' \
+                'whoami' 'Show who evctl acts as' \
+                'db' 'Manage the store file' \
+                'serve' 'Run the OCPP 1.6J central system that stations connect to' \
+                'completion' 'Print a shell completion script' \
+                'help' 'Show help for a command or a topic (exit-codes, formatting, environment)' \
+                'version' 'Show the versions of evctl, SQLite and the store schema' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl group'
-            string split ' ' -- 'list ls tree show create rename update move delete rm capacity load suspend resume allocation --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                'list' 'List groups with their full paths' \
+                'tree' 'Show the navigator: nested groups with their stations and states' \
+                'show' 'Show one group' \
+                'create' 'Create a group' \
+                'rename' 'Rename a group' \
+                'update' 'Change a group\'s kind, address or coordinates' \
+                'move' 'Move a group under another parent (cycles are refused)' \
+                'delete' 'Delete an empty group' \
+                'capacity' 'Set the grid capacity that serve balances a group\'s charging under' \
+                'load' 'Report the other load on a group\'s connection (active load balancing)' \
+                'suspend' 'Pause all charging in a group (a grid operator\'s signal)' \
+                'resume' 'Resume charging in a suspended group' \
+                'allocation' 'Show the current load-balancing plan: limits and measured currents' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl group list'
-            string split ' ' -- '--db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl group tree'
-            string split ' ' -- '--db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl group show'
-            string split ' ' -- '--db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl group create'
-            string split ' ' -- '--parent --kind --address --lat --lon --dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--parent' 'The parent group; default: your base group (top level for the whole network)' \
+                '--kind' 'What the group is' \
+                '--address' 'Street address' \
+                '--lat' 'Latitude in degrees, -90 to 90' \
+                '--lon' 'Longitude in degrees, -180 to 180' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl group rename'
-            string split ' ' -- '--dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl group update'
-            string split ' ' -- '--kind --address --lat --lon --dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--kind' 'What the group is' \
+                '--address' 'Street address' \
+                '--lat' 'Latitude in degrees, -90 to 90' \
+                '--lon' 'Longitude in degrees, -180 to 180' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl group move'
-            string split ' ' -- '--parent --top --dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--parent' 'The new parent' \
+                '--top' 'Move to the top level' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl group delete'
-            string split ' ' -- '--yes -y --dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--yes' 'Do it without asking first' \
+                '-y' 'Do it without asking first' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl group capacity'
-            string split ' ' -- 'set show clear --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                'set' 'Set or change a group\'s capacity' \
+                'show' 'Show capacities, their readings and suspensions' \
+                'clear' 'Remove a group\'s capacity' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl group capacity set'
-            string split ' ' -- '--max-current --phases --max-power --no-max-power --safe-current --no-safe-current --min-current --allow-below-iec-minimum --alternate-every --hand-on-after --meter-includes-chargers --no-meter-includes-chargers --dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--max-current' 'Amperes per phase the connection carries; needed the first time' \
+                '--phases' '1 or 3; default 3' \
+                '--max-power' 'Total power limit in kW' \
+                '--no-max-power' 'Remove the power limit' \
+                '--safe-current' 'Per phase, when load readings stop arriving' \
+                '--no-safe-current' 'Remove the safe current' \
+                '--min-current' 'Least a charging car gets; default 6 (IEC 61851)' \
+                '--allow-below-iec-minimum' 'Accept --min-current below 6 A (test benches only)' \
+                '--alternate-every' 'Turn length when cars must alternate; default 15m, at least 5s' \
+                '--hand-on-after' 'Hand on current a car leaves unused for this long; default 3m, 0 turns it off' \
+                '--meter-includes-chargers' 'Load readings include these chargers; serve subtracts what they draw' \
+                '--no-meter-includes-chargers' 'Load readings are other load only (the default)' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl group capacity show'
-            string split ' ' -- '--db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl group capacity clear'
-            string split ' ' -- '--dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl group load'
-            string split ' ' -- 'report --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                'report' 'Tell serve the non-charging load per phase; it balances on the headroom' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl group load report'
-            string split ' ' -- '--l1 --l2 --l3 --valid-for --dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--l1' 'Load on L1; negative for export (PV)' \
+                '--l2' 'Load on L2; default L1' \
+                '--l3' 'Load on L3; default L1' \
+                '--valid-for' 'After this, serve falls back to the safe current; default 60s' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl group suspend'
-            string split ' ' -- '--until --dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--until' 'Resume by itself then; points into the future (18:00 = the next 18:00, 2h = in two hours)' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl group resume'
-            string split ' ' -- '--dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl group allocation'
-            string split ' ' -- '--db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station'
-            string split ' ' -- 'list ls show create update passwd delete rm import connector connectors messages events reset availability unlock start stop clear-cache config data-transfer trigger firmware diagnostics log certificate certificates --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                'list' 'List stations' \
+                'show' 'Show everything known about a station' \
+                'create' 'Register a station' \
+                'update' 'Change a station\'s settings' \
+                'passwd' 'Set or clear a station\'s OCPP Basic-auth password (security profile 1)' \
+                'delete' 'Remove a station and its history' \
+                'import' 'Create or update stations from a CSV file, all or nothing' \
+                'connector' 'List and configure a station\'s connectors' \
+                'messages' 'Show the OCPP frames a station sent and received' \
+                'events' 'Show a station\'s status changes and connection events, at the station\'s time and ours' \
+                'reset' 'Reset a station (OCPP Reset)' \
+                'availability' 'Make a station or connector operative or inoperative (ChangeAvailability)' \
+                'unlock' 'Unlock a connector\'s cable (UnlockConnector)' \
+                'start' 'Start a transaction remotely (RemoteStartTransaction)' \
+                'stop' 'Stop a transaction remotely (RemoteStopTransaction)' \
+                'clear-cache' 'Clear a station\'s authorization cache (ClearCache)' \
+                'config' 'Read and change a station\'s configuration keys' \
+                'data-transfer' 'Send a vendor-specific DataTransfer' \
+                'trigger' 'Ask a station to send a message now (TriggerMessage)' \
+                'firmware' 'Update firmware and follow its progress' \
+                'diagnostics' 'Ask a station to upload diagnostics (GetDiagnostics)' \
+                'log' 'Ask a station to upload a diagnostics or security log (security extension GetLog)' \
+                'certificate' 'Manage a station\'s certificates (security extension)' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station list'
-            string split ' ' -- '--group --state --search --serial --firmware --vendor --model --orphans --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--group' 'Only stations in this group\'s subtree' \
+                '--state' 'Only stations in this state' \
+                '--search' 'Only identities, names or serial numbers containing this text' \
+                '--serial' 'Only this serial or charge box serial number' \
+                '--firmware' 'Only this firmware version' \
+                '--vendor' 'Only this vendor (from BootNotification)' \
+                '--model' 'Only this model (from BootNotification)' \
+                '--orphans' 'Only stations without a group' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station show'
-            string split ' ' -- '--db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station create'
-            string split ' ' -- '--name --group --description --connectors --password-stdin --dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--name' 'A human name' \
+                '--group' 'The group it belongs to' \
+                '--description' 'Free text' \
+                '--connectors' 'Number of connectors; default 1' \
+                '--password-stdin' 'Read the password from standard input' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station update'
-            string split ' ' -- '--name --description --group --no-group --heartbeat-interval --availability --registration --dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--name' 'A human name' \
+                '--description' 'Free text' \
+                '--group' 'Move it to this group' \
+                '--no-group' 'Take it out of its group' \
+                '--heartbeat-interval' 'Heartbeat interval sent at boot' \
+                '--availability' 'public: any valid token; private: users with access rights only' \
+                '--registration' 'How BootNotification is answered' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station passwd'
-            string split ' ' -- '--password-stdin --clear --dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--password-stdin' 'Read the password from standard input' \
+                '--clear' 'Remove the password' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station delete'
-            string split ' ' -- '--yes -y --dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--yes' 'Do it without asking first' \
+                '-y' 'Do it without asking first' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station import'
-            string split ' ' -- '--dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--dry-run' 'Check only; write nothing' \
+                '-n' 'Check only; write nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station connector'
-            string split ' ' -- 'list ls update --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                'list' 'List a station\'s connectors' \
+                'update' 'Configure a connector: plug type, maximum current, free or RFID charging' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station connector list'
-            string split ' ' -- '--db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station connector update'
-            string split ' ' -- '--type --max-current --mode --parking-space --dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--type' 'Plug type, such as Type2 or CCS' \
+                '--max-current' 'Maximum current' \
+                '--mode' 'open: free charging; rfid: a token is needed' \
+                '--parking-space' 'Parking space label' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station messages'
-            string split ' ' -- '--limit --follow -f --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--limit' 'The newest this many frames; default 50' \
+                '--follow' 'Keep printing new frames as they arrive' \
+                '-f' 'Keep printing new frames as they arrive' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station events'
-            string split ' ' -- '--connector --since --limit --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--connector' 'Only this connector\'s status changes' \
+                '--since' 'Only events after this time; points into the past (1h = an hour ago)' \
+                '--limit' 'The newest this many; default 100' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station reset'
-            string split ' ' -- '--soft --hard --yes -y --group --all --timeout --queue --expires --dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--soft' 'Stop transactions gracefully, then restart the software (default)' \
+                '--hard' 'Restart the hardware; transactions may stop after the reboot' \
+                '--yes' 'Do it without asking first' \
+                '-y' 'Do it without asking first' \
+                '--group' 'Send to every station in this group\'s subtree' \
+                '--all' 'Send to every station you may see' \
+                '--timeout' 'Wait this long for the answer; default 30' \
+                '--queue' 'If a station is offline, deliver on its next connection' \
+                '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station availability'
-            string split ' ' -- '--connector --group --all --timeout --queue --expires --dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--connector' 'Only this connector; default the whole station' \
+                '--group' 'Send to every station in this group\'s subtree' \
+                '--all' 'Send to every station you may see' \
+                '--timeout' 'Wait this long for the answer; default 30' \
+                '--queue' 'If a station is offline, deliver on its next connection' \
+                '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station unlock'
-            string split ' ' -- '--connector --group --all --timeout --queue --expires --dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--connector' 'The connector, from 1' \
+                '--group' 'Send to every station in this group\'s subtree' \
+                '--all' 'Send to every station you may see' \
+                '--timeout' 'Wait this long for the answer; default 30' \
+                '--queue' 'If a station is offline, deliver on its next connection' \
+                '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station start'
-            string split ' ' -- '--connector --id-tag --profile --group --all --timeout --queue --expires --dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--connector' 'The connector, from 1' \
+                '--id-tag' 'The token to charge with' \
+                '--profile' 'A stored TxProfile to charge with' \
+                '--group' 'Send to every station in this group\'s subtree' \
+                '--all' 'Send to every station you may see' \
+                '--timeout' 'Wait this long for the answer; default 30' \
+                '--queue' 'If a station is offline, deliver on its next connection' \
+                '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station stop'
-            string split ' ' -- '--transaction --connector --group --all --timeout --queue --expires --dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--transaction' 'The transaction id' \
+                '--connector' 'The active transaction on this connector' \
+                '--group' 'Send to every station in this group\'s subtree' \
+                '--all' 'Send to every station you may see' \
+                '--timeout' 'Wait this long for the answer; default 30' \
+                '--queue' 'If a station is offline, deliver on its next connection' \
+                '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station clear-cache'
-            string split ' ' -- '--group --all --timeout --queue --expires --dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--group' 'Send to every station in this group\'s subtree' \
+                '--all' 'Send to every station you may see' \
+                '--timeout' 'Wait this long for the answer; default 30' \
+                '--queue' 'If a station is offline, deliver on its next connection' \
+                '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station config'
-            string split ' ' -- 'get set show --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                'get' 'Read configuration keys from the station (GetConfiguration) and keep the snapshot' \
+                'set' 'Change a configuration key (ChangeConfiguration)' \
+                'show' 'Show the configuration snapshot from the last GetConfiguration' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station config get'
-            string split ' ' -- '--timeout --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--timeout' 'Wait this long for the answer; default 30' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station config set'
-            string split ' ' -- '--group --all --timeout --queue --expires --dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--group' 'Send to every station in this group\'s subtree' \
+                '--all' 'Send to every station you may see' \
+                '--timeout' 'Wait this long for the answer; default 30' \
+                '--queue' 'If a station is offline, deliver on its next connection' \
+                '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station config show'
-            string split ' ' -- '--db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station data-transfer'
-            string split ' ' -- '--vendor --message-id --data --group --all --timeout --queue --expires --dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--vendor' 'The vendor id' \
+                '--message-id' 'The vendor\'s message id' \
+                '--data' 'The data, as text' \
+                '--group' 'Send to every station in this group\'s subtree' \
+                '--all' 'Send to every station you may see' \
+                '--timeout' 'Wait this long for the answer; default 30' \
+                '--queue' 'If a station is offline, deliver on its next connection' \
+                '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station trigger'
-            string split ' ' -- '--connector --extended --group --all --timeout --queue --expires --dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--connector' 'For this connector' \
+                '--extended' 'Use the security extension\'s ExtendedTriggerMessage' \
+                '--group' 'Send to every station in this group\'s subtree' \
+                '--all' 'Send to every station you may see' \
+                '--timeout' 'Wait this long for the answer; default 30' \
+                '--queue' 'If a station is offline, deliver on its next connection' \
+                '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station firmware'
-            string split ' ' -- 'update signed-update status --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                'update' 'Tell a station to fetch and install firmware (UpdateFirmware)' \
+                'signed-update' 'Send a signed firmware update (security extension SignedUpdateFirmware)' \
+                'status' 'Show firmware jobs and the station\'s progress notifications' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station firmware update'
-            string split ' ' -- '--location --file --retrieve-at --retries --retry-interval --group --all --timeout --queue --expires --dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--location' 'Where the station downloads the image' \
+                '--file' 'Publish this image through \'evctl serve --files-dir\' instead' \
+                '--retrieve-at' 'When to download; points into the future (2h = in two hours); default now' \
+                '--retries' 'How often the station retries' \
+                '--retry-interval' 'Seconds between retries' \
+                '--group' 'Send to every station in this group\'s subtree' \
+                '--all' 'Send to every station you may see' \
+                '--timeout' 'Wait this long for the answer; default 30' \
+                '--queue' 'If a station is offline, deliver on its next connection' \
+                '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station firmware signed-update'
-            string split ' ' -- '--location --signing-certificate --signature --retrieve-at --install-at --retries --retry-interval --group --all --timeout --queue --expires --dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--location' 'Where the station downloads the image' \
+                '--signing-certificate' 'PEM certificate that signed the image' \
+                '--signature' 'Base64 signature of the image' \
+                '--retrieve-at' 'When to download; points into the future (2h = in two hours); default now' \
+                '--install-at' 'When to install; points into the future (02:00 = the next 02:00)' \
+                '--retries' 'How often the station retries' \
+                '--retry-interval' 'Seconds between retries' \
+                '--group' 'Send to every station in this group\'s subtree' \
+                '--all' 'Send to every station you may see' \
+                '--timeout' 'Wait this long for the answer; default 30' \
+                '--queue' 'If a station is offline, deliver on its next connection' \
+                '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station firmware status'
-            string split ' ' -- '--db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station diagnostics'
-            string split ' ' -- 'status --location --upload --start --stop --retries --retry-interval --group --all --timeout --queue --expires --dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                'status' 'Show diagnostics and log jobs, with the file names and the station\'s progress' \
+                '--location' 'Where the station uploads the file (ftp://, http://)' \
+                '--upload' 'Upload to \'evctl serve --files-dir\' over HTTP instead' \
+                '--start' 'Oldest log time to include; points into the past (1d = a day ago)' \
+                '--stop' 'Newest log time to include; points into the past (1h = an hour ago)' \
+                '--retries' 'How often the station retries' \
+                '--retry-interval' 'Seconds between retries' \
+                '--group' 'Send to every station in this group\'s subtree' \
+                '--all' 'Send to every station you may see' \
+                '--timeout' 'Wait this long for the answer; default 30' \
+                '--queue' 'If a station is offline, deliver on its next connection' \
+                '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station diagnostics status'
-            string split ' ' -- '--db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station log'
-            string split ' ' -- '--type --location --oldest --latest --retries --retry-interval --group --all --timeout --queue --expires --dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--type' 'Which log' \
+                '--location' 'Where the station uploads the file' \
+                '--oldest' 'Oldest entry to include; points into the past (1d = a day ago)' \
+                '--latest' 'Newest entry to include; points into the past (1h = an hour ago)' \
+                '--retries' 'How often the station retries' \
+                '--retry-interval' 'Seconds between retries' \
+                '--group' 'Send to every station in this group\'s subtree' \
+                '--all' 'Send to every station you may see' \
+                '--timeout' 'Wait this long for the answer; default 30' \
+                '--queue' 'If a station is offline, deliver on its next connection' \
+                '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station certificate'
-            string split ' ' -- 'list ls install delete rm signed --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                'list' 'Ask which certificates a station holds (GetInstalledCertificateIds)' \
+                'install' 'Install a root certificate on a station (InstallCertificate)' \
+                'delete' 'Delete a certificate from a station (DeleteCertificate)' \
+                'signed' 'Send a signed certificate chain to a station (CertificateSigned)' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station certificate list'
-            string split ' ' -- '--type --group --all --timeout --queue --expires --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--type' 'Certificate type' \
+                '--group' 'Send to every station in this group\'s subtree' \
+                '--all' 'Send to every station you may see' \
+                '--timeout' 'Wait this long for the answer; default 30' \
+                '--queue' 'If a station is offline, deliver on its next connection' \
+                '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station certificate install'
-            string split ' ' -- '--type --file --group --all --timeout --queue --expires --dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--type' 'Certificate type' \
+                '--file' 'The PEM certificate' \
+                '--group' 'Send to every station in this group\'s subtree' \
+                '--all' 'Send to every station you may see' \
+                '--timeout' 'Wait this long for the answer; default 30' \
+                '--queue' 'If a station is offline, deliver on its next connection' \
+                '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station certificate delete'
-            string split ' ' -- '--hash-algorithm --issuer-name-hash --issuer-key-hash --serial-number --group --all --timeout --queue --expires --dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--hash-algorithm' 'Default SHA256' \
+                '--issuer-name-hash' 'Hash of the issuer\'s name' \
+                '--issuer-key-hash' 'Hash of the issuer\'s public key' \
+                '--serial-number' 'The certificate\'s serial number' \
+                '--group' 'Send to every station in this group\'s subtree' \
+                '--all' 'Send to every station you may see' \
+                '--timeout' 'Wait this long for the answer; default 30' \
+                '--queue' 'If a station is offline, deliver on its next connection' \
+                '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station certificate signed'
-            string split ' ' -- '--file --group --all --timeout --queue --expires --dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--file' 'The PEM certificate chain' \
+                '--group' 'Send to every station in this group\'s subtree' \
+                '--all' 'Send to every station you may see' \
+                '--timeout' 'Wait this long for the answer; default 30' \
+                '--queue' 'If a station is offline, deliver on its next connection' \
+                '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl operator'
-            string split ' ' -- 'list ls show create update activate deactivate delete rm passwd token --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                'list' 'List operators' \
+                'show' 'Show one operator' \
+                'create' 'Create an operator' \
+                'update' 'Change an operator\'s email, name, role or base group' \
+                'activate' 'Let an operator log in again' \
+                'deactivate' 'Stop an operator from logging in and end their sessions' \
+                'delete' 'Delete an operator (never the last active admin)' \
+                'passwd' 'Set an operator\'s password (8+ characters, letters and digits)' \
+                'token' 'Manage API tokens for scripts' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl operator list'
-            string split ' ' -- '--db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl operator show'
-            string split ' ' -- '--db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl operator create'
-            string split ' ' -- '--name --role --base-group --password-stdin --dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--name' 'Full name' \
+                '--role' 'What they may do' \
+                '--base-group' 'The subtree they see; omit for the whole network' \
+                '--password-stdin' 'Read the password from standard input' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl operator update'
-            string split ' ' -- '--name --role --base-group --dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--email' 'New email to log in with' \
+                '--name' 'Full name' \
+                '--role' 'What they may do' \
+                '--base-group' 'The subtree they see' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl operator activate'
-            string split ' ' -- '--dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl operator deactivate'
-            string split ' ' -- '--dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl operator delete'
-            string split ' ' -- '--dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl operator passwd'
-            string split ' ' -- '--password-stdin --dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--password-stdin' 'Read the password from standard input' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl operator token'
-            string split ' ' -- 'create --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                'create' 'Create an API token for the logged-in operator, printed once' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl operator token create'
-            string split ' ' -- '--name --expires --dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--name' 'What the token is for' \
+                '--expires' 'Lifetime such as 90d; default: never' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl user'
-            string split ' ' -- 'list ls show create update delete rm grant revoke import export --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                'list' 'List charging users' \
+                'show' 'Show one charging user' \
+                'create' 'Create a charging user' \
+                'update' 'Change a charging user\'s names, phone or group' \
+                'delete' 'Delete a charging user with their tokens' \
+                'grant' 'Let a user charge at a group\'s stations or at one private station' \
+                'revoke' 'Take back an access right' \
+                'import' 'Create or update charging users and their tokens from a CSV file, all or nothing' \
+                'export' 'Print charging users and their tokens as CSV in the format user import reads' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl user list'
-            string split ' ' -- '--search --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--search' 'Only users whose email or name contains this' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl user show'
-            string split ' ' -- '--db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl user create'
-            string split ' ' -- '--first --last --phone --group --dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--first' 'First name' \
+                '--last' 'Last name' \
+                '--phone' 'Phone number' \
+                '--group' 'Owning group; default your base group' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl user update'
-            string split ' ' -- '--first --last --phone --group --dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--first' 'First name' \
+                '--last' 'Last name' \
+                '--phone' 'Phone number' \
+                '--group' 'Owning group' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl user delete'
-            string split ' ' -- '--yes -y --dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--yes' 'Do it without asking first' \
+                '-y' 'Do it without asking first' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl user grant'
-            string split ' ' -- '--group --station --dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--group' 'Every station in this group\'s subtree' \
+                '--station' 'One station' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl user revoke'
-            string split ' ' -- '--group --station --dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--group' 'Every station in this group\'s subtree' \
+                '--station' 'One station' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl user import'
-            string split ' ' -- '--dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--dry-run' 'Check only; write nothing' \
+                '-n' 'Check only; write nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl user export'
-            string split ' ' -- '--db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl token'
-            string split ' ' -- 'list ls show add create update block unblock delete rm import export --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                'list' 'List tokens' \
+                'show' 'Show one token' \
+                'add' 'Add a token for a charging user' \
+                'update' 'Change a token\'s label, validity, parent or owner' \
+                'block' 'Block a token' \
+                'unblock' 'Unblock a token' \
+                'delete' 'Delete a token' \
+                'import' 'Add or update tokens from a CSV file, all or nothing' \
+                'export' 'Print tokens as CSV in the format token import reads' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl token list'
-            string split ' ' -- '--user --status --expiring --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--user' 'Only this user\'s tokens' \
+                '--status' 'Only tokens in this state' \
+                '--expiring' 'Only tokens expiring within this period, e.g. 30d' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl token show'
-            string split ' ' -- '--db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl token add'
-            string split ' ' -- '--user --name --valid-from --valid-to --no-expiry --parent --decimal --allow-concurrent --dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--user' 'The owner' \
+                '--name' 'A label, such as \'Workplace token\'' \
+                '--valid-from' 'Valid from; points into the future (7d = 7 days from now; -1d = yesterday)' \
+                '--valid-to' 'Valid until; points into the future (365d = a year from now)' \
+                '--no-expiry' 'Valid without an end date (the default)' \
+                '--parent' 'Parent id tag: a group of tokens' \
+                '--decimal' 'The UID is given in decimal' \
+                '--allow-concurrent' 'May be used in several transactions at once' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl token update'
-            string split ' ' -- '--name --valid-from --valid-to --no-expiry --parent --no-parent --user --allow-concurrent --dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--name' 'A label' \
+                '--valid-from' 'Valid from; points into the future (7d = 7 days from now)' \
+                '--valid-to' 'Valid until; points into the future (365d = a year from now)' \
+                '--no-expiry' 'Remove the end date' \
+                '--parent' 'Parent id tag' \
+                '--no-parent' 'Remove the parent' \
+                '--user' 'Give the token to another user' \
+                '--allow-concurrent' 'May be used in several transactions at once' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl token block'
-            string split ' ' -- '--clear-cache --dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--clear-cache' 'Also queue ClearCache to every station that was told about the token (it may have cached it)' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl token unblock'
-            string split ' ' -- '--dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl token delete'
-            string split ' ' -- '--clear-cache --dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--clear-cache' 'Also queue ClearCache to every station that was told about the token (it may have cached it)' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl token import'
-            string split ' ' -- '--dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--dry-run' 'Check only; write nothing' \
+                '-n' 'Check only; write nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl token export'
-            string split ' ' -- '--db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl local-list'
-            string split ' ' -- 'push version show --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                'push' 'Bring stations\' local authorization lists up to date (SendLocalList)' \
+                'version' 'Ask a station which list version it holds (GetLocalListVersion)' \
+                'show' 'Show the list we believe a station holds' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl local-list push'
-            string split ' ' -- '--station --group --all --full --differential --timeout --yes -y --dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--station' 'One station' \
+                '--group' 'Every station in this group\'s subtree' \
+                '--all' 'Every station you may see' \
+                '--full' 'Always send the whole list' \
+                '--differential' 'Only send changes; fail where the station\'s version is not ours' \
+                '--timeout' 'Wait this long for each answer; default 30' \
+                '--yes' 'Do it without asking first' \
+                '-y' 'Do it without asking first' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl local-list version'
-            string split ' ' -- '--group --all --timeout --queue --expires --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--group' 'Send to every station in this group\'s subtree' \
+                '--all' 'Send to every station you may see' \
+                '--timeout' 'Wait this long for the answer; default 30' \
+                '--queue' 'If a station is offline, deliver on its next connection' \
+                '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl local-list show'
-            string split ' ' -- '--db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl reservation'
-            string split ' ' -- 'list ls create cancel --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                'list' 'List reservations' \
+                'create' 'Reserve a connector until a time' \
+                'cancel' 'Cancel a reservation (CancelReservation)' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl reservation list'
-            string split ' ' -- '--station --active --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--station' 'Only this station' \
+                '--active' 'Only requested or active reservations' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl reservation create'
-            string split ' ' -- '--station --connector --id-tag --expires --timeout --dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--station' 'The station' \
+                '--connector' 'The connector (0 if the station allows it)' \
+                '--id-tag' 'Who may charge' \
+                '--expires' 'Until when; points into the future (30m = in 30 minutes, 18:00, 2026-12-24T18:00:00Z)' \
+                '--timeout' 'Wait this long for the answer; default 30' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl reservation cancel'
-            string split ' ' -- '--timeout --dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--timeout' 'Wait this long for the answer; default 30' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl profile'
-            string split ' ' -- 'list ls show create delete rm set clear composite installed --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                'list' 'List stored charging profiles' \
+                'show' 'Show a stored charging profile' \
+                'create' 'Store a validated charging profile' \
+                'delete' 'Delete a stored profile (stations keep what they hold)' \
+                'set' 'Send a stored profile to a station (SetChargingProfile)' \
+                'clear' 'Remove profiles from a station (ClearChargingProfile); no filter clears all' \
+                'composite' 'Ask a station for its composite schedule (GetCompositeSchedule)' \
+                'installed' 'Show the profiles we believe a station holds' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl profile list'
-            string split ' ' -- '--db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl profile show'
-            string split ' ' -- '--db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl profile create'
-            string split ' ' -- '--purpose --kind --recurrency --stack-level --unit --period --duration --start-schedule --valid-from --valid-to --min-rate --dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--purpose' 'What it limits' \
+                '--kind' 'How its schedule is anchored' \
+                '--recurrency' 'With Recurring: Daily or Weekly' \
+                '--stack-level' 'Higher levels win; default 0' \
+                '--unit' 'Rate unit; default A' \
+                '--period' 'A schedule period' \
+                '--duration' 'How long the schedule lasts' \
+                '--start-schedule' 'When the schedule starts (Absolute, Recurring); points into the future (1h = in an hour)' \
+                '--valid-from' 'Valid from; points into the future (1h = in an hour)' \
+                '--valid-to' 'Valid until; points into the future (30d = 30 days from now)' \
+                '--min-rate' 'Minimum charging rate' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl profile delete'
-            string split ' ' -- '--dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl profile set'
-            string split ' ' -- '--connector --transaction --group --all --timeout --queue --expires --dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--connector' 'Connector; default 0 (the whole station)' \
+                '--transaction' 'For a TxProfile: the active transaction' \
+                '--group' 'Send to every station in this group\'s subtree' \
+                '--all' 'Send to every station you may see' \
+                '--timeout' 'Wait this long for the answer; default 30' \
+                '--queue' 'If a station is offline, deliver on its next connection' \
+                '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl profile clear'
-            string split ' ' -- '--id --connector --purpose --stack-level --yes -y --group --all --timeout --queue --expires --dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--id' 'Only this profile (name or id)' \
+                '--connector' 'Only on this connector' \
+                '--purpose' 'Only this purpose' \
+                '--stack-level' 'Only this stack level' \
+                '--yes' 'Do it without asking first' \
+                '-y' 'Do it without asking first' \
+                '--group' 'Send to every station in this group\'s subtree' \
+                '--all' 'Send to every station you may see' \
+                '--timeout' 'Wait this long for the answer; default 30' \
+                '--queue' 'If a station is offline, deliver on its next connection' \
+                '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl profile composite'
-            string split ' ' -- '--connector --duration --unit --chart --timeout --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--connector' 'Connector; 0 is the whole station' \
+                '--duration' 'How far ahead' \
+                '--unit' 'Rate unit' \
+                '--chart' 'Draw the limits as a bar chart' \
+                '--timeout' 'Wait this long for the answer; default 30' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl profile installed'
-            string split ' ' -- '--db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl command'
-            string split ' ' -- 'list ls show cancel --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                'list' 'List remote commands, newest first' \
+                'show' 'Show one remote command with its payload and answer' \
+                'cancel' 'Withdraw a queued command before serve sends it' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl command list'
-            string split ' ' -- '--station --action --state --limit --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--station' 'Only this station' \
+                '--action' 'Only this OCPP action, e.g. Reset' \
+                '--state' 'Only this state' \
+                '--limit' 'At most this many; default 100' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl command show'
-            string split ' ' -- '--db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl command cancel'
-            string split ' ' -- '--dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl report'
-            string split ' ' -- 'sessions energy --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                'sessions' 'List charging sessions with energy, for spreadsheets and scripts' \
+                'energy' 'Energy statistics per day, week, month, station, group or user' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl report sessions'
-            string split ' ' -- '--from --to --station --group --token --user --connector --authorization --min-energy --min-duration --active --completed --anonymous --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--from' 'Sessions that started at or after this; points into the past (7d = 7 days ago; a date is midnight in --tz)' \
+                '--to' 'Sessions that started before this; points into the past (1d = a day ago)' \
+                '--station' 'Only this station' \
+                '--group' 'Only stations in this group\'s subtree' \
+                '--token' 'Only this token' \
+                '--user' 'Only this user\'s tokens' \
+                '--connector' 'Only this connector number' \
+                '--authorization' 'Only sessions authorized this way' \
+                '--min-energy' 'Only sessions of at least this energy: 0.5, 500Wh or 2kWh' \
+                '--min-duration' 'Only sessions at least this long: 90, 30m or 2h' \
+                '--active' 'Only sessions still charging' \
+                '--completed' 'Only finished sessions' \
+                '--anonymous' 'Leave out id tags and user emails' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl report energy'
-            string split ' ' -- '--by --chart --from --to --station --group --token --user --connector --authorization --min-energy --min-duration --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--by' 'How to group sessions' \
+                '--chart' 'Draw the energy per bucket as a bar chart' \
+                '--from' 'Sessions that started at or after this; points into the past (7d = 7 days ago; a date is midnight in --tz)' \
+                '--to' 'Sessions that started before this; points into the past (1d = a day ago)' \
+                '--station' 'Only this station' \
+                '--group' 'Only stations in this group\'s subtree' \
+                '--token' 'Only this token' \
+                '--user' 'Only this user\'s tokens' \
+                '--connector' 'Only this connector number' \
+                '--authorization' 'Only sessions authorized this way' \
+                '--min-energy' 'Only sessions of at least this energy: 0.5, 500Wh or 2kWh' \
+                '--min-duration' 'Only sessions at least this long: 90, 30m or 2h' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl status'
-            string split ' ' -- '--group --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--group' 'Only this group\'s subtree' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl event'
-            string split ' ' -- 'list ls --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                'list' 'List events, newest last, at the station\'s time and ours' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl event list'
-            string split ' ' -- '--station --group --kind --since --limit --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--station' 'Only this station' \
+                '--group' 'Only stations in this group\'s subtree' \
+                '--kind' 'Only this kind: status, connected, disconnected, boot, not_registered, security, upload …' \
+                '--since' 'Only events after this time; points into the past (1h = an hour ago)' \
+                '--limit' 'The newest this many; default 200' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl alarm'
-            string split ' ' -- 'list ls ack --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                'list' 'List alarms, newest first' \
+                'ack' 'Acknowledge an alarm' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl alarm list'
-            string split ' ' -- '--active --history --station --limit --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--active' 'Only alarms whose cause still holds (the default)' \
+                '--history' 'Every alarm, cleared ones too' \
+                '--station' 'Only this station (with the not_registered alarms of its identity), or an identity that is not registered' \
+                '--limit' 'With --history, the newest this many cleared alarms; default 1000 (active ones are always all listed)' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl alarm ack'
-            string split ' ' -- '--dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl transaction'
-            string split ' ' -- 'list ls show close --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                'list' 'List transactions, newest first' \
+                'show' 'Show a transaction with its meter values' \
+                'close' 'Close a ghost transaction in the store, without inventing meter data' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl transaction list'
-            string split ' ' -- '--active --stuck --station --limit --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--active' 'Only open transactions' \
+                '--stuck' 'Only open transactions that look stuck (connector idle, station long offline)' \
+                '--station' 'Only this station' \
+                '--limit' 'At most this many; default 100' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl transaction show'
-            string split ' ' -- '--db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl transaction close'
-            string split ' ' -- '--reason --dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--reason' 'Why, for the audit trail' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl login'
-            string split ' ' -- '--password-stdin --dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--password-stdin' 'Read the password from standard input' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl logout'
-            string split ' ' -- '--dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl whoami'
-            string split ' ' -- '--db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl db'
-            string split ' ' -- 'path migrate check backup --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                'path' 'Print the path of the store file' \
+                'migrate' 'Create the store or bring its schema up to date' \
+                'check' 'Check the store\'s integrity and foreign keys' \
+                'backup' 'Copy the store to a file, safely while serve runs' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl db path'
-            string split ' ' -- '--db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl db migrate'
-            string split ' ' -- '--dry-run -n --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl db check'
-            string split ' ' -- '--db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl db backup'
-            string split ' ' -- '--db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl serve'
-            string split ' ' -- '--listen --path --ping-interval --message-log-retention --no-message-log --command-retention --command-payload-retention --no-auto-config --event-retention --files-dir --public-url --alarm-command --log-level --db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--listen' 'Address to listen on; default 0.0.0.0:8180' \
+                '--path' 'URL path prefix; default /ocpp' \
+                '--ping-interval' 'Ping a silent station after this long; default 60' \
+                '--message-log-retention' 'Keep logged frames this long; default 7d' \
+                '--no-message-log' 'Do not log frames' \
+                '--command-retention' 'Keep finished remote commands this long; default 90d' \
+                '--command-payload-retention' 'Keep the payloads and answers of finished commands this long; default 7d' \
+                '--no-auto-config' 'Do not send GetConfiguration after a station\'s first accepted boot or a firmware change' \
+                '--event-retention' 'Keep events and cleared alarms this long; default 90d' \
+                '--files-dir' 'Serve firmware from DIR and accept diagnostics uploads into DIR/uploads over HTTP on the same port' \
+                '--public-url' 'The URL stations reach this server at, for --files-dir; default http://HOST:PORT' \
+                '--alarm-command' 'Run this shell command with each new alarm as JSON on stdin; the same alarm at most once in 10 min, at most 10 runs a minute' \
+                '--log-level' 'Least severe diagnostics shown; default info' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl completion'
-            string split ' ' -- '--db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl help'
-            string split ' ' -- '--db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl version'
-            string split ' ' -- '--db --output -o --json --no-headers --headers --quiet -q --color --tz --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
     end
 end
 
@@ -1589,6 +3937,8 @@ function __evctl_values
             echo 'words:auto always never'
         case 'evctl operator create|--tz'
             echo 'none:'
+        case 'evctl operator update|--email'
+            echo 'none:'
         case 'evctl operator update|--name'
             echo 'none:'
         case 'evctl operator update|--role'
@@ -2564,7 +4914,7 @@ function __evctl_values
         case 'evctl serve|--alarm-command'
             echo 'none:'
         case 'evctl serve|--log-level'
-            echo 'words:info warning error'
+            echo 'words:debug info warning error'
         case 'evctl serve|--db'
             echo 'files:'
         case 'evctl serve|--output'
@@ -2615,38 +4965,44 @@ end
 function __evctl_candidates
     set -l tokens (commandline -opc)
     set -l cur (commandline -ct)
-    set -l path evctl
+    set -l cmd evctl
+    set -l db
     set -l skip 0
     set -l prev ''
     for w in $tokens[2..-1]
         if test $skip -eq 1
+            if test "$prev" = --db
+                set db --db $w
+            end
             set skip 0
             set prev ''
             continue
         end
         if string match -q -- '-*' $w
-            if __evctl_values "$path" $w >/dev/null
+            if __evctl_values "$cmd" $w >/dev/null
                 set skip 1
                 set prev $w
             end
             continue
         end
-        set -l next (__evctl_sub "$path" $w); and set path "$path $next"
+        set -l next (__evctl_sub "$cmd" $w); and set cmd "$cmd $next"
     end
     set -l source
     if test $skip -eq 1
-        set source (__evctl_values "$path" $prev)
-    else if not string match -q -- '-*' "$cur"; and set source (__evctl_values "$path" '')
+        set source (__evctl_values "$cmd" $prev)
+    else if not string match -q -- '-*' "$cur"; and set source (__evctl_values "$cmd" '')
     else
-        set source "words:"(string join ' ' (__evctl_words "$path"))
+        set source 'commands:'
     end
-    switch $source
+    switch "$source"
         case 'files:'
             __fish_complete_path $cur
         case 'dynamic:*'
-            evctl __complete (string replace 'dynamic:' '' -- $source) 2>/dev/null
+            evctl $db __complete (string replace -- 'dynamic:' '' $source) 2>/dev/null
         case 'words:*'
-            string split ' ' -- (string replace 'words:' '' -- $source)
+            string split -- ' ' (string replace -- 'words:' '' $source)
+        case 'commands:'
+            __evctl_words "$cmd"
     end
 end
 

@@ -43,7 +43,7 @@ extension Commands {
     "create", abstract: "Create a group",
     arguments: [
       .positional("name", help: "The group's name, unique among its siblings"),
-      .option("parent", value: "group", help: "The parent group", completion: .groups),
+      .option("parent", value: "group", help: "The parent group; default: your base group (top level for the whole network)", completion: .groups),
       .option("kind", value: "kind", help: "What the group is", choices: GroupKind.allCases.map(\.rawValue)),
       .option("address", value: "text", help: "Street address"),
       .option("lat", value: "degrees", help: "Latitude in degrees, -90 to 90"),

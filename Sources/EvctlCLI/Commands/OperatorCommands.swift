@@ -5,9 +5,10 @@ extension Commands {
   static let operatorCommand: CommandSpec = CommandSpec(
     "operator", aliases: ["operators"], abstract: "Manage operators: who administers what",
     discussion: """
-      Roles: admin (everything), support (station settings, firmware and remote commands), basic
-      (may not manage operators, add or remove stations, remove charging users, delete tokens or
-      update firmware). Every operator sees and acts on their base group's subtree only.
+      Roles: admin (everything), support (station settings and configuration, firmware and remote
+      commands), basic (may not manage operators, add, edit or remove stations, set a site's grid
+      capacity, create or remove charging users, delete tokens or update firmware). Every operator
+      sees and acts on their base group's subtree only.
       """,
     subcommands: [
       operatorList, operatorShow, operatorCreate, operatorUpdate, operatorActivate,
@@ -66,16 +67,21 @@ extension Commands {
   }
 
   static let operatorUpdate: CommandSpec = CommandSpec(
-    "update", abstract: "Change an operator's name, role or base group",
+    "update", abstract: "Change an operator's email, name, role or base group",
+    discussion: """
+      Every operator may change their own email and name; admins change anyone's in their base
+      group. Login sessions and API tokens follow the operator to the new email.
+      """,
     arguments: [
       operatorEmail,
+      .option("email", value: "email", help: "New email to log in with"),
       .option("name", value: "name", help: "Full name"),
       .option("role", value: "role", help: "What they may do", choices: Role.allCases.map(\.rawValue)),
       .option("base-group", value: "group", help: "The subtree they see", completion: .groups),
     ]
   ) { inv in
     let op = try inv.context.openStore().updateOperator(
-      inv.required("email"), name: inv.arguments.option("name"),
+      inv.required("email"), newEmail: inv.arguments.option("email"), name: inv.arguments.option("name"),
       role: inv.arguments.option("role").flatMap(Role.init(rawValue:)),
       baseGroup: inv.arguments.option("base-group"))
     inv.context.confirm("operator", op.email, "updated")

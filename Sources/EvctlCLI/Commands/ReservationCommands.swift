@@ -67,7 +67,7 @@ extension Commands {
         INSERT INTO reservations (id, station_id, connector_id, id_tag, parent_id_tag, expires_at,
           requested_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
         """,
-        [next, station.id, connector, idTag, parent ?? nil, expires.iso8601, store.actor.displayName,
+        [next, station.id, connector, idTag, parent, expires.iso8601, store.actor.displayName,
          store.clock().iso8601])
       return next
     }

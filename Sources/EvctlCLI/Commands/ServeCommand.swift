@@ -26,8 +26,8 @@ extension Commands {
       .option("files-dir", value: "dir", help: "Serve firmware from DIR and accept diagnostics uploads into DIR/uploads over HTTP on the same port", completion: .file),
       .option("public-url", value: "url", help: "The URL stations reach this server at, for --files-dir; default http://HOST:PORT"),
       .option("alarm-command", value: "command", help: "Run this shell command with each new alarm as JSON on stdin; the same alarm at most once in 10 min, at most 10 runs a minute"),
-      .option("log-level", value: "level", help: "Least severe diagnostics shown",
-              choices: ["info", "warning", "error"]),
+      .option("log-level", value: "level", help: "Least severe diagnostics shown; default info",
+              choices: LogLevel.allCases.map(\.name)),
     ],
     examples: [
       .init("Listen on the default port with the default store", "evctl serve"),
@@ -82,7 +82,9 @@ extension Commands {
     let owner = ServeLockOwner(pid: ProcessFacts.pid, host: ProcessFacts.hostName)
     configuration.lockOwner = owner
     configuration.autoConfiguration = !inv.arguments.flag("no-auto-config")
-    let level = ["info": 0, "warning": 1, "error": 2][inv.arguments.option("log-level") ?? "info"]!
+    let serveLog = ServeLog(
+      minimum: LogLevel(name: inv.arguments.option("log-level") ?? "info") ?? .info,
+      journal: ServeLog.isJournal(inv.context.console.environment["JOURNAL_STREAM"]))
     let console = inv.context.console
     let store = try inv.context.openStore()
     guard store.actor == .local || store.actor.role == .admin else {
@@ -123,10 +125,10 @@ extension Commands {
     } else {
       try store.setSetting("files_dir", nil)
     }
+    central.logsDebug = serveLog.minimum == .debug
     central.log = { line in
-      let severity = line.hasPrefix("error") ? 2 : (line.hasPrefix("warning") ? 1 : 0)
       // Station text (vendor, status info, alarm detail) never reaches the terminal raw.
-      if severity >= level { console.diagnose("evctl: " + PrintableText.escaped(line)) }
+      if let text = serveLog.render(PrintableText.escaped(line)) { console.diagnose(text) }
     }
     if let command = inv.arguments.option("alarm-command") {
       central.onAlarm = { alarm in AlarmCommand.run(command, alarm: alarm, console: console) }
@@ -148,11 +150,11 @@ extension Commands {
       source.resume()
       return source
     }
-    console.diagnose(
-      "evctl: listening on ws://\(configuration.host):\(server.port)\(configuration.pathPrefix)/<identity> (store \(inv.context.databasePath))")
+    console.diagnose(serveLog.always(
+      .info, "listening on ws://\(configuration.host):\(server.port)\(configuration.pathPrefix)/<identity> (store \(inv.context.databasePath))"))
     try server.run()
     sources.forEach { $0.cancel() }
-    console.diagnose("evctl: stopped")
+    console.diagnose(serveLog.always(.info, "stopped"))
   }
 
   static let stationServerCommands: [CommandSpec] = [stationMessages, stationEvents]

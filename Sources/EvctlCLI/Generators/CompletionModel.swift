@@ -1,12 +1,19 @@
 /// What a shell needs to complete evctl, read from the command tree.
 struct CompletionModel {
+  /// A word the shell may offer, with the one-line description zsh and fish show beside it.
+  struct Candidate: Equatable {
+    let word: String
+    let description: String
+  }
+
   struct Node {
     /// The canonical path, such as `evctl station list`.
     let path: String
     /// Subcommand words (names and aliases) mapped to canonical names.
     let subcommands: [(word: String, name: String)]
-    /// Every option word, long and short, including inherited globals.
-    let options: [String]
+    /// Subcommand names and every option word, long and short (inherited globals included),
+    /// with their descriptions: what Tab offers at this command.
+    let candidates: [Candidate]
     /// Option words that take a value, with what completes the value.
     let valueOptions: [(word: String, values: ValueSource)]
     /// What completes the first positional argument.
@@ -29,22 +36,21 @@ struct CompletionModel {
     for (path, command) in root.walk() where !command.isHidden {
       let specs = path.count == 1 ? globals : command.arguments + globals
       let options = specs.filter { $0.kind != .positional }
-      var words: [String] = []
+      let visible = command.subcommands.filter { !$0.isHidden }
+      var candidates = visible.map { Candidate(word: $0.name, description: $0.abstract) }
       var valued: [(String, ValueSource)] = []
       for spec in options {
         let forms = ["--\(spec.name)"] + (spec.short.map { ["-\($0)"] } ?? [])
-        words += forms
+        candidates += forms.map { Candidate(word: $0, description: spec.help) }
         if spec.kind == .option {
           for form in forms { valued.append((form, CompletionModel.source(spec))) }
         }
       }
-      let subs = command.subcommands.filter { !$0.isHidden }.flatMap { sub in
-        ([sub.name] + sub.aliases).map { ($0, sub.name) }
-      }
+      let subs = visible.flatMap { sub in ([sub.name] + sub.aliases).map { ($0, sub.name) } }
       let firstPositional = command.arguments.first { $0.kind == .positional }
       nodes.append(
         Node(
-          path: path.joined(separator: " "), subcommands: subs, options: words,
+          path: path.joined(separator: " "), subcommands: subs, candidates: candidates,
           valueOptions: valued,
           positional: firstPositional.map(CompletionModel.source) ?? .none))
     }

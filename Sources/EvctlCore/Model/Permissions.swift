@@ -4,8 +4,9 @@ public enum Role: String, CaseIterable, Sendable {
   case admin
   /// Configuration and firmware; no management of operators, charging users or tokens.
   case support
-  /// Day-to-day work; may not manage operators, add or remove stations, remove charging users,
-  /// delete tokens or update firmware.
+  /// Day-to-day work; may not manage operators, add, edit or remove stations (Ensto: "only admin
+  /// operators can edit charging stations"), set a site's grid capacity, create or remove
+  /// charging users (CTEK: only administrators create users), delete tokens or update firmware.
   case basic
 }
 
@@ -15,8 +16,13 @@ public enum Operation: String, CaseIterable, Sendable {
   case manageGroups = "manage groups"
   case addStation = "add stations"
   case removeStation = "remove stations"
-  case updateStation = "update stations"
-  case manageUsers = "create or update charging users"
+  /// A station's name, group, settings, password, connectors and configuration keys.
+  case updateStation = "edit stations"
+  /// A capacity group's (a site's) grid connection: `group capacity set|clear`.
+  case setCapacity = "set a site's grid capacity"
+  case createUser = "create charging users"
+  /// A charging user's details and access rights.
+  case manageUsers = "update charging users"
   case removeUser = "remove charging users"
   case manageTokens = "create, update or block tokens"
   case deleteToken = "delete tokens"
@@ -29,8 +35,8 @@ public enum Operation: String, CaseIterable, Sendable {
     case .admin: return true
     case .basic:
       switch self {
-      case .manageOperators, .addStation, .removeStation, .removeUser, .deleteToken,
-        .updateFirmware:
+      case .manageOperators, .addStation, .removeStation, .updateStation, .setCapacity,
+        .createUser, .removeUser, .deleteToken, .updateFirmware:
         return false
       default: return true
       }

@@ -32,7 +32,12 @@ public enum ProcessFacts {
   public static var hostName: String {
     var buffer = [CChar](repeating: 0, count: 256)
     guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
-    return String(cString: buffer)
+    return text(buffer)
+  }
+
+  /// The text of a NUL-terminated C buffer.
+  static func text(_ buffer: [CChar]) -> String {
+    String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
   }
 
   /// This process's id.
@@ -52,7 +57,7 @@ public enum ProcessFacts {
     defer { fclose(file) }
     var buffer = [CChar](repeating: 0, count: 64)
     guard fgets(&buffer, Int32(buffer.count), file) != nil else { return nil }
-    let text = String(cString: buffer)
-    return text.hasSuffix("\n") ? String(text.dropLast()) : text
+    let line = text(buffer)
+    return line.hasSuffix("\n") ? String(line.dropLast()) : line
   }
 }

@@ -37,7 +37,7 @@ extension Store {
   /// the settings in `changes` change and the rest stay as they were.
   @discardableResult
   public func setCapacity(_ reference: String, changes: CapacityChanges) throws -> GroupCapacity {
-    try require(.manageGroups)
+    try require(.setCapacity)
     let group = try resolveGroup(reference)
     try requireDomain(group.id, what: "group '\(group.path)'")
     let old = try capacities().first { $0.groupID == group.id }
@@ -98,7 +98,7 @@ extension Store {
 
   /// Removes a group's capacity.
   public func clearCapacity(_ reference: String) throws {
-    try require(.manageGroups)
+    try require(.setCapacity)
     let group = try resolveGroup(reference)
     try requireDomain(group.id, what: "group '\(group.path)'")
     guard try db.run("DELETE FROM group_capacities WHERE group_id = ?", [group.id]) > 0 else {

@@ -17,6 +17,15 @@ public struct CommandFilter: Sendable {
 extension Store {
   /// Actions that need `updateFirmware` rather than `remoteCommand`.
   static let firmwareActions: Set<String> = ["UpdateFirmware", "SignedUpdateFirmware"]
+  /// Commands that edit a station's configuration, which needs `updateStation`.
+  static let configurationActions: Set<String> = ["ChangeConfiguration"]
+
+  /// The permission a remote command needs.
+  static func operation(for action: String) -> Operation {
+    if firmwareActions.contains(action) { return .updateFirmware }
+    if configurationActions.contains(action) { return .updateStation }
+    return .remoteCommand
+  }
 
   static let commandSelect = """
     SELECT c.*, s.identity FROM commands c JOIN stations s ON s.id = c.station_id
@@ -66,7 +75,7 @@ extension Store {
     station identity: String, action: String, payloadText text: String, timeoutSeconds: Int = 30,
     queue: Bool = false, expires: Timestamp? = nil, checked: Bool = false
   ) throws -> RemoteCommand {
-    try require(Store.firmwareActions.contains(action) ? .updateFirmware : .remoteCommand)
+    try require(Store.operation(for: action))
     if !checked {
       guard let payload = try? JSONValue.parse(text), payload.objectValue != nil else {
         throw StoreError.invalid("\(action): the payload is not a JSON object")

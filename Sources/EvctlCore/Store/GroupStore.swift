@@ -33,7 +33,8 @@ extension Store {
     }
   }
 
-  /// Creates a group.
+  /// Creates a group under `parent`; without one, under the actor's base group (Ensto: "placed
+  /// right under your base group"), or at the top for operators of the whole network.
   @discardableResult
   public func createGroup(
     name: String, parent: String?, kind: GroupKind = .other, address: String? = nil,
@@ -52,11 +53,9 @@ extension Store {
     }
     return try db.transaction {
       let parentGroup = try parent.map { try resolveGroup($0) }
+        ?? actor.baseGroupID.flatMap { try groupTree().byID[$0] }
       if let parentGroup {
         try requireDomain(parentGroup.id, what: "group '\(parentGroup.path)'")
-      } else if actor.baseGroupID != nil {
-        throw StoreError.forbidden(
-          "operator access forbidden: only operators of the whole network may create top-level groups")
       }
       do {
         try db.run(

@@ -80,16 +80,20 @@ extension Store {
     }
   }
 
-  /// Changes an operator's name, role or base group; basic operators may change their own name.
+  /// Changes an operator's email, name, role or base group. Every operator may change their own
+  /// email and name ("My account"); the rest needs `manageOperators`. Login sessions and API
+  /// tokens belong to the operator, not to the email, so they keep working after a change.
   @discardableResult
   public func updateOperator(
-    _ email: String, name: String? = nil, role: Role? = nil, baseGroup: String? = nil
+    _ email: String, newEmail: String? = nil, name: String? = nil, role: Role? = nil,
+    baseGroup: String? = nil
   ) throws -> Operator {
-    try db.transaction {
+    if let newEmail { try ChargingUser.validate(email: newEmail) }
+    return try db.transaction {
       let target = try operatorNamed(email)
-      let onlyOwnName = isSelf(target) && role == nil && baseGroup == nil
-      if !onlyOwnName { try require(.manageOperators) }
-      if !onlyOwnName {
+      let onlyOwnAccount = isSelf(target) && role == nil && baseGroup == nil
+      if !onlyOwnAccount {
+        try require(.manageOperators)
         try requireDomain(target.baseGroupID, what: "operator '\(target.email)'")
       }
       let baseID = try baseGroup.map { try resolveGroup($0).id }
@@ -97,12 +101,22 @@ extension Store {
       if let role, role != .admin, target.role == .admin, target.active {
         try requireAnotherActiveAdmin(besides: target, doing: "demote")
       }
-      try db.run(
-        """
-        UPDATE operators SET name = coalesce(?, name), role = coalesce(?, role),
-          base_group_id = coalesce(?, base_group_id), updated_at = ? WHERE id = ?
-        """, [name, role?.rawValue, baseID, now().iso8601, target.id])
-      return try operatorNamed(email)
+      do {
+        try db.run(
+          """
+          UPDATE operators SET email = coalesce(?, email), name = coalesce(?, name),
+            role = coalesce(?, role), base_group_id = coalesce(?, base_group_id), updated_at = ?
+          WHERE id = ?
+          """, [newEmail, name, role?.rawValue, baseID, now().iso8601, target.id])
+      } catch let error as SQLiteError where error.isUniqueViolation {
+        throw StoreError.alreadyExists(kind: "operator", name: newEmail ?? email)
+      }
+      if isSelf(target), case .operator(var me) = actor {
+        me.email = newEmail ?? me.email
+        me.name = name ?? me.name
+        actor = .operator(me)
+      }
+      return try operatorNamed(newEmail ?? target.email)
     }
   }
 

@@ -50,7 +50,7 @@ extension Store {
   public func createUser(
     email: String, firstName: String, lastName: String, phone: String? = nil, group: String? = nil
   ) throws -> ChargingUser {
-    try require(.manageUsers)
+    try require(.createUser)
     try ChargingUser.validate(email: email)
     guard !firstName.isEmpty, !lastName.isEmpty else {
       throw StoreError.invalid("first and last name must not be empty")

@@ -74,8 +74,11 @@ public final class CentralSystem {
   var planMarks: (readings: String, suspended: Set<Int>, capacities: [String]) = ("", [], [])
   /// Published firmware and received uploads, when `serve --files-dir` is given.
   public var files: FileService?
-  /// Diagnostics go here (stderr in `serve`).
+  /// Diagnostics go here (stderr in `serve`), one line each starting with its level
+  /// (`"warning: …"`, see ``ServeLog``).
   public var log: (String) -> Void = { _ in }
+  /// Whether `debug:` lines are wanted; checked before building them.
+  public var logsDebug = false
   var lastSeenPending: [Int: Timestamp] = [:]
   var lastSeenWritten: [Int: Int64] = [:]
   /// How stale `last_seen_at` in the store may get while frames keep arriving; liveness itself is

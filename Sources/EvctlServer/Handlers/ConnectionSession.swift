@@ -30,6 +30,8 @@ public final class ConnectionSession {
   /// The station, once admitted.
   public private(set) var stationID: Int?
   public private(set) var identity: String?
+  /// The peer's `ADDRESS:PORT`, for the log.
+  public var peer = "-"
   /// When the last frame arrived; for idle deadlines.
   public private(set) var lastFrameAt: Timestamp
   /// When a server ping went out without a pong yet.
@@ -108,7 +110,8 @@ public final class ConnectionSession {
         self.identity = identity
         lastFrameAt = now
         if unprotocolled {
-          central.log("info: \(identity) offered no subprotocol; taking it as ocpp1.6")
+          central.log("info: no subprotocol offered; taking it as ocpp1.6 "
+            + ServeLog.fields(["identity": identity, "peer": peer]))
         }
         events.append(.admitted(stationID: stationID, identity: identity))
       }
@@ -199,6 +202,10 @@ public final class ConnectionSession {
       output += cached.response
       return
     }
+    if central.logsDebug {
+      central.log("debug: call " + ServeLog.fields(
+        ["identity": identity, "peer": peer, "action": action, "id": key]))
+    }
     let reply: OCPPMessage
     try central.store.db.run("SAVEPOINT call")
     do {
@@ -206,6 +213,7 @@ public final class ConnectionSession {
         action: action, payload: payload, stationID: stationID, identity: identity, at: now)
       try central.store.db.run("RELEASE call")
       reply = .result(id: id, payload: result)
+      if action == "BootNotification" { logBoot(identity: identity, payload: payload, result: result) }
     } catch let error as CallError {
       try central.store.db.run("ROLLBACK TO call")
       try central.store.db.run("RELEASE call")
@@ -213,12 +221,24 @@ public final class ConnectionSession {
     } catch {
       try central.store.db.run("ROLLBACK TO call")
       try central.store.db.run("RELEASE call")
-      central.log("error: \(identity) \(action): \(error)")
+      central.log("error: call failed " + ServeLog.fields(
+        ["identity": identity, "peer": peer, "action": action, "error": "\(error)"]))
       reply = .error(id: id, code: "InternalError", description: "could not process \(action)",
                      details: [:])
     }
     let bytes = send(reply, now: now)
     remember(key, request: request, response: bytes)
+  }
+
+  /// One line per boot: who, from where, what it reported and how it was answered.
+  private func logBoot(identity: String, payload: JSONValue, result: JSONValue) {
+    central.log("info: station booted " + ServeLog.fields([
+      "identity": identity, "peer": peer,
+      "vendor": payload["chargePointVendor"]?.stringValue,
+      "model": payload["chargePointModel"]?.stringValue,
+      "firmware": payload["firmwareVersion"]?.stringValue,
+      "status": result["status"]?.stringValue,
+    ]))
   }
 
   // MARK: Outbound commands
@@ -251,7 +271,8 @@ public final class ConnectionSession {
     _ outcome: (RemoteCommand) -> (CommandState, String?, JSONValue?, String?)
   ) throws {
     guard let current = inFlight, id.stringValue == current.messageID else {
-      central.log("warning: \(identity ?? "?") answered unknown message id \(id.compact); dropped")
+      central.log("warning: answer to an unknown message id dropped " + ServeLog.fields(
+        ["identity": identity ?? "?", "peer": peer, "id": id.compact]))
       return
     }
     inFlight = nil

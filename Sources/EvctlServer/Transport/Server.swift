@@ -85,7 +85,7 @@ public final class Server {
       throw SystemError(operation: "parse listen address '\(config.host)'", errno: EINVAL)
     }
     do {
-      try withUnsafePointer(to: &address) { pointer in
+      _ = try withUnsafePointer(to: &address) { pointer in
         try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw throws(SystemError) in
           try syscall("bind") { bind(fd, raw, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
@@ -253,6 +253,7 @@ public final class Server {
       var yes: Int32 = 1
       setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &yes, socklen_t(MemoryLayout<Int32>.size))
       let link = Link(fd: fd, session: ConnectionSession(central: central, now: now), now: now)
+      link.session.peer = peerAddress(of: fd)
       links[fd] = link
       do {
         try watch(fd, events: EPOLLIN.rawValue | EPOLLRDHUP.rawValue)
@@ -323,14 +324,19 @@ public final class Server {
           old.closing = true
           flush(old)
           replaced = true
-          central.log("info: \(identity) reconnected; the older connection was replaced")
+          central.log("info: older connection replaced " + ServeLog.fields(
+            ["identity": identity, "peer": old.session.peer]))
         }
+        central.log("info: station connected " + ServeLog.fields(
+          ["identity": identity, "peer": link.session.peer]))
         byStation[stationID] = link.fd
         try central.connected(stationID: stationID, identity: identity, replaced: replaced, at: now)
       case .close(let reason):
         link.closing = true
         if link.session.stationID == nil && !reason.hasPrefix(CentralSystem.quietRefusal) {
-          central.log("info: refused connection: \(reason)")
+          let served = reason.hasSuffix(" answered")
+          central.log((served ? "info: file request " : "warning: connection refused ")
+            + ServeLog.fields(["peer": link.session.peer, "reason": reason]))
         }
         noteClosed(link, reason: reason)
       }
@@ -340,6 +346,8 @@ public final class Server {
   private func noteClosed(_ link: Link, reason: String) {
     noteCommandsAbandoned(link, reason: reason)
     guard let stationID = link.session.stationID, let identity = link.session.identity else { return }
+    central.log("info: station disconnected " + ServeLog.fields(
+      ["identity": identity, "peer": link.session.peer, "reason": reason]))
     if byStation[stationID] == link.fd { byStation[stationID] = nil }
     pendingDisconnects.append((stationID, identity, reason))
   }

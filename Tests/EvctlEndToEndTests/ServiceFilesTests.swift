@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+
+/// The files a newcomer and an administrator start from: the quickstart script and the systemd unit.
+@Suite struct ServiceFilesTests {
+  static let analyze = ["/usr/bin/systemd-analyze", "/bin/systemd-analyze"]
+    .first { FileManager.default.isExecutableFile(atPath: $0) }
+
+  /// The unit with ExecStart pointing at the built binary, in a fresh directory.
+  func unitForTheBuiltBinary() throws -> (dir: String, unit: String) {
+    let dir = NSTemporaryDirectory() + "evctl-unit-" + UUID().uuidString
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let text = try String(contentsOfFile: BinaryTests.root + "/Examples/evctl.service", encoding: .utf8)
+      .replacingOccurrences(of: "/usr/local/bin/evctl", with: BinaryTests.binary)
+    let unit = dir + "/evctl.service"
+    try text.write(toFile: unit, atomically: true, encoding: .utf8)
+    return (dir, unit)
+  }
+
+  @Test func theUnitCreatesNoUserByHandAndKeepsTheStorePrivate() throws {
+    let text = try String(contentsOfFile: BinaryTests.root + "/Examples/evctl.service", encoding: .utf8)
+    let lines = Set(text.split(separator: "\n").map(String.init))
+    for wanted in ["DynamicUser=yes", "UMask=0077", "StateDirectory=evctl", "StateDirectoryMode=0700",
+                   "Environment=EVCTL_DB=/var/lib/evctl/evctl.db", "PrivateTmp=yes",
+                   "ProtectKernelTunables=yes", "ProtectKernelModules=yes", "ProtectKernelLogs=yes",
+                   "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX",
+                   "SystemCallFilter=@system-service", "CapabilityBoundingSet="] {
+      #expect(lines.contains(wanted), "missing \(wanted)")
+    }
+  }
+
+  @Test(.enabled(if: analyze != nil)) func systemdAnalyzeVerifiesTheUnit() throws {
+    let (dir, unit) = try unitForTheBuiltBinary()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let result = try BinaryTests.run(Self.analyze!, ["verify", unit])
+    #expect(result.status == 0, "\(result.out)\(result.err)")
+  }
+
+  /// `--threshold` is in tenths: 25 means an overall exposure of at most 2.5.
+  @Test(.enabled(if: analyze != nil)) func systemdAnalyzeRatesTheUnitAtMostTwoAndAHalf() throws {
+    let (dir, unit) = try unitForTheBuiltBinary()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let result = try BinaryTests.run(Self.analyze!, ["security", "--offline=true", "--threshold=25", unit])
+    #expect(result.status == 0, "\(result.out.split(separator: "\n").last ?? "")\(result.err)")
+  }
+
+  @Test func theQuickstartSaysWhereSwiftComesFrom() throws {
+    let home = NSTemporaryDirectory() + "evctl-qs-" + UUID().uuidString
+    try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: home) }
+    let result = try BinaryTests.run(
+      "/bin/bash", [BinaryTests.root + "/Examples/serve-quickstart.sh"],
+      environment: ["PATH": "/usr/bin:/bin", "HOME": home])
+    #expect(result.status == 69)
+    #expect(result.err.hasPrefix("error: 'swift' was not found on PATH"), "\(result.err)")
+    #expect(result.err.contains("https://www.swift.org/install/linux/"))
+    #expect(result.out.isEmpty)
+  }
+
+  @Test func theQuickstartInstallsEvctlWhereTheTourFindsItAndSaysToOpenASecondTerminal() throws {
+    let script = try String(contentsOfFile: BinaryTests.root + "/Examples/serve-quickstart.sh", encoding: .utf8)
+    #expect(script.contains("install -m 0755 .build/release/evctl \"$bin_dir/evctl\""))
+    #expect(script.contains("open a second terminal"))
+    let readme = try String(contentsOfFile: BinaryTests.root + "/README.md", encoding: .utf8)
+    #expect(readme.contains("**open a second terminal**"))
+    #expect(readme.contains("https://www.swift.org/install/linux/"))
+  }
+}
