@@ -15,7 +15,9 @@ let package = Package(
     // Libraries: everything testable lives here.
     .target(name: "EvctlCore", dependencies: ["CSQLite", "COpenSSL"]),
     .target(name: "EvctlServer", dependencies: ["EvctlCore", "CLinux"]),
-    .target(name: "EvctlCLI", dependencies: ["EvctlCore", "EvctlServer"]),
+    // `evctl simulate`: OCPP 1.6J charge points, the client side of the server's codecs.
+    .target(name: "EvctlSimulator", dependencies: ["EvctlCore", "EvctlServer", "CLinux"]),
+    .target(name: "EvctlCLI", dependencies: ["EvctlCore", "EvctlServer", "EvctlSimulator"]),
 
     // The thin executable: parses nothing, decides nothing.
     .executableTarget(name: "evctl", dependencies: ["EvctlCLI"]),
@@ -23,6 +25,7 @@ let package = Package(
     // Tests mirror the library targets, plus one black-box suite through the built binary.
     .testTarget(name: "EvctlCoreTests", dependencies: ["EvctlCore"]),
     .testTarget(name: "EvctlServerTests", dependencies: ["EvctlServer"]),
+    .testTarget(name: "EvctlSimulatorTests", dependencies: ["EvctlSimulator"]),
     .testTarget(name: "EvctlCLITests", dependencies: ["EvctlCLI"]),
     .testTarget(name: "EvctlEndToEndTests", dependencies: ["evctl"]),
   ]
