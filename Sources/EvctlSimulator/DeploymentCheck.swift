@@ -29,6 +29,7 @@ public final class DeploymentCheck {
   private var statusReports = 0
   private var scenarioDoneAt: Double?
   private var remoteSeen = false
+  private var remoteSeenAt: Double?
   private var startedAt = 0.0
   private var pendingSince: Double?
 
@@ -65,7 +66,12 @@ public final class DeploymentCheck {
   private func finished() -> Bool {
     if failure != nil { return true }
     guard let done = scenarioDoneAt else { return false }
-    return remoteSeen || Clock.now() >= done + wait
+    if let seen = remoteSeenAt {
+      // What the command started (a remote start's StartTransaction) is answered before leaving.
+      let station = simulator.stations[0]
+      return (station.inFlight.isEmpty && station.queue.isEmpty) || Clock.now() >= seen + 5
+    }
+    return Clock.now() >= done + wait
   }
 
   private func fail(_ step: String, _ reason: String) {
@@ -111,7 +117,10 @@ public final class DeploymentCheck {
       fail(Self.step(for: action), "no answer to \(action) within \(Int(simulator.options.callTimeout)) s")
     case .received(let action, let answer):
       guard scenarioDoneAt != nil || action != "GetConfiguration" else { return }
-      remoteSeen = scenarioDoneAt != nil
+      if scenarioDoneAt != nil && !remoteSeen {
+        remoteSeen = true
+        remoteSeenAt = Clock.now()
+      }
       let status = answer[2]?["status"]?.stringValue ?? (answer[0]?.intValue == 4 ? "CALLERROR \(answer[2]?.stringValue ?? "")" : "answered")
       onStep?("remote command: \(action) \(status)")
     case .note, .sent:

@@ -173,15 +173,50 @@ public final class Simulator {
         tick(station)
         schedule(station)
       }
-      if options.exitWhenDone && done == stations.count { break }
+      if options.exitWhenDone && done == stations.count
+        && stations.allSatisfy({ $0.link != .open || ($0.inFlight.isEmpty && $0.queue.isEmpty) })
+      {
+        break
+      }
       if finished() { break }
     }
     stats.endedAt = Clock.now()
     stats.heldAtEnd = stations.filter { $0.link == .open }.count
+    closeAll()
+  }
+
+  /// Sends 1001 to every open station and waits up to a second for the servers' close frames,
+  /// so that no connection ends with a reset.
+  func closeAll() {
+    var open = 0
     for station in stations where station.link != .down {
-      if station.link == .open { send(station, ClientFrames.close(.goingAway, mask: random.mask())) }
-      closeSocket(station)
+      if station.link == .open {
+        send(station, ClientFrames.close(.goingAway, mask: random.mask()))
+        station.link = .handshaking
+        station.handshake = nil
+        open += 1
+      } else {
+        closeSocket(station)
+      }
     }
+    let deadline = Clock.now() + 1
+    var events = [epoll_event](repeating: epoll_event(), count: 1024)
+    while open > 0 && Clock.now() < deadline {
+      let ready = epoll_wait(epollFD, &events, Int32(events.count), 50)
+      guard ready > 0 else { continue }
+      for index in 0..<Int(ready) {
+        guard let stationIndex = byFD[events[index].data.fd] else { continue }
+        let station = stations[stationIndex]
+        if events[index].events & EPOLLOUT.rawValue != 0 { flush(station) }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = read(station.fd, &buffer, buffer.count)
+        if count == 0 || (count < 0 && errno != EAGAIN) || events[index].events & EPOLLHUP.rawValue != 0 {
+          closeSocket(station)
+          open -= 1
+        }
+      }
+    }
+    for station in stations where station.link != .down { closeSocket(station) }
   }
 
   /// Stops the loop after the current event; for use from ``onEvent``.
