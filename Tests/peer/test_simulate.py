@@ -204,3 +204,86 @@ def test_load_mode_summary_has_loadgen_fields(evctl):
     text = simulate(evctl, "--url", base(evctl), "--stations", "3", "--id-prefix", "LD", "--rate", "2",
                     "--duration", "1s", "-q")
     assert text.returncode == 0 and "msg/s" in text.stdout and "latency ms  p50" in text.stdout
+
+
+def test_the_simulated_station_obeys_every_operation_from_the_cli(evctl, tmp_path):
+    evctl.stop()
+    files = tmp_path / "files"
+    evctl.start("--files-dir", str(files))
+    with sqlite3.connect(evctl.db) as db:
+        db.execute("UPDATE settings SET value = ? WHERE key = 'public_url'", (f"http://127.0.0.1:{evctl.port}",))
+    image = tmp_path / "fw-2.0.bin"
+    image.write_bytes(b"\x00firmware\xff" * 1000)
+    sim = background(evctl, "--url", base(evctl), "--identity", "CP-1", "--connectors", "2", "--speed", "10")
+
+    def cli(*args):
+        return evctl.run(*args, check=False)
+
+    def boots():
+        return query(evctl, "SELECT COUNT(*) FROM message_log m JOIN stations s ON s.id = m.station_id "
+                            "WHERE s.identity = 'CP-1' AND m.frame LIKE '%\"BootNotification\"%' AND m.direction = 'in'")[0][0]
+
+    try:
+        wait_for(lambda: query(evctl, "SELECT COUNT(*) FROM status_events")[0][0] >= 3)
+        config = cli("station", "config", "get", "CP-1", "-o", "json")
+        assert config.returncode == 0, config.stderr
+        keys = {k["key"]: k for k in json.loads(config.stdout)["keys"]} if config.stdout.strip().startswith("{") \
+            else {k["key"]: k for k in json.loads(config.stdout)}
+        for key in ["HeartbeatInterval", "MeterValueSampleInterval", "SendLocalListMaxLength",
+                    "LocalAuthListMaxLength", "ChargeProfileMaxStackLevel", "NumberOfConnectors"]:
+            assert key in keys, keys
+        assert cli("station", "config", "set", "CP-1", "MeterValueSampleInterval", "10").returncode == 0
+        refused = cli("station", "config", "set", "CP-1", "NumberOfConnectors", "9")
+        assert refused.returncode == 1 and "Rejected" in refused.stdout + refused.stderr
+        unknown = cli("station", "config", "set", "CP-1", "NoSuchKey", "1")
+        assert unknown.returncode == 1 and "NotSupported" in unknown.stdout + unknown.stderr
+        # Smart charging: a 10 A default profile, then a remote start; the current follows the limit.
+        assert cli("profile", "create", "cap10", "--purpose", "TxDefaultProfile", "--kind", "Relative",
+                   "--period", "0:10").returncode == 0
+        set_profile = cli("profile", "set", "CP-1", "cap10", "--connector", "1")
+        assert set_profile.returncode == 0, set_profile.stderr
+        start = cli("station", "start", "CP-1", "--connector", "1", "--id-tag", "GOOD1")
+        assert start.returncode == 0, start.stderr
+        wait_for(lambda: query(evctl, "SELECT COUNT(*) FROM meter_values WHERE measurand = 'Current.Import' "
+                                      "AND transaction_id IS NOT NULL AND numeric_value > 9")[0][0] >= 3, timeout=30)
+        currents = [v for (v,) in query(evctl, "SELECT numeric_value FROM meter_values WHERE measurand = 'Current.Import'")]
+        assert max(currents) <= 10.0, currents
+        composite = cli("profile", "composite", "CP-1", "--connector", "1", "--duration", "3600")
+        assert composite.returncode == 0, composite.stderr
+        assert cli("station", "trigger", "CP-1", "MeterValues", "--connector", "1").returncode == 0
+        busy = cli("reservation", "create", "--station", "CP-1", "--connector", "1", "--id-tag", "GOOD1", "--expires", "30m")
+        assert busy.returncode == 1 and "Occupied" in busy.stdout + busy.stderr
+        assert cli("reservation", "create", "--station", "CP-1", "--connector", "2", "--id-tag", "GOOD1",
+                   "--expires", "30m").returncode == 0
+        assert cli("reservation", "cancel", "2").returncode == 0
+        stop = cli("station", "stop", "CP-1", "--connector", "1")
+        assert stop.returncode == 0, stop.stderr
+        wait_for(lambda: query(evctl, "SELECT stop_reason FROM transactions WHERE stopped_at IS NOT NULL") == [("Remote",)])
+        assert cli("station", "availability", "CP-1", "inoperative", "--connector", "2").returncode == 0
+        wait_for(lambda: ("Unavailable",) in query(evctl, "SELECT status FROM status_events WHERE connector_id = 2"))
+        assert cli("station", "unlock", "CP-1", "--connector", "1").returncode == 0
+        assert cli("local-list", "push", "--station", "CP-1").returncode == 0
+        version = cli("local-list", "version", "CP-1")
+        assert version.returncode == 0 and "1" in version.stdout, version.stdout
+        assert cli("station", "clear-cache", "CP-1").returncode == 0
+        transfer = cli("station", "data-transfer", "CP-1", "--vendor", "com.example")
+        assert "UnknownVendorId" in transfer.stdout + transfer.stderr
+        # Firmware over HTTP from serve --files-dir, then a reboot; diagnostics PUT back.
+        update = cli("station", "firmware", "update", "CP-1", "--file", str(image))
+        assert update.returncode == 0, update.stderr
+        wait_for(lambda: "Installed" in cli("station", "firmware", "status", "CP-1").stdout, timeout=30)
+        diagnostics = cli("station", "diagnostics", "CP-1", "--upload")
+        assert diagnostics.returncode == 0, diagnostics.stderr
+        wait_for(lambda: list((files / "uploads" / "CP-1").glob("*")) if (files / "uploads" / "CP-1").exists() else None)
+        uploaded = next((files / "uploads" / "CP-1").glob("*")).read_text()
+        assert "identity: CP-1" in uploaded and "MeterValueSampleInterval=10" in uploaded
+        before = boots()
+        assert cli("station", "reset", "CP-1", "--hard").returncode == 0
+        wait_for(lambda: boots() > before)
+    finally:
+        sim.terminate()
+        out, err = sim.communicate(timeout=20)
+    assert sim.returncode == 0, err
+    assert "central system sent RemoteStartTransaction: Accepted" in out
+    assert "central system sent Reset: Accepted" in out and "rebooting" in out
+    assert "firmware downloaded: 10000 bytes" in out
