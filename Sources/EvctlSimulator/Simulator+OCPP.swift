@@ -128,10 +128,11 @@ extension Simulator {
         booted(station)
       case "Pending":
         station.registration = .pending
-        station.bootAt = after(interval > 0 ? interval : 30)
+        // The interval the central system asked for is honoured in real time, whatever --speed.
+        station.bootAt = now + (interval > 0 ? interval : 30)
       default:
         station.registration = .rejected
-        station.bootAt = after(interval > 0 ? interval : 60)
+        station.bootAt = now + (interval > 0 ? interval : 60)
       }
     case "Heartbeat":
       if options.loadRate == nil { scheduleHeartbeat(station) } else { scheduleLoad(station) }
@@ -149,7 +150,7 @@ extension Simulator {
   /// A CALLERROR or a timeout: the station goes on as a charger would.
   func handleFailure(_ station: SimStation, _ pending: PendingCall) {
     switch pending.action {
-    case "BootNotification": station.bootAt = after(30)
+    case "BootNotification": station.bootAt = now + 30
     case "Heartbeat":
       if options.loadRate == nil { scheduleHeartbeat(station) } else { scheduleLoad(station) }
     case "Authorize":

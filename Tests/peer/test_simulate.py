@@ -287,3 +287,16 @@ def test_the_simulated_station_obeys_every_operation_from_the_cli(evctl, tmp_pat
     assert "central system sent RemoteStartTransaction: Accepted" in out
     assert "central system sent Reset: Accepted" in out and "rebooting" in out
     assert "firmware downloaded: 10000 bytes" in out
+
+
+def test_check_retries_a_pending_boot_at_its_interval_then_gives_up(evctl, tmp_path):
+    foreign = Foreign(tmp_path, "--boot-status", "Pending", "--interval", "1")
+    try:
+        result = simulate(evctl, "--url", foreign.url(), "--identity", "CP-1", "--check", "--timeout", "4s")
+    finally:
+        foreign.stop()
+    assert result.returncode == 1
+    assert "ok boot: Pending, retrying after 1 s" in result.stdout
+    assert result.stderr.startswith("error: check failed at boot: still Pending after 4 s"), result.stderr
+    boots = [m for m in foreign.received() if m["action"] == "BootNotification"]
+    assert 3 <= len(boots) <= 6, boots
