@@ -221,7 +221,7 @@ extension Simulator {
     station.registration = .none
     station.output = []
     station.input = []
-    for (_, call) in station.inFlight { stats.abandoned(call.action) }
+    if !stopping { for (_, call) in station.inFlight { stats.abandoned(call.action) } }
     station.inFlight = [:]
     // Transaction messages are kept and sent after the next boot, as chargers do [S16 §4.7].
     station.queue = station.queue.filter { Simulator.transactionActions.contains($0.action) }

@@ -188,6 +188,7 @@ public final class Simulator {
   /// Sends 1001 to every open station and waits up to a second for the servers' close frames,
   /// so that no connection ends with a reset.
   func closeAll() {
+    stopping = true
     var open = 0
     for station in stations where station.link != .down {
       if station.link == .open {
