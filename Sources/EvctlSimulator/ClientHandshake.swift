@@ -10,11 +10,12 @@ public struct ClientHandshake: Sendable {
 
   /// Builds an upgrade request for `identity` offering `ocpp1.6`, with Basic auth when a
   /// password is given (security profile 1; the username is the identity).
-  public init(url: StationURL, identity: String, password: [UInt8]?, key: [UInt8]) {
+  public init(url: StationURL, identity: String, password: [UInt8]?, key: [UInt8], subprotocol: Bool = true) {
     self.key = Crypto.base64(key)
     var text = "GET \(url.target(for: identity)) HTTP/1.1\r\nHost: \(url.hostHeader)\r\n"
     text += "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-    text += "Sec-WebSocket-Key: \(self.key)\r\nSec-WebSocket-Protocol: ocpp1.6\r\n"
+    text += "Sec-WebSocket-Key: \(self.key)\r\n"
+    if subprotocol { text += "Sec-WebSocket-Protocol: ocpp1.6\r\n" }
     if let password {
       text += "Authorization: Basic \(Crypto.base64(Array(identity.utf8) + [58] + password))\r\n"
     }

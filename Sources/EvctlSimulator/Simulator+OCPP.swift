@@ -23,7 +23,8 @@ extension Simulator {
     station.nextMessageId += 1
     station.inFlight[id] = PendingCall(action: queued.action, sentAt: now, context: queued.context)
     stats.sent(queued.action)
-    let message = OCPPMessage.call(id: .string(id), action: queued.action, payload: queued.payload)
+    let payload = options.misbehave.isEmpty ? queued.payload : Misbehaviour.apply(options.misbehave, to: queued.payload)
+    let message = OCPPMessage.call(id: .string(id), action: queued.action, payload: payload)
     send(station, ClientFrames.encode(.text, message.bytes, mask: random.mask()))
     emit(station, .sent(action: queued.action))
   }

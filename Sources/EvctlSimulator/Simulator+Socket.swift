@@ -50,7 +50,8 @@ extension Simulator {
       station.link = .handshaking
       let key = (0..<2).flatMap { _ in withUnsafeBytes(of: random.next()) { Array($0) } }
       let handshake = ClientHandshake(
-        url: options.url, identity: station.identity, password: options.password, key: key)
+        url: options.url, identity: station.identity, password: options.password, key: key,
+        subprotocol: !options.misbehave.contains(.noSubprotocol))
       station.handshake = handshake
       send(station, handshake.request)
       return

@@ -33,6 +33,8 @@ public struct SimulatorOptions: Sendable {
   public var callTimeout: Double = 30
   /// Stop after this many real seconds; `nil` runs until stopped.
   public var duration: Double?
+  /// Field quirks to reproduce (`--misbehave`).
+  public var misbehave: Set<Misbehaviour> = []
   /// Seconds after the last connect before the measured window of load mode starts.
   public var warmup: Double = 0
 

@@ -300,3 +300,19 @@ def test_check_retries_a_pending_boot_at_its_interval_then_gives_up(evctl, tmp_p
     assert result.stderr.startswith("error: check failed at boot: still Pending after 4 s"), result.stderr
     boots = [m for m in foreign.received() if m["action"] == "BootNotification"]
     assert 3 <= len(boots) <= 6, boots
+
+
+def test_misbehaving_station_shows_that_serve_tolerates_field_quirks(evctl):
+    result = simulate(evctl, "--url", base(evctl), "--identity", "CP-2", "--scenario", "session", "--speed", "600",
+                      "--id-tag", "GOOD1", "--until-done",
+                      "--misbehave", "numbers-as-strings,zone-less-times,no-subprotocol,decimal-commas")
+    assert result.returncode == 0, result.stderr
+    assert "StopTransaction: Accepted" in result.stdout
+    frames = [f for (f,) in query(evctl, "SELECT frame FROM message_log WHERE direction = 'in'")]
+    assert any('"connectorId":"1"' in f for f in frames), frames[:5]
+    assert not any('Z"' in f for f in frames if '"StatusNotification"' in f)
+    assert query(evctl, "SELECT lenient_count FROM stations WHERE identity = 'CP-2'")[0][0] >= 3
+    tx = json.loads(evctl.run("transaction", "list", "-o", "json").stdout)
+    assert len(tx) == 1 and tx[0]["state"] == "completed"
+    unknown = simulate(evctl, "--url", base(evctl), "--identity", "CP-2", "--misbehave", "sloppy")
+    assert unknown.returncode == 64 and "unknown quirk 'sloppy'" in unknown.stderr

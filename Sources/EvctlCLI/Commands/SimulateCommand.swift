@@ -51,6 +51,7 @@ extension Commands {
       .option("rate", value: "per-second", help: "Load mode: Heartbeat CALLs per second per station; 0 = closed loop"),
       .option("ramp", value: "duration", help: "Spread the first connects over this long"),
       .option("warmup", value: "duration", help: "Load mode: leave this long after the last connect out of the figures; default 0"),
+      .option("misbehave", value: "quirks", help: "Reproduce field quirks: numbers-as-strings, zone-less-times, no-subprotocol, decimal-commas (comma-separated)"),
       .option("tls-ca", value: "file", help: "CA bundle for wss:// (not supported yet)", completion: .file),
       .option("client-cert", value: "file", help: "Client certificate for wss:// (not supported yet)", completion: .file),
       .option("client-key", value: "file", help: "Client key for wss:// (not supported yet)", completion: .file),
@@ -128,6 +129,13 @@ enum SimulateCommand {
     options.ramp = try seconds("ramp") ?? 0
     options.warmup = try seconds("warmup") ?? 0
     options.exitWhenDone = arguments.flag("until-done")
+    if let text = arguments.option("misbehave") {
+      switch Misbehaviour.parse(text) {
+      case .success(let set): options.misbehave = set
+      case .failure(let unknown):
+        throw usage("unknown quirk '\(unknown.name)' for --misbehave: use \(Misbehaviour.allCases.map(\.rawValue).joined(separator: ", "))")
+      }
+    }
     if let rate = try inv.double("rate") {
       guard rate >= 0, rate <= 10_000 else { throw usage("--rate must be between 0 and 10000 CALLs a second") }
       guard !check else { throw usage("--rate (load mode) and --check do not go together") }
