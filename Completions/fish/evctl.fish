@@ -599,7 +599,7 @@ function __evctl_words
         case 'evctl serve'
             string split ' ' -- '--listen --path --ping-interval --message-log-retention --no-message-log --command-retention --command-payload-retention --files-dir --public-url --alarm-command --log-level --db --output -o --json --no-headers --quiet -q --color --help -h --version'
         case 'evctl simulate'
-            string split ' ' -- '--url --identity --stations --id-prefix --connectors --password-stdin --vendor --model --serial --scenario --id-tag --speed --duration --until-done --check --wait --timeout --rate --ramp --warmup --misbehave --tls-ca --client-cert --client-key --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            string split ' ' -- '--url --demo --remove --identity --stations --id-prefix --connectors --password-stdin --vendor --model --serial --scenario --id-tag --speed --duration --until-done --check --wait --timeout --rate --ramp --warmup --misbehave --tls-ca --client-cert --client-key --db --output -o --json --no-headers --quiet -q --color --help -h --version'
         case 'evctl completion'
             string split ' ' -- '--db --output -o --json --no-headers --quiet -q --color --help -h --version'
         case 'evctl help'

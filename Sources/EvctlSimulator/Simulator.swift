@@ -33,6 +33,9 @@ public struct SimulatorOptions: Sendable {
   public var callTimeout: Double = 30
   /// Stop after this many real seconds; `nil` runs until stopped.
   public var duration: Double?
+  /// Send StopTransaction for running sessions before leaving (demos), instead of vanishing
+  /// mid-session as a charger losing power would.
+  public var stopSessionsOnExit = false
   /// Field quirks to reproduce (`--misbehave`).
   public var misbehave: Set<Misbehaviour> = []
   /// Seconds after the last connect before the measured window of load mode starts.
@@ -184,7 +187,32 @@ public final class Simulator {
     }
     stats.endedAt = Clock.now()
     stats.heldAtEnd = stations.filter { $0.link == .open }.count
+    if options.stopSessionsOnExit { stopSessions() }
     closeAll()
+  }
+
+  /// Stops every running session and waits up to two seconds for the answers.
+  func stopSessions() {
+    now = Clock.now()
+    for station in stations where station.link == .open {
+      for connector in station.connectors.indices where station.connectors[connector].transactionId != nil {
+        stopTransaction(station, connector: connector, reason: "Local")
+      }
+    }
+    let deadline = now + 2
+    var events = [epoll_event](repeating: epoll_event(), count: 1024)
+    while Clock.now() < deadline,
+      stations.contains(where: { $0.link == .open && !($0.inFlight.isEmpty && $0.queue.isEmpty) })
+    {
+      let ready = epoll_wait(epollFD, &events, Int32(events.count), 50)
+      now = Clock.now()
+      for index in 0..<max(0, Int(ready)) {
+        guard let stationIndex = byFD[events[index].data.fd] else { continue }
+        let station = stations[stationIndex]
+        if events[index].events & EPOLLOUT.rawValue != 0 { writable(station) }
+        readable(station)
+      }
+    }
   }
 
   /// Sends 1001 to every open station and waits up to a second for the servers' close frames,

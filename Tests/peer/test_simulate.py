@@ -316,3 +316,26 @@ def test_misbehaving_station_shows_that_serve_tolerates_field_quirks(evctl):
     assert len(tx) == 1 and tx[0]["state"] == "completed"
     unknown = simulate(evctl, "--url", base(evctl), "--identity", "CP-2", "--misbehave", "sloppy")
     assert unknown.returncode == 64 and "unknown quirk 'sloppy'" in unknown.stderr
+
+
+def test_demo_provisions_charges_stops_and_is_removed_with_one_command(evctl):
+    sim = background(evctl, "--demo", "--speed", "600")
+    try:
+        wait_for(lambda: query(evctl, "SELECT COUNT(*) FROM transactions t JOIN stations s ON s.id = t.station_id "
+                                      "WHERE s.identity LIKE 'demo-%' AND t.stopped_at IS NOT NULL")[0][0] >= 2, timeout=40)
+        listed = evctl.run("station", "list", "-o", "json").stdout
+        assert "demo-CP-1" in listed and "demo-CP-2" in listed
+    finally:
+        sim.terminate()
+        out, err = sim.communicate(timeout=20)
+    assert sim.returncode == 0, err
+    assert out.startswith("created group demo-site\ncreated station demo-CP-1\n"), out
+    assert "playing demo-CP-1, demo-CP-2 against ws://127.0.0.1:" in out
+    assert query(evctl, "SELECT COUNT(*) FROM transactions WHERE stopped_at IS NULL") == [(0,)]
+    removed = simulate(evctl, "--demo", "--remove")
+    assert removed.returncode == 0, removed.stderr
+    assert "removed station demo-CP-2" in removed.stdout and "removed group demo-site" in removed.stdout
+    assert "demo-" not in evctl.run("station", "list", "-o", "json").stdout
+    assert "demo-site" not in evctl.run("group", "list", "-o", "json").stdout
+    again = simulate(evctl, "--demo", "--remove")
+    assert again.returncode == 0 and "no demo objects to remove" in again.stdout

@@ -31,7 +31,9 @@ extension Commands {
       SIGINT or SIGTERM stops every station with 1001. wss:// (TLS) is not supported yet.
       """,
     arguments: [
-      .option("url", value: "url", help: "The central system's endpoint, ws://HOST:PORT/PATH; the identity is appended", required: true),
+      .option("url", value: "url", help: "The central system's endpoint, ws://HOST:PORT/PATH; the identity is appended"),
+      .flag("demo", help: "Play demo-CP-1 and demo-CP-2 against the local serve, charging again and again; creates the demo-… site, stations, user and token if missing"),
+      .flag("remove", help: "With --demo, delete the demo-… objects instead"),
       .option("identity", value: "id", help: "Play one station with this identity"),
       .option("stations", value: "count", help: "Play this many stations, PREFIX000000 upwards; default 1"),
       .option("id-prefix", value: "prefix", help: "Identity prefix with --stations; default CP"),
@@ -60,6 +62,7 @@ extension Commands {
       .init("One station booting and heartbeating against a local serve", "evctl simulate --url ws://127.0.0.1:8180/ocpp --identity CP-001"),
       .init("A charging session at 60x speed", "evctl simulate --url ws://127.0.0.1:8180/ocpp --identity CP-001 --scenario session --id-tag 04A1B2C3 --speed 60 --until-done"),
       .init("Check a deployment after every deploy", "printf %s \"$PW\" | evctl simulate --url ws://csms.example.com/ocpp --identity CP-001 --password-stdin --check"),
+      .init("A living demo network against the local serve (remove it with --demo --remove)", "evctl simulate --demo"),
       .init("Load: 1000 stations, one heartbeat a second each, for a minute", "evctl simulate --url ws://127.0.0.1:8180/ocpp --stations 1000 --rate 1 --duration 60s --ramp 10s -o json"),
     ]
   ) { inv in try SimulateCommand.run(inv) }
@@ -70,7 +73,30 @@ enum SimulateCommand {
   static func run(_ inv: Invocation) throws {
     let arguments = inv.arguments
     func usage(_ message: String) -> UsageError { UsageError(message: message, commandPath: arguments.path) }
-    let urlText = arguments.option("url") ?? ""
+    if arguments.flag("remove") && !arguments.flag("demo") { throw usage("--remove goes with --demo") }
+    if arguments.flag("demo") {
+      for name in ["identity", "stations", "id-prefix", "scenario", "id-tag", "check", "rate"]
+      where arguments.option(name) != nil || arguments.flag(name) {
+        throw usage("--demo chooses its own stations and scenario; drop --\(name)")
+      }
+    } else if arguments.option("url") == nil {
+      throw usage("missing --url (or use --demo against the local serve)")
+    }
+    var demoStore: Store?
+    if arguments.flag("demo") {
+      let store = try inv.context.openStore()
+      demoStore = store
+      let console = inv.context.console
+      if arguments.flag("remove") {
+        let removed = try SimulateDemo.remove(store)
+        if !inv.context.isQuiet {
+          console.writeOut(removed.isEmpty ? "no demo objects to remove\n" : removed.map { "removed \($0)\n" }.joined())
+        }
+        return
+      }
+      for line in try SimulateDemo.provision(store) where !inv.context.isQuiet { console.writeOut("created \(line)\n") }
+    }
+    let urlText = try arguments.option("url") ?? SimulateDemo.url(demoStore!)
     let url: StationURL
     do {
       url = try StationURL(parsing: urlText)
@@ -103,7 +129,7 @@ enum SimulateCommand {
       }
     }
     if check && identities.count != 1 { throw usage("--check plays exactly one station") }
-    var options = SimulatorOptions(url: url, identities: identities)
+    var options = SimulatorOptions(url: url, identities: demoStore == nil ? identities : SimulateDemo.stations)
     options.connectors = try inv.int("connectors") ?? 1
     guard (1...32).contains(options.connectors) else { throw usage("--connectors must be between 1 and 32") }
     if let password = try inv.password(prompt: "", ask: false) { options.password = Array(password.utf8) }
@@ -156,6 +182,17 @@ enum SimulateCommand {
         } catch {
           throw CLIError.data(error.description)
         }
+      }
+    }
+    if demoStore != nil {
+      options.connectors = max(options.connectors, 2)
+      options.scenario = SimulateDemo.scenario
+      options.idTag = SimulateDemo.tag
+      if arguments.option("speed") == nil { options.speed = SimulateDemo.speed }
+      options.ramp = 10
+      options.stopSessionsOnExit = true
+      if !inv.context.isQuiet {
+        inv.context.console.writeOut("playing \(options.identities.joined(separator: ", ")) against \(url.description) at \(Int(options.speed))x speed; watch 'evctl status' and 'evctl station list'; Ctrl-C stops\n")
       }
     }
     let console = inv.context.console
