@@ -11,12 +11,13 @@ let package = Package(
     .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
     .systemLibrary(name: "COpenSSL", providers: [.apt(["libssl-dev"])]),
     .systemLibrary(name: "CLinux"),
+    .systemLibrary(name: "CTLS", providers: [.apt(["libssl-dev"])]),
 
     // Libraries: everything testable lives here.
     .target(name: "EvctlCore", dependencies: ["CSQLite", "COpenSSL"]),
     .target(name: "EvctlServer", dependencies: ["EvctlCore", "CLinux"]),
     // `evctl simulate`: OCPP 1.6J charge points, the client side of the server's codecs.
-    .target(name: "EvctlSimulator", dependencies: ["EvctlCore", "EvctlServer", "CLinux"]),
+    .target(name: "EvctlSimulator", dependencies: ["EvctlCore", "EvctlServer", "CLinux", "CTLS"]),
     .target(name: "EvctlCLI", dependencies: ["EvctlCore", "EvctlServer", "EvctlSimulator"]),
 
     // The thin executable: parses nothing, decides nothing.

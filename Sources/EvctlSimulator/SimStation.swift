@@ -50,7 +50,7 @@ struct QueuedCall {
 
 /// One simulated charge point: its connection, registration, connectors and scenario position.
 final class SimStation {
-  enum Link { case down, connecting, handshaking, open }
+  enum Link { case down, connecting, securing, handshaking, open }
   enum Registration { case none, pending, accepted, rejected }
 
   let index: Int
@@ -61,6 +61,7 @@ final class SimStation {
   var output: [UInt8] = []
   var watchingWrites = false
   var handshake: ClientHandshake?
+  var tls: TLSSession?
   var assembler = WebSocketMessageAssembler(maxMessage: 4 << 20)
   var connectStartedAt: Double = 0
   var connectDeadline: Double?

@@ -47,6 +47,53 @@ extension Simulator {
         fail(station, event: .connectFailed(String(cString: strerror(error)).lowercased()), reason: "connect")
         return
       }
+      if let tlsContext {
+        guard let session = tlsContext.session(fd: station.fd, host: options.url.host) else {
+          fail(station, event: .connectFailed("TLS: cannot create a session"), reason: "TLS")
+          return
+        }
+        station.tls = session
+        station.link = .securing
+        secure(station)
+        return
+      }
+      upgrade(station)
+      return
+    }
+    if station.link == .securing {
+      secure(station)
+      return
+    }
+    flush(station)
+  }
+
+  /// Advances the TLS handshake; the WebSocket upgrade follows it.
+  func secure(_ station: SimStation) {
+    guard let session = station.tls else { return }
+    switch session.handshake() {
+    case .done:
+      upgrade(station)
+    case .wantRead:
+      watch(station, writes: false)
+    case .wantWrite:
+      watch(station, writes: true)
+    case .failed(let reason):
+      fail(station, event: .connectFailed("TLS: \(reason)"), reason: "TLS")
+    }
+  }
+
+  func watch(_ station: SimStation, writes: Bool) {
+    guard writes != station.watchingWrites else { return }
+    var event = epoll_event()
+    event.events = EPOLLIN.rawValue | (writes ? EPOLLOUT.rawValue : 0)
+    event.data.fd = station.fd
+    epoll_ctl(epollFD, EPOLL_CTL_MOD, station.fd, &event)
+    station.watchingWrites = writes
+  }
+
+  /// Sends the WebSocket upgrade request.
+  func upgrade(_ station: SimStation) {
+    do {
       station.link = .handshaking
       let key = (0..<2).flatMap { _ in withUnsafeBytes(of: random.next()) { Array($0) } }
       let handshake = ClientHandshake(
@@ -54,19 +101,31 @@ extension Simulator {
         subprotocol: !options.misbehave.contains(.noSubprotocol))
       station.handshake = handshake
       send(station, handshake.request)
-      return
     }
-    flush(station)
   }
 
   /// Reads everything available and handles it.
   func readable(_ station: SimStation) {
+    if station.link == .securing {
+      secure(station)
+      return
+    }
     var closed = false
     while true {
-      let count = read(station.fd, readBuffer, 65_536)
+      let count: Int
+      if let tls = station.tls {
+        count = tls.read(readBuffer, 65_536)
+        if count == -1 { break }
+        if count == -2 {
+          closed = true
+          break
+        }
+      } else {
+        count = read(station.fd, readBuffer, 65_536)
+      }
       if count > 0 {
         station.input.append(contentsOf: UnsafeBufferPointer(start: readBuffer, count: count))
-        if count < 65_536 { break }
+        if count < 65_536 && station.tls == nil { break }
       } else if count == 0 {
         closed = true
         break
@@ -147,9 +206,19 @@ extension Simulator {
   }
 
   func flush(_ station: SimStation) {
-    guard station.fd >= 0, station.link != .connecting else { return }
+    guard station.fd >= 0, station.link != .connecting, station.link != .securing else { return }
     while !station.output.isEmpty {
-      let written = station.output.withUnsafeBytes { write(station.fd, $0.baseAddress, $0.count) }
+      let written: Int
+      if let tls = station.tls {
+        written = station.output.withUnsafeBytes { tls.write($0) }
+        if written == -1 { break }
+        if written == -2 {
+          station.output = []
+          break
+        }
+      } else {
+        written = station.output.withUnsafeBytes { write(station.fd, $0.baseAddress, $0.count) }
+      }
       if written > 0 {
         station.output.removeFirst(written)
       } else if written < 0 && errno == EINTR {
@@ -158,14 +227,7 @@ extension Simulator {
         break
       }
     }
-    let wantWrites = !station.output.isEmpty
-    if wantWrites != station.watchingWrites {
-      var event = epoll_event()
-      event.events = EPOLLIN.rawValue | (wantWrites ? EPOLLOUT.rawValue : 0)
-      event.data.fd = station.fd
-      epoll_ctl(epollFD, EPOLL_CTL_MOD, station.fd, &event)
-      station.watchingWrites = wantWrites
-    }
+    watch(station, writes: !station.output.isEmpty)
   }
 
   /// The WebSocket is open: boot.
@@ -213,6 +275,7 @@ extension Simulator {
       Glibc.close(station.fd)
     }
     station.fd = -1
+    station.tls = nil
     station.link = .down
     station.connectDeadline = nil
     station.handshake = nil

@@ -36,6 +36,10 @@ public struct SimulatorOptions: Sendable {
   /// Send StopTransaction for running sessions before leaving (demos), instead of vanishing
   /// mid-session as a charger losing power would.
   public var stopSessionsOnExit = false
+  /// For wss://: the CA bundle to trust instead of the system's, and a client certificate.
+  public var tlsCA: String?
+  public var clientCertificate: String?
+  public var clientKey: String?
   /// Field quirks to reproduce (`--misbehave`).
   public var misbehave: Set<Misbehaviour> = []
   /// Seconds after the last connect before the measured window of load mode starts.
@@ -82,6 +86,7 @@ public final class Simulator {
   var address: sockaddr_storage
   var addressLength: socklen_t
   var timers = TimerHeap()
+  let tlsContext: TLSContext?
   var byFD: [Int32: Int] = [:]
   var random: RandomSource
   var stopping = false
@@ -102,12 +107,16 @@ public final class Simulator {
   /// - Throws: ``SimulatorError`` when the host does not resolve or the URL needs TLS.
   public init(options: SimulatorOptions) throws {
     self.options = options
-    guard !options.url.secure else {
-      throw SimulatorError.unsupported(
-        "wss:// (TLS) is not supported yet by evctl simulate; use ws:// or a local TLS proxy")
+    if options.url.secure {
+      tlsContext = try TLSContext(
+        caFile: options.tlsCA, certificateFile: options.clientCertificate, keyFile: options.clientKey)
+    } else {
+      tlsContext = nil
     }
     (address, addressLength) = try Simulator.resolve(options.url.host, port: options.url.port)
     Simulator.raiseFileLimit()
+    // A peer that hangs up mid-write (a TLS alert, a reset) is an error to report, not a signal.
+    signal(SIGPIPE, SIG_IGN)
     epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
     wakeFD = eventfd(0, Int32(EFD_NONBLOCK) | Int32(EFD_CLOEXEC))
     random = RandomSource(seed: Crypto.randomBytes(8))

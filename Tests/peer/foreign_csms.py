@@ -3,7 +3,8 @@
 
 It validates every CALL and CALLRESULT against the official 1.6 JSON schemas (library default),
 writes what it received as JSON lines to --log, answers BootNotification with --boot-status, and
-with --remote-start sends RemoteStartTransaction once the first transaction has stopped.
+with --remote-start sends RemoteStartTransaction once the first transaction has stopped; with
+--tls-cert it serves wss:// (and with --client-ca requires a client certificate).
 
   python foreign_csms.py --port 9000 --log /tmp/received.jsonl [--boot-status Rejected]
 """
@@ -84,7 +85,15 @@ async def on_connect(websocket):
 
 
 async def main():
-    async with serve(on_connect, "127.0.0.1", ARGS.port, subprotocols=["ocpp1.6"]):
+    context = None
+    if ARGS.tls_cert:
+        import ssl
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(ARGS.tls_cert, ARGS.tls_key)
+        if ARGS.client_ca:
+            context.verify_mode = ssl.CERT_REQUIRED
+            context.load_verify_locations(ARGS.client_ca)
+    async with serve(on_connect, "127.0.0.1", ARGS.port, subprotocols=["ocpp1.6"], ssl=context):
         await asyncio.sleep(ARGS.max_seconds)
 
 
@@ -96,5 +105,8 @@ if __name__ == "__main__":
     parser.add_argument("--interval", type=int, default=300)
     parser.add_argument("--remote-start", action="store_true")
     parser.add_argument("--max-seconds", type=float, default=120)
+    parser.add_argument("--tls-cert", help="serve wss:// with this certificate (PEM)")
+    parser.add_argument("--tls-key")
+    parser.add_argument("--client-ca", help="require a client certificate signed by this CA")
     ARGS = parser.parse_args()
     asyncio.run(main())

@@ -69,13 +69,13 @@ def test_check_names_the_failing_step(evctl, args, stdin, message):
     assert result.stderr.startswith("error: " + message), result.stderr
 
 
-def test_check_connection_refused_and_wss_and_bad_urls(evctl):
+def test_check_connection_refused_and_bad_urls(evctl):
     closed = free_port()
     result = simulate(evctl, "--url", f"ws://127.0.0.1:{closed}/ocpp", "--identity", "CP-1", "--check")
     assert result.returncode == 1
     assert "check failed at connect:" in result.stderr and "connection refused" in result.stderr
-    tls = simulate(evctl, "--url", "wss://127.0.0.1:1/ocpp", "--identity", "CP-1", "--check")
-    assert tls.returncode == 69 and "not supported yet" in tls.stderr
+    tls = simulate(evctl, "--url", f"wss://127.0.0.1:{closed}/ocpp", "--identity", "CP-1", "--check")
+    assert tls.returncode == 1 and "connection refused" in tls.stderr
     bad = simulate(evctl, "--url", "http://127.0.0.1/ocpp", "--identity", "CP-1")
     assert bad.returncode == 64 and "ws:// or wss://" in bad.stderr
 
@@ -339,3 +339,33 @@ def test_demo_provisions_charges_stops_and_is_removed_with_one_command(evctl):
     assert "demo-site" not in evctl.run("group", "list", "-o", "json").stdout
     again = simulate(evctl, "--demo", "--remove")
     assert again.returncode == 0 and "no demo objects to remove" in again.stdout
+
+
+def certificate(tmp_path, name, cn):
+    cert, key = tmp_path / f"{name}.pem", tmp_path / f"{name}.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", f"/CN={cn}", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    return str(cert), str(key)
+
+
+def test_wss_with_a_trusted_ca_and_a_client_certificate(evctl, tmp_path):
+    server_cert, server_key = certificate(tmp_path, "server", "127.0.0.1")
+    client_cert, client_key = certificate(tmp_path, "client", "CP-1")
+    foreign = Foreign(tmp_path, "--tls-cert", server_cert, "--tls-key", server_key, "--client-ca", client_cert)
+    url = f"wss://127.0.0.1:{foreign.port}/ocpp16"
+    try:
+        untrusted = simulate(evctl, "--url", url, "--identity", "CP-1", "--check")
+        no_client = simulate(evctl, "--url", url, "--identity", "CP-1", "--check", "--tls-ca", server_cert)
+        ok = simulate(evctl, "--url", url, "--identity", "CP-1", "--check", "--tls-ca", server_cert,
+                      "--client-cert", client_cert, "--client-key", client_key)
+    finally:
+        foreign.stop()
+    assert untrusted.returncode == 1
+    assert untrusted.stderr.startswith(f"error: check failed at connect: {url}: TLS: certificate not trusted"), untrusted.stderr
+    assert no_client.returncode == 1 and "check failed at" in no_client.stderr, no_client.stderr
+    assert ok.returncode == 0, ok.stderr
+    assert "check passed" in ok.stdout
+    assert any(m["action"] == "StopTransaction" for m in foreign.received())
+    plain = simulate(evctl, "--url", base(evctl), "--identity", "CP-1", "--tls-ca", server_cert)
+    assert plain.returncode == 64 and "--tls-ca needs a wss:// URL" in plain.stderr

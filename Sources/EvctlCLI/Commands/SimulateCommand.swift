@@ -25,10 +25,11 @@ extension Commands {
 
       --check runs one station through boot, a short session and, within --wait, a remote
       command, and exits 0, or 1 with the step that failed and why (connection refused, HTTP 401
-      or 404, Rejected, CALLERROR, no answer). --rate switches to load mode: every station sends
+      or 404, an untrusted TLS certificate, Rejected, CALLERROR, no answer). --rate switches to load mode: every station sends
       Heartbeat CALLs at that rate (0: as fast as answered) and a summary of msg/s, latency
       percentiles, errors and reconnects is printed at the end (-o json: loadgen.py's fields).
-      SIGINT or SIGTERM stops every station with 1001. wss:// (TLS) is not supported yet.
+      SIGINT or SIGTERM stops every station with 1001. wss:// URLs use TLS, verified against
+      --tls-ca or the system's CA store, with the host name checked.
       """,
     arguments: [
       .option("url", value: "url", help: "The central system's endpoint, ws://HOST:PORT/PATH; the identity is appended"),
@@ -54,9 +55,9 @@ extension Commands {
       .option("ramp", value: "duration", help: "Spread the first connects over this long"),
       .option("warmup", value: "duration", help: "Load mode: leave this long after the last connect out of the figures; default 0"),
       .option("misbehave", value: "quirks", help: "Reproduce field quirks: numbers-as-strings, zone-less-times, no-subprotocol, decimal-commas (comma-separated)"),
-      .option("tls-ca", value: "file", help: "CA bundle for wss:// (not supported yet)", completion: .file),
-      .option("client-cert", value: "file", help: "Client certificate for wss:// (not supported yet)", completion: .file),
-      .option("client-key", value: "file", help: "Client key for wss:// (not supported yet)", completion: .file),
+      .option("tls-ca", value: "file", help: "With wss://, trust this CA bundle (PEM) instead of the system's", completion: .file),
+      .option("client-cert", value: "file", help: "With wss://, present this client certificate (PEM; security profile 3)", completion: .file),
+      .option("client-key", value: "file", help: "The client certificate's private key (PEM); default: in the certificate file", completion: .file),
     ],
     examples: [
       .init("One station booting and heartbeating against a local serve", "evctl simulate --url ws://127.0.0.1:8180/ocpp --identity CP-001"),
@@ -103,13 +104,11 @@ enum SimulateCommand {
     } catch {
       throw usage("invalid --url '\(urlText)': \(error.reason)")
     }
-    for name in ["tls-ca", "client-cert", "client-key"] where arguments.option(name) != nil {
-      throw usage("--\(name) is not supported yet: evctl simulate speaks ws:// only")
+    for name in ["tls-ca", "client-cert", "client-key"] where arguments.option(name) != nil && !url.secure {
+      throw usage("--\(name) needs a wss:// URL")
     }
-    if url.secure {
-      throw CLIError.unavailable(
-        "wss:// (TLS) is not supported yet by evctl simulate",
-        hint: "use ws://, or run a local TLS proxy such as stunnel in front of it")
+    if arguments.option("client-key") != nil && arguments.option("client-cert") == nil {
+      throw usage("--client-key goes with --client-cert")
     }
     let check = arguments.flag("check")
     let identities: [String]
@@ -155,6 +154,9 @@ enum SimulateCommand {
     options.ramp = try seconds("ramp") ?? 0
     options.warmup = try seconds("warmup") ?? 0
     options.exitWhenDone = arguments.flag("until-done")
+    options.tlsCA = arguments.option("tls-ca").map(inv.context.absolute)
+    options.clientCertificate = arguments.option("client-cert").map(inv.context.absolute)
+    options.clientKey = arguments.option("client-key").map(inv.context.absolute)
     if let text = arguments.option("misbehave") {
       switch Misbehaviour.parse(text) {
       case .success(let set): options.misbehave = set
