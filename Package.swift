@@ -14,12 +14,17 @@ let package = Package(
     .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
     .systemLibrary(name: "COpenSSL", providers: [.apt(["libssl-dev"])]),
     .systemLibrary(name: "CLinux"),
+    .systemLibrary(name: "CTLS", providers: [.apt(["libssl-dev"])]),
 
     // Libraries: everything testable lives here. A warning fails the build (Tests/run.sh also
     // refuses SwiftPM's own warnings).
     .target(name: "EvctlCore", dependencies: ["CSQLite", "COpenSSL"], swiftSettings: strict),
     .target(name: "EvctlServer", dependencies: ["EvctlCore", "CLinux"], swiftSettings: strict),
-    .target(name: "EvctlCLI", dependencies: ["EvctlCore", "EvctlServer"], swiftSettings: strict),
+    // `evctl simulate`: OCPP 1.6J charge points, the client side of the server's codecs.
+    .target(name: "EvctlSimulator", dependencies: ["EvctlCore", "EvctlServer", "CLinux", "CTLS"],
+            swiftSettings: strict),
+    .target(name: "EvctlCLI", dependencies: ["EvctlCore", "EvctlServer", "EvctlSimulator"],
+            swiftSettings: strict),
 
     // The thin executable: parses nothing, decides nothing.
     .executableTarget(name: "evctl", dependencies: ["EvctlCLI"], swiftSettings: strict),
@@ -27,6 +32,7 @@ let package = Package(
     // Tests mirror the library targets, plus one black-box suite through the built binary.
     .testTarget(name: "EvctlCoreTests", dependencies: ["EvctlCore"]),
     .testTarget(name: "EvctlServerTests", dependencies: ["EvctlServer"]),
+    .testTarget(name: "EvctlSimulatorTests", dependencies: ["EvctlSimulator"]),
     .testTarget(name: "EvctlCLITests", dependencies: ["EvctlCLI"], exclude: ["Fixtures"]),
     .testTarget(name: "EvctlEndToEndTests", dependencies: ["evctl"]),
   ]

@@ -4,7 +4,7 @@
 # generator to CPU 1. A benchmark, not a test: figures go to Benchmarks/results/.
 #
 #   bash Benchmarks/run.sh            # every run (about 15 minutes)
-#   bash Benchmarks/run.sh sat rtt    # only some: sat rtt hold cold storm locallist reports
+#   bash Benchmarks/run.sh sat rtt    # only some: sat rtt hold cold storm locallist reports simgen
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -131,6 +131,37 @@ print("reports", json.dumps(result))
 PY
 }
 
+# simgen: `evctl simulate` as the generator (pinned to CPU 1) against the same servers (CPU 0),
+# beside loadgen.py with the same load; sim/NAME.json holds its summary plus its own CPU use.
+sim_run() {
+  local name=$1 peer=$2; shift 2
+  local port=9005 server
+  mkdir -p "$OUT/sim"
+  case "$peer" in
+    evctl) rm -f /tmp/evctl-bench.db*; cp "$TEMPLATE" /tmp/evctl-bench.db
+           taskset -c 0 "$EVCTL" serve --listen 127.0.0.1:$port --db /tmp/evctl-bench.db --log-level error & ;;
+    null)  taskset -c 0 "$PY" "$BENCH/null_csms_raw.py" --port $port --max-seconds 300 >/dev/null 2>&1 & ;;
+    *) echo "unknown peer $peer" >&2; exit 64 ;;
+  esac
+  server=$!
+  for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+  ulimit -n "$(ulimit -Hn)"
+  /usr/bin/time -f "%U %S %e" -o /tmp/evctl-sim-time taskset -c 1 "$EVCTL" simulate \
+    --url ws://127.0.0.1:$port/ocpp -q -o json "$@" > /tmp/evctl-sim.json
+  kill -TERM $server; wait $server 2>/dev/null || true
+  "$PY" - "$OUT/sim/$name.json" "$*" <<'PY'
+import json, sys
+user, system, wall = map(float, open("/tmp/evctl-sim-time").read().split())
+summary = json.load(open("/tmp/evctl-sim.json"))
+summary["label"] = sys.argv[1].rsplit("/", 1)[-1][:-5]
+summary["command"] = "evctl simulate " + sys.argv[2]
+summary["generator"] = {"cpu_pct_whole_run": round(100 * (user + system) / wall, 1), "wall_s": wall}
+json.dump(summary, open(sys.argv[1], "w"), indent=2)
+s = summary["steady"]
+print(summary["label"], s["msgs_per_s"], "msg/s", s["latency_ms"], "generator CPU", summary["generator"]["cpu_pct_whole_run"], "%")
+PY
+}
+
 for r in "${runs[@]}"; do
   case "$r" in
     sat)   run sat_mixed200 --stations 200 --duration 20 --rate 0 --scenario mixed --cpu-affinity 1 --procs 1 ;;
@@ -140,7 +171,12 @@ for r in "${runs[@]}"; do
     storm) run storm10000 --stations 10000 --duration 20 --rate 0.0333 --scenario heartbeat --cpu-affinity 1 --procs 2 --warmup 5 --storm --storm-timeout 60 ;;
     locallist) local_list_push ;;
     reports) report_sessions ;;
-    *) echo "unknown run '$r' (sat rtt hold cold storm locallist reports)" >&2; exit 64 ;;
+    simgen)
+      sim_run null_sat_hb200 null --stations 200 --rate 0 --duration 20
+      sim_run evctl_sat_hb200 evctl --stations 200 --rate 0 --duration 20
+      sim_run evctl_hb1000_r1 evctl --stations 1000 --rate 1 --duration 30 --warmup 5
+      run hb1000_r1 --stations 1000 --duration 30 --rate 1 --scenario heartbeat --cpu-affinity 1 --procs 1 --warmup 5 ;;
+    *) echo "unknown run '$r' (sat rtt hold cold storm locallist reports simgen)" >&2; exit 64 ;;
   esac
 done
 

@@ -87,7 +87,7 @@ import Testing
     nonisolated(unsafe) let owner = holder
     let release = Thread { usleep(150_000); try? owner.execute("COMMIT") }
     release.start()
-    try waiter.transaction { try waiter.run("INSERT INTO t VALUES (2)") }
+    _ = try waiter.transaction { try waiter.run("INSERT INTO t VALUES (2)") }
     #expect(try waiter.queryOne("SELECT count(*) AS n FROM t")?.int("n") == 2)
   }
 

@@ -68,7 +68,8 @@ extension Commands {
     // Sessions, the store, the service, help
     "login": .writes, "logout": .writes, "whoami": .reads,
     "db path": .none, "db migrate": .creates, "db check": .reads, "db backup": .reads,
-    "serve": .serves, "completion": .none, "help": .none, "version": .none, "__complete": .reads,
+    // simulate plays stations over the network; --demo provisions demo-… rows in an existing store.
+    "simulate": .reads, "serve": .serves, "completion": .none, "help": .none, "version": .none, "__complete": .reads,
   ]
 
   /// What the command at `path` (from the parser, starting with `evctl`) does.

@@ -1,0 +1,71 @@
+import EvctlCore
+import EvctlSimulator
+
+/// `evctl simulate --demo`: a small living network in the local store, named `demo-…`.
+enum SimulateDemo {
+  static let site = "demo-site"
+  static let stations = ["demo-CP-1", "demo-CP-2"]
+  static let user = "demo-driver@example.com"
+  static let tag = "DEMO-TAG-1"
+  /// Simulated seconds per real second: a 15-minute session takes 30 s.
+  static let speed = 30.0
+
+  /// Boot, plug, charge, unplug, pause, again; each station starts a little later than the last.
+  static let scenario = Scenario(
+    steps: [.wait(seconds: 60), .plug(connector: 1), .auth(tag: tag),
+            .charge(connector: 1, watts: 11_000, seconds: 900), .unplug(connector: 1),
+            .wait(seconds: 120)],
+    repeats: true)
+
+  /// Creates what is missing; returns what it created, for the terminal.
+  static func provision(_ store: Store) throws -> [String] {
+    var created: [String] = []
+    if (try? store.resolveGroup(site)) == nil {
+      try store.createGroup(name: site, parent: nil, kind: .site)
+      created.append("group \(site)")
+    }
+    for identity in stations where (try? store.station(identity)) == nil {
+      try store.createStation(identity: identity, name: "Demo \(identity.suffix(4))", group: site, connectors: 2)
+      created.append("station \(identity)")
+    }
+    if (try? store.user(user)) == nil {
+      try store.createUser(email: user, firstName: "Demo", lastName: "Driver", group: site)
+      created.append("user \(user)")
+    }
+    if (try? store.token(tag)) == nil {
+      try store.addToken(idTag: tag, userEmail: user, name: "demo card", allowConcurrent: true)
+      created.append("token \(tag)")
+    }
+    return created
+  }
+
+  /// Removes every demo object (`--demo --remove`); the sessions of demo stations go with them.
+  static func remove(_ store: Store) throws -> [String] {
+    var removed: [String] = []
+    if (try? store.token(tag)) != nil {
+      try store.deleteToken(tag)
+      removed.append("token \(tag)")
+    }
+    if (try? store.user(user)) != nil {
+      try store.deleteUser(user)
+      removed.append("user \(user)")
+    }
+    for identity in stations where (try? store.station(identity)) != nil {
+      try store.deleteStation(identity)
+      removed.append("station \(identity)")
+    }
+    if (try? store.resolveGroup(site)) != nil {
+      try store.deleteGroup(site)
+      removed.append("group \(site)")
+    }
+    return removed
+  }
+
+  /// The local serve's endpoint, from its lock; the default port when none runs.
+  static func url(_ store: Store) throws -> String {
+    var listen = "127.0.0.1:8180"
+    if let status = try store.serveStatus(), status.running { listen = status.listen }
+    if listen.hasPrefix("0.0.0.0:") { listen = "127.0.0.1:" + listen.dropFirst(8) }
+    return "ws://\(listen)/ocpp"
+  }
+}
