@@ -239,6 +239,10 @@ function __evctl_sub
             echo 'grant'
         case 'evctl user|revoke'
             echo 'revoke'
+        case 'evctl user|import'
+            echo 'import'
+        case 'evctl user|export'
+            echo 'export'
         case 'evctl token|list'
             echo 'list'
         case 'evctl token|ls'
@@ -340,272 +344,2664 @@ function __evctl_sub
     end
 end
 
+# Prints WORD<TAB>DESCRIPTION for every subcommand and option of the command $argv[1].
 function __evctl_words
     switch "$argv[1]"
         case 'evctl'
-            string split ' ' -- 'group groups station stations operator operators user users token tokens local-list reservation reservations profile profiles command commands report reports status event events alarm alarms transaction transactions login logout whoami db serve simulate completion help version --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                'group' 'Manage the group tree: sites, floors, areas' \
+                'station' 'Manage charging stations and their connectors' \
+                'operator' 'Manage operators: who administers what' \
+                'user' 'Manage charging users and their access rights' \
+                'token' 'Manage RFID tokens (OCPP id tags)' \
+                'local-list' 'Push local authorization lists to stations' \
+                'reservation' 'Reserve connectors for a token (ReserveNow)' \
+                'profile' 'Manage charging profiles and send them to stations' \
+                'command' 'The audit log of remote commands' \
+                'report' 'Session reports and energy statistics' \
+                'status' 'Show the network at a glance: stations, connectors, the last 24 hours, alarms' \
+                'event' 'Events across stations: status changes, connections, boots' \
+                'alarm' 'Alarms raised and cleared by serve' \
+                'transaction' 'Inspect transactions and close ghost ones' \
+                'login' 'Log in as an operator for two hours' \
+                'logout' 'End the login session' \
+                'whoami' 'Show who evctl acts as' \
+                'db' 'Manage the store file' \
+                'serve' 'Run the OCPP 1.6J central system that stations connect to' \
+                'simulate' 'Play OCPP 1.6J charge points against any central system' \
+                'completion' 'Print a shell completion script' \
+                'help' 'Show help for a command or a topic (exit-codes, formatting, environment)' \
+                'version' 'Show the versions of evctl, SQLite and the store schema' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl group'
-            string split ' ' -- 'list ls tree show create rename update move delete rm capacity load suspend resume allocation --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                'list' 'List groups with their full paths' \
+                'tree' 'Show the navigator: nested groups with their stations and states' \
+                'show' 'Show one group' \
+                'create' 'Create a group' \
+                'rename' 'Rename a group' \
+                'update' 'Change a group\'s kind, address or coordinates' \
+                'move' 'Move a group under another parent (cycles are refused)' \
+                'delete' 'Delete an empty group' \
+                'capacity' 'Set the grid capacity that serve balances a group\'s charging under' \
+                'load' 'Report the other load on a group\'s connection (active load balancing)' \
+                'suspend' 'Pause all charging in a group (a grid operator\'s signal)' \
+                'resume' 'Resume charging in a suspended group' \
+                'allocation' 'Show the current load-balancing plan: limits and measured currents' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl group list'
-            string split ' ' -- '--db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl group tree'
-            string split ' ' -- '--db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl group show'
-            string split ' ' -- '--db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl group create'
-            string split ' ' -- '--parent --kind --address --lat --lon --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--parent' 'The parent group; default: your base group (top level for the whole network)' \
+                '--kind' 'What the group is' \
+                '--address' 'Street address' \
+                '--lat' 'Latitude in degrees, -90 to 90' \
+                '--lon' 'Longitude in degrees, -180 to 180' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl group rename'
-            string split ' ' -- '--db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl group update'
-            string split ' ' -- '--kind --address --lat --lon --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--kind' 'What the group is' \
+                '--address' 'Street address' \
+                '--lat' 'Latitude in degrees, -90 to 90' \
+                '--lon' 'Longitude in degrees, -180 to 180' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl group move'
-            string split ' ' -- '--parent --top --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--parent' 'The new parent' \
+                '--top' 'Move to the top level' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl group delete'
-            string split ' ' -- '--db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--yes' 'Do it without asking first' \
+                '-y' 'Do it without asking first' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl group capacity'
-            string split ' ' -- 'set show clear --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                'set' 'Set or change a group\'s capacity' \
+                'show' 'Show capacities, their readings and suspensions' \
+                'clear' 'Remove a group\'s capacity' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl group capacity set'
-            string split ' ' -- '--max-current --phases --max-power --safe-current --min-current --alternate-every --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--max-current' 'Amperes per phase the connection carries; needed the first time' \
+                '--phases' '1 or 3; default 3' \
+                '--max-power' 'Total power limit in kW' \
+                '--no-max-power' 'Remove the power limit' \
+                '--safe-current' 'Per phase, when load readings stop arriving' \
+                '--no-safe-current' 'Remove the safe current' \
+                '--min-current' 'Least a charging car gets; default 6 (IEC 61851)' \
+                '--allow-below-iec-minimum' 'Accept --min-current below 6 A (test benches only)' \
+                '--alternate-every' 'Turn length when cars must alternate; default 15m, at least 5s' \
+                '--hand-on-after' 'Hand on current a car leaves unused for this long; default 3m, 0 turns it off' \
+                '--meter-includes-chargers' 'Load readings include these chargers; serve subtracts what they draw' \
+                '--no-meter-includes-chargers' 'Load readings are other load only (the default)' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl group capacity show'
-            string split ' ' -- '--db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl group capacity clear'
-            string split ' ' -- '--db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl group load'
-            string split ' ' -- 'report --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                'report' 'Tell serve the non-charging load per phase; it balances on the headroom' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl group load report'
-            string split ' ' -- '--l1 --l2 --l3 --valid-for --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--l1' 'Load on L1; negative for export (PV)' \
+                '--l2' 'Load on L2; default L1' \
+                '--l3' 'Load on L3; default L1' \
+                '--valid-for' 'After this, serve falls back to the safe current; default 60s' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl group suspend'
-            string split ' ' -- '--until --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--until' 'Resume by itself then; points into the future (18:00 = the next 18:00, 2h = in two hours)' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl group resume'
-            string split ' ' -- '--db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl group allocation'
-            string split ' ' -- '--db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station'
-            string split ' ' -- 'list ls show create update passwd delete rm import connector connectors messages events reset availability unlock start stop clear-cache config data-transfer trigger firmware diagnostics log certificate certificates --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                'list' 'List stations' \
+                'show' 'Show everything known about a station' \
+                'create' 'Register a station' \
+                'update' 'Change a station\'s settings' \
+                'passwd' 'Set or clear a station\'s OCPP Basic-auth password (security profile 1)' \
+                'delete' 'Remove a station and its history' \
+                'import' 'Create or update stations from a CSV file, all or nothing' \
+                'connector' 'List and configure a station\'s connectors' \
+                'messages' 'Show the OCPP frames a station sent and received' \
+                'events' 'Show a station\'s status changes and connection events, at the station\'s time and ours' \
+                'reset' 'Reset a station (OCPP Reset)' \
+                'availability' 'Make a station or connector operative or inoperative (ChangeAvailability)' \
+                'unlock' 'Unlock a connector\'s cable (UnlockConnector)' \
+                'start' 'Start a transaction remotely (RemoteStartTransaction)' \
+                'stop' 'Stop a transaction remotely (RemoteStopTransaction)' \
+                'clear-cache' 'Clear a station\'s authorization cache (ClearCache)' \
+                'config' 'Read and change a station\'s configuration keys' \
+                'data-transfer' 'Send a vendor-specific DataTransfer' \
+                'trigger' 'Ask a station to send a message now (TriggerMessage)' \
+                'firmware' 'Update firmware and follow its progress' \
+                'diagnostics' 'Ask a station to upload diagnostics (GetDiagnostics)' \
+                'log' 'Ask a station to upload a diagnostics or security log (security extension GetLog)' \
+                'certificate' 'Manage a station\'s certificates (security extension)' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station list'
-            string split ' ' -- '--group --search --vendor --model --orphans --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--group' 'Only stations in this group\'s subtree' \
+                '--state' 'Only stations in this state' \
+                '--search' 'Only identities, names or serial numbers containing this text' \
+                '--serial' 'Only this serial or charge box serial number' \
+                '--firmware' 'Only this firmware version' \
+                '--vendor' 'Only this vendor (from BootNotification)' \
+                '--model' 'Only this model (from BootNotification)' \
+                '--orphans' 'Only stations without a group' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station show'
-            string split ' ' -- '--db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station create'
-            string split ' ' -- '--name --group --description --connectors --password-stdin --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--name' 'A human name' \
+                '--group' 'The group it belongs to' \
+                '--description' 'Free text' \
+                '--connectors' 'Number of connectors; default 1' \
+                '--password-stdin' 'Read the password from standard input' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station update'
-            string split ' ' -- '--name --description --group --no-group --heartbeat-interval --availability --registration --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--name' 'A human name' \
+                '--description' 'Free text' \
+                '--group' 'Move it to this group' \
+                '--no-group' 'Take it out of its group' \
+                '--heartbeat-interval' 'Heartbeat interval sent at boot' \
+                '--availability' 'public: any valid token; private: users with access rights only' \
+                '--registration' 'How BootNotification is answered' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station passwd'
-            string split ' ' -- '--password-stdin --clear --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--password-stdin' 'Read the password from standard input' \
+                '--clear' 'Remove the password' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station delete'
-            string split ' ' -- '--db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--yes' 'Do it without asking first' \
+                '-y' 'Do it without asking first' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station import'
-            string split ' ' -- '--dry-run -n --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--dry-run' 'Check only; write nothing' \
+                '-n' 'Check only; write nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station connector'
-            string split ' ' -- 'list ls update --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                'list' 'List a station\'s connectors' \
+                'update' 'Configure a connector: plug type, maximum current, free or RFID charging' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station connector list'
-            string split ' ' -- '--db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station connector update'
-            string split ' ' -- '--type --max-current --mode --parking-space --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--type' 'Plug type, such as Type2 or CCS' \
+                '--max-current' 'Maximum current' \
+                '--mode' 'open: free charging; rfid: a token is needed' \
+                '--parking-space' 'Parking space label' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station messages'
-            string split ' ' -- '--limit --follow -f --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--limit' 'The newest this many frames; default 50' \
+                '--follow' 'Keep printing new frames as they arrive' \
+                '-f' 'Keep printing new frames as they arrive' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station events'
-            string split ' ' -- '--connector --since --limit --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--connector' 'Only this connector\'s status changes' \
+                '--since' 'Only events after this time; points into the past (1h = an hour ago)' \
+                '--limit' 'The newest this many; default 100' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station reset'
-            string split ' ' -- '--soft --hard --group --all --timeout --queue --expires --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--soft' 'Stop transactions gracefully, then restart the software (default)' \
+                '--hard' 'Restart the hardware; transactions may stop after the reboot' \
+                '--yes' 'Do it without asking first' \
+                '-y' 'Do it without asking first' \
+                '--group' 'Send to every station in this group\'s subtree' \
+                '--all' 'Send to every station you may see' \
+                '--timeout' 'Wait this long for the answer; default 30' \
+                '--queue' 'If a station is offline, deliver on its next connection' \
+                '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station availability'
-            string split ' ' -- '--connector --group --all --timeout --queue --expires --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--connector' 'Only this connector; default the whole station' \
+                '--group' 'Send to every station in this group\'s subtree' \
+                '--all' 'Send to every station you may see' \
+                '--timeout' 'Wait this long for the answer; default 30' \
+                '--queue' 'If a station is offline, deliver on its next connection' \
+                '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station unlock'
-            string split ' ' -- '--connector --group --all --timeout --queue --expires --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--connector' 'The connector, from 1' \
+                '--group' 'Send to every station in this group\'s subtree' \
+                '--all' 'Send to every station you may see' \
+                '--timeout' 'Wait this long for the answer; default 30' \
+                '--queue' 'If a station is offline, deliver on its next connection' \
+                '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station start'
-            string split ' ' -- '--connector --id-tag --profile --group --all --timeout --queue --expires --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--connector' 'The connector, from 1' \
+                '--id-tag' 'The token to charge with' \
+                '--profile' 'A stored TxProfile to charge with' \
+                '--group' 'Send to every station in this group\'s subtree' \
+                '--all' 'Send to every station you may see' \
+                '--timeout' 'Wait this long for the answer; default 30' \
+                '--queue' 'If a station is offline, deliver on its next connection' \
+                '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station stop'
-            string split ' ' -- '--transaction --connector --group --all --timeout --queue --expires --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--transaction' 'The transaction id' \
+                '--connector' 'The active transaction on this connector' \
+                '--group' 'Send to every station in this group\'s subtree' \
+                '--all' 'Send to every station you may see' \
+                '--timeout' 'Wait this long for the answer; default 30' \
+                '--queue' 'If a station is offline, deliver on its next connection' \
+                '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station clear-cache'
-            string split ' ' -- '--group --all --timeout --queue --expires --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--group' 'Send to every station in this group\'s subtree' \
+                '--all' 'Send to every station you may see' \
+                '--timeout' 'Wait this long for the answer; default 30' \
+                '--queue' 'If a station is offline, deliver on its next connection' \
+                '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station config'
-            string split ' ' -- 'get set show --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                'get' 'Read configuration keys from the station (GetConfiguration) and keep the snapshot' \
+                'set' 'Change a configuration key (ChangeConfiguration)' \
+                'show' 'Show the configuration snapshot from the last GetConfiguration' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station config get'
-            string split ' ' -- '--timeout --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--timeout' 'Wait this long for the answer; default 30' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station config set'
-            string split ' ' -- '--group --all --timeout --queue --expires --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--group' 'Send to every station in this group\'s subtree' \
+                '--all' 'Send to every station you may see' \
+                '--timeout' 'Wait this long for the answer; default 30' \
+                '--queue' 'If a station is offline, deliver on its next connection' \
+                '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station config show'
-            string split ' ' -- '--db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station data-transfer'
-            string split ' ' -- '--vendor --message-id --data --group --all --timeout --queue --expires --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--vendor' 'The vendor id' \
+                '--message-id' 'The vendor\'s message id' \
+                '--data' 'The data, as text' \
+                '--group' 'Send to every station in this group\'s subtree' \
+                '--all' 'Send to every station you may see' \
+                '--timeout' 'Wait this long for the answer; default 30' \
+                '--queue' 'If a station is offline, deliver on its next connection' \
+                '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station trigger'
-            string split ' ' -- '--connector --extended --group --all --timeout --queue --expires --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--connector' 'For this connector' \
+                '--extended' 'Use the security extension\'s ExtendedTriggerMessage' \
+                '--group' 'Send to every station in this group\'s subtree' \
+                '--all' 'Send to every station you may see' \
+                '--timeout' 'Wait this long for the answer; default 30' \
+                '--queue' 'If a station is offline, deliver on its next connection' \
+                '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station firmware'
-            string split ' ' -- 'update signed-update status --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                'update' 'Tell a station to fetch and install firmware (UpdateFirmware)' \
+                'signed-update' 'Send a signed firmware update (security extension SignedUpdateFirmware)' \
+                'status' 'Show firmware jobs and the station\'s progress notifications' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station firmware update'
-            string split ' ' -- '--location --file --retrieve-at --retries --retry-interval --group --all --timeout --queue --expires --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--location' 'Where the station downloads the image' \
+                '--file' 'Publish this image through \'evctl serve --files-dir\' instead' \
+                '--retrieve-at' 'When to download; points into the future (2h = in two hours); default now' \
+                '--retries' 'How often the station retries' \
+                '--retry-interval' 'Seconds between retries' \
+                '--group' 'Send to every station in this group\'s subtree' \
+                '--all' 'Send to every station you may see' \
+                '--timeout' 'Wait this long for the answer; default 30' \
+                '--queue' 'If a station is offline, deliver on its next connection' \
+                '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station firmware signed-update'
-            string split ' ' -- '--location --signing-certificate --signature --retrieve-at --install-at --retries --retry-interval --group --all --timeout --queue --expires --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--location' 'Where the station downloads the image' \
+                '--signing-certificate' 'PEM certificate that signed the image' \
+                '--signature' 'Base64 signature of the image' \
+                '--retrieve-at' 'When to download; points into the future (2h = in two hours); default now' \
+                '--install-at' 'When to install; points into the future (02:00 = the next 02:00)' \
+                '--retries' 'How often the station retries' \
+                '--retry-interval' 'Seconds between retries' \
+                '--group' 'Send to every station in this group\'s subtree' \
+                '--all' 'Send to every station you may see' \
+                '--timeout' 'Wait this long for the answer; default 30' \
+                '--queue' 'If a station is offline, deliver on its next connection' \
+                '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station firmware status'
-            string split ' ' -- '--db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station diagnostics'
-            string split ' ' -- 'status --location --upload --start --stop --retries --retry-interval --group --all --timeout --queue --expires --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                'status' 'Show diagnostics and log jobs, with the file names and the station\'s progress' \
+                '--location' 'Where the station uploads the file (ftp://, http://)' \
+                '--upload' 'Upload to \'evctl serve --files-dir\' over HTTP instead' \
+                '--start' 'Oldest log time to include; points into the past (1d = a day ago)' \
+                '--stop' 'Newest log time to include; points into the past (1h = an hour ago)' \
+                '--retries' 'How often the station retries' \
+                '--retry-interval' 'Seconds between retries' \
+                '--group' 'Send to every station in this group\'s subtree' \
+                '--all' 'Send to every station you may see' \
+                '--timeout' 'Wait this long for the answer; default 30' \
+                '--queue' 'If a station is offline, deliver on its next connection' \
+                '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station diagnostics status'
-            string split ' ' -- '--db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station log'
-            string split ' ' -- '--type --location --oldest --latest --retries --retry-interval --group --all --timeout --queue --expires --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--type' 'Which log' \
+                '--location' 'Where the station uploads the file' \
+                '--oldest' 'Oldest entry to include; points into the past (1d = a day ago)' \
+                '--latest' 'Newest entry to include; points into the past (1h = an hour ago)' \
+                '--retries' 'How often the station retries' \
+                '--retry-interval' 'Seconds between retries' \
+                '--group' 'Send to every station in this group\'s subtree' \
+                '--all' 'Send to every station you may see' \
+                '--timeout' 'Wait this long for the answer; default 30' \
+                '--queue' 'If a station is offline, deliver on its next connection' \
+                '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station certificate'
-            string split ' ' -- 'list ls install delete rm signed --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                'list' 'Ask which certificates a station holds (GetInstalledCertificateIds)' \
+                'install' 'Install a root certificate on a station (InstallCertificate)' \
+                'delete' 'Delete a certificate from a station (DeleteCertificate)' \
+                'signed' 'Send a signed certificate chain to a station (CertificateSigned)' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station certificate list'
-            string split ' ' -- '--type --group --all --timeout --queue --expires --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--type' 'Certificate type' \
+                '--group' 'Send to every station in this group\'s subtree' \
+                '--all' 'Send to every station you may see' \
+                '--timeout' 'Wait this long for the answer; default 30' \
+                '--queue' 'If a station is offline, deliver on its next connection' \
+                '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station certificate install'
-            string split ' ' -- '--type --file --group --all --timeout --queue --expires --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--type' 'Certificate type' \
+                '--file' 'The PEM certificate' \
+                '--group' 'Send to every station in this group\'s subtree' \
+                '--all' 'Send to every station you may see' \
+                '--timeout' 'Wait this long for the answer; default 30' \
+                '--queue' 'If a station is offline, deliver on its next connection' \
+                '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station certificate delete'
-            string split ' ' -- '--hash-algorithm --issuer-name-hash --issuer-key-hash --serial-number --group --all --timeout --queue --expires --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--hash-algorithm' 'Default SHA256' \
+                '--issuer-name-hash' 'Hash of the issuer\'s name' \
+                '--issuer-key-hash' 'Hash of the issuer\'s public key' \
+                '--serial-number' 'The certificate\'s serial number' \
+                '--group' 'Send to every station in this group\'s subtree' \
+                '--all' 'Send to every station you may see' \
+                '--timeout' 'Wait this long for the answer; default 30' \
+                '--queue' 'If a station is offline, deliver on its next connection' \
+                '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl station certificate signed'
-            string split ' ' -- '--file --group --all --timeout --queue --expires --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--file' 'The PEM certificate chain' \
+                '--group' 'Send to every station in this group\'s subtree' \
+                '--all' 'Send to every station you may see' \
+                '--timeout' 'Wait this long for the answer; default 30' \
+                '--queue' 'If a station is offline, deliver on its next connection' \
+                '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl operator'
-            string split ' ' -- 'list ls show create update activate deactivate delete rm passwd token --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                'list' 'List operators' \
+                'show' 'Show one operator' \
+                'create' 'Create an operator' \
+                'update' 'Change an operator\'s email, name, role or base group' \
+                'activate' 'Let an operator log in again' \
+                'deactivate' 'Stop an operator from logging in and end their sessions' \
+                'delete' 'Delete an operator (never the last active admin)' \
+                'passwd' 'Set an operator\'s password (8+ characters, letters and digits)' \
+                'token' 'Manage API tokens for scripts' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl operator list'
-            string split ' ' -- '--db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl operator show'
-            string split ' ' -- '--db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl operator create'
-            string split ' ' -- '--name --role --base-group --password-stdin --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--name' 'Full name' \
+                '--role' 'What they may do' \
+                '--base-group' 'The subtree they see; omit for the whole network' \
+                '--password-stdin' 'Read the password from standard input' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl operator update'
-            string split ' ' -- '--name --role --base-group --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--email' 'New email to log in with' \
+                '--name' 'Full name' \
+                '--role' 'What they may do' \
+                '--base-group' 'The subtree they see' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl operator activate'
-            string split ' ' -- '--db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl operator deactivate'
-            string split ' ' -- '--db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl operator delete'
-            string split ' ' -- '--db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl operator passwd'
-            string split ' ' -- '--password-stdin --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--password-stdin' 'Read the password from standard input' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl operator token'
-            string split ' ' -- 'create --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                'create' 'Create an API token for the logged-in operator, printed once' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl operator token create'
-            string split ' ' -- '--name --expires --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--name' 'What the token is for' \
+                '--expires' 'Lifetime such as 90d; default: never' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl user'
-            string split ' ' -- 'list ls show create update delete rm grant revoke --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                'list' 'List charging users' \
+                'show' 'Show one charging user' \
+                'create' 'Create a charging user' \
+                'update' 'Change a charging user\'s names, phone or group' \
+                'delete' 'Delete a charging user with their tokens' \
+                'grant' 'Let a user charge at a group\'s stations or at one private station' \
+                'revoke' 'Take back an access right' \
+                'import' 'Create or update charging users and their tokens from a CSV file, all or nothing' \
+                'export' 'Print charging users and their tokens as CSV in the format user import reads' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl user list'
-            string split ' ' -- '--search --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--search' 'Only users whose email or name contains this' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl user show'
-            string split ' ' -- '--db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl user create'
-            string split ' ' -- '--first --last --phone --group --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--first' 'First name' \
+                '--last' 'Last name' \
+                '--phone' 'Phone number' \
+                '--group' 'Owning group; default your base group' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl user update'
-            string split ' ' -- '--first --last --phone --group --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--first' 'First name' \
+                '--last' 'Last name' \
+                '--phone' 'Phone number' \
+                '--group' 'Owning group' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl user delete'
-            string split ' ' -- '--db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--yes' 'Do it without asking first' \
+                '-y' 'Do it without asking first' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl user grant'
-            string split ' ' -- '--group --station --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--group' 'Every station in this group\'s subtree' \
+                '--station' 'One station' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl user revoke'
-            string split ' ' -- '--group --station --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--group' 'Every station in this group\'s subtree' \
+                '--station' 'One station' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl user import'
+            printf '%s\t%s\n' \
+                '--dry-run' 'Check only; write nothing' \
+                '-n' 'Check only; write nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl user export'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl token'
-            string split ' ' -- 'list ls show add create update block unblock delete rm import export --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                'list' 'List tokens' \
+                'show' 'Show one token' \
+                'add' 'Add a token for a charging user' \
+                'update' 'Change a token\'s label, validity, parent or owner' \
+                'block' 'Block a token' \
+                'unblock' 'Unblock a token' \
+                'delete' 'Delete a token' \
+                'import' 'Add or update tokens from a CSV file, all or nothing' \
+                'export' 'Print tokens as CSV in the format token import reads' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl token list'
-            string split ' ' -- '--user --status --expiring --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--user' 'Only this user\'s tokens' \
+                '--status' 'Only tokens in this state' \
+                '--expiring' 'Only tokens expiring within this period, e.g. 30d' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl token show'
-            string split ' ' -- '--db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl token add'
-            string split ' ' -- '--user --name --valid-from --valid-to --no-expiry --parent --decimal --allow-concurrent --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--user' 'The owner' \
+                '--name' 'A label, such as \'Workplace token\'' \
+                '--valid-from' 'Valid from; points into the future (7d = 7 days from now; -1d = yesterday)' \
+                '--valid-to' 'Valid until; points into the future (365d = a year from now)' \
+                '--no-expiry' 'Valid without an end date (the default)' \
+                '--parent' 'Parent id tag: a group of tokens' \
+                '--decimal' 'The UID is given in decimal' \
+                '--allow-concurrent' 'May be used in several transactions at once' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl token update'
-            string split ' ' -- '--name --valid-from --valid-to --no-expiry --parent --no-parent --user --allow-concurrent --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--name' 'A label' \
+                '--valid-from' 'Valid from; points into the future (7d = 7 days from now)' \
+                '--valid-to' 'Valid until; points into the future (365d = a year from now)' \
+                '--no-expiry' 'Remove the end date' \
+                '--parent' 'Parent id tag' \
+                '--no-parent' 'Remove the parent' \
+                '--user' 'Give the token to another user' \
+                '--allow-concurrent' 'May be used in several transactions at once' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl token block'
-            string split ' ' -- '--db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--clear-cache' 'Also queue ClearCache to every station that was told about the token (it may have cached it)' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl token unblock'
-            string split ' ' -- '--db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl token delete'
-            string split ' ' -- '--db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--clear-cache' 'Also queue ClearCache to every station that was told about the token (it may have cached it)' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl token import'
-            string split ' ' -- '--dry-run -n --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--dry-run' 'Check only; write nothing' \
+                '-n' 'Check only; write nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl token export'
-            string split ' ' -- '--db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl local-list'
-            string split ' ' -- 'push version show --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                'push' 'Bring stations\' local authorization lists up to date (SendLocalList)' \
+                'version' 'Ask a station which list version it holds (GetLocalListVersion)' \
+                'show' 'Show the list we believe a station holds' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl local-list push'
-            string split ' ' -- '--station --group --all --full --differential --timeout --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--station' 'One station' \
+                '--group' 'Every station in this group\'s subtree' \
+                '--all' 'Every station you may see' \
+                '--full' 'Always send the whole list' \
+                '--differential' 'Only send changes; fail where the station\'s version is not ours' \
+                '--timeout' 'Wait this long for each answer; default 30' \
+                '--yes' 'Do it without asking first' \
+                '-y' 'Do it without asking first' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl local-list version'
-            string split ' ' -- '--group --all --timeout --queue --expires --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--group' 'Send to every station in this group\'s subtree' \
+                '--all' 'Send to every station you may see' \
+                '--timeout' 'Wait this long for the answer; default 30' \
+                '--queue' 'If a station is offline, deliver on its next connection' \
+                '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl local-list show'
-            string split ' ' -- '--db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl reservation'
-            string split ' ' -- 'list ls create cancel --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                'list' 'List reservations' \
+                'create' 'Reserve a connector until a time' \
+                'cancel' 'Cancel a reservation (CancelReservation)' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl reservation list'
-            string split ' ' -- '--station --active --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--station' 'Only this station' \
+                '--active' 'Only requested or active reservations' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl reservation create'
-            string split ' ' -- '--station --connector --id-tag --expires --timeout --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--station' 'The station' \
+                '--connector' 'The connector (0 if the station allows it)' \
+                '--id-tag' 'Who may charge' \
+                '--expires' 'Until when; points into the future (30m = in 30 minutes, 18:00, 2026-12-24T18:00:00Z)' \
+                '--timeout' 'Wait this long for the answer; default 30' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl reservation cancel'
-            string split ' ' -- '--timeout --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--timeout' 'Wait this long for the answer; default 30' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl profile'
-            string split ' ' -- 'list ls show create delete rm set clear composite installed --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                'list' 'List stored charging profiles' \
+                'show' 'Show a stored charging profile' \
+                'create' 'Store a validated charging profile' \
+                'delete' 'Delete a stored profile (stations keep what they hold)' \
+                'set' 'Send a stored profile to a station (SetChargingProfile)' \
+                'clear' 'Remove profiles from a station (ClearChargingProfile); no filter clears all' \
+                'composite' 'Ask a station for its composite schedule (GetCompositeSchedule)' \
+                'installed' 'Show the profiles we believe a station holds' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl profile list'
-            string split ' ' -- '--db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl profile show'
-            string split ' ' -- '--db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl profile create'
-            string split ' ' -- '--purpose --kind --recurrency --stack-level --unit --period --duration --start-schedule --valid-from --valid-to --min-rate --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--purpose' 'What it limits' \
+                '--kind' 'How its schedule is anchored' \
+                '--recurrency' 'With Recurring: Daily or Weekly' \
+                '--stack-level' 'Higher levels win; default 0' \
+                '--unit' 'Rate unit; default A' \
+                '--period' 'A schedule period' \
+                '--duration' 'How long the schedule lasts' \
+                '--start-schedule' 'When the schedule starts (Absolute, Recurring); points into the future (1h = in an hour)' \
+                '--valid-from' 'Valid from; points into the future (1h = in an hour)' \
+                '--valid-to' 'Valid until; points into the future (30d = 30 days from now)' \
+                '--min-rate' 'Minimum charging rate' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl profile delete'
-            string split ' ' -- '--db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl profile set'
-            string split ' ' -- '--connector --transaction --group --all --timeout --queue --expires --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--connector' 'Connector; default 0 (the whole station)' \
+                '--transaction' 'For a TxProfile: the active transaction' \
+                '--group' 'Send to every station in this group\'s subtree' \
+                '--all' 'Send to every station you may see' \
+                '--timeout' 'Wait this long for the answer; default 30' \
+                '--queue' 'If a station is offline, deliver on its next connection' \
+                '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl profile clear'
-            string split ' ' -- '--id --connector --purpose --stack-level --group --all --timeout --queue --expires --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--id' 'Only this profile (name or id)' \
+                '--connector' 'Only on this connector' \
+                '--purpose' 'Only this purpose' \
+                '--stack-level' 'Only this stack level' \
+                '--yes' 'Do it without asking first' \
+                '-y' 'Do it without asking first' \
+                '--group' 'Send to every station in this group\'s subtree' \
+                '--all' 'Send to every station you may see' \
+                '--timeout' 'Wait this long for the answer; default 30' \
+                '--queue' 'If a station is offline, deliver on its next connection' \
+                '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl profile composite'
-            string split ' ' -- '--connector --duration --unit --chart --timeout --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--connector' 'Connector; 0 is the whole station' \
+                '--duration' 'How far ahead' \
+                '--unit' 'Rate unit' \
+                '--chart' 'Draw the limits as a bar chart' \
+                '--timeout' 'Wait this long for the answer; default 30' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl profile installed'
-            string split ' ' -- '--db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl command'
-            string split ' ' -- 'list ls show cancel --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                'list' 'List remote commands, newest first' \
+                'show' 'Show one remote command with its payload and answer' \
+                'cancel' 'Withdraw a queued command before serve sends it' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl command list'
-            string split ' ' -- '--station --action --state --limit --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--station' 'Only this station' \
+                '--action' 'Only this OCPP action, e.g. Reset' \
+                '--state' 'Only this state' \
+                '--limit' 'At most this many; default 100' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl command show'
-            string split ' ' -- '--db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl command cancel'
-            string split ' ' -- '--db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl report'
-            string split ' ' -- 'sessions energy --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                'sessions' 'List charging sessions with energy, for spreadsheets and scripts' \
+                'energy' 'Energy statistics per day, week, month, station, group or user' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl report sessions'
-            string split ' ' -- '--from --to --tz --station --group --token --user --active --completed --anonymous --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--from' 'Sessions that started at or after this; points into the past (7d = 7 days ago; a date is midnight in --tz)' \
+                '--to' 'Sessions that started before this; points into the past (1d = a day ago)' \
+                '--station' 'Only this station' \
+                '--group' 'Only stations in this group\'s subtree' \
+                '--token' 'Only this token' \
+                '--user' 'Only this user\'s tokens' \
+                '--connector' 'Only this connector number' \
+                '--authorization' 'Only sessions authorized this way' \
+                '--min-energy' 'Only sessions of at least this energy: 0.5, 500Wh or 2kWh' \
+                '--min-duration' 'Only sessions at least this long: 90, 30m or 2h' \
+                '--active' 'Only sessions still charging' \
+                '--completed' 'Only finished sessions' \
+                '--anonymous' 'Leave out id tags and user emails' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl report energy'
-            string split ' ' -- '--by --chart --from --to --tz --station --group --token --user --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--by' 'How to group sessions' \
+                '--chart' 'Draw the energy per bucket as a bar chart' \
+                '--from' 'Sessions that started at or after this; points into the past (7d = 7 days ago; a date is midnight in --tz)' \
+                '--to' 'Sessions that started before this; points into the past (1d = a day ago)' \
+                '--station' 'Only this station' \
+                '--group' 'Only stations in this group\'s subtree' \
+                '--token' 'Only this token' \
+                '--user' 'Only this user\'s tokens' \
+                '--connector' 'Only this connector number' \
+                '--authorization' 'Only sessions authorized this way' \
+                '--min-energy' 'Only sessions of at least this energy: 0.5, 500Wh or 2kWh' \
+                '--min-duration' 'Only sessions at least this long: 90, 30m or 2h' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl status'
-            string split ' ' -- '--group --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--group' 'Only this group\'s subtree' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl event'
-            string split ' ' -- 'list ls --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                'list' 'List events, newest last, at the station\'s time and ours' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl event list'
-            string split ' ' -- '--station --group --kind --since --limit --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--station' 'Only this station' \
+                '--group' 'Only stations in this group\'s subtree' \
+                '--kind' 'Only this kind: status, connected, disconnected, boot, not_registered, security, upload …' \
+                '--since' 'Only events after this time; points into the past (1h = an hour ago)' \
+                '--limit' 'The newest this many; default 200' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl alarm'
-            string split ' ' -- 'list ls ack --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                'list' 'List alarms, newest first' \
+                'ack' 'Acknowledge an alarm' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl alarm list'
-            string split ' ' -- '--active --history --station --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--active' 'Only alarms whose cause still holds (the default)' \
+                '--history' 'Every alarm, cleared ones too' \
+                '--station' 'Only this station (with the not_registered alarms of its identity), or an identity that is not registered' \
+                '--limit' 'With --history, the newest this many cleared alarms; default 1000 (active ones are always all listed)' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl alarm ack'
-            string split ' ' -- '--db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl transaction'
-            string split ' ' -- 'list ls show close --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                'list' 'List transactions, newest first' \
+                'show' 'Show a transaction with its meter values' \
+                'close' 'Close a ghost transaction in the store, without inventing meter data' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl transaction list'
-            string split ' ' -- '--active --stuck --station --limit --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--active' 'Only open transactions' \
+                '--stuck' 'Only open transactions that look stuck (connector idle, station long offline)' \
+                '--station' 'Only this station' \
+                '--limit' 'At most this many; default 100' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl transaction show'
-            string split ' ' -- '--db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl transaction close'
-            string split ' ' -- '--reason --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--reason' 'Why, for the audit trail' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl login'
-            string split ' ' -- '--password-stdin --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--password-stdin' 'Read the password from standard input' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl logout'
-            string split ' ' -- '--db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl whoami'
-            string split ' ' -- '--db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl db'
-            string split ' ' -- 'path migrate check backup --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                'path' 'Print the path of the store file' \
+                'migrate' 'Create the store or bring its schema up to date' \
+                'check' 'Check the store\'s integrity and foreign keys' \
+                'backup' 'Copy the store to a file, safely while serve runs' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl db path'
-            string split ' ' -- '--db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl db migrate'
-            string split ' ' -- '--db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl db check'
-            string split ' ' -- '--db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl db backup'
-            string split ' ' -- '--db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl serve'
-            string split ' ' -- '--listen --path --ping-interval --message-log-retention --no-message-log --command-retention --command-payload-retention --files-dir --public-url --alarm-command --log-level --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--listen' 'Address to listen on; default 0.0.0.0:8180' \
+                '--path' 'URL path prefix; default /ocpp' \
+                '--ping-interval' 'Ping a silent station after this long; default 60' \
+                '--message-log-retention' 'Keep logged frames this long; default 7d' \
+                '--no-message-log' 'Do not log frames' \
+                '--command-retention' 'Keep finished remote commands this long; default 90d' \
+                '--command-payload-retention' 'Keep the payloads and answers of finished commands this long; default 7d' \
+                '--no-auto-config' 'Do not send GetConfiguration after a station\'s first accepted boot or a firmware change' \
+                '--event-retention' 'Keep events and cleared alarms this long; default 90d' \
+                '--files-dir' 'Serve firmware from DIR and accept diagnostics uploads into DIR/uploads over HTTP on the same port' \
+                '--public-url' 'The URL stations reach this server at, for --files-dir; default http://HOST:PORT' \
+                '--alarm-command' 'Run this shell command with each new alarm as JSON on stdin; the same alarm at most once in 10 min, at most 10 runs a minute' \
+                '--log-level' 'Least severe diagnostics shown; default info' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl simulate'
-            string split ' ' -- '--url --demo --remove --identity --stations --id-prefix --connectors --password-stdin --vendor --model --serial --scenario --id-tag --speed --duration --until-done --check --wait --timeout --rate --ramp --warmup --misbehave --tls-ca --client-cert --client-key --db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--url' 'The central system\'s endpoint, ws://HOST:PORT/PATH; the identity is appended' \
+                '--demo' 'Play demo-CP-1 and demo-CP-2 against the local serve, charging again and again; creates the demo-… site, stations, user and token if missing' \
+                '--remove' 'With --demo, delete the demo-… objects instead' \
+                '--identity' 'Play one station with this identity' \
+                '--stations' 'Play this many stations, PREFIX000000 upwards; default 1' \
+                '--id-prefix' 'Identity prefix with --stations; default CP' \
+                '--connectors' 'Connectors per station; default 1' \
+                '--password-stdin' 'Read the password from standard input' \
+                '--vendor' 'chargePointVendor in BootNotification; default evctl' \
+                '--model' 'chargePointModel; default evctl-sim' \
+                '--serial' 'chargePointSerialNumber; default the identity' \
+                '--scenario' 'idle, session, busy, or a scenario file; default idle' \
+                '--id-tag' 'The id tag sessions use; default TAG and the station number in 7 digits' \
+                '--speed' 'Time acceleration for scenarios, meter values and heartbeats; default 1' \
+                '--duration' 'Stop after this long (such as 90s or 10m)' \
+                '--until-done' 'Stop when every station has finished its scenario' \
+                '--check' 'Deployment check: one station, boot, a short session; exit 0 or 1' \
+                '--wait' 'With --check, wait this long for a remote command; default 0' \
+                '--timeout' 'With --check, give up after this long; default 60s' \
+                '--rate' 'Load mode: Heartbeat CALLs per second per station; 0 = closed loop' \
+                '--ramp' 'Spread the first connects over this long' \
+                '--warmup' 'Load mode: leave this long after the last connect out of the figures; default 0' \
+                '--misbehave' 'Reproduce field quirks: numbers-as-strings, zone-less-times, no-subprotocol, decimal-commas (comma-separated)' \
+                '--tls-ca' 'With wss://, trust this CA bundle (PEM) instead of the system\'s' \
+                '--client-cert' 'With wss://, present this client certificate (PEM; security profile 3)' \
+                '--client-key' 'The client certificate\'s private key (PEM); default: in the certificate file' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl completion'
-            string split ' ' -- '--db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl help'
-            string split ' ' -- '--db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl version'
-            string split ' ' -- '--db --output -o --json --no-headers --quiet -q --color --help -h --version'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
     end
 end
 
@@ -619,6 +3015,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl|--color'
             echo 'words:auto always never'
+        case 'evctl|--tz'
+            echo 'none:'
         case 'evctl group|--db'
             echo 'files:'
         case 'evctl group|--output'
@@ -627,6 +3025,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl group|--color'
             echo 'words:auto always never'
+        case 'evctl group|--tz'
+            echo 'none:'
         case 'evctl group list|--db'
             echo 'files:'
         case 'evctl group list|--output'
@@ -635,6 +3035,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl group list|--color'
             echo 'words:auto always never'
+        case 'evctl group list|--tz'
+            echo 'none:'
         case 'evctl group tree|--db'
             echo 'files:'
         case 'evctl group tree|--output'
@@ -643,6 +3045,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl group tree|--color'
             echo 'words:auto always never'
+        case 'evctl group tree|--tz'
+            echo 'none:'
         case 'evctl group tree|'
             echo 'dynamic:groups'
         case 'evctl group show|--db'
@@ -653,6 +3057,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl group show|--color'
             echo 'words:auto always never'
+        case 'evctl group show|--tz'
+            echo 'none:'
         case 'evctl group show|'
             echo 'dynamic:groups'
         case 'evctl group create|--parent'
@@ -673,6 +3079,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl group create|--color'
             echo 'words:auto always never'
+        case 'evctl group create|--tz'
+            echo 'none:'
         case 'evctl group rename|--db'
             echo 'files:'
         case 'evctl group rename|--output'
@@ -681,6 +3089,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl group rename|--color'
             echo 'words:auto always never'
+        case 'evctl group rename|--tz'
+            echo 'none:'
         case 'evctl group rename|'
             echo 'dynamic:groups'
         case 'evctl group update|--kind'
@@ -699,6 +3109,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl group update|--color'
             echo 'words:auto always never'
+        case 'evctl group update|--tz'
+            echo 'none:'
         case 'evctl group update|'
             echo 'dynamic:groups'
         case 'evctl group move|--parent'
@@ -711,6 +3123,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl group move|--color'
             echo 'words:auto always never'
+        case 'evctl group move|--tz'
+            echo 'none:'
         case 'evctl group move|'
             echo 'dynamic:groups'
         case 'evctl group delete|--db'
@@ -721,6 +3135,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl group delete|--color'
             echo 'words:auto always never'
+        case 'evctl group delete|--tz'
+            echo 'none:'
         case 'evctl group delete|'
             echo 'dynamic:groups'
         case 'evctl group capacity|--db'
@@ -731,6 +3147,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl group capacity|--color'
             echo 'words:auto always never'
+        case 'evctl group capacity|--tz'
+            echo 'none:'
         case 'evctl group capacity set|--max-current'
             echo 'none:'
         case 'evctl group capacity set|--phases'
@@ -743,6 +3161,8 @@ function __evctl_values
             echo 'none:'
         case 'evctl group capacity set|--alternate-every'
             echo 'none:'
+        case 'evctl group capacity set|--hand-on-after'
+            echo 'none:'
         case 'evctl group capacity set|--db'
             echo 'files:'
         case 'evctl group capacity set|--output'
@@ -751,6 +3171,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl group capacity set|--color'
             echo 'words:auto always never'
+        case 'evctl group capacity set|--tz'
+            echo 'none:'
         case 'evctl group capacity set|'
             echo 'dynamic:groups'
         case 'evctl group capacity show|--db'
@@ -761,6 +3183,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl group capacity show|--color'
             echo 'words:auto always never'
+        case 'evctl group capacity show|--tz'
+            echo 'none:'
         case 'evctl group capacity show|'
             echo 'dynamic:groups'
         case 'evctl group capacity clear|--db'
@@ -771,6 +3195,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl group capacity clear|--color'
             echo 'words:auto always never'
+        case 'evctl group capacity clear|--tz'
+            echo 'none:'
         case 'evctl group capacity clear|'
             echo 'dynamic:groups'
         case 'evctl group load|--db'
@@ -781,6 +3207,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl group load|--color'
             echo 'words:auto always never'
+        case 'evctl group load|--tz'
+            echo 'none:'
         case 'evctl group load report|--l1'
             echo 'none:'
         case 'evctl group load report|--l2'
@@ -797,6 +3225,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl group load report|--color'
             echo 'words:auto always never'
+        case 'evctl group load report|--tz'
+            echo 'none:'
         case 'evctl group load report|'
             echo 'dynamic:groups'
         case 'evctl group suspend|--until'
@@ -809,6 +3239,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl group suspend|--color'
             echo 'words:auto always never'
+        case 'evctl group suspend|--tz'
+            echo 'none:'
         case 'evctl group suspend|'
             echo 'dynamic:groups'
         case 'evctl group resume|--db'
@@ -819,6 +3251,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl group resume|--color'
             echo 'words:auto always never'
+        case 'evctl group resume|--tz'
+            echo 'none:'
         case 'evctl group resume|'
             echo 'dynamic:groups'
         case 'evctl group allocation|--db'
@@ -829,6 +3263,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl group allocation|--color'
             echo 'words:auto always never'
+        case 'evctl group allocation|--tz'
+            echo 'none:'
         case 'evctl group allocation|'
             echo 'dynamic:groups'
         case 'evctl station|--db'
@@ -839,9 +3275,17 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl station|--color'
             echo 'words:auto always never'
+        case 'evctl station|--tz'
+            echo 'none:'
         case 'evctl station list|--group'
             echo 'dynamic:groups'
+        case 'evctl station list|--state'
+            echo 'words:online charging faulted offline never_connected unknown'
         case 'evctl station list|--search'
+            echo 'none:'
+        case 'evctl station list|--serial'
+            echo 'none:'
+        case 'evctl station list|--firmware'
             echo 'none:'
         case 'evctl station list|--vendor'
             echo 'none:'
@@ -855,6 +3299,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl station list|--color'
             echo 'words:auto always never'
+        case 'evctl station list|--tz'
+            echo 'none:'
         case 'evctl station show|--db'
             echo 'files:'
         case 'evctl station show|--output'
@@ -863,6 +3309,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl station show|--color'
             echo 'words:auto always never'
+        case 'evctl station show|--tz'
+            echo 'none:'
         case 'evctl station show|'
             echo 'dynamic:stations'
         case 'evctl station create|--name'
@@ -881,6 +3329,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl station create|--color'
             echo 'words:auto always never'
+        case 'evctl station create|--tz'
+            echo 'none:'
         case 'evctl station update|--name'
             echo 'none:'
         case 'evctl station update|--description'
@@ -901,6 +3351,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl station update|--color'
             echo 'words:auto always never'
+        case 'evctl station update|--tz'
+            echo 'none:'
         case 'evctl station update|'
             echo 'dynamic:stations'
         case 'evctl station passwd|--db'
@@ -911,6 +3363,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl station passwd|--color'
             echo 'words:auto always never'
+        case 'evctl station passwd|--tz'
+            echo 'none:'
         case 'evctl station passwd|'
             echo 'dynamic:stations'
         case 'evctl station delete|--db'
@@ -921,6 +3375,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl station delete|--color'
             echo 'words:auto always never'
+        case 'evctl station delete|--tz'
+            echo 'none:'
         case 'evctl station delete|'
             echo 'dynamic:stations'
         case 'evctl station import|--db'
@@ -931,6 +3387,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl station import|--color'
             echo 'words:auto always never'
+        case 'evctl station import|--tz'
+            echo 'none:'
         case 'evctl station import|'
             echo 'files:'
         case 'evctl station connector|--db'
@@ -941,6 +3399,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl station connector|--color'
             echo 'words:auto always never'
+        case 'evctl station connector|--tz'
+            echo 'none:'
         case 'evctl station connector list|--db'
             echo 'files:'
         case 'evctl station connector list|--output'
@@ -949,6 +3409,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl station connector list|--color'
             echo 'words:auto always never'
+        case 'evctl station connector list|--tz'
+            echo 'none:'
         case 'evctl station connector list|'
             echo 'dynamic:stations'
         case 'evctl station connector update|--type'
@@ -967,6 +3429,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl station connector update|--color'
             echo 'words:auto always never'
+        case 'evctl station connector update|--tz'
+            echo 'none:'
         case 'evctl station connector update|'
             echo 'dynamic:stations'
         case 'evctl station messages|--limit'
@@ -979,6 +3443,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl station messages|--color'
             echo 'words:auto always never'
+        case 'evctl station messages|--tz'
+            echo 'none:'
         case 'evctl station messages|'
             echo 'dynamic:stations'
         case 'evctl station events|--connector'
@@ -995,6 +3461,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl station events|--color'
             echo 'words:auto always never'
+        case 'evctl station events|--tz'
+            echo 'none:'
         case 'evctl station events|'
             echo 'dynamic:stations'
         case 'evctl station reset|--group'
@@ -1011,6 +3479,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl station reset|--color'
             echo 'words:auto always never'
+        case 'evctl station reset|--tz'
+            echo 'none:'
         case 'evctl station reset|'
             echo 'dynamic:stations'
         case 'evctl station availability|--connector'
@@ -1029,6 +3499,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl station availability|--color'
             echo 'words:auto always never'
+        case 'evctl station availability|--tz'
+            echo 'none:'
         case 'evctl station availability|'
             echo 'dynamic:stations'
         case 'evctl station unlock|--connector'
@@ -1047,6 +3519,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl station unlock|--color'
             echo 'words:auto always never'
+        case 'evctl station unlock|--tz'
+            echo 'none:'
         case 'evctl station unlock|'
             echo 'dynamic:stations'
         case 'evctl station start|--connector'
@@ -1069,6 +3543,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl station start|--color'
             echo 'words:auto always never'
+        case 'evctl station start|--tz'
+            echo 'none:'
         case 'evctl station start|'
             echo 'dynamic:stations'
         case 'evctl station stop|--transaction'
@@ -1089,6 +3565,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl station stop|--color'
             echo 'words:auto always never'
+        case 'evctl station stop|--tz'
+            echo 'none:'
         case 'evctl station stop|'
             echo 'dynamic:stations'
         case 'evctl station clear-cache|--group'
@@ -1105,6 +3583,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl station clear-cache|--color'
             echo 'words:auto always never'
+        case 'evctl station clear-cache|--tz'
+            echo 'none:'
         case 'evctl station clear-cache|'
             echo 'dynamic:stations'
         case 'evctl station config|--db'
@@ -1115,6 +3595,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl station config|--color'
             echo 'words:auto always never'
+        case 'evctl station config|--tz'
+            echo 'none:'
         case 'evctl station config get|--timeout'
             echo 'none:'
         case 'evctl station config get|--db'
@@ -1125,6 +3607,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl station config get|--color'
             echo 'words:auto always never'
+        case 'evctl station config get|--tz'
+            echo 'none:'
         case 'evctl station config get|'
             echo 'dynamic:stations'
         case 'evctl station config set|--group'
@@ -1141,6 +3625,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl station config set|--color'
             echo 'words:auto always never'
+        case 'evctl station config set|--tz'
+            echo 'none:'
         case 'evctl station config set|'
             echo 'dynamic:stations'
         case 'evctl station config show|--db'
@@ -1151,6 +3637,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl station config show|--color'
             echo 'words:auto always never'
+        case 'evctl station config show|--tz'
+            echo 'none:'
         case 'evctl station config show|'
             echo 'dynamic:stations'
         case 'evctl station data-transfer|--vendor'
@@ -1173,6 +3661,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl station data-transfer|--color'
             echo 'words:auto always never'
+        case 'evctl station data-transfer|--tz'
+            echo 'none:'
         case 'evctl station data-transfer|'
             echo 'dynamic:stations'
         case 'evctl station trigger|--connector'
@@ -1191,6 +3681,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl station trigger|--color'
             echo 'words:auto always never'
+        case 'evctl station trigger|--tz'
+            echo 'none:'
         case 'evctl station trigger|'
             echo 'dynamic:stations'
         case 'evctl station firmware|--db'
@@ -1201,6 +3693,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl station firmware|--color'
             echo 'words:auto always never'
+        case 'evctl station firmware|--tz'
+            echo 'none:'
         case 'evctl station firmware update|--location'
             echo 'none:'
         case 'evctl station firmware update|--file'
@@ -1225,6 +3719,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl station firmware update|--color'
             echo 'words:auto always never'
+        case 'evctl station firmware update|--tz'
+            echo 'none:'
         case 'evctl station firmware update|'
             echo 'dynamic:stations'
         case 'evctl station firmware signed-update|--location'
@@ -1255,6 +3751,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl station firmware signed-update|--color'
             echo 'words:auto always never'
+        case 'evctl station firmware signed-update|--tz'
+            echo 'none:'
         case 'evctl station firmware signed-update|'
             echo 'dynamic:stations'
         case 'evctl station firmware status|--db'
@@ -1265,6 +3763,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl station firmware status|--color'
             echo 'words:auto always never'
+        case 'evctl station firmware status|--tz'
+            echo 'none:'
         case 'evctl station firmware status|'
             echo 'dynamic:stations'
         case 'evctl station diagnostics|--location'
@@ -1291,6 +3791,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl station diagnostics|--color'
             echo 'words:auto always never'
+        case 'evctl station diagnostics|--tz'
+            echo 'none:'
         case 'evctl station diagnostics status|--db'
             echo 'files:'
         case 'evctl station diagnostics status|--output'
@@ -1299,6 +3801,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl station diagnostics status|--color'
             echo 'words:auto always never'
+        case 'evctl station diagnostics status|--tz'
+            echo 'none:'
         case 'evctl station diagnostics status|'
             echo 'dynamic:stations'
         case 'evctl station log|--type'
@@ -1327,6 +3831,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl station log|--color'
             echo 'words:auto always never'
+        case 'evctl station log|--tz'
+            echo 'none:'
         case 'evctl station log|'
             echo 'dynamic:stations'
         case 'evctl station certificate|--db'
@@ -1337,6 +3843,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl station certificate|--color'
             echo 'words:auto always never'
+        case 'evctl station certificate|--tz'
+            echo 'none:'
         case 'evctl station certificate list|--type'
             echo 'words:CentralSystemRootCertificate ManufacturerRootCertificate'
         case 'evctl station certificate list|--group'
@@ -1353,6 +3861,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl station certificate list|--color'
             echo 'words:auto always never'
+        case 'evctl station certificate list|--tz'
+            echo 'none:'
         case 'evctl station certificate list|'
             echo 'dynamic:stations'
         case 'evctl station certificate install|--type'
@@ -1373,6 +3883,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl station certificate install|--color'
             echo 'words:auto always never'
+        case 'evctl station certificate install|--tz'
+            echo 'none:'
         case 'evctl station certificate install|'
             echo 'dynamic:stations'
         case 'evctl station certificate delete|--hash-algorithm'
@@ -1397,6 +3909,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl station certificate delete|--color'
             echo 'words:auto always never'
+        case 'evctl station certificate delete|--tz'
+            echo 'none:'
         case 'evctl station certificate delete|'
             echo 'dynamic:stations'
         case 'evctl station certificate signed|--file'
@@ -1415,6 +3929,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl station certificate signed|--color'
             echo 'words:auto always never'
+        case 'evctl station certificate signed|--tz'
+            echo 'none:'
         case 'evctl station certificate signed|'
             echo 'dynamic:stations'
         case 'evctl operator|--db'
@@ -1425,6 +3941,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl operator|--color'
             echo 'words:auto always never'
+        case 'evctl operator|--tz'
+            echo 'none:'
         case 'evctl operator list|--db'
             echo 'files:'
         case 'evctl operator list|--output'
@@ -1433,6 +3951,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl operator list|--color'
             echo 'words:auto always never'
+        case 'evctl operator list|--tz'
+            echo 'none:'
         case 'evctl operator show|--db'
             echo 'files:'
         case 'evctl operator show|--output'
@@ -1441,6 +3961,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl operator show|--color'
             echo 'words:auto always never'
+        case 'evctl operator show|--tz'
+            echo 'none:'
         case 'evctl operator show|'
             echo 'dynamic:operators'
         case 'evctl operator create|--name'
@@ -1457,6 +3979,10 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl operator create|--color'
             echo 'words:auto always never'
+        case 'evctl operator create|--tz'
+            echo 'none:'
+        case 'evctl operator update|--email'
+            echo 'none:'
         case 'evctl operator update|--name'
             echo 'none:'
         case 'evctl operator update|--role'
@@ -1471,6 +3997,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl operator update|--color'
             echo 'words:auto always never'
+        case 'evctl operator update|--tz'
+            echo 'none:'
         case 'evctl operator update|'
             echo 'dynamic:operators'
         case 'evctl operator activate|--db'
@@ -1481,6 +4009,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl operator activate|--color'
             echo 'words:auto always never'
+        case 'evctl operator activate|--tz'
+            echo 'none:'
         case 'evctl operator activate|'
             echo 'dynamic:operators'
         case 'evctl operator deactivate|--db'
@@ -1491,6 +4021,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl operator deactivate|--color'
             echo 'words:auto always never'
+        case 'evctl operator deactivate|--tz'
+            echo 'none:'
         case 'evctl operator deactivate|'
             echo 'dynamic:operators'
         case 'evctl operator delete|--db'
@@ -1501,6 +4033,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl operator delete|--color'
             echo 'words:auto always never'
+        case 'evctl operator delete|--tz'
+            echo 'none:'
         case 'evctl operator delete|'
             echo 'dynamic:operators'
         case 'evctl operator passwd|--db'
@@ -1511,6 +4045,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl operator passwd|--color'
             echo 'words:auto always never'
+        case 'evctl operator passwd|--tz'
+            echo 'none:'
         case 'evctl operator passwd|'
             echo 'dynamic:operators'
         case 'evctl operator token|--db'
@@ -1521,6 +4057,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl operator token|--color'
             echo 'words:auto always never'
+        case 'evctl operator token|--tz'
+            echo 'none:'
         case 'evctl operator token create|--name'
             echo 'none:'
         case 'evctl operator token create|--expires'
@@ -1533,6 +4071,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl operator token create|--color'
             echo 'words:auto always never'
+        case 'evctl operator token create|--tz'
+            echo 'none:'
         case 'evctl user|--db'
             echo 'files:'
         case 'evctl user|--output'
@@ -1541,6 +4081,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl user|--color'
             echo 'words:auto always never'
+        case 'evctl user|--tz'
+            echo 'none:'
         case 'evctl user list|--search'
             echo 'none:'
         case 'evctl user list|--db'
@@ -1551,6 +4093,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl user list|--color'
             echo 'words:auto always never'
+        case 'evctl user list|--tz'
+            echo 'none:'
         case 'evctl user show|--db'
             echo 'files:'
         case 'evctl user show|--output'
@@ -1559,6 +4103,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl user show|--color'
             echo 'words:auto always never'
+        case 'evctl user show|--tz'
+            echo 'none:'
         case 'evctl user show|'
             echo 'dynamic:users'
         case 'evctl user create|--first'
@@ -1577,6 +4123,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl user create|--color'
             echo 'words:auto always never'
+        case 'evctl user create|--tz'
+            echo 'none:'
         case 'evctl user update|--first'
             echo 'none:'
         case 'evctl user update|--last'
@@ -1593,6 +4141,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl user update|--color'
             echo 'words:auto always never'
+        case 'evctl user update|--tz'
+            echo 'none:'
         case 'evctl user update|'
             echo 'dynamic:users'
         case 'evctl user delete|--db'
@@ -1603,6 +4153,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl user delete|--color'
             echo 'words:auto always never'
+        case 'evctl user delete|--tz'
+            echo 'none:'
         case 'evctl user delete|'
             echo 'dynamic:users'
         case 'evctl user grant|--group'
@@ -1617,6 +4169,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl user grant|--color'
             echo 'words:auto always never'
+        case 'evctl user grant|--tz'
+            echo 'none:'
         case 'evctl user grant|'
             echo 'dynamic:users'
         case 'evctl user revoke|--group'
@@ -1631,8 +4185,32 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl user revoke|--color'
             echo 'words:auto always never'
+        case 'evctl user revoke|--tz'
+            echo 'none:'
         case 'evctl user revoke|'
             echo 'dynamic:users'
+        case 'evctl user import|--db'
+            echo 'files:'
+        case 'evctl user import|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl user import|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl user import|--color'
+            echo 'words:auto always never'
+        case 'evctl user import|--tz'
+            echo 'none:'
+        case 'evctl user import|'
+            echo 'files:'
+        case 'evctl user export|--db'
+            echo 'files:'
+        case 'evctl user export|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl user export|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl user export|--color'
+            echo 'words:auto always never'
+        case 'evctl user export|--tz'
+            echo 'none:'
         case 'evctl token|--db'
             echo 'files:'
         case 'evctl token|--output'
@@ -1641,6 +4219,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl token|--color'
             echo 'words:auto always never'
+        case 'evctl token|--tz'
+            echo 'none:'
         case 'evctl token list|--user'
             echo 'dynamic:users'
         case 'evctl token list|--status'
@@ -1655,6 +4235,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl token list|--color'
             echo 'words:auto always never'
+        case 'evctl token list|--tz'
+            echo 'none:'
         case 'evctl token show|--db'
             echo 'files:'
         case 'evctl token show|--output'
@@ -1663,6 +4245,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl token show|--color'
             echo 'words:auto always never'
+        case 'evctl token show|--tz'
+            echo 'none:'
         case 'evctl token show|'
             echo 'dynamic:tokens'
         case 'evctl token add|--user'
@@ -1683,6 +4267,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl token add|--color'
             echo 'words:auto always never'
+        case 'evctl token add|--tz'
+            echo 'none:'
         case 'evctl token update|--name'
             echo 'none:'
         case 'evctl token update|--valid-from'
@@ -1703,6 +4289,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl token update|--color'
             echo 'words:auto always never'
+        case 'evctl token update|--tz'
+            echo 'none:'
         case 'evctl token update|'
             echo 'dynamic:tokens'
         case 'evctl token block|--db'
@@ -1713,6 +4301,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl token block|--color'
             echo 'words:auto always never'
+        case 'evctl token block|--tz'
+            echo 'none:'
         case 'evctl token block|'
             echo 'dynamic:tokens'
         case 'evctl token unblock|--db'
@@ -1723,6 +4313,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl token unblock|--color'
             echo 'words:auto always never'
+        case 'evctl token unblock|--tz'
+            echo 'none:'
         case 'evctl token unblock|'
             echo 'dynamic:tokens'
         case 'evctl token delete|--db'
@@ -1733,6 +4325,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl token delete|--color'
             echo 'words:auto always never'
+        case 'evctl token delete|--tz'
+            echo 'none:'
         case 'evctl token delete|'
             echo 'dynamic:tokens'
         case 'evctl token import|--db'
@@ -1743,6 +4337,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl token import|--color'
             echo 'words:auto always never'
+        case 'evctl token import|--tz'
+            echo 'none:'
         case 'evctl token import|'
             echo 'files:'
         case 'evctl token export|--db'
@@ -1753,6 +4349,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl token export|--color'
             echo 'words:auto always never'
+        case 'evctl token export|--tz'
+            echo 'none:'
         case 'evctl local-list|--db'
             echo 'files:'
         case 'evctl local-list|--output'
@@ -1761,6 +4359,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl local-list|--color'
             echo 'words:auto always never'
+        case 'evctl local-list|--tz'
+            echo 'none:'
         case 'evctl local-list push|--station'
             echo 'dynamic:stations'
         case 'evctl local-list push|--group'
@@ -1775,6 +4375,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl local-list push|--color'
             echo 'words:auto always never'
+        case 'evctl local-list push|--tz'
+            echo 'none:'
         case 'evctl local-list version|--group'
             echo 'dynamic:groups'
         case 'evctl local-list version|--timeout'
@@ -1789,6 +4391,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl local-list version|--color'
             echo 'words:auto always never'
+        case 'evctl local-list version|--tz'
+            echo 'none:'
         case 'evctl local-list version|'
             echo 'dynamic:stations'
         case 'evctl local-list show|--db'
@@ -1799,6 +4403,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl local-list show|--color'
             echo 'words:auto always never'
+        case 'evctl local-list show|--tz'
+            echo 'none:'
         case 'evctl local-list show|'
             echo 'dynamic:stations'
         case 'evctl reservation|--db'
@@ -1809,6 +4415,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl reservation|--color'
             echo 'words:auto always never'
+        case 'evctl reservation|--tz'
+            echo 'none:'
         case 'evctl reservation list|--station'
             echo 'dynamic:stations'
         case 'evctl reservation list|--db'
@@ -1819,6 +4427,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl reservation list|--color'
             echo 'words:auto always never'
+        case 'evctl reservation list|--tz'
+            echo 'none:'
         case 'evctl reservation create|--station'
             echo 'dynamic:stations'
         case 'evctl reservation create|--connector'
@@ -1837,6 +4447,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl reservation create|--color'
             echo 'words:auto always never'
+        case 'evctl reservation create|--tz'
+            echo 'none:'
         case 'evctl reservation cancel|--timeout'
             echo 'none:'
         case 'evctl reservation cancel|--db'
@@ -1847,6 +4459,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl reservation cancel|--color'
             echo 'words:auto always never'
+        case 'evctl reservation cancel|--tz'
+            echo 'none:'
         case 'evctl profile|--db'
             echo 'files:'
         case 'evctl profile|--output'
@@ -1855,6 +4469,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl profile|--color'
             echo 'words:auto always never'
+        case 'evctl profile|--tz'
+            echo 'none:'
         case 'evctl profile list|--db'
             echo 'files:'
         case 'evctl profile list|--output'
@@ -1863,6 +4479,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl profile list|--color'
             echo 'words:auto always never'
+        case 'evctl profile list|--tz'
+            echo 'none:'
         case 'evctl profile show|--db'
             echo 'files:'
         case 'evctl profile show|--output'
@@ -1871,6 +4489,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl profile show|--color'
             echo 'words:auto always never'
+        case 'evctl profile show|--tz'
+            echo 'none:'
         case 'evctl profile create|--purpose'
             echo 'words:ChargePointMaxProfile TxDefaultProfile TxProfile'
         case 'evctl profile create|--kind'
@@ -1901,6 +4521,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl profile create|--color'
             echo 'words:auto always never'
+        case 'evctl profile create|--tz'
+            echo 'none:'
         case 'evctl profile delete|--db'
             echo 'files:'
         case 'evctl profile delete|--output'
@@ -1909,6 +4531,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl profile delete|--color'
             echo 'words:auto always never'
+        case 'evctl profile delete|--tz'
+            echo 'none:'
         case 'evctl profile set|--connector'
             echo 'none:'
         case 'evctl profile set|--transaction'
@@ -1927,6 +4551,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl profile set|--color'
             echo 'words:auto always never'
+        case 'evctl profile set|--tz'
+            echo 'none:'
         case 'evctl profile set|'
             echo 'dynamic:stations'
         case 'evctl profile clear|--id'
@@ -1951,6 +4577,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl profile clear|--color'
             echo 'words:auto always never'
+        case 'evctl profile clear|--tz'
+            echo 'none:'
         case 'evctl profile clear|'
             echo 'dynamic:stations'
         case 'evctl profile composite|--connector'
@@ -1969,6 +4597,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl profile composite|--color'
             echo 'words:auto always never'
+        case 'evctl profile composite|--tz'
+            echo 'none:'
         case 'evctl profile composite|'
             echo 'dynamic:stations'
         case 'evctl profile installed|--db'
@@ -1979,6 +4609,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl profile installed|--color'
             echo 'words:auto always never'
+        case 'evctl profile installed|--tz'
+            echo 'none:'
         case 'evctl profile installed|'
             echo 'dynamic:stations'
         case 'evctl command|--db'
@@ -1989,6 +4621,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl command|--color'
             echo 'words:auto always never'
+        case 'evctl command|--tz'
+            echo 'none:'
         case 'evctl command list|--station'
             echo 'dynamic:stations'
         case 'evctl command list|--action'
@@ -2005,6 +4639,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl command list|--color'
             echo 'words:auto always never'
+        case 'evctl command list|--tz'
+            echo 'none:'
         case 'evctl command show|--db'
             echo 'files:'
         case 'evctl command show|--output'
@@ -2013,6 +4649,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl command show|--color'
             echo 'words:auto always never'
+        case 'evctl command show|--tz'
+            echo 'none:'
         case 'evctl command cancel|--db'
             echo 'files:'
         case 'evctl command cancel|--output'
@@ -2021,6 +4659,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl command cancel|--color'
             echo 'words:auto always never'
+        case 'evctl command cancel|--tz'
+            echo 'none:'
         case 'evctl report|--db'
             echo 'files:'
         case 'evctl report|--output'
@@ -2029,11 +4669,11 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl report|--color'
             echo 'words:auto always never'
+        case 'evctl report|--tz'
+            echo 'none:'
         case 'evctl report sessions|--from'
             echo 'none:'
         case 'evctl report sessions|--to'
-            echo 'none:'
-        case 'evctl report sessions|--tz'
             echo 'none:'
         case 'evctl report sessions|--station'
             echo 'dynamic:stations'
@@ -2043,6 +4683,14 @@ function __evctl_values
             echo 'dynamic:tokens'
         case 'evctl report sessions|--user'
             echo 'dynamic:users'
+        case 'evctl report sessions|--connector'
+            echo 'none:'
+        case 'evctl report sessions|--authorization'
+            echo 'words:rfid remote anonymous'
+        case 'evctl report sessions|--min-energy'
+            echo 'none:'
+        case 'evctl report sessions|--min-duration'
+            echo 'none:'
         case 'evctl report sessions|--db'
             echo 'files:'
         case 'evctl report sessions|--output'
@@ -2051,13 +4699,13 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl report sessions|--color'
             echo 'words:auto always never'
+        case 'evctl report sessions|--tz'
+            echo 'none:'
         case 'evctl report energy|--by'
             echo 'words:day week month station group user'
         case 'evctl report energy|--from'
             echo 'none:'
         case 'evctl report energy|--to'
-            echo 'none:'
-        case 'evctl report energy|--tz'
             echo 'none:'
         case 'evctl report energy|--station'
             echo 'dynamic:stations'
@@ -2067,6 +4715,14 @@ function __evctl_values
             echo 'dynamic:tokens'
         case 'evctl report energy|--user'
             echo 'dynamic:users'
+        case 'evctl report energy|--connector'
+            echo 'none:'
+        case 'evctl report energy|--authorization'
+            echo 'words:rfid remote anonymous'
+        case 'evctl report energy|--min-energy'
+            echo 'none:'
+        case 'evctl report energy|--min-duration'
+            echo 'none:'
         case 'evctl report energy|--db'
             echo 'files:'
         case 'evctl report energy|--output'
@@ -2075,6 +4731,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl report energy|--color'
             echo 'words:auto always never'
+        case 'evctl report energy|--tz'
+            echo 'none:'
         case 'evctl status|--group'
             echo 'dynamic:groups'
         case 'evctl status|--db'
@@ -2085,6 +4743,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl status|--color'
             echo 'words:auto always never'
+        case 'evctl status|--tz'
+            echo 'none:'
         case 'evctl event|--db'
             echo 'files:'
         case 'evctl event|--output'
@@ -2093,6 +4753,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl event|--color'
             echo 'words:auto always never'
+        case 'evctl event|--tz'
+            echo 'none:'
         case 'evctl event list|--station'
             echo 'dynamic:stations'
         case 'evctl event list|--group'
@@ -2111,6 +4773,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl event list|--color'
             echo 'words:auto always never'
+        case 'evctl event list|--tz'
+            echo 'none:'
         case 'evctl alarm|--db'
             echo 'files:'
         case 'evctl alarm|--output'
@@ -2119,8 +4783,12 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl alarm|--color'
             echo 'words:auto always never'
+        case 'evctl alarm|--tz'
+            echo 'none:'
         case 'evctl alarm list|--station'
             echo 'dynamic:stations'
+        case 'evctl alarm list|--limit'
+            echo 'none:'
         case 'evctl alarm list|--db'
             echo 'files:'
         case 'evctl alarm list|--output'
@@ -2129,6 +4797,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl alarm list|--color'
             echo 'words:auto always never'
+        case 'evctl alarm list|--tz'
+            echo 'none:'
         case 'evctl alarm ack|--db'
             echo 'files:'
         case 'evctl alarm ack|--output'
@@ -2137,6 +4807,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl alarm ack|--color'
             echo 'words:auto always never'
+        case 'evctl alarm ack|--tz'
+            echo 'none:'
         case 'evctl transaction|--db'
             echo 'files:'
         case 'evctl transaction|--output'
@@ -2145,6 +4817,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl transaction|--color'
             echo 'words:auto always never'
+        case 'evctl transaction|--tz'
+            echo 'none:'
         case 'evctl transaction list|--station'
             echo 'dynamic:stations'
         case 'evctl transaction list|--limit'
@@ -2157,6 +4831,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl transaction list|--color'
             echo 'words:auto always never'
+        case 'evctl transaction list|--tz'
+            echo 'none:'
         case 'evctl transaction show|--db'
             echo 'files:'
         case 'evctl transaction show|--output'
@@ -2165,6 +4841,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl transaction show|--color'
             echo 'words:auto always never'
+        case 'evctl transaction show|--tz'
+            echo 'none:'
         case 'evctl transaction close|--reason'
             echo 'none:'
         case 'evctl transaction close|--db'
@@ -2175,6 +4853,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl transaction close|--color'
             echo 'words:auto always never'
+        case 'evctl transaction close|--tz'
+            echo 'none:'
         case 'evctl login|--db'
             echo 'files:'
         case 'evctl login|--output'
@@ -2183,6 +4863,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl login|--color'
             echo 'words:auto always never'
+        case 'evctl login|--tz'
+            echo 'none:'
         case 'evctl logout|--db'
             echo 'files:'
         case 'evctl logout|--output'
@@ -2191,6 +4873,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl logout|--color'
             echo 'words:auto always never'
+        case 'evctl logout|--tz'
+            echo 'none:'
         case 'evctl whoami|--db'
             echo 'files:'
         case 'evctl whoami|--output'
@@ -2199,6 +4883,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl whoami|--color'
             echo 'words:auto always never'
+        case 'evctl whoami|--tz'
+            echo 'none:'
         case 'evctl db|--db'
             echo 'files:'
         case 'evctl db|--output'
@@ -2207,6 +4893,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl db|--color'
             echo 'words:auto always never'
+        case 'evctl db|--tz'
+            echo 'none:'
         case 'evctl db path|--db'
             echo 'files:'
         case 'evctl db path|--output'
@@ -2215,6 +4903,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl db path|--color'
             echo 'words:auto always never'
+        case 'evctl db path|--tz'
+            echo 'none:'
         case 'evctl db migrate|--db'
             echo 'files:'
         case 'evctl db migrate|--output'
@@ -2223,6 +4913,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl db migrate|--color'
             echo 'words:auto always never'
+        case 'evctl db migrate|--tz'
+            echo 'none:'
         case 'evctl db check|--db'
             echo 'files:'
         case 'evctl db check|--output'
@@ -2231,6 +4923,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl db check|--color'
             echo 'words:auto always never'
+        case 'evctl db check|--tz'
+            echo 'none:'
         case 'evctl db backup|--db'
             echo 'files:'
         case 'evctl db backup|--output'
@@ -2239,6 +4933,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl db backup|--color'
             echo 'words:auto always never'
+        case 'evctl db backup|--tz'
+            echo 'none:'
         case 'evctl db backup|'
             echo 'files:'
         case 'evctl serve|--listen'
@@ -2253,6 +4949,8 @@ function __evctl_values
             echo 'none:'
         case 'evctl serve|--command-payload-retention'
             echo 'none:'
+        case 'evctl serve|--event-retention'
+            echo 'none:'
         case 'evctl serve|--files-dir'
             echo 'files:'
         case 'evctl serve|--public-url'
@@ -2260,7 +4958,7 @@ function __evctl_values
         case 'evctl serve|--alarm-command'
             echo 'none:'
         case 'evctl serve|--log-level'
-            echo 'words:info warning error'
+            echo 'words:debug info warning error'
         case 'evctl serve|--db'
             echo 'files:'
         case 'evctl serve|--output'
@@ -2269,6 +4967,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl serve|--color'
             echo 'words:auto always never'
+        case 'evctl serve|--tz'
+            echo 'none:'
         case 'evctl simulate|--url'
             echo 'none:'
         case 'evctl simulate|--identity'
@@ -2319,6 +5019,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl simulate|--color'
             echo 'words:auto always never'
+        case 'evctl simulate|--tz'
+            echo 'none:'
         case 'evctl completion|--db'
             echo 'files:'
         case 'evctl completion|--output'
@@ -2327,6 +5029,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl completion|--color'
             echo 'words:auto always never'
+        case 'evctl completion|--tz'
+            echo 'none:'
         case 'evctl completion|'
             echo 'words:bash zsh fish'
         case 'evctl help|--db'
@@ -2337,6 +5041,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl help|--color'
             echo 'words:auto always never'
+        case 'evctl help|--tz'
+            echo 'none:'
         case 'evctl version|--db'
             echo 'files:'
         case 'evctl version|--output'
@@ -2345,6 +5051,8 @@ function __evctl_values
             echo 'words:table wide tsv csv json'
         case 'evctl version|--color'
             echo 'words:auto always never'
+        case 'evctl version|--tz'
+            echo 'none:'
         case '*'
             return 1
     end
@@ -2353,38 +5061,44 @@ end
 function __evctl_candidates
     set -l tokens (commandline -opc)
     set -l cur (commandline -ct)
-    set -l path evctl
+    set -l cmd evctl
+    set -l db
     set -l skip 0
     set -l prev ''
     for w in $tokens[2..-1]
         if test $skip -eq 1
+            if test "$prev" = --db
+                set db --db $w
+            end
             set skip 0
             set prev ''
             continue
         end
         if string match -q -- '-*' $w
-            if __evctl_values "$path" $w >/dev/null
+            if __evctl_values "$cmd" $w >/dev/null
                 set skip 1
                 set prev $w
             end
             continue
         end
-        set -l next (__evctl_sub "$path" $w); and set path "$path $next"
+        set -l next (__evctl_sub "$cmd" $w); and set cmd "$cmd $next"
     end
     set -l source
     if test $skip -eq 1
-        set source (__evctl_values "$path" $prev)
-    else if not string match -q -- '-*' "$cur"; and set source (__evctl_values "$path" '')
+        set source (__evctl_values "$cmd" $prev)
+    else if not string match -q -- '-*' "$cur"; and set source (__evctl_values "$cmd" '')
     else
-        set source "words:"(string join ' ' (__evctl_words "$path"))
+        set source 'commands:'
     end
-    switch $source
+    switch "$source"
         case 'files:'
             __fish_complete_path $cur
         case 'dynamic:*'
-            evctl __complete (string replace 'dynamic:' '' -- $source) 2>/dev/null
+            evctl $db __complete (string replace -- 'dynamic:' '' $source) 2>/dev/null
         case 'words:*'
-            string split ' ' -- (string replace 'words:' '' -- $source)
+            string split -- ' ' (string replace -- 'words:' '' $source)
+        case 'commands:'
+            __evctl_words "$cmd"
     end
 end
 
