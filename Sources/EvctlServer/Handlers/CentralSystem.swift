@@ -118,12 +118,16 @@ public final class CentralSystem {
         "SELECT id, identity, password_hash FROM stations WHERE identity = ?", [upgrade.identity])
     else {
       let now = Timestamp.now()
-      if let line = unknownIdentities.note(upgrade.identity, at: now) { log(line) }
+      // The first refusal of an identity in a window is logged by the transport, with the peer's
+      // address; repeats are only counted. A summary line (too many identities) is logged here.
+      let line = unknownIdentities.note(upgrade.identity, at: now)
+      let announce = line?.hasPrefix("info: refused connection") ?? false
+      if let line, !announce { log(line) }
       if unknownIdentities.needsFlush { try unknownIdentities.flush(self, at: now) }
       return .reject(
         HandshakeRejection(status: 404, reason: "station '\(upgrade.identity)' is not registered",
                            extraHeaders: []),
-        event: CentralSystem.quietRefusal + upgrade.identity)
+        event: "not registered: \(upgrade.identity)" + (announce ? "" : CentralSystem.quietRefusal))
     }
     let stationID = row.int("id")!
     let identity = row.string("identity")!
@@ -145,9 +149,9 @@ public final class CentralSystem {
       unprotocolled: !upgrade.offersOCPP16)
   }
 
-  /// How the close reason of a refusal starts that the central system already logged (or
-  /// counted): the transport does not log it again.
-  public static let quietRefusal = "not registered: "
+  /// How the close reason of a refusal ends that the central system only counts (an unknown
+  /// identity seen before in this window): the transport does not log it.
+  public static let quietRefusal = " (repeat)"
 
   /// Records that a station connected.
   public func connected(stationID: Int, identity: String, replaced: Bool, at now: Timestamp) throws {

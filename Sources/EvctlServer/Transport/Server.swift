@@ -333,7 +333,7 @@ public final class Server {
         try central.connected(stationID: stationID, identity: identity, replaced: replaced, at: now)
       case .close(let reason):
         link.closing = true
-        if link.session.stationID == nil && !reason.hasPrefix(CentralSystem.quietRefusal) {
+        if link.session.stationID == nil && !reason.hasSuffix(CentralSystem.quietRefusal) {
           let served = reason.hasSuffix(" answered")
           central.log((served ? "info: file request " : "warning: connection refused ")
             + ServeLog.fields(["peer": link.session.peer, "reason": reason]))
