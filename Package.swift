@@ -14,7 +14,7 @@ let package = Package(
 
     // Libraries: everything testable lives here.
     .target(name: "EvctlCore", dependencies: ["CSQLite", "COpenSSL"]),
-    .target(name: "EvctlServer", dependencies: ["EvctlCore", "CLinux"]),
+    .target(name: "EvctlServer", dependencies: ["EvctlCore", "CLinux", "COpenSSL"]),
     .target(name: "EvctlCLI", dependencies: ["EvctlCore", "EvctlServer"]),
 
     // The thin executable: parses nothing, decides nothing.

@@ -25,6 +25,9 @@ public final class ConnectionSession {
   private var answeredOrder: [String] = []
   /// A plain HTTP request (`--files-dir`) waiting for the rest of its body.
   private var fileRequest: (request: HTTPRequest, length: Int)?
+  /// What the transport established for this connection (TLS, a verified client certificate);
+  /// set before the first byte is received.
+  public var channel = ChannelSecurity.plain
   /// The station, once admitted.
   public private(set) var stationID: Int?
   public private(set) var identity: String?
@@ -88,7 +91,7 @@ public final class ConnectionSession {
         phase = .httpBody
         return try finishFileRequest(files, now: now)
       }
-      switch try central.admit(request) {
+      switch try central.admit(request, channel: channel) {
       case .reject(let rejection, let event):
         output += rejection.responseBytes
         phase = .closing
