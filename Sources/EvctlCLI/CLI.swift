@@ -64,8 +64,14 @@ public enum CLI {
     case let error as StoreError:
       return reportStore(error, console: console)
     case let error as SQLiteError where error.isBusy:
-      console.diagnose("error: database is locked by another process")
-      console.diagnose("hint: is a long write running? retry, or pass --db to use another file")
+      if error.code == 517 {
+        // SQLITE_BUSY_SNAPSHOT: a read turned into a write after another process committed.
+        console.diagnose("error: database is locked: another process wrote to the store while this command was reading it")
+        console.diagnose("hint: retry; this is a bug in evctl if it happens again (writes start with BEGIN IMMEDIATE)")
+      } else {
+        console.diagnose("error: database is locked: another process held the store's write lock for more than 5 s")
+        console.diagnose("hint: a long write runs elsewhere (another evctl import or db command, or a sqlite3 shell with an open transaction); evctl serve holds it only for one batch; retry when it ends")
+      }
       return .unavailable
     case let error as SQLiteError:
       console.diagnose("error: database: \(error.message)")

@@ -120,6 +120,8 @@ public final class Context {
       }
       try Schema.migrator.migrate(store.db)
     }
+    // An import killed half-way is finished (past its commit point) or discarded first.
+    if migrate, !isDryRun { try store.resumeInterruptedImports() }
     if isDryRun { try store.db.execute("BEGIN IMMEDIATE") }
     openedStore = store
     return store

@@ -7,9 +7,12 @@ final class MemoryFiles: FileService {
   var publishedFiles: [String: [UInt8]] = [:]
   var uploads: [(String, String, [UInt8])] = []
 
-  func published(_ name: String) -> [UInt8]? { publishedFiles[name] }
+  var failWith: Int32?
+
+  func published(_ name: String) -> FileBody? { publishedFiles[name].map(BytesBody.init) }
 
   func storeUpload(station: String, name: String, bytes: [UInt8]) throws -> String {
+    if let failWith { throw FileWriteError(operation: "write", errno: failWith) }
     uploads.append((station, name, bytes))
     return "memory/\(station)/\(name)"
   }
@@ -39,7 +42,11 @@ final class MemoryFiles: FileService {
       _ = try session.receive(Array(bytes[index..<min(index + size, bytes.count)]), now: now)
       index += size
     }
-    return String(decoding: session.takeOutput(), as: UTF8.self)
+    var output = session.takeOutput()
+    if let body = session.takeFileBody() {
+      while case let chunk = try body.read(upTo: 2), !chunk.isEmpty { output += chunk }
+    }
+    return String(decoding: output, as: UTF8.self)
   }
 
   @Test func servesPublishedFirmwareAndNothingElse() throws {
@@ -89,6 +96,37 @@ final class MemoryFiles: FileService {
     central.files = MemoryFiles()
     #expect(try run(central, "PUT /files/uploads/CP-1/x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n").hasPrefix("HTTP/1.1 411"))
     #expect(try run(central, "PUT /files/uploads/CP-1/x HTTP/1.1\r\nContent-Length: 999999999999\r\n\r\n").hasPrefix("HTTP/1.1 413"))
+  }
+
+  @Test func aFailingUploadIsAnsweredAndTheStoreStaysUsable() throws {
+    let central = try makeCentral()
+    let files = MemoryFiles()
+    central.files = files
+    files.failWith = 28
+    let full = try run(central, "PUT /files/uploads/CP-1/d.txt HTTP/1.1\r\nContent-Length: 2\r\n\r\nab")
+    #expect(full.hasPrefix("HTTP/1.1 507 Insufficient Storage\r\n"))
+    files.failWith = 13
+    let denied = try run(central, "PUT /files/uploads/CP-1/d.txt HTTP/1.1\r\nContent-Length: 2\r\n\r\nab")
+    #expect(denied.hasPrefix("HTTP/1.1 500 Internal Server Error\r\n"))
+    #expect(try central.store.db.query("SELECT kind FROM events").isEmpty)
+  }
+
+  @Test func streamsAPublishedFileInChunks() throws {
+    let central = try makeCentral()
+    let files = MemoryFiles()
+    files.publishedFiles["big.bin"] = (0..<100_000).map { UInt8($0 % 251) }
+    central.files = files
+    let session = ConnectionSession(central: central, now: now)
+    _ = try session.receive(Array("GET /files/big.bin HTTP/1.1\r\n\r\n".utf8), now: now)
+    let head = String(decoding: session.takeOutput(), as: UTF8.self)
+    #expect(head.hasSuffix("Content-Length: 100000\r\nConnection: close\r\n\r\n"))
+    let body = try #require(session.takeFileBody())
+    var received: [UInt8] = []
+    while case let chunk = try body.read(upTo: 4096), !chunk.isEmpty {
+      #expect(chunk.count <= 4096)
+      received += chunk
+    }
+    #expect(received == files.publishedFiles["big.bin"])
   }
 
   @Test func withoutFilesDirTheFilesPathIsNotFound() throws {

@@ -25,6 +25,8 @@ class Evctl:
                         EVCTL_DB=db)
         self.process = None
         self.port = None
+        # Options every start of serve gets (a test module may set them, e.g. --no-auto-config).
+        self.serve_args = []
 
     def run(self, *args, stdin=None, check=True):
         result = subprocess.run(
@@ -38,7 +40,7 @@ class Evctl:
         self.port = free_port()
         self.process = subprocess.Popen(
             [BINARY, "--db", self.db, "serve", "--listen", f"127.0.0.1:{self.port}",
-             "--ping-interval", "30", *extra],
+             "--ping-interval", "30", *self.serve_args, *extra],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=self.env)
         deadline = time.time() + 20
         while time.time() < deadline:

@@ -9,9 +9,21 @@ import time
 
 from ocpp.v16 import call
 
+import pytest
+
 from conftest import BINARY, Evctl
 from test_charge_point import Station as PlainStation, connect, query
 from test_remote_commands import cli, online
+
+
+@pytest.fixture
+def evctl(evctl):
+    """These tests count the commands in the pipeline: serve's own GetConfiguration after a first
+    boot (tested in test_protocol_items.py) is turned off so that only the CLI's commands are there."""
+    evctl.stop()
+    evctl.serve_args = ["--no-auto-config"]
+    evctl.start()
+    yield evctl
 
 
 def test_command_reported_not_sent_is_never_sent(evctl):

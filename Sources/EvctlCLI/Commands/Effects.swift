@@ -49,6 +49,7 @@ extension Commands {
     "operator delete": .writes, "operator passwd": .writes, "operator token create": .writes,
     "user list": .reads, "user show": .reads, "user create": .creates, "user update": .writes,
     "user delete": .writes, "user grant": .writes, "user revoke": .writes,
+    "user import": .creates, "user export": .reads,
     "token list": .reads, "token show": .reads, "token add": .creates, "token update": .writes,
     "token block": .writes, "token unblock": .writes, "token delete": .writes,
     "token import": .creates, "token export": .reads,

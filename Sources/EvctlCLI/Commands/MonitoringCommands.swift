@@ -153,6 +153,8 @@ extension Commands {
     Column("code") { $0.code },
     Column("state") { $0.isActive ? ($0.acknowledgedAt == nil ? "active" : "acknowledged") : "cleared" },
     Column("detail") { $0.detail },
+    Column("count", brief: false) { String($0.occurrences) },
+    Column.time("last_seen_at", brief: false) { $0.lastSeenAt ?? $0.raisedAt },
     Column.time("cleared_at", brief: false) { $0.clearedAt },
     Column("acknowledged_by", brief: false) { $0.acknowledgedBy },
     Column.time("acknowledged_at", brief: false) { $0.acknowledgedAt },
@@ -164,11 +166,13 @@ extension Commands {
       .flag("active", help: "Only alarms whose cause still holds (the default)"),
       .flag("history", help: "Every alarm, cleared ones too"),
       .option("station", value: "identity", help: "Only this station (with the not_registered alarms of its identity), or an identity that is not registered", completion: .stations),
+      .option("limit", value: "count", help: "With --history, the newest this many cleared alarms; default 1000 (active ones are always all listed)"),
     ],
     examples: [.init("Export the alarm history", "evctl alarm list --history -o csv > alarms.csv")]
   ) { inv in
     let alarms = try inv.context.openStore().alarms(
-      active: inv.arguments.flag("history") ? nil : true, station: inv.arguments.option("station"))
+      active: inv.arguments.flag("history") ? nil : true, station: inv.arguments.option("station"),
+      limit: try inv.int("limit") ?? 1000)
     inv.context.console.writeOut(inv.context.renderer().list(alarms, columns: alarmColumns, json: \.json))
   }
 

@@ -29,9 +29,10 @@ extension Commands {
       .option("command-retention", value: "duration", help: "Keep finished remote commands this long; default 90d"),
       .option("command-payload-retention", value: "duration", help: "Keep the payloads and answers of finished commands this long; default 7d"),
       .flag("no-auto-config", help: "Do not send GetConfiguration after a station's first accepted boot or a firmware change"),
+      .option("event-retention", value: "duration", help: "Keep events and cleared alarms this long; default 90d"),
       .option("files-dir", value: "dir", help: "Serve firmware from DIR and accept diagnostics uploads into DIR/uploads over HTTP on the same port", completion: .file),
       .option("public-url", value: "url", help: "The URL stations reach this server at, for --files-dir; default http://HOST:PORT"),
-      .option("alarm-command", value: "command", help: "Run this shell command with each new alarm as JSON on stdin"),
+      .option("alarm-command", value: "command", help: "Run this shell command with each new alarm as JSON on stdin; the same alarm at most once in 10 min, at most 10 runs a minute"),
       .option("log-level", value: "level", help: "Least severe diagnostics shown",
               choices: ["info", "warning", "error"]),
     ],
@@ -62,6 +63,12 @@ extension Commands {
     }
     if let seconds = try inv.duration("message-log-retention") {
       configuration.messageLogRetentionSeconds = seconds
+    }
+    if let seconds = try inv.duration("event-retention") {
+      guard seconds <= 100 * 366 * 86_400 else {
+        throw UsageError(message: "invalid --event-retention: at most 100 years", commandPath: inv.arguments.path)
+      }
+      configuration.eventRetentionSeconds = seconds
     }
     configuration.messageLogEnabled = !inv.arguments.flag("no-message-log")
     if let seconds = try inv.duration("command-retention") {
@@ -99,11 +106,23 @@ extension Commands {
     let central = CentralSystem(store: store, configuration: configuration)
     if let directory = inv.arguments.option("files-dir") {
       let absolute = inv.context.absolute(directory)
+      let storePath = inv.context.absolute(inv.context.databasePath)
+      let protected = [storePath] + ["-wal", "-shm", "-journal"].map { storePath + $0 }
+        + [inv.context.sessionFile]
+      let disk: DiskFiles
       do {
-        central.files = try DiskFiles(directory: absolute)
+        disk = try DiskFiles(directory: absolute, protected: protected)
+      } catch let error as UnsafeFilesDirectory {
+        throw UsageError(message: "invalid --files-dir '\(absolute)': \(error)",
+                         commandPath: inv.arguments.path)
       } catch {
-        throw CLIError.io("cannot use '\(absolute)' for --files-dir: \(error.localizedDescription)")
+        throw CLIError.io("cannot use '\(absolute)' for --files-dir: \(error)")
       }
+      central.files = disk
+      let names = disk.publishedNames()
+      console.diagnose(
+        "evctl: publishing \(names.count) file\(names.count == 1 ? "" : "s") from \(disk.realDirectory)"
+          + (names.isEmpty ? "" : ": " + names.joined(separator: ", ")))
       let host = configuration.host == "0.0.0.0" ? ProcessInfo.processInfo.hostName : configuration.host
       let url = inv.arguments.option("public-url") ?? "http://\(host):\(configuration.port)"
       try store.setSetting("files_dir", absolute)

@@ -190,6 +190,7 @@ extension Commands {
     examples: [.init("Provision a site", "evctl station import stations.csv")]
   ) { inv in
     let (text, name) = try readInputFile(inv)
+    runImportAtLowPriority()
     let summary = try inv.context.openStore().importStations(
       csv: text, file: name, dryRun: inv.arguments.flag("dry-run"))
     reportImport(summary, inv: inv)

@@ -191,6 +191,7 @@ extension Commands {
     examples: [.init("Nightly import from the HR system", "evctl -q token import /srv/hr/tokens.csv")]
   ) { inv in
     let (text, name) = try readInputFile(inv)
+    runImportAtLowPriority()
     let summary = try inv.context.openStore().importTokens(
       csv: text, file: name, dryRun: inv.arguments.flag("dry-run"))
     reportImport(summary, inv: inv)

@@ -3,7 +3,10 @@ import EvctlCore
 extension Commands {
   static let user: CommandSpec = CommandSpec(
     "user", aliases: ["users"], abstract: "Manage charging users and their access rights",
-    subcommands: [userList, userShow, userCreate, userUpdate, userDelete, userGrant, userRevoke])
+    subcommands: [
+      userList, userShow, userCreate, userUpdate, userDelete, userGrant, userRevoke, userImport,
+      userExport,
+    ])
 
   static let userEmail = ArgumentSpec.positional(
     "email", help: "The user's email", completion: .users)
@@ -112,5 +115,40 @@ extension Commands {
       inv.required("email"), group: inv.arguments.option("group"),
       station: inv.arguments.option("station"))
     inv.context.confirm("user", user.email, "access revoked")
+  }
+
+  static let userImport: CommandSpec = CommandSpec(
+    "import", abstract: "Create or update charging users and their tokens from a CSV file, all or nothing",
+    discussion: """
+      Columns (header row required): \(Store.userImportColumns.joined(separator: ", ")).
+      email is required; first_name and last_name are required for a new user. One row per
+      card: a user with three cards takes three rows (leave the user's fields empty on all but
+      one, or repeat them unchanged). Rows without an id_tag only create or update the user.
+      Every bad row is reported as FILE:LINE: reason, and nothing is written unless every row
+      is good. 'user export' writes this format.
+      """,
+    arguments: [
+      .positional("file", help: "The CSV file, or - for standard input", completion: .file),
+      .flag("dry-run", short: "n", help: "Check only; write nothing"),
+    ],
+    examples: [.init("Import a fleet with its cards", "evctl user import fleet.csv")]
+  ) { inv in
+    let (text, name) = try readInputFile(inv)
+    runImportAtLowPriority()
+    let summary = try inv.context.openStore().importUsers(
+      csv: text, file: name, dryRun: inv.arguments.flag("dry-run"))
+    guard !inv.context.isQuiet else { return }
+    let users = summary.users, tokens = summary.tokens
+    let verb = summary.written ? "" : " (dry run: nothing written)"
+    inv.context.console.writeOut(
+      "users: \(users.created) created, \(users.updated) updated, \(users.unchanged) unchanged; "
+        + "tokens: \(tokens.created) created, \(tokens.updated) updated, \(tokens.unchanged) unchanged\(verb)\n")
+  }
+
+  static let userExport: CommandSpec = CommandSpec(
+    "export", abstract: "Print charging users and their tokens as CSV in the format user import reads"
+  ) { inv in
+    let rows = try inv.context.openStore().exportUsers()
+    inv.context.console.writeOut(rows.map { CSVWriter.line($0) + "\r\n" }.joined())
   }
 }

@@ -7,6 +7,8 @@ public enum AlarmKind: String, CaseIterable, Sendable {
   case diagnosticsFailed = "diagnostics_failed"
   case security
   case stuckTransaction = "stuck_transaction"
+  /// serve itself ran out of a resource (file descriptors); raised with identity `serve`.
+  case resourceExhausted = "resource_exhausted"
 }
 
 /// An alarm raised by `serve` from what stations report and from silence.
@@ -22,6 +24,10 @@ public struct Alarm: Equatable, Sendable {
   public var clearedAt: Timestamp?
   public var acknowledgedAt: Timestamp?
   public var acknowledgedBy: String?
+  /// How often the condition was seen while the alarm was active (an unknown identity retrying).
+  public var occurrences: Int = 1
+  /// When the condition was last seen, if it repeated.
+  public var lastSeenAt: Timestamp?
 
   /// Whether the condition still holds.
   public var isActive: Bool { clearedAt == nil }
@@ -33,6 +39,7 @@ public struct Alarm: Equatable, Sendable {
       "connector_id": .from(connectorID), "code": .from(code), "detail": .from(detail),
       "raised_at": .from(raisedAt), "cleared_at": .from(clearedAt), "active": .bool(isActive),
       "acknowledged_at": .from(acknowledgedAt), "acknowledged_by": .from(acknowledgedBy),
+      "count": .int(Int64(occurrences)), "last_seen_at": .from(lastSeenAt ?? raisedAt),
     ]
   }
 }

@@ -81,7 +81,8 @@ public enum IdTagCanonicalizer {
   }
 
   private static func joinedHexBytes(_ text: String) -> String? {
-    for separator in [":", "-", " "] where text.contains(separator) {
+    for separator in [":", "-", " "] as [Unicode.Scalar]
+    where text.unicodeScalars.contains(separator) {
       let parts = text.split(separator: Character(separator)).map(String.init)
       guard parts.count > 1, parts.allSatisfy({ $0.count == 2 && Crypto.unhex($0) != nil }) else {
         return nil

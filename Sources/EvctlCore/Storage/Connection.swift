@@ -13,6 +13,8 @@ public final class Connection {
 
   let handle: OpaquePointer
   private var statementCache: [String: Statement] = [:]
+  /// How long a statement waits for another connection's lock (see Connection+Busy.swift).
+  let busyWait: BusyWait
 
   /// Opens (creating if needed) a database, with foreign keys on and WAL for files.
   ///
@@ -33,8 +35,9 @@ public final class Connection {
       throw SQLiteError(code: rc, message: message, sql: nil)
     }
     handle = db
+    busyWait = BusyWait(milliseconds: Int(milliseconds))
     sqlite3_extended_result_codes(db, 1)
-    sqlite3_busy_timeout(db, milliseconds)
+    installBusyHandler()
     try execute("PRAGMA foreign_keys = ON")
     if case .path = location {
       // Readers (the CLI) and a writer (`evctl serve`) can then work side by side.

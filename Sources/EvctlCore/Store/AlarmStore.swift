@@ -5,30 +5,79 @@ extension Store {
       kind: row.string("kind") ?? "", connectorID: row.int("connector_id"), code: row.string("code"),
       detail: row.string("detail"), raisedAt: row.date("raised_at") ?? Timestamp(milliseconds: 0),
       clearedAt: row.date("cleared_at"), acknowledgedAt: row.date("acknowledged_at"),
-      acknowledgedBy: row.string("acknowledged_by"))
+      acknowledgedBy: row.string("acknowledged_by"), occurrences: row.int("occurrences") ?? 1,
+      lastSeenAt: row.date("last_seen_at"))
   }
 
-  /// Raises an alarm unless the same one (station or identity, kind, connector) is active.
+  /// Raises an alarm unless the same one (station or identity, kind, connector) is active; then
+  /// the active one counts `occurrences` more and notes when it was last seen.
   ///
   /// - Returns: the new alarm, or `nil` when it was already raised.
   @discardableResult
   public func raiseAlarm(
     stationID: Int?, identity: String, kind: AlarmKind, connectorID: Int? = nil, code: String? = nil,
-    detail: String?, at time: Timestamp
+    detail: String?, occurrences: Int = 1, at time: Timestamp
   ) throws -> Alarm? {
-    let existing = try db.queryOne(
-      """
-      SELECT id FROM alarms WHERE coalesce(station_id, -1) = coalesce(?, -1) AND identity = ? AND kind = ?
-        AND coalesce(connector_id, -1) = coalesce(?, -1) AND cleared_at IS NULL
+    let match = """
+      kind = ? AND coalesce(connector_id, -1) = coalesce(?, -1) AND cleared_at IS NULL
         AND (? IS NULL OR coalesce(code, '') = ? OR kind <> 'stuck_transaction')
-      """, [stationID, identity, kind.rawValue, connectorID, code, code ?? ""])
-    if existing != nil { return nil }
+      """
+    let existing: Row?
+    if let stationID {
+      existing = try db.queryOne(
+        "SELECT id FROM alarms WHERE station_id = ? AND identity = ? AND " + match,
+        [stationID, identity, kind.rawValue, connectorID, code, code ?? ""])
+    } else {
+      existing = try db.queryOne(
+        "SELECT id FROM alarms WHERE station_id IS NULL AND identity = ? AND " + match,
+        [identity, kind.rawValue, connectorID, code, code ?? ""])
+    }
+    if let id = existing?.int("id") {
+      try db.run(
+        "UPDATE alarms SET occurrences = occurrences + ?, last_seen_at = ? WHERE id = ?",
+        [occurrences, time.iso8601, id])
+      return nil
+    }
     try db.run(
       """
-      INSERT INTO alarms (station_id, identity, kind, connector_id, code, detail, raised_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?)
-      """, [stationID, identity, kind.rawValue, connectorID, code, detail, time.iso8601])
+      INSERT INTO alarms (station_id, identity, kind, connector_id, code, detail, raised_at, occurrences, last_seen_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+      """, [stationID, identity, kind.rawValue, connectorID, code, detail, time.iso8601, occurrences, time.iso8601])
     return makeAlarm(try db.queryOne("SELECT * FROM alarms WHERE id = ?", [db.lastInsertRowID])!)
+  }
+
+  /// How many alarms about unknown identities are active (each identity has at most one).
+  public func activeUnknownIdentityAlarms() throws -> Int {
+    try db.queryOne(
+      "SELECT count(*) AS n FROM alarms WHERE station_id IS NULL AND kind = 'not_registered' AND cleared_at IS NULL"
+    )?.int("n") ?? 0
+  }
+
+  /// Clears the `not_registered` alarms of identities not seen since `before`.
+  @discardableResult
+  public func clearQuietUnknownIdentities(before: Timestamp, at time: Timestamp) throws -> Int {
+    try db.run(
+      """
+      UPDATE alarms SET cleared_at = ? WHERE station_id IS NULL AND kind = 'not_registered'
+        AND cleared_at IS NULL AND coalesce(last_seen_at, raised_at) < ?
+      """, [time.iso8601, before.iso8601])
+  }
+
+  /// Deletes up to `limit` events and up to `limit` cleared alarms older than `before`.
+  ///
+  /// - Returns: how many rows went; the caller repeats while it is `limit` or more.
+  @discardableResult
+  public func pruneEventsAndClearedAlarms(before: Timestamp, limit: Int) throws -> Int {
+    let cutoff = before.iso8601
+    let events = try db.run(
+      "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE at < ? ORDER BY at LIMIT ?)",
+      [cutoff, limit])
+    let alarms = try db.run(
+      """
+      DELETE FROM alarms WHERE id IN (SELECT id FROM alarms WHERE cleared_at IS NOT NULL
+        AND cleared_at < ? ORDER BY cleared_at LIMIT ?)
+      """, [cutoff, limit])
+    return max(events, alarms)
   }
 
   /// Clears the active alarms of a kind for a station (and connector, when given).
@@ -55,7 +104,17 @@ extension Store {
       """, [time.iso8601, stationID, identity])
   }
 
-  /// Alarms the actor may see: active ones, the history, or both; newest first.
+  /// Clears the active alarms of a kind that belong to no station (raised about serve itself or
+  /// an unknown identity).
+  @discardableResult
+  public func clearUnattachedAlarms(identity: String, kind: AlarmKind, at time: Timestamp) throws -> Int {
+    try db.run(
+      "UPDATE alarms SET cleared_at = ? WHERE station_id IS NULL AND identity = ? AND kind = ? AND cleared_at IS NULL",
+      [time.iso8601, identity, kind.rawValue])
+  }
+
+  /// Alarms the actor may see, newest first: every active one (never cut off), and with
+  /// `active: nil` also the newest `limit` cleared ones.
   ///
   /// `station` names a station, or an identity that is not (yet) a station but has alarms (an
   /// unregistered station that tried to connect); the station's alarms include those raised for
@@ -73,23 +132,57 @@ extension Store {
         guard known != nil else { throw error }
       }
     }
-    return try db.query(
-      """
-      SELECT a.*, s.group_id FROM alarms a LEFT JOIN stations s ON s.id = a.station_id
-      WHERE (?1 IS NULL OR (a.cleared_at IS NULL) = ?1)
-        AND (?4 IS NULL OR a.station_id = ?2 OR (a.station_id IS NULL AND a.identity = ?4 COLLATE NOCASE))
-      ORDER BY a.id DESC LIMIT ?3
-      """, [active.map { $0 ? 1 : 0 }, stationID, limit, station]
-    ).filter { row in
+    func visible(_ row: Row) -> Bool {
       guard let base = actor.baseGroupID else { return true }
       return row.int("station_id") != nil && tree.contains(row.int("group_id"), under: base)
-    }.map(makeAlarm)
+    }
+    var rows: [Row] = []
+    if active != false {
+      rows += try db.query(
+        """
+        SELECT a.*, s.group_id FROM alarms a LEFT JOIN stations s ON s.id = a.station_id
+        WHERE a.cleared_at IS NULL
+          AND (?2 IS NULL OR a.station_id = ?1 OR (a.station_id IS NULL AND a.identity = ?2 COLLATE NOCASE))
+        ORDER BY a.id DESC
+        """, [stationID, station]
+      ).filter(visible)
+    }
+    if active != true {
+      // Cleared alarms page by id; the actor's filter applies before the limit.
+      var before = Int.max
+      var cleared: [Row] = []
+      while cleared.count < limit {
+        let page = try db.query(
+          """
+          SELECT a.*, s.group_id FROM alarms a LEFT JOIN stations s ON s.id = a.station_id
+          WHERE a.cleared_at IS NOT NULL AND a.id < ?1
+            AND (?4 IS NULL OR a.station_id = ?2 OR (a.station_id IS NULL AND a.identity = ?4 COLLATE NOCASE))
+          ORDER BY a.id DESC LIMIT ?3
+          """, [before, stationID, limit, station])
+        guard let last = page.last?.int("id") else { break }
+        before = last
+        cleared += page.filter(visible)
+      }
+      rows += cleared.prefix(limit)
+    }
+    return rows.map(makeAlarm).sorted { $0.id > $1.id }
+  }
+
+  /// One alarm by id, if the actor may see it.
+  public func alarm(_ id: Int) throws -> Alarm? {
+    guard let row = try db.queryOne(
+      "SELECT a.*, s.group_id FROM alarms a LEFT JOIN stations s ON s.id = a.station_id WHERE a.id = ?", [id])
+    else { return nil }
+    if let base = actor.baseGroupID {
+      guard row.int("station_id") != nil, try groupTree().contains(row.int("group_id"), under: base) else { return nil }
+    }
+    return makeAlarm(row)
   }
 
   /// Acknowledges an alarm: someone has seen it (it stays active until its cause clears).
   @discardableResult
   public func acknowledgeAlarm(_ id: Int) throws -> Alarm {
-    guard let alarm = try alarms(active: nil).first(where: { $0.id == id }) else {
+    guard let alarm = try alarm(id) else {
       throw StoreError.notFound(kind: "alarm", name: String(id))
     }
     if alarm.acknowledgedAt == nil {

@@ -26,74 +26,77 @@ extension Store {
     var problems: [String] = []
     var summary = ImportSummary()
     var seen: [String: Int] = [:]
-    let tree = try groupTree()
-    try db.execute("SAVEPOINT station_import")
+    // One write transaction from the first read (BEGIN IMMEDIATE): a commit by `serve` between
+    // a read and a write can then never invalidate it, and a killed import leaves nothing.
     do {
-      for record in table.records {
-        let where_ = "\(file):\(record.line)"
-        let identity = record["identity"] ?? ""
-        do {
-          try Station.validate(identity: identity)
-          if let first = seen[identity.lowercased()] {
-            throw StoreError.invalid("duplicate identity '\(identity)' (also on line \(first))")
-          }
-          seen[identity.lowercased()] = record.line
-          guard let name = record["name"], !name.isEmpty else {
-            throw StoreError.invalid("name is empty")
-          }
-          var changes = StationChanges()
-          changes.name = name
-          changes.description = record["description"]
-          if let group = record["group"] { _ = try resolveGroup(group, in: tree) }
-          changes.group = record["group"]
-          changes.heartbeatInterval = try record.int("heartbeat_interval")
-          if let availability = record["availability"] {
-            guard availability == "public" || availability == "private" else {
-              throw StoreError.invalid(
-                "invalid availability '\(availability)': expected public or private")
+      return try db.transaction {
+        let tree = try groupTree()
+        for record in table.records {
+          let where_ = "\(file):\(record.line)"
+          let identity = record["identity"] ?? ""
+          do {
+            try Station.validate(identity: identity)
+            if let first = seen[identity.lowercased()] {
+              throw StoreError.invalid("duplicate identity '\(identity)' (also on line \(first))")
             }
-            changes.isPublic = availability == "public"
-          }
-          if let policy = record["registration_policy"] {
-            guard let value = RegistrationPolicy(rawValue: policy) else {
-              throw StoreError.invalid(
-                "invalid registration_policy '\(policy)': expected accept, pending or reject")
+            seen[identity.lowercased()] = record.line
+            guard let name = record["name"], !name.isEmpty else {
+              throw StoreError.invalid("name is empty")
             }
-            changes.registrationPolicy = value
+            var changes = StationChanges()
+            changes.name = name
+            changes.description = record["description"]
+            if let group = record["group"] { _ = try resolveGroup(group, in: tree) }
+            changes.group = record["group"]
+            changes.heartbeatInterval = try record.int("heartbeat_interval")
+            if let availability = record["availability"] {
+              guard availability == "public" || availability == "private" else {
+                throw StoreError.invalid(
+                  "invalid availability '\(availability)': expected public or private")
+              }
+              changes.isPublic = availability == "public"
+            }
+            if let policy = record["registration_policy"] {
+              guard let value = RegistrationPolicy(rawValue: policy) else {
+                throw StoreError.invalid(
+                  "invalid registration_policy '\(policy)': expected accept, pending or reject")
+              }
+              changes.registrationPolicy = value
+            }
+            let connectorCount = try record.int("connectors")
+            let exists =
+              try db.queryOne("SELECT 1 FROM stations WHERE identity = ?", [identity]) != nil
+            if exists {
+              var before = try station(identity)
+              var after = try updateStation(identity, changes)
+              before.updatedAt = after.updatedAt
+              after.updatedAt = before.updatedAt
+              if before == after { summary.unchanged += 1 } else { summary.updated += 1 }
+            } else {
+              _ = try createStation(
+                identity: identity, name: name, group: changes.group,
+                description: changes.description, connectors: connectorCount ?? 1)
+              _ = try updateStation(identity, changes)
+              summary.created += 1
+            }
+          } catch let error as StoreError {
+            problems.append("\(where_): \(error)")
           }
-          let connectorCount = try record.int("connectors")
-          let exists =
-            try db.queryOne("SELECT 1 FROM stations WHERE identity = ?", [identity]) != nil
-          if exists {
-            var before = try station(identity)
-            var after = try updateStation(identity, changes)
-            before.updatedAt = after.updatedAt
-            after.updatedAt = before.updatedAt
-            if before == after { summary.unchanged += 1 } else { summary.updated += 1 }
-          } else {
-            _ = try createStation(
-              identity: identity, name: name, group: changes.group,
-              description: changes.description, connectors: connectorCount ?? 1)
-            _ = try updateStation(identity, changes)
-            summary.created += 1
-          }
-        } catch let error as StoreError {
-          problems.append("\(where_): \(error)")
         }
+        if !problems.isEmpty { throw StoreError.badInput(problems) }
+        if dryRun { throw DryRun(summary: summary) }
+        summary.written = true
+        return summary
       }
-    } catch {
-      try? db.execute("ROLLBACK TO station_import; RELEASE station_import")
-      throw error
+    } catch let dry as DryRun<ImportSummary> {
+      return dry.summary
     }
-    if !problems.isEmpty || dryRun {
-      try db.execute("ROLLBACK TO station_import; RELEASE station_import")
-      if !problems.isEmpty { throw StoreError.badInput(problems) }
-      return summary
-    }
-    try db.execute("RELEASE station_import")
-    summary.written = true
-    return summary
   }
+}
+
+/// Thrown to roll back a checked import on `--dry-run`, carrying what it would have done.
+struct DryRun<Summary: Sendable>: Error {
+  let summary: Summary
 }
 
 /// A CSV file with a header row, read into named fields.

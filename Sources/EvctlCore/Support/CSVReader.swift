@@ -15,6 +15,8 @@ public struct CSVError: Error, Equatable, Sendable {
 }
 
 /// Reads RFC 4180 CSV: quoted fields, doubled quotes, embedded line breaks, CRLF or LF.
+///
+/// A NUL byte anywhere is an error with its line: nothing downstream can store it faithfully.
 public enum CSVReader {
   /// Parses `text` into records, skipping blank lines.
   public static func parse(_ text: String) throws(CSVError) -> [CSVRecord] {
@@ -39,6 +41,10 @@ public enum CSVReader {
     while index < bytes.count {
       let c = bytes[index]
       index += 1
+      if c == 0 {
+        // SQLite and C strings would cut the value at the NUL; refuse it instead.
+        throw CSVError(line: line, reason: "NUL byte in a field (byte \(index) of the file)")
+      }
       if inQuotes {
         if c == 0x22 {
           if index < bytes.count, bytes[index] == 0x22 {

@@ -9,16 +9,19 @@ extension CentralSystem {
     "UploadFailed", "UploadFailure", "BadMessage", "PermissionDenied", "NotSupportedOperation",
   ]
 
-  /// Raises an alarm and tells ``onAlarm`` when it is new.
+  /// Raises an alarm and tells ``onAlarm`` (rate-limited, de-duplicated) when it is new.
+  ///
+  /// - Returns: whether the alarm is new.
+  @discardableResult
   func raise(_ kind: AlarmKind, stationID: Int?, identity: String, connectorID: Int? = nil,
-             code: String? = nil, detail: String?, at now: Timestamp) throws {
-    if let alarm = try store.raiseAlarm(
+             code: String? = nil, detail: String?, occurrences: Int = 1, at now: Timestamp) throws -> Bool {
+    guard let alarm = try store.raiseAlarm(
       stationID: stationID, identity: identity, kind: kind, connectorID: connectorID, code: code,
-      detail: detail, at: now)
-    {
-      log("warning: alarm \(alarm.kind) for \(identity)\(connectorID.map { " connector \($0)" } ?? ""): \(detail ?? "")")
-      onAlarm?(alarm)
-    }
+      detail: detail, occurrences: occurrences, at: now)
+    else { return false }
+    log("warning: alarm \(alarm.kind) for \(identity)\(connectorID.map { " connector \($0)" } ?? ""): \(detail ?? "")")
+    if let onAlarm, alarmThrottle.admit(alarm, at: now) { onAlarm(alarm) }
+    return true
   }
 
   /// Alarms that follow from a status change of a connector.

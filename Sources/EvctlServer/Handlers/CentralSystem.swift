@@ -26,6 +26,8 @@ public struct ServerConfiguration: Sendable {
   /// Whether serve sends GetConfiguration on its own after a station's first accepted boot and
   /// after a boot that reports new firmware (`serve --no-auto-config` turns it off).
   public var autoConfiguration = true
+  /// How long events and cleared alarms are kept.
+  public var eventRetentionSeconds: Int64 = 90 * 86_400
 
   /// Creates the default configuration.
   public init() {}
@@ -56,12 +58,17 @@ public enum HandshakeDecision: Sendable {
 public final class CentralSystem {
   public let store: Store
   public let configuration: ServerConfiguration
-  /// Told about every new alarm (`serve --alarm-command`).
+  /// Told about new alarms (`serve --alarm-command`): rate-limited and de-duplicated.
   public var onAlarm: ((Alarm) -> Void)?
+  var alarmThrottle = AlarmThrottle()
+  /// Refused connection attempts of unregistered identities, counted before they reach the store.
+  var unknownIdentities = UnknownIdentities()
   private var lastPeriodicAlarms = Timestamp(milliseconds: 0)
   var rebalanceReasons: Set<String> = []
   /// Message-log rows below this id are past their retention and being deleted.
   var pruneBelow: Int?
+  /// Whether events and cleared alarms past their retention remain to be deleted.
+  var pruneEventsDue = false
   var lastRebalance = Timestamp(milliseconds: 0)
   /// When the next turn or hand-on window ends, if a plan depends on it.
   var nextRebalanceAt: Timestamp?
@@ -111,14 +118,13 @@ public final class CentralSystem {
       let row = try store.db.queryOne(
         "SELECT id, identity, password_hash FROM stations WHERE identity = ?", [upgrade.identity])
     else {
-      try recordEvent(stationID: nil, identity: upgrade.identity, kind: "not_registered",
-                      detail: "unknown identity tried to connect")
-      try raise(.notRegistered, stationID: nil, identity: upgrade.identity,
-                detail: "an unregistered station tried to connect", at: .now())
+      let now = Timestamp.now()
+      if let line = unknownIdentities.note(upgrade.identity, at: now) { log(line) }
+      if unknownIdentities.needsFlush { try unknownIdentities.flush(self, at: now) }
       return .reject(
         HandshakeRejection(status: 404, reason: "station '\(upgrade.identity)' is not registered",
                            extraHeaders: []),
-        event: "not registered: \(upgrade.identity)")
+        event: CentralSystem.quietRefusal + upgrade.identity)
     }
     let stationID = row.int("id")!
     let identity = row.string("identity")!
@@ -140,12 +146,17 @@ public final class CentralSystem {
       unprotocolled: !upgrade.offersOCPP16)
   }
 
+  /// How the close reason of a refusal starts that the central system already logged (or
+  /// counted): the transport does not log it again.
+  public static let quietRefusal = "not registered: "
+
   /// Records that a station connected.
   public func connected(stationID: Int, identity: String, replaced: Bool, at now: Timestamp) throws {
     try store.db.run(
       "UPDATE stations SET connected = 1, last_seen_at = ? WHERE id = ?", [now.iso8601, stationID])
     lastSeenWritten[stationID] = now.milliseconds
     try store.clearAlarms(stationID: stationID, kind: .offline, at: now)
+    try store.clearUnattachedAlarms(identity: identity, kind: .notRegistered, at: now)
     try recordEvent(stationID: stationID, identity: identity, kind: "connected",
                     detail: replaced ? "replaced an older connection" : nil, at: now)
   }
@@ -227,6 +238,9 @@ public final class CentralSystem {
 
   /// Housekeeping once a second: expired reservations.
   public func everySecond(at now: Timestamp) throws {
+    try unknownIdentities.flush(self, at: now)
+    if let line = alarmThrottle.report(at: now) { log(line) }
+    try pruneEventsStep(at: now)
     try expireReservations(at: now)
     try pruneStep()
     try rebalanceIfDue(at: now)
@@ -243,6 +257,8 @@ public final class CentralSystem {
   /// stalls on a large delete.
   public func pruneMessageLog(at now: Timestamp) throws {
     try store.pruneLocalListContents()
+    try store.clearQuietUnknownIdentities(before: now.adding(seconds: -86_400), at: now)
+    pruneEventsDue = true
     localListTransitions.removeAll()
     let cutoff = now.adding(seconds: -configuration.messageLogRetentionSeconds).iso8601
     guard let bounds = try store.db.queryOne("SELECT min(id) AS lo, max(id) AS hi FROM message_log"),
@@ -256,6 +272,14 @@ public final class CentralSystem {
       if let at, at < cutoff { low = middle + 1 } else { high = middle }
     }
     pruneBelow = low
+  }
+
+  /// Deletes events and cleared alarms past their retention, a bounded chunk per second.
+  func pruneEventsStep(at now: Timestamp, limit: Int = 5_000) throws {
+    guard pruneEventsDue else { return }
+    let deleted = try store.pruneEventsAndClearedAlarms(
+      before: now.adding(seconds: -configuration.eventRetentionSeconds), limit: limit)
+    if deleted < limit { pruneEventsDue = false }
   }
 
   /// Deletes up to `limit` message-log rows below the retention cutoff; called every second.

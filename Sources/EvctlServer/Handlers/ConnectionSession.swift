@@ -28,6 +28,8 @@ public final class ConnectionSession {
   /// What the transport established for this connection (TLS, a verified client certificate);
   /// set before the first byte is received.
   public var channel = ChannelSecurity.plain
+  /// A download waiting to be streamed after ``takeOutput()``.
+  private var fileBody: FileBody?
   /// The station, once admitted.
   public private(set) var stationID: Int?
   public private(set) var identity: String?
@@ -58,6 +60,12 @@ public final class ConnectionSession {
   public func takeOutput() -> [UInt8] {
     defer { output.removeAll(keepingCapacity: true) }
     return output
+  }
+
+  /// Returns and clears the file to stream after the output (a `GET /files/NAME` answer).
+  public func takeFileBody() -> FileBody? {
+    defer { fileBody = nil }
+    return fileBody
   }
 
   /// Feeds bytes from the socket; must run inside the transport's open transaction.
@@ -139,7 +147,9 @@ public final class ConnectionSession {
     let body = Array(inbound.prefix(length))
     inbound.removeAll()
     fileRequest = nil
-    output += try FileRequests(files: files, central: central).respond(request, body: body, now: now)
+    let answer = try FileRequests(files: files, central: central).respond(request, body: body, now: now)
+    output += answer.head
+    fileBody = answer.file
     phase = .closing
     return [.close(reason: "\(request.method) \(request.target) answered")]
   }

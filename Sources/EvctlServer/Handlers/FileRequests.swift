@@ -28,17 +28,31 @@ struct FileRequests {
     return length
   }
 
-  /// The full HTTP response for a request with its body.
-  func respond(_ request: HTTPRequest, body: [UInt8], now: Timestamp) throws -> [UInt8] {
+  /// The HTTP response for a request with its body: its head (and a short body), and for a
+  /// download the file the transport streams after it.
+  func respond(_ request: HTTPRequest, body: [UInt8], now: Timestamp) throws -> (head: [UInt8], file: FileBody?) {
+    switch request.method {
+    case "GET", "HEAD":
+      let path = String(request.target.dropFirst(Self.prefix.count).split(separator: "?").first ?? "")
+      let segments = path.split(separator: "/").map(String.init).map { Handshake.percentDecode($0) ?? "" }
+      guard segments.count == 1, let file = files.published(segments[0]) else {
+        return (Self.response(404, "Not Found", Array("no such file\n".utf8)), nil)
+      }
+      let head = Self.response(200, "OK", [], length: file.count, type: "application/octet-stream")
+      if request.method == "HEAD" {
+        file.close()
+        return (head, nil)
+      }
+      return (head, file)
+    default:
+      return (try respondToUpload(request, body: body, now: now), nil)
+    }
+  }
+
+  private func respondToUpload(_ request: HTTPRequest, body: [UInt8], now: Timestamp) throws -> [UInt8] {
     let path = String(request.target.dropFirst(Self.prefix.count).split(separator: "?").first ?? "")
     let segments = path.split(separator: "/").map(String.init).map { Handshake.percentDecode($0) ?? "" }
     switch request.method {
-    case "GET", "HEAD":
-      guard segments.count == 1, let bytes = files.published(segments[0]) else {
-        return Self.response(404, "Not Found", Array("no such file\n".utf8))
-      }
-      return Self.response(200, "OK", request.method == "HEAD" ? [] : bytes, length: bytes.count,
-                           type: "application/octet-stream")
     case "PUT", "POST":
       guard segments.first == "uploads", segments.count >= 2, isSafeFileName(segments[1]) else {
         return Self.response(404, "Not Found", Array("upload to /files/uploads/<identity>/\n".utf8))
@@ -54,7 +68,17 @@ struct FileRequests {
         name = name ?? file.name
       }
       let safeName = name.flatMap { isSafeFileName($0) ? $0 : nil } ?? "upload-\(now.milliseconds).bin"
-      let stored = try files.storeUpload(station: identity, name: safeName, bytes: bytes)
+      let stored: String
+      do {
+        stored = try files.storeUpload(station: identity, name: safeName, bytes: bytes)
+      } catch {
+        // A full disk or an unwritable folder is this request's problem only: answer it.
+        central.log("error: upload from \(identity) not stored: \(error)")
+        if let error = error as? FileWriteError, error.isFull {
+          return Self.response(507, "Insufficient Storage", Array("no space left to store the upload\n".utf8))
+        }
+        return Self.response(500, "Internal Server Error", Array("the upload could not be stored\n".utf8))
+      }
       let station = try central.store.db.queryOne(
         "SELECT id, identity FROM stations WHERE identity = ?", [identity])
       try central.recordEvent(

@@ -33,9 +33,14 @@ public final class Server {
     var watchingWrites = false
     /// The TLS channel of a connection accepted on the TLS listener.
     var tls: TLSChannel?
-    init(fd: Int32, session: ConnectionSession) {
+    /// A download streamed after ``pending`` drains, one bounded chunk at a time.
+    var body: FileBody?
+    /// When bytes last left for this link, so that a stalled download is dropped, a slow one never.
+    var lastSentAt: Timestamp
+    init(fd: Int32, session: ConnectionSession, now: Timestamp) {
       self.fd = fd
       self.session = session
+      lastSentAt = now
     }
   }
 
@@ -63,6 +68,9 @@ public final class Server {
   /// The last time a failure inside a batch was logged, so that a repeating one cannot flood.
   private var lastFailureLog = Timestamp(milliseconds: 0)
   private var failuresNotLogged = 0
+  private let descriptors = DescriptorGuard()
+  /// Takes the write lock for each batch without waiting long (StoreLock.swift).
+  private var storeLock = StoreLock()
   /// The port actually bound (useful with port 0): the plain listener's, else the TLS one's.
   public let port: UInt16
   /// The TLS listener's port, when there is one.
@@ -70,6 +78,10 @@ public final class Server {
   /// A handle that stops ``run()`` (or reloads certificates) from another thread.
   public var stopper: ServerStopper { ServerStopper(fd: wakeFD, reloadFD: reloadFD) }
   static let maxPendingBytes = 8 << 20
+  /// How much of a download is read from disk at a time.
+  static let fileChunkBytes = 256 << 10
+  /// A download that takes no byte for this long is dropped.
+  static let stalledDownloadMilliseconds: Int64 = 60_000
 
   /// Binds the listening socket.
   ///
@@ -151,13 +163,10 @@ public final class Server {
       if count < 0 && errno != EINTR { throw SystemError(operation: "epoll_wait", errno: errno) }
       let now = Timestamp.now()
       var touched: [Link] = []
-      do {
-        try central.store.db.execute("BEGIN IMMEDIATE")
-      } catch let error as SQLiteError where error.isBusy {
-        // Another process holds the write lock past the busy timeout (a long import): nothing is
-        // read or answered until it lets go; epoll reports the same sockets again.
-        central.log("warning: store is locked by another process; waiting")
-        if count > 0 && events[0].data.fd == wakeFD { stopping = true }
+      guard try storeLock.begin(central.store, now: now, log: central.log) else {
+        // Another process holds the write lock: nothing is read or answered in this turn, and
+        // the loop never waits long for it; epoll reports the same sockets again next turn.
+        for index in 0..<max(Int(count), 0) where events[index].data.fd == wakeFD { stopping = true }
         continue
       }
       do {
@@ -191,8 +200,16 @@ public final class Server {
           lastHousekeeping = now
           touched += housekeeping(now: now)
           touched += closeDeletedStations(now: now)
+          if let paused = descriptors.pausedAt, now.milliseconds - paused.milliseconds >= 1000 { resumeListener() }
+          if let error = isolated({ try reportExhaustion(now: now) }) {
+            logFailure("reporting descriptor exhaustion failed: \(error)", now: now)
+          }
           if let error = isolated({ try central.everySecond(at: now) }) {
             logFailure("housekeeping failed: \(error)", now: now)
+          }
+          // An import killed half-way: one chunk per second is finished or discarded.
+          if let error = isolated({ try central.store.resumeInterruptedImports(maxChunks: 1, pausing: false) }) {
+            logFailure("resuming an interrupted import failed: \(error)", now: now)
           }
           if now.milliseconds - lastHeartbeat.milliseconds >= Store.serveHeartbeatSeconds * 1000 {
             lastHeartbeat = now
@@ -232,9 +249,17 @@ public final class Server {
     while true {
       let fd = accept(listener, nil, nil)
       if fd < 0 {
-        if errno == EINTR { continue }
-        if errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNABORTED {
-          central.log("warning: accept failed: \(SystemError(operation: "accept", errno: errno))")
+        let error = errno
+        if error == EINTR || error == ECONNABORTED { continue }
+        if DescriptorGuard.isExhaustion(error) {
+          let outcome = descriptors.refuseOne(listener: listener, now: now)
+          if !outcome.reserve { pauseListener(now: now) }
+          try reportExhaustion(now: now)
+          if outcome.refused && outcome.reserve { continue }
+          return
+        }
+        if error != EAGAIN && error != EWOULDBLOCK {
+          central.log("warning: accept failed: \(SystemError(operation: "accept", errno: error))")
         }
         return
       }
@@ -242,7 +267,7 @@ public final class Server {
       _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
       var yes: Int32 = 1
       setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &yes, socklen_t(MemoryLayout<Int32>.size))
-      let link = Link(fd: fd, session: ConnectionSession(central: central, now: now))
+      let link = Link(fd: fd, session: ConnectionSession(central: central, now: now), now: now)
       if listener == tlsListenFD, let tlsContext {
         do {
           link.tls = try tlsContext.channel(fd: fd, now: now)
@@ -259,6 +284,35 @@ public final class Server {
         links[fd] = nil
         close(fd)
       }
+    }
+  }
+
+  /// Stops polling the listeners: nothing can be accepted until a descriptor is freed.
+  private func pauseListener(now: Timestamp) {
+    guard descriptors.pausedAt == nil else { return }
+    descriptors.paused(at: now)
+    for listener in [listenFD, tlsListenFD] where listener >= 0 { try? watch(listener, events: 0, modify: true) }
+  }
+
+  private func resumeListener() {
+    guard descriptors.pausedAt != nil else { return }
+    descriptors.resumed()
+    for listener in [listenFD, tlsListenFD] where listener >= 0 {
+      try? watch(listener, events: EPOLLIN.rawValue, modify: true)
+    }
+  }
+
+  /// Logs (at most once per interval) and alarms that connections are refused for lack of
+  /// descriptors; clears the alarm once a whole interval passed without a refusal.
+  private func reportExhaustion(now: Timestamp) throws {
+    if let line = descriptors.logLine(now: now) {
+      central.log(line)
+      try central.raise(
+        .resourceExhausted, stationID: nil, identity: "serve", code: "EMFILE",
+        detail: "out of file descriptors: new connections are refused", at: now)
+    } else if descriptors.recovered(now: now) {
+      central.log("info: file descriptors available again; \(descriptors.refusedTotal) connections were refused in all")
+      try central.store.clearUnattachedAlarms(identity: "serve", kind: .resourceExhausted, at: now)
     }
   }
 
@@ -330,7 +384,9 @@ public final class Server {
         try central.connected(stationID: stationID, identity: identity, replaced: replaced, at: now)
       case .close(let reason):
         link.closing = true
-        if link.session.stationID == nil { central.log("info: refused connection: \(reason)") }
+        if link.session.stationID == nil && !reason.hasPrefix(CentralSystem.quietRefusal) {
+          central.log("info: refused connection: \(reason)")
+        }
         noteClosed(link, reason: reason)
       }
     }
@@ -497,6 +553,12 @@ public final class Server {
         touched.append(link)
       }
     }
+    for link in links.values where !link.pending.isEmpty || link.body != nil {
+      if now.milliseconds - link.lastSentAt.milliseconds > Server.stalledDownloadMilliseconds {
+        noteClosed(link, reason: "no byte taken for \(Server.stalledDownloadMilliseconds / 1000) s")
+        closeLink(link, reason: "stalled reader")
+      }
+    }
     if let timeout = central.configuration.tls?.handshakeTimeoutSeconds {
       for link in links.values where link.tls?.handshaking == true && !link.closing {
         if let tls = link.tls, now.milliseconds - tls.startedAt.milliseconds > timeout * 1000 {
@@ -532,10 +594,26 @@ public final class Server {
       }
     }
     link.pending += link.session.takeOutput()
-    while !link.pending.isEmpty {
+    if let body = link.session.takeFileBody() { link.body = body }
+    while true {
+      if link.pending.isEmpty, let body = link.body {
+        do {
+          link.pending = try body.read(upTo: Server.fileChunkBytes)
+        } catch {
+          central.log("error: download cut off: \(error)")
+          link.pending = []
+          link.closing = true
+        }
+        if link.pending.isEmpty {
+          body.close()
+          link.body = nil
+        }
+      }
+      if link.pending.isEmpty { break }
       let step = link.pending.withUnsafeBytes { link.transmit($0) }
       if case .bytes(let sent) = step {
         link.pending.removeFirst(sent)
+        link.lastSentAt = .now()
         continue
       }
       if case .wouldBlock = step {
@@ -553,7 +631,7 @@ public final class Server {
       link.closing = true
       break
     }
-    if link.pending.isEmpty && link.watchingWrites && !link.closing {
+    if link.pending.isEmpty && link.body == nil && link.watchingWrites && !link.closing {
       link.watchingWrites = false
       try? watch(link.fd, events: EPOLLIN.rawValue | EPOLLRDHUP.rawValue, modify: true)
     }
@@ -566,6 +644,9 @@ public final class Server {
     epoll_ctl(epollFD, EPOLL_CTL_DEL, link.fd, nil)
     link.tls?.shutdown()
     close(link.fd)
+    resumeListener()
+    link.body?.close()
+    link.body = nil
     links[link.fd] = nil
     if let station = link.session.stationID, byStation[station] == link.fd {
       byStation[station] = nil

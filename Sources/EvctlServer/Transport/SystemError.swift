@@ -6,8 +6,11 @@ public struct SystemError: Error, Equatable, CustomStringConvertible, Sendable {
   public let errno: Int32
 
   public var description: String {
-    "\(operation) failed: \(String(cString: strerror(errno))) (errno \(errno))"
+    "\(operation) failed: \(SystemError.message(errno)) (errno \(errno))"
   }
+
+  /// The C library's text for `errno`.
+  public static func message(_ errno: Int32) -> String { String(cString: strerror(errno)) }
 }
 
 /// Calls `body` until it stops failing with `EINTR`; throws on any other `-1`.
