@@ -19,7 +19,7 @@ let package = Package(
     // Libraries: everything testable lives here. A warning fails the build (Tests/run.sh also
     // refuses SwiftPM's own warnings).
     .target(name: "EvctlCore", dependencies: ["CSQLite", "COpenSSL"], swiftSettings: strict),
-    .target(name: "EvctlServer", dependencies: ["EvctlCore", "CLinux"], swiftSettings: strict),
+    .target(name: "EvctlServer", dependencies: ["EvctlCore", "CLinux", "COpenSSL"], swiftSettings: strict),
     // `evctl simulate`: OCPP 1.6J charge points, the client side of the server's codecs.
     .target(name: "EvctlSimulator", dependencies: ["EvctlCore", "EvctlServer", "CLinux", "CTLS"],
             swiftSettings: strict),

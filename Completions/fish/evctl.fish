@@ -2890,7 +2890,12 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl serve'
             printf '%s\t%s\n' \
-                '--listen' 'Address to listen on; default 0.0.0.0:8180' \
+                '--listen' 'Address for plain ws:// (also [::]:8180, :8180); default 0.0.0.0:8180, none with only --tls-listen' \
+                '--tls-listen' 'Address for wss:// (TLS 1.2/1.3), e.g. [::]:8443; needs --tls-cert and --tls-key' \
+                '--tls-cert' 'PEM server certificate chain for --tls-listen; reread on SIGHUP' \
+                '--tls-key' 'PEM private key of --tls-cert; reread on SIGHUP' \
+                '--tls-client-ca' 'PEM CA certificates that station client certificates (security profile 3) must chain to' \
+                '--tls-handshake-timeout' 'Close a connection whose TLS handshake takes longer; default 10' \
                 '--path' 'URL path prefix; default /ocpp' \
                 '--ping-interval' 'Ping a silent station after this long; default 60' \
                 '--message-log-retention' 'Keep logged frames this long; default 7d' \
@@ -4938,6 +4943,16 @@ function __evctl_values
         case 'evctl db backup|'
             echo 'files:'
         case 'evctl serve|--listen'
+            echo 'none:'
+        case 'evctl serve|--tls-listen'
+            echo 'none:'
+        case 'evctl serve|--tls-cert'
+            echo 'files:'
+        case 'evctl serve|--tls-key'
+            echo 'files:'
+        case 'evctl serve|--tls-client-ca'
+            echo 'files:'
+        case 'evctl serve|--tls-handshake-timeout'
             echo 'none:'
         case 'evctl serve|--path'
             echo 'none:'

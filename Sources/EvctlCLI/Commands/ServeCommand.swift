@@ -7,14 +7,21 @@ extension Commands {
   static let serve: CommandSpec = CommandSpec(
     "serve", abstract: "Run the OCPP 1.6J central system that stations connect to",
     discussion: """
-      Stations connect to ws://HOST:PORT/ocpp/<identity> with subprotocol ocpp1.6. Unknown
+      Stations connect to ws://HOST:PORT/ocpp/<identity> (or wss:// on --tls-listen) with
+      subprotocol ocpp1.6. SIGHUP rereads the TLS certificate and key without dropping
+      connections. Unknown
       identities get HTTP 404; a station with a password must send matching Basic credentials.
       Answers are sent only after their data is committed (and synced to disk). SIGTERM or
       SIGINT closes every connection with 1001 and exits 0. One serve per store: a second one
       exits 69 with the pid, host and start time of the one that runs.
       """,
     arguments: [
-      .option("listen", value: "host:port", help: "Address to listen on; default 0.0.0.0:8180"),
+      .option("listen", value: "host:port", help: "Address for plain ws:// (also [::]:8180, :8180); default 0.0.0.0:8180, none with only --tls-listen"),
+      .option("tls-listen", value: "host:port", help: "Address for wss:// (TLS 1.2/1.3), e.g. [::]:8443; needs --tls-cert and --tls-key"),
+      .option("tls-cert", value: "file", help: "PEM server certificate chain for --tls-listen; reread on SIGHUP", completion: .file),
+      .option("tls-key", value: "file", help: "PEM private key of --tls-cert; reread on SIGHUP", completion: .file),
+      .option("tls-client-ca", value: "file", help: "PEM CA certificates that station client certificates (security profile 3) must chain to", completion: .file),
+      .option("tls-handshake-timeout", value: "seconds", help: "Close a connection whose TLS handshake takes longer; default 10"),
       .option("path", value: "prefix", help: "URL path prefix; default /ocpp"),
       .option("ping-interval", value: "seconds", help: "Ping a silent station after this long; default 60"),
       .option("message-log-retention", value: "duration", help: "Keep logged frames this long; default 7d"),
@@ -32,21 +39,21 @@ extension Commands {
     examples: [
       .init("Listen on the default port with the default store", "evctl serve"),
       .init("Only on loopback, behind a TLS proxy", "evctl serve --listen 127.0.0.1:8180"),
+      .init("Terminate TLS itself, on IPv6 and IPv4", "evctl serve --tls-listen [::]:8443 --tls-cert /etc/evctl/fullchain.pem --tls-key /etc/evctl/privkey.pem"),
       .init("Serve firmware and take diagnostics uploads, no FTP server needed", "evctl serve --files-dir /var/lib/evctl/files --public-url http://evctl.example.com:8180"),
     ]
   ) { inv in
     var configuration = ServerConfiguration()
     if let listen = inv.arguments.option("listen") {
-      guard let colon = listen.lastIndex(of: ":"), let port = UInt16(listen[listen.index(after: colon)...])
-      else {
-        throw UsageError(message: "invalid --listen '\(listen)': expected HOST:PORT",
+      guard let address = ListenAddress(parsing: listen) else {
+        throw UsageError(message: "invalid --listen '\(listen)': expected HOST:PORT, [IPV6]:PORT or :PORT",
                          commandPath: inv.arguments.path)
       }
-      configuration.host = String(listen[..<colon])
-      if configuration.host.isEmpty || configuration.host == "*" { configuration.host = "0.0.0.0" }
-      if configuration.host == "localhost" { configuration.host = "127.0.0.1" }
-      configuration.port = port
+      configuration.host = address.host
+      configuration.port = address.port
     }
+    configuration.tls = try tlsSettings(inv)
+    configuration.plainListener = configuration.tls == nil || inv.arguments.option("listen") != nil
     if let path = inv.arguments.option("path") { configuration.pathPrefix = path }
     if let ping = try inv.int("ping-interval") {
       guard (1...86_400).contains(ping) else {
@@ -92,7 +99,7 @@ extension Commands {
     }
     do {
       try store.acquireServeLock(
-        pid: owner.pid, host: owner.host, listen: "\(configuration.host):\(configuration.port)")
+        pid: owner.pid, host: owner.host, listen: listenText(configuration))
     } catch StoreError.unavailable(let message) {
       throw CLIError.unavailable(
         message, hint: "stop that serve first; a lock whose process died is taken over")
@@ -138,23 +145,72 @@ extension Commands {
       server = try Server(central: central)
     } catch let error as SystemError {
       throw CLIError.unavailable(
-        "cannot listen on \(configuration.host):\(configuration.port): \(error)",
+        "cannot listen on \(listenText(configuration)): \(error)",
         hint: error.errno == EADDRINUSE ? "is another 'evctl serve' running? choose another --listen" : nil)
+    } catch let error as TLSError {
+      throw CLIError.io("cannot start TLS: \(error)")
     }
-    try store.setServeListen("\(configuration.host):\(server.port)", pid: owner.pid, host: owner.host)
+    var bound = configuration
+    bound.port = server.port
+    bound.tls?.address.port = server.tlsPort ?? 0
+    try store.setServeListen(listenText(bound), pid: owner.pid, host: owner.host)
     let stopper = server.stopper
-    let sources = [SIGINT, SIGTERM].map { number in
+    let sources = [SIGINT, SIGTERM, SIGHUP].map { number in
       signal(number, SIG_IGN)
       let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-      source.setEventHandler { stopper.stop() }
+      source.setEventHandler { number == SIGHUP ? stopper.reloadCertificates() : stopper.stop() }
       source.resume()
       return source
     }
-    console.diagnose(serveLog.always(
-      .info, "listening on ws://\(configuration.host):\(server.port)\(configuration.pathPrefix)/<identity> (store \(inv.context.databasePath))"))
+    if configuration.plainListener {
+      let plain = ListenAddress(host: configuration.host, port: server.port)
+      console.diagnose(serveLog.always(
+        .info, "listening on ws://\(plain)\(configuration.pathPrefix)/<identity> (store \(inv.context.databasePath))"))
+    }
+    if let tls = configuration.tls, let port = server.tlsPort {
+      console.diagnose(serveLog.always(
+        .info, "listening on wss://\(tls.address.with(port: port))\(configuration.pathPrefix)/<identity> (store \(inv.context.databasePath))"))
+    }
     try server.run()
     sources.forEach { $0.cancel() }
     console.diagnose(serveLog.always(.info, "stopped"))
+  }
+
+  /// The TLS listener's settings from `--tls-*`, or `nil` without `--tls-listen`.
+  static func tlsSettings(_ inv: Invocation) throws -> TLSSettings? {
+    let names = ["tls-cert", "tls-key", "tls-client-ca", "tls-handshake-timeout"]
+    guard let listen = inv.arguments.option("tls-listen") else {
+      if let given = names.first(where: { inv.arguments.option($0) != nil }) {
+        throw UsageError(message: "--\(given) needs --tls-listen", commandPath: inv.arguments.path)
+      }
+      return nil
+    }
+    guard let address = ListenAddress(parsing: listen) else {
+      throw UsageError(message: "invalid --tls-listen '\(listen)': expected HOST:PORT, [IPV6]:PORT or :PORT",
+                       commandPath: inv.arguments.path)
+    }
+    guard let certificate = inv.arguments.option("tls-cert"), let key = inv.arguments.option("tls-key") else {
+      throw UsageError(message: "--tls-listen needs --tls-cert and --tls-key", commandPath: inv.arguments.path)
+    }
+    var settings = TLSSettings(
+      address: address, certificatePath: inv.context.absolute(certificate), keyPath: inv.context.absolute(key),
+      clientCAPath: inv.arguments.option("tls-client-ca").map { inv.context.absolute($0) })
+    if let seconds = try inv.int("tls-handshake-timeout") {
+      guard (1...3600).contains(seconds) else {
+        throw UsageError(message: "--tls-handshake-timeout must be 1 to 3600 seconds, not \(seconds)",
+                         commandPath: inv.arguments.path)
+      }
+      settings.handshakeTimeoutSeconds = Int64(seconds)
+    }
+    return settings
+  }
+
+  /// Every address serve listens on, for messages.
+  static func listenText(_ configuration: ServerConfiguration) -> String {
+    var parts: [String] = []
+    if configuration.plainListener { parts.append(ListenAddress(host: configuration.host, port: configuration.port).description) }
+    if let tls = configuration.tls { parts.append(tls.address.description + " (TLS)") }
+    return parts.joined(separator: " and ")
   }
 
   static let stationServerCommands: [CommandSpec] = [stationMessages, stationEvents]

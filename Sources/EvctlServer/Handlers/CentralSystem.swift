@@ -4,6 +4,10 @@ import EvctlCore
 public struct ServerConfiguration: Sendable {
   public var host = "0.0.0.0"
   public var port: UInt16 = 8180
+  /// Whether serve listens for plain `ws://` on ``host``:``port`` (off with only `--tls-listen`).
+  public var plainListener = true
+  /// The TLS listener (`--tls-listen`), when serve terminates TLS itself.
+  public var tls: TLSSettings?
   public var pathPrefix = "/ocpp"
   public var maxMessageBytes = 1 << 20
   /// Seconds between server pings; a pong must come within ``pongTimeout``.
@@ -106,7 +110,7 @@ public final class CentralSystem {
 
   /// Admits or refuses a WebSocket upgrade: known identity, and matching Basic credentials when
   /// the station has a password (security profile 1, never downgraded by what a client offers).
-  public func admit(_ request: HTTPRequest) throws -> HandshakeDecision {
+  public func admit(_ request: HTTPRequest, channel: ChannelSecurity = .plain) throws -> HandshakeDecision {
     let upgrade: UpgradeRequest
     do {
       upgrade = try Handshake.parse(request, pathPrefix: configuration.pathPrefix)

@@ -25,6 +25,9 @@ public final class ConnectionSession {
   private var answeredOrder: [String] = []
   /// A plain HTTP request (`--files-dir`) waiting for the rest of its body.
   private var fileRequest: (request: HTTPRequest, length: Int)?
+  /// What the transport established for this connection (TLS, a verified client certificate);
+  /// set before the first byte is received.
+  public var channel = ChannelSecurity.plain
   /// A download waiting to be streamed after ``takeOutput()``.
   private var fileBody: FileBody?
   /// The station, once admitted.
@@ -98,7 +101,7 @@ public final class ConnectionSession {
         phase = .httpBody
         return try finishFileRequest(files, now: now)
       }
-      switch try central.admit(request) {
+      switch try central.admit(request, channel: channel) {
       case .reject(let rejection, let event):
         output += rejection.responseBytes
         phase = .closing

@@ -5,6 +5,13 @@ import Glibc
 /// Wakes the event loop from another thread (a signal handler) to stop it.
 public struct ServerStopper: Sendable {
   let fd: Int32
+  let reloadFD: Int32
+
+  /// Asks the server to read its TLS certificate and key again (SIGHUP); connections stay.
+  public func reloadCertificates() {
+    var one: UInt64 = 1
+    _ = write(reloadFD, &one, 8)
+  }
 
   /// Asks the server to stop: connections are closed with 1001 after committed work.
   public func stop() {
@@ -24,6 +31,8 @@ public final class Server {
     var pending: [UInt8] = []
     var closing = false
     var watchingWrites = false
+    /// The TLS channel of a connection accepted on the TLS listener.
+    var tls: TLSChannel?
     /// A download streamed after ``pending`` drains, one bounded chunk at a time.
     var body: FileBody?
     /// When bytes last left for this link, so that a stalled download is dropped, a slow one never.
@@ -36,9 +45,14 @@ public final class Server {
   }
 
   let central: CentralSystem
+  /// The plain listener, or -1 when serve listens only for TLS.
   private let listenFD: Int32
+  /// The TLS listener, or -1.
+  private let tlsListenFD: Int32
+  private let tlsContext: TLSContext?
   private let epollFD: Int32
   private let wakeFD: Int32
+  private let reloadFD: Int32
   private var links: [Int32: Link] = [:]
   private var byStation: [Int: Int32] = [:]
   private var pendingDisconnects: [(Int, String, String)] = []
@@ -57,10 +71,12 @@ public final class Server {
   private let descriptors = DescriptorGuard()
   /// Takes the write lock for each batch without waiting long (StoreLock.swift).
   private var storeLock = StoreLock()
-  /// The port actually bound (useful with port 0).
+  /// The port actually bound (useful with port 0): the plain listener's, else the TLS one's.
   public let port: UInt16
-  /// A handle that stops ``run()`` from another thread.
-  public var stopper: ServerStopper { ServerStopper(fd: wakeFD) }
+  /// The TLS listener's port, when there is one.
+  public let tlsPort: UInt16?
+  /// A handle that stops ``run()`` (or reloads certificates) from another thread.
+  public var stopper: ServerStopper { ServerStopper(fd: wakeFD, reloadFD: reloadFD) }
   static let maxPendingBytes = 8 << 20
   /// How much of a download is read from disk at a time.
   static let fileChunkBytes = 256 << 10
@@ -74,44 +90,41 @@ public final class Server {
     self.central = central
     Server.raiseFileLimit()
     let config = central.configuration
-    let fd = try syscall("socket") { socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
-    var yes: Int32 = 1
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = config.port.bigEndian
-    guard inet_pton(AF_INET, config.host, &address.sin_addr) == 1 else {
-      close(fd)
-      throw SystemError(operation: "parse listen address '\(config.host)'", errno: EINVAL)
+    var plain: (fd: Int32, port: UInt16)?
+    if config.plainListener {
+      plain = try Listener.open(ListenAddress(host: config.host, port: config.port))
     }
-    do {
-      _ = try withUnsafePointer(to: &address) { pointer in
-        try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw throws(SystemError) in
-          try syscall("bind") { bind(fd, raw, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
+    var secure: (fd: Int32, port: UInt16)?
+    var context: TLSContext?
+    if let settings = config.tls {
+      do {
+        context = try TLSContext(settings: settings)
+        secure = try Listener.open(settings.address)
+      } catch {
+        if let plain { close(plain.fd) }
+        throw error
       }
-      try syscall("listen") { listen(fd, 4096) }
-    } catch {
-      close(fd)
-      throw error
     }
-    var bound = sockaddr_in()
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &bound) { pointer in
-      pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-    }
-    port = UInt16(bigEndian: bound.sin_port)
-    listenFD = fd
+    listenFD = plain?.fd ?? -1
+    tlsListenFD = secure?.fd ?? -1
+    tlsContext = context
+    port = plain?.port ?? secure?.port ?? 0
+    tlsPort = secure?.port
     epollFD = try syscall("epoll_create1") { epoll_create1(Int32(EPOLL_CLOEXEC)) }
     wakeFD = try syscall("eventfd") { eventfd(0, Int32(EFD_NONBLOCK) | Int32(EFD_CLOEXEC)) }
-    try watch(listenFD, events: EPOLLIN.rawValue)
+    reloadFD = try syscall("eventfd") { eventfd(0, Int32(EFD_NONBLOCK) | Int32(EFD_CLOEXEC)) }
+    if listenFD >= 0 { try watch(listenFD, events: EPOLLIN.rawValue) }
+    if tlsListenFD >= 0 { try watch(tlsListenFD, events: EPOLLIN.rawValue) }
     try watch(wakeFD, events: EPOLLIN.rawValue)
+    try watch(reloadFD, events: EPOLLIN.rawValue)
   }
 
   deinit {
-    close(listenFD)
+    if listenFD >= 0 { close(listenFD) }
+    if tlsListenFD >= 0 { close(tlsListenFD) }
     close(epollFD)
     close(wakeFD)
+    close(reloadFD)
   }
 
   /// Raises the soft open-file limit to the hard limit, so that many stations fit.
@@ -161,10 +174,12 @@ public final class Server {
         for index in 0..<max(Int(count), 0) {
           let fd = events[index].data.fd
           let flags = events[index].events
-          if fd == listenFD {
-            try acceptAll(now: now)
+          if fd == listenFD || fd == tlsListenFD {
+            try acceptAll(from: fd, now: now)
           } else if fd == wakeFD {
             stopping = true
+          } else if fd == reloadFD {
+            reloadCertificates()
           } else if let link = links[fd] {
             if flags & EPOLLOUT.rawValue != 0 { touched.append(link) }
             if flags & (EPOLLIN.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 {
@@ -230,14 +245,14 @@ public final class Server {
     shutdownAll()
   }
 
-  private func acceptAll(now: Timestamp) throws {
+  private func acceptAll(from listener: Int32, now: Timestamp) throws {
     while true {
-      let fd = accept(listenFD, nil, nil)
+      let fd = accept(listener, nil, nil)
       if fd < 0 {
         let error = errno
         if error == EINTR || error == ECONNABORTED { continue }
         if DescriptorGuard.isExhaustion(error) {
-          let outcome = descriptors.refuseOne(listener: listenFD, now: now)
+          let outcome = descriptors.refuseOne(listener: listener, now: now)
           if !outcome.reserve { pauseListener(now: now) }
           try reportExhaustion(now: now)
           if outcome.refused && outcome.reserve { continue }
@@ -254,6 +269,15 @@ public final class Server {
       setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &yes, socklen_t(MemoryLayout<Int32>.size))
       let link = Link(fd: fd, session: ConnectionSession(central: central, now: now), now: now)
       link.session.peer = peerAddress(of: fd)
+      if listener == tlsListenFD, let tlsContext {
+        do {
+          link.tls = try tlsContext.channel(fd: fd, now: now)
+        } catch {
+          central.log("warning: TLS connection not set up: \(error)")
+          close(fd)
+          continue
+        }
+      }
       links[fd] = link
       do {
         try watch(fd, events: EPOLLIN.rawValue | EPOLLRDHUP.rawValue)
@@ -264,17 +288,19 @@ public final class Server {
     }
   }
 
-  /// Stops polling the listener: nothing can be accepted until a descriptor is freed.
+  /// Stops polling the listeners: nothing can be accepted until a descriptor is freed.
   private func pauseListener(now: Timestamp) {
     guard descriptors.pausedAt == nil else { return }
     descriptors.paused(at: now)
-    try? watch(listenFD, events: 0, modify: true)
+    for listener in [listenFD, tlsListenFD] where listener >= 0 { try? watch(listener, events: 0, modify: true) }
   }
 
   private func resumeListener() {
     guard descriptors.pausedAt != nil else { return }
     descriptors.resumed()
-    try? watch(listenFD, events: EPOLLIN.rawValue, modify: true)
+    for listener in [listenFD, tlsListenFD] where listener >= 0 {
+      try? watch(listener, events: EPOLLIN.rawValue, modify: true)
+    }
   }
 
   /// Logs (at most once per interval) and alarms that connections are refused for lack of
@@ -293,23 +319,52 @@ public final class Server {
 
   private func readAll(_ link: Link, buffer: inout [UInt8], now: Timestamp) throws {
     while true {
-      let received = buffer.withUnsafeMutableBytes { read(link.fd, $0.baseAddress, $0.count) }
-      if received > 0 {
+      switch link.receive(into: &buffer) {
+      case .bytes(let received):
         let events = try link.session.receive(Array(buffer[0..<received]), now: now)
         try apply(events, link: link, now: now)
         if link.closing { return }
-        continue
-      }
-      if received == 0 {
+      case .secured(let security):
+        link.session.channel = security
+        if link.watchingWrites && link.pending.isEmpty {
+          link.watchingWrites = false
+          try? watch(link.fd, events: EPOLLIN.rawValue | EPOLLRDHUP.rawValue, modify: true)
+        }
+      case .wouldBlock:
+        return
+      case .wantsWrite:
+        if !link.watchingWrites {
+          link.watchingWrites = true
+          try? watch(link.fd, events: EPOLLIN.rawValue | EPOLLOUT.rawValue | EPOLLRDHUP.rawValue, modify: true)
+        }
+        return
+      case .closed:
         link.closing = true
         noteClosed(link, reason: "connection closed by peer")
         return
+      case .failed(let reason):
+        link.closing = true
+        if link.tls?.handshaking == true { central.log("info: refused connection: \(reason)") }
+        noteClosed(link, reason: reason)
+        return
       }
-      if errno == EINTR { continue }
-      if errno == EAGAIN || errno == EWOULDBLOCK { return }
-      link.closing = true
-      noteClosed(link, reason: "read failed: \(String(cString: strerror(errno)))")
+    }
+  }
+
+  /// Reads the TLS certificate and key again (SIGHUP): new handshakes get them, established
+  /// connections keep theirs; a certificate that does not load leaves the old one in use.
+  private func reloadCertificates() {
+    var count: UInt64 = 0
+    _ = read(reloadFD, &count, 8)
+    guard let tlsContext else {
+      central.log("info: SIGHUP: no TLS listener; nothing to reload")
       return
+    }
+    do {
+      try tlsContext.reload()
+      central.log("info: SIGHUP: TLS certificate and key reloaded from \(tlsContext.settings.certificatePath)")
+    } catch {
+      central.log("error: SIGHUP: TLS certificate not reloaded, the old one stays in use: \(error)")
     }
   }
 
@@ -512,6 +567,14 @@ public final class Server {
         closeLink(link, reason: "stalled reader")
       }
     }
+    if let timeout = central.configuration.tls?.handshakeTimeoutSeconds {
+      for link in links.values where link.tls?.handshaking == true && !link.closing {
+        if let tls = link.tls, now.milliseconds - tls.startedAt.milliseconds > timeout * 1000 {
+          link.closing = true
+          touched.append(link)
+        }
+      }
+    }
     for link in links.values where !link.session.isOpen && !link.closing {
       if now.milliseconds - link.session.lastFrameAt.milliseconds > 30_000 {
         link.closing = true
@@ -522,6 +585,22 @@ public final class Server {
   }
 
   private func flush(_ link: Link) {
+    if let tls = link.tls, tls.handshaking, !link.closing {
+      // Nothing to send before the handshake is done; it may be waiting for writability.
+      guard tls.handshakeWantsWrite else { return }
+      var none: [UInt8] = []
+      switch link.receive(into: &none) {
+      case .secured(let security):
+        link.session.channel = security
+      case .failed(let reason):
+        central.log("info: refused connection: \(reason)")
+        link.closing = true
+      case .closed:
+        link.closing = true
+      default:
+        return
+      }
+    }
     link.pending += link.session.takeOutput()
     if let body = link.session.takeFileBody() { link.body = body }
     while true {
@@ -539,14 +618,13 @@ public final class Server {
         }
       }
       if link.pending.isEmpty { break }
-      let sent = link.pending.withUnsafeBytes { send(link.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-      if sent > 0 {
+      let step = link.pending.withUnsafeBytes { link.transmit($0) }
+      if case .bytes(let sent) = step {
         link.pending.removeFirst(sent)
         link.lastSentAt = .now()
         continue
       }
-      if sent < 0 && errno == EINTR { continue }
-      if sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+      if case .wouldBlock = step {
         if link.pending.count > Server.maxPendingBytes {
           noteClosed(link, reason: "slow reader: more than \(Server.maxPendingBytes) bytes unsent")
           closeLink(link, reason: "slow reader")
@@ -572,6 +650,7 @@ public final class Server {
     guard links[link.fd] === link else { return }
     noteCommandsAbandoned(link, reason: reason)
     epoll_ctl(epollFD, EPOLL_CTL_DEL, link.fd, nil)
+    link.tls?.shutdown()
     close(link.fd)
     resumeListener()
     link.body?.close()
