@@ -52,13 +52,19 @@ public struct WebSocketError: Error, Equatable, Sendable {
 
 /// Decodes client frames from a growing byte buffer (RFC 6455 §5).
 ///
-/// Client frames must be masked; reserved bits must be clear; control frames must be final and at
-/// most 125 bytes; a frame longer than ``maxPayload`` is refused with 1009.
+/// Frames from a client must be masked and frames from a server must not be (RFC 6455 §5.1);
+/// reserved bits must be clear; control frames must be final and at most 125 bytes; a frame longer
+/// than ``maxPayload`` is refused with 1009.
 public struct WebSocketFrameDecoder: Sendable {
   public var maxPayload: Int
+  /// Whether the frames come from a client (masked: `serve`) or a server (unmasked: `simulate`).
+  public var fromClient: Bool
 
-  /// Creates a decoder.
-  public init(maxPayload: Int = 1 << 20) { self.maxPayload = maxPayload }
+  /// Creates a decoder for frames a client sends (`fromClient`, the default) or a server sends.
+  public init(maxPayload: Int = 1 << 20, fromClient: Bool = true) {
+    self.maxPayload = maxPayload
+    self.fromClient = fromClient
+  }
 
   /// Returns a frame and removes its bytes, or `nil` when more bytes are needed.
   public func decode(_ buffer: inout [UInt8]) throws(WebSocketError) -> WebSocketFrame? {
@@ -72,8 +78,10 @@ public struct WebSocketFrameDecoder: Sendable {
       throw WebSocketError(code: .protocolError, reason: "unknown opcode \(first & 0x0F)")
     }
     let fin = first & 0x80 != 0
-    guard second & 0x80 != 0 else {
-      throw WebSocketError(code: .protocolError, reason: "client frames must be masked")
+    guard (second & 0x80 != 0) == fromClient else {
+      throw WebSocketError(
+        code: .protocolError,
+        reason: fromClient ? "client frames must be masked" : "server frames must not be masked")
     }
     var length = Int(second & 0x7F)
     var offset = 2
@@ -99,6 +107,12 @@ public struct WebSocketFrameDecoder: Sendable {
     guard length <= maxPayload else {
       throw WebSocketError(code: .messageTooBig, reason: "message larger than \(maxPayload) bytes")
     }
+    guard fromClient else {
+      guard buffer.count >= offset + length else { return nil }
+      let payload = Array(buffer[offset..<(offset + length)])
+      buffer.removeFirst(offset + length)
+      return WebSocketFrame(fin: fin, opcode: opcode, payload: payload)
+    }
     guard buffer.count >= offset + 4 + length else { return nil }
     let mask = [buffer[offset], buffer[offset + 1], buffer[offset + 2], buffer[offset + 3]]
     let start = offset + 4
@@ -111,23 +125,32 @@ public struct WebSocketFrameDecoder: Sendable {
   }
 }
 
-/// Encodes server frames: unmasked, as RFC 6455 §5.1 requires of servers.
+/// Encodes frames: unmasked from a server, masked with `mask` from a client (RFC 6455 §5.1, §5.3).
 public enum WebSocketFrameEncoder {
-  /// The bytes of one final frame.
-  public static func encode(_ opcode: WebSocketOpcode, _ payload: [UInt8]) -> [UInt8] {
+  /// The bytes of one final frame; `mask` (a client's) masks the payload.
+  public static func encode(_ opcode: WebSocketOpcode, _ payload: [UInt8], mask: UInt32? = nil) -> [UInt8] {
+    let maskBit: UInt8 = mask == nil ? 0 : 0x80
     var out: [UInt8] = [0x80 | opcode.rawValue]
-    out.reserveCapacity(payload.count + 10)
+    out.reserveCapacity(payload.count + 14)
     if payload.count < 126 {
-      out.append(UInt8(payload.count))
+      out.append(maskBit | UInt8(payload.count))
     } else if payload.count <= 0xFFFF {
-      out += [126, UInt8(payload.count >> 8), UInt8(payload.count & 0xFF)]
+      out += [maskBit | 126, UInt8(payload.count >> 8), UInt8(payload.count & 0xFF)]
     } else {
-      out.append(127)
+      out.append(maskBit | 127)
       for shift in stride(from: 56, through: 0, by: -8) {
         out.append(UInt8((UInt64(payload.count) >> UInt64(shift)) & 0xFF))
       }
     }
-    return out + payload
+    guard let mask else { return out + payload }
+    let key = [UInt8(mask >> 24), UInt8(mask >> 16 & 0xFF), UInt8(mask >> 8 & 0xFF), UInt8(mask & 0xFF)]
+    out += key
+    let start = out.count
+    out += payload
+    out.withUnsafeMutableBufferPointer { buffer in
+      for index in 0..<payload.count { buffer[start + index] ^= key[index & 3] }
+    }
+    return out
   }
 
   /// A close frame with a status code and a short reason.
