@@ -89,7 +89,7 @@ one_run() {
 
 beside() {
   rm -f /tmp/evctl-imp-template.db*
-  "$PY" -c 'print("identity,name,connectors"); [print(f"CP{i:06d},Bench {i},2") for i in range(100)]' > /tmp/evctl-imp-stations.csv
+  "$PY" -c 'print("identity,name,connectors,security_profile"); [print(f"CP{i:06d},Bench {i},2,0") for i in range(100)]' > /tmp/evctl-imp-stations.csv
   "$PY" -c 'print("id_tag,user"); [print(f"TAG{i:07d},bench@example.com") for i in range(100)]' > /tmp/evctl-imp-tags.csv
   "$EVCTL" --db /tmp/evctl-imp-template.db -q station import /tmp/evctl-imp-stations.csv
   "$EVCTL" --db /tmp/evctl-imp-template.db -q user create bench@example.com --first Bench --last Load

@@ -29,8 +29,8 @@ TEMPLATE=/tmp/evctl-bench-template.db
 if [ ! -f "$TEMPLATE" ]; then
   rm -f "$TEMPLATE"*
   "$PY" - <<'PY' > /tmp/evctl-bench-stations.csv
-print("identity,name,connectors")
-for i in range(20000): print(f"CP{i:06d},Bench {i},2")
+print("identity,name,connectors,security_profile")
+for i in range(20000): print(f"CP{i:06d},Bench {i},2,0")
 PY
   "$PY" - <<'PY' > /tmp/evctl-bench-tokens.csv
 print("id_tag,user")
@@ -55,7 +55,7 @@ run() {
 local_list_push() {
   local db=/tmp/evctl-bench-locallist.db out="$OUT/locallist/evctl_1000x10000.json"; mkdir -p "$OUT/locallist"
   rm -f "$db"*
-  "$PY" -c 'print("identity,name"); [print(f"CP{i:06d},Bench {i}") for i in range(1000)]' > /tmp/evctl-ll-stations.csv
+  "$PY" -c 'print("identity,name,security_profile"); [print(f"CP{i:06d},Bench {i},0") for i in range(1000)]' > /tmp/evctl-ll-stations.csv
   "$PY" -c 'print("id_tag,user"); [print(f"TAG{i:07d},bench@example.com") for i in range(10000)]' > /tmp/evctl-ll-tokens.csv
   "$EVCTL" --db "$db" -q station import /tmp/evctl-ll-stations.csv
   "$EVCTL" --db "$db" -q user create bench@example.com --first Bench --last Load
@@ -91,7 +91,7 @@ report_sessions() {
   mkdir -p "$OUT/reports"
   if [ ! -f "$db" ]; then
     "$EVCTL" --db "$db" -q group create Site --kind site
-    "$PY" -c 'print("identity,name,group,connectors"); [print(f"R{i:04d},Bay {i},Site,2") for i in range(200)]' > /tmp/evctl-r-stations.csv
+    "$PY" -c 'print("identity,name,group,connectors,security_profile"); [print(f"R{i:04d},Bay {i},Site,2,0") for i in range(200)]' > /tmp/evctl-r-stations.csv
     "$EVCTL" --db "$db" -q station import /tmp/evctl-r-stations.csv
     "$EVCTL" --db "$db" -q user create fleet@example.com --first Fleet --last Owner
     "$PY" -c 'print("id_tag,user"); [print(f"CARD{i:05d},fleet@example.com") for i in range(1000)]' > /tmp/evctl-r-tokens.csv

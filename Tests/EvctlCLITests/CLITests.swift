@@ -90,7 +90,7 @@ import Testing
     let result = box.run("station list -o yaml")
     #expect(result.err == """
       error: invalid value 'yaml' for '--output'; expected one of: table, wide, tsv, csv, json
-      usage: evctl station list [--group <group> ...] [--state <state> ...] [--search <text>] [--serial <serial> ...] [--firmware <version> ...] [--vendor <vendor> ...] [--model <model> ...] [--orphans]
+      usage: evctl station list [--group <group> ...] [--state <state> ...] [--search <text>] [--serial <serial> ...] [--firmware <version> ...] [--vendor <vendor> ...] [--model <model> ...] [--security-profile <profile> ...] [--orphans]
       See 'evctl station list --help'.
 
       """)

@@ -71,8 +71,9 @@ class Evctl:
 def evctl(tmp_path):
     server = Evctl(str(tmp_path / "evctl.db"))
     server.run("group", "create", "HQ", "--kind", "site")
-    server.run("station", "create", "CP-1", "--name", "Gate", "--group", "HQ", "--connectors", "2")
-    server.run("station", "create", "CP-2", "--name", "Back", "--group", "HQ")
+    server.run("station", "create", "CP-1", "--name", "Gate", "--group", "HQ", "--connectors", "2",
+               "--security-profile", "0")
+    server.run("station", "create", "CP-2", "--name", "Back", "--group", "HQ", "--security-profile", "0")
     server.run("station", "create", "CP-SEC", "--name", "Secure", "--password-stdin",
                stdin="0123456789abcdef0123\n")
     server.run("user", "create", "eva@example.com", "--first", "Eva", "--last", "Berg")

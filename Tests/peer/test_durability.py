@@ -81,7 +81,8 @@ def test_kill_9_restarts_under_load_lose_no_acknowledged_message(evctl, tmp_path
     evctl.stop()
     identities = [f"KD-{n:03d}" for n in range(STATIONS)]
     stations = tmp_path / "stations.csv"
-    stations.write_text("identity,name,group,connectors\n" + "".join(f"{i},{i},HQ,1\n" for i in identities))
+    stations.write_text("identity,name,group,connectors,security_profile\n"
+                        + "".join(f"{i},{i},HQ,1,0\n" for i in identities))
     tokens = tmp_path / "tokens.csv"
     tokens.write_text("id_tag,user\n" + "".join(f"T-{i},eva@example.com\n" for i in identities))
     evctl.run("station", "import", str(stations))

@@ -27,7 +27,7 @@ def write(path, lines):
 
 
 def station_csv(path, suffix):
-    write(path, ["identity,name,connectors"] + [f"{s},Load {s} {suffix},2" for s in STATIONS])
+    write(path, ["identity,name,connectors,security_profile"] + [f"{s},Load {s} {suffix},2,0" for s in STATIONS])
 
 
 def token_csv(path, count, suffix, users=("load@example.com",)):

@@ -219,7 +219,7 @@ def test_transaction_ids_are_never_reused_after_a_delete(evctl):
 
 def test_fan_out_prints_rows_progress_and_summary(evctl):
     """Issue 10 item 14: rows as each station finishes, a summary, failures named on stderr."""
-    evctl.run("station", "create", "CP-3", "--name", "Third", "--group", "HQ")
+    evctl.run("station", "create", "CP-3", "--name", "Third", "--group", "HQ", "--security-profile", "0")
 
     async def scenario():
         fast, ws1, t1 = await online(evctl, "CP-1")
@@ -251,7 +251,7 @@ def test_fan_out_prints_rows_progress_and_summary(evctl):
 def test_fan_out_shows_a_progress_line_on_a_terminal(evctl):
     """Issue 10 item 14: the progress line goes to stderr only when stderr is a terminal."""
     import pty
-    evctl.run("station", "create", "CP-3", "--name", "Third", "--group", "HQ")
+    evctl.run("station", "create", "CP-3", "--name", "Third", "--group", "HQ", "--security-profile", "0")
     master, slave = pty.openpty()
 
     async def scenario():

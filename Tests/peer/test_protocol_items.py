@@ -222,7 +222,7 @@ def test_not_registered_clears_on_creation_and_is_found_by_station(evctl):
     assert run(scenario()) == 404
     found = json.loads(evctl.run("alarm", "list", "--history", "--station", "NEW-1", "-o", "json").stdout)
     assert [a["kind"] for a in found] == ["not_registered"]
-    evctl.run("station", "create", "NEW-1", "--name", "New")
+    evctl.run("station", "create", "NEW-1", "--name", "New", "--security-profile", "0")
     assert json.loads(evctl.run("alarm", "list", "-o", "json").stdout) == []
     history = json.loads(evctl.run("alarm", "list", "--history", "--station", "NEW-1", "-o", "json").stdout)
     assert [a["kind"] for a in history] == ["not_registered"] and history[0]["cleared_at"]

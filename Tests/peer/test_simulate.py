@@ -191,7 +191,8 @@ def test_check_fails_on_a_rejected_boot(evctl, tmp_path):
 
 def test_load_mode_summary_has_loadgen_fields(evctl):
     for n in range(3):
-        evctl.run("station", "create", f"LD00000{n}", "--name", f"load {n}", "--group", "HQ")
+        evctl.run("station", "create", f"LD00000{n}", "--name", f"load {n}", "--group", "HQ",
+                  "--security-profile", "0")
     result = simulate(evctl, "--url", base(evctl), "--stations", "3", "--id-prefix", "LD", "--rate", "5",
                       "--duration", "3s", "-o", "json")
     assert result.returncode == 0, result.stderr

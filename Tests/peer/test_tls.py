@@ -50,8 +50,8 @@ def tls_serve(tmp_path):
     os.replace(cert, live_cert)
     os.replace(key, live_key)
     server = Evctl(str(tmp_path / "evctl.db"))
-    server.run("station", "create", "CP-1", "--name", "Gate")
-    server.run("station", "create", "CP-2", "--name", "Back")
+    server.run("station", "create", "CP-1", "--name", "Gate", "--security-profile", "0")
+    server.run("station", "create", "CP-2", "--name", "Back", "--security-profile", "0")
     server.tls_port = free_port()
     server.ca = ca
     server.certs = str(certs)
@@ -224,7 +224,7 @@ def ipv6_available():
 @pytest.mark.skipif(not ipv6_available(), reason="no IPv6 loopback")
 def test_ipv6_listen_forms(tmp_path):
     server = Evctl(str(tmp_path / "evctl.db"))
-    server.run("station", "create", "CP-1", "--name", "Gate")
+    server.run("station", "create", "CP-1", "--name", "Gate", "--security-profile", "0")
     port = free_port()
     server.process = subprocess.Popen(
         [BINARY, "--db", server.db, "serve", "--listen", f"[::1]:{port}"],

@@ -34,11 +34,20 @@ extension Commands {
   }
 
   static let dbCheck: CommandSpec = CommandSpec(
-    "check", abstract: "Check the store's integrity and foreign keys"
+    "check", abstract: "Check the store's integrity and foreign keys",
+    discussion: """
+      Also warns (without failing) about file modes looser than 0600 and about stations that let
+      in anyone who knows their identity (security profile 0) or that can never connect
+      (profile 1 or 2 without an AuthorizationKey).
+      """
   ) { inv in
-    let problems = try inv.context.openStore().check()
+    let store = try inv.context.openStore()
+    let problems = try store.check()
     for warning in StoreFiles.looseModes(inv.context.databasePath) {
       inv.context.console.diagnose("warning: \(warning)")
+    }
+    for weak in try store.weakStations() {
+      inv.context.console.diagnose("warning: station \(PrintableText.escaped(weak.identity)): \(weak.problem)")
     }
     guard problems.isEmpty else {
       for problem in problems { inv.context.console.diagnose("error: \(problem)") }

@@ -25,7 +25,10 @@ enum SimulateDemo {
       created.append("group \(site)")
     }
     for identity in stations where (try? store.station(identity)) == nil {
-      try store.createStation(identity: identity, name: "Demo \(identity.suffix(4))", group: site, connectors: 2)
+      // Demo stations are played by this process on loopback: explicitly profile 0 (no key to
+      // hand over; `db check` lists them until `--demo --remove`).
+      try store.createStation(
+        identity: identity, name: "Demo \(identity.suffix(4))", group: site, connectors: 2, securityProfile: SecurityProfile.none)
       created.append("station \(identity)")
     }
     if (try? store.user(user)) == nil {

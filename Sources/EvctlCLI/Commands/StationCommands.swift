@@ -39,7 +39,10 @@ extension Commands {
     Column("meter_serial_number", brief: false) { $0.meterSerialNumber },
     Column.time("last_boot_at", brief: false) { $0.lastBootAt },
     Column.time("created_at", brief: false) { $0.createdAt },
+    Column("security_profile", brief: false) { String($0.securityProfile) },
   ]
+
+  static let securityProfileChoices = SecurityProfile.allCases.map { String($0.rawValue) }
 
   static let stationList: CommandSpec = CommandSpec(
     "list", aliases: ["ls"], abstract: "List stations",
@@ -54,6 +57,9 @@ extension Commands {
       .option("firmware", value: "version", help: "Only this firmware version", repeating: true),
       .option("vendor", value: "vendor", help: "Only this vendor (from BootNotification)", repeating: true),
       .option("model", value: "model", help: "Only this model (from BootNotification)", repeating: true),
+      .option("security-profile", value: "profile",
+              help: "Only stations on this security profile (0: no authentication)",
+              choices: securityProfileChoices, repeating: true),
       .flag("orphans", help: "Only stations without a group"),
     ],
     examples: [
@@ -62,11 +68,12 @@ extension Commands {
       .init("Identities only, for scripts", "evctl station list -o json | jq -r '.[].identity'"),
     ]
   ) { inv in
-    let filter = StationFilter(
+    var filter = StationFilter(
       groups: inv.arguments.values("group"), search: inv.arguments.option("search"),
       vendors: inv.arguments.values("vendor"), models: inv.arguments.values("model"),
       states: inv.arguments.values("state"), serials: inv.arguments.values("serial"),
       firmwareVersions: inv.arguments.values("firmware"), orphansOnly: inv.arguments.flag("orphans"))
+    filter.securityProfiles = try inv.arguments.values("security-profile").map(SecurityProfile.parse)
     let stations = try inv.context.openStore().stations(filter)
     let renderer = inv.context.renderer()
     var columns = stationColumns
@@ -103,25 +110,72 @@ extension Commands {
 
   static let stationCreate: CommandSpec = CommandSpec(
     "create", abstract: "Register a station",
+    discussion: """
+      A new station is on security profile 1 unless --security-profile says otherwise. For
+      profiles 1 and 2 it gets an AuthorizationKey (its Basic-auth password): read from standard
+      input with --password-stdin, or else generated (40 hexadecimal digits) and printed once.
+      Only its hash is stored. Profile 0 (no authentication) must be asked for explicitly.
+      """,
     arguments: [
       .positional("identity", help: "1-48 letters, digits, '-', '_' or '.'; fixed once created"),
       .option("name", value: "name", help: "A human name", required: true),
       .option("group", value: "group", help: "The group it belongs to", completion: .groups),
       .option("description", value: "text", help: "Free text"),
       .option("connectors", value: "count", help: "Number of connectors; default 1"),
-      .passwordStdin,
+      .option("security-profile", value: "profile",
+              help: "0 none, 1 Basic auth (default), 2 TLS + Basic auth, 3 TLS + client certificate",
+              choices: securityProfileChoices),
+      .flag("password-stdin", help: "Read the AuthorizationKey (16-40 characters) from standard input instead of generating one"),
     ],
     examples: [
-      .init("A two-connector station with a Basic-auth password",
-            "openssl rand -hex 16 | evctl station create CP-001 --name 'Gate' --group HQ --connectors 2 --password-stdin")
+      .init("A two-connector station; the generated AuthorizationKey is printed once",
+            "evctl station create CP-001 --name 'Gate' --group HQ --connectors 2"),
+      .init("With a key of your own", "openssl rand -hex 20 | evctl station create CP-002 --name 'Back' --password-stdin"),
+      .init("A station that authenticates with a client certificate (TLS)",
+            "evctl station create CP-003 --name 'Yard' --security-profile 3"),
     ]
   ) { inv in
-    let password = try inv.password(prompt: "", ask: false).map { Array($0.utf8) }
+    let profile = try inv.arguments.option("security-profile").map(SecurityProfile.parse) ?? .basic
+    var password = try inv.password(prompt: "", ask: false)
+    if password != nil && !profile.usesPassword {
+      throw UsageError(
+        message: "--password-stdin: security profile \(profile.rawValue) uses no AuthorizationKey",
+        commandPath: inv.arguments.path)
+    }
+    var generated: String?
+    if password == nil && profile.usesPassword {
+      generated = Store.generateAuthorizationKey()
+      password = generated
+    }
     let station = try inv.context.openStore().createStation(
       identity: inv.required("identity"), name: inv.arguments.option("name")!,
       group: inv.arguments.option("group"), description: inv.arguments.option("description"),
-      connectors: try inv.int("connectors") ?? 1, password: password)
-    inv.context.confirm("station", station.identity, "created")
+      connectors: try inv.int("connectors") ?? 1, password: password.map { Array($0.utf8) },
+      securityProfile: profile)
+    showCreated(station, generatedKey: generated, inv: inv)
+  }
+
+  /// Confirms a new station and shows its generated AuthorizationKey, the only time it is shown:
+  /// with `-q` the key alone (for scripts), in JSON as `authorization_key`.
+  static func showCreated(_ station: Station, generatedKey: String?, inv: Invocation) {
+    let context = inv.context
+    guard let key = generatedKey, !context.isDryRun else {
+      context.confirm("station", station.identity, "created")
+      return
+    }
+    if context.requestedFormat == .json {
+      let body: JSONValue = [
+        "kind": "station", "name": .string(station.identity), "result": "created",
+        "security_profile": .int(Int64(station.securityProfile)), "authorization_key": .string(key),
+      ]
+      context.console.writeOut(body.pretty + "\n")
+    } else if context.isQuiet {
+      context.console.writeOut(key + "\n")
+    } else {
+      context.confirm("station", station.identity, "created")
+      context.console.writeOut(
+        "AuthorizationKey: \(key)\n(shown only now: configure it on the station; evctl keeps only its hash)\n")
+    }
   }
 
   static let stationUpdate: CommandSpec = CommandSpec(
@@ -138,6 +192,10 @@ extension Commands {
               choices: ["public", "private"]),
       .option("registration", value: "policy", help: "How BootNotification is answered",
               choices: RegistrationPolicy.allCases.map(\.rawValue)),
+      .option("security-profile", value: "profile",
+              help: "How it must authenticate: 0 none, 1 Basic auth, 2 TLS + Basic auth, 3 TLS + client certificate",
+              choices: securityProfileChoices),
+      .flag("allow-downgrade", help: "Allow --security-profile to lower the profile (0 also drops the password)"),
     ]
   ) { inv in
     var changes = StationChanges()
@@ -149,12 +207,17 @@ extension Commands {
     changes.isPublic = inv.arguments.option("availability").map { $0 == "public" }
     changes.registrationPolicy = inv.arguments.option("registration").flatMap(
       RegistrationPolicy.init(rawValue:))
+    changes.securityProfile = try inv.arguments.option("security-profile").map(SecurityProfile.parse)
+    changes.allowDowngrade = inv.arguments.flag("allow-downgrade")
+    if changes.allowDowngrade && changes.securityProfile == nil {
+      throw UsageError(message: "--allow-downgrade goes with --security-profile", commandPath: inv.arguments.path)
+    }
     let station = try inv.context.openStore().updateStation(inv.required("identity"), changes)
     inv.context.confirm("station", station.identity, "updated")
   }
 
   static let stationPassword: CommandSpec = CommandSpec(
-    "passwd", abstract: "Set or clear a station's OCPP Basic-auth password (security profile 1)",
+    "passwd", abstract: "Set or clear a station's AuthorizationKey (Basic-auth password, security profiles 1 and 2)",
     arguments: [stationIdentity, .passwordStdin, .flag("clear", help: "Remove the password")]
   ) { inv in
     let clear = inv.arguments.flag("clear")

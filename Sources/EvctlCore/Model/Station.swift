@@ -21,6 +21,8 @@ public struct Station: Equatable, Sendable {
   public var groupID: Int?
   public var groupPath: String?
   public var hasPassword: Bool
+  /// The security profile it must connect with (``SecurityProfile``, 0–3).
+  public var securityProfile: Int = SecurityProfile.basic.rawValue
   public var heartbeatInterval: Int
   public var isPublic: Bool
   public var registrationPolicy: RegistrationPolicy
@@ -62,6 +64,7 @@ public struct Station: Equatable, Sendable {
       "last_boot_at": .from(lastBootAt), "last_seen_at": .from(lastSeenAt),
       "connected": .bool(connected), "connectors": .int(Int64(connectorCount)),
       "state": .string(state), "state_detail": .from(stateDetail), "created_at": .from(createdAt), "updated_at": .from(updatedAt),
+      "security_profile": .int(Int64(securityProfile)),
     ]
   }
 

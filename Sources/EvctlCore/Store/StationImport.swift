@@ -11,7 +11,7 @@ extension Store {
   /// The columns `station import` reads; `identity` and `name` are required.
   public static let stationImportColumns = [
     "identity", "name", "group", "description", "connectors", "heartbeat_interval",
-    "availability", "registration_policy",
+    "availability", "registration_policy", "security_profile", "authorization_key",
   ]
 
   /// Creates or updates stations from CSV, all or nothing.
@@ -63,19 +63,30 @@ extension Store {
               }
               changes.registrationPolicy = value
             }
+            let profile = try record["security_profile"].map(SecurityProfile.parse)
+            let key = record["authorization_key"].map { Array($0.utf8) }
+            if let key { try validate(stationPassword: key) }
+            if key != nil, let profile, !profile.usesPassword {
+              throw StoreError.invalid("authorization_key: security profile \(profile.rawValue) uses none")
+            }
             let connectorCount = try record.int("connectors")
             let exists =
               try db.queryOne("SELECT 1 FROM stations WHERE identity = ?", [identity]) != nil
             if exists {
               var before = try station(identity)
+              if let key { try setStationPassword(identity, password: key) }
+              changes.securityProfile = profile
               var after = try updateStation(identity, changes)
               before.updatedAt = after.updatedAt
               after.updatedAt = before.updatedAt
               if before == after { summary.unchanged += 1 } else { summary.updated += 1 }
             } else {
+              // Profile 1 unless the file says otherwise; without an authorization_key such a
+              // station cannot connect until 'station passwd' (db check lists it).
               _ = try createStation(
                 identity: identity, name: name, group: changes.group,
-                description: changes.description, connectors: connectorCount ?? 1)
+                description: changes.description, connectors: connectorCount ?? 1,
+                password: key, securityProfile: profile ?? .basic)
               _ = try updateStation(identity, changes)
               summary.created += 1
             }

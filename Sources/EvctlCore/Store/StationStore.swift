@@ -13,6 +13,8 @@ public struct StationFilter: Sendable {
   public var serials: [String] = []
   /// Firmware versions, exact but case-insensitive.
   public var firmwareVersions: [String] = []
+  /// Security profiles (0–3); `station list --security-profile 0` finds the password-less ones.
+  public var securityProfiles: [SecurityProfile] = []
   public var orphansOnly = false
 
   /// The one group filter, for callers that take a single group.
@@ -59,6 +61,10 @@ public struct StationChanges: Sendable {
   public var heartbeatInterval: Int?
   public var isPublic: Bool?
   public var registrationPolicy: RegistrationPolicy?
+  /// A new security profile; lowering it needs ``allowDowngrade``.
+  public var securityProfile: SecurityProfile?
+  /// Whether ``securityProfile`` may be lower than the current one (`--allow-downgrade`).
+  public var allowDowngrade = false
 
   /// Creates an empty change set.
   public init() {}
@@ -110,7 +116,9 @@ extension Store {
       id: row.int("id")!, identity: row.string("identity")!, name: row.string("name") ?? "",
       description: row.string("description"), groupID: groupID,
       groupPath: groupID.flatMap { tree.byID[$0]?.path },
-      hasPassword: row.string("password_hash") != nil, heartbeatInterval: interval,
+      hasPassword: row.string("password_hash") != nil,
+      securityProfile: row.int("security_profile") ?? SecurityProfile.basic.rawValue,
+      heartbeatInterval: interval,
       isPublic: row.bool("public"),
       registrationPolicy: RegistrationPolicy(rawValue: row.string("registration_policy") ?? "")
         ?? .accept,
@@ -169,20 +177,33 @@ extension Store {
           return false
         }
         if !matches(station.firmwareVersion, filter.firmwareVersions) { return false }
+        if !filter.securityProfiles.isEmpty,
+          !filter.securityProfiles.contains(where: { $0.rawValue == station.securityProfile })
+        {
+          return false
+        }
         return true
       }
   }
 
   /// Registers a station with `connectors` connectors (numbered 1…N).
+  ///
+  /// - Parameter securityProfile: how it must authenticate; `nil` means profile 1 when a
+  ///   password is given and profile 0 otherwise (the CLI always decides explicitly: it generates
+  ///   an AuthorizationKey for a new station unless profile 0 is asked for).
   @discardableResult
   public func createStation(
     identity: String, name: String, group: String? = nil, description: String? = nil,
-    connectors: Int = 1, password: [UInt8]? = nil
+    connectors: Int = 1, password: [UInt8]? = nil, securityProfile: SecurityProfile? = nil
   ) throws -> Station {
     try require(.addStation)
     try Station.validate(identity: identity)
     try validate(connectorCount: connectors)
     if let password { try validate(stationPassword: password) }
+    let profile = securityProfile ?? (password == nil ? .none : .basic)
+    if profile == .none, password != nil {
+      throw StoreError.invalid("security profile 0 means no authentication: give no password with it")
+    }
     let hash = password.map { PasswordHash.make($0, iterations: PasswordHash.stationIterations) }
     return try db.transaction {
       let groupID = try group.map { try resolveGroup($0).id }
@@ -192,8 +213,8 @@ extension Store {
         try db.run(
           """
           INSERT INTO stations (identity, name, description, group_id, password_hash, created_at,
-            updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-          """, [identity, name, description, groupID, hash, stamp, stamp])
+            updated_at, security_profile) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+          """, [identity, name, description, groupID, hash, stamp, stamp, profile.rawValue])
       } catch let error as SQLiteError where error.isUniqueViolation {
         throw StoreError.alreadyExists(
           kind: "station", name: identity,
@@ -226,31 +247,49 @@ extension Store {
       if groupID != current.groupID {
         try requireDomain(groupID, what: changes.group.map { "group '\($0)'" } ?? "no group")
       }
+      if let profile = changes.securityProfile {
+        try checkProfileChange(current, to: profile, allowDowngrade: changes.allowDowngrade)
+      }
       try db.run(
         """
         UPDATE stations SET name = coalesce(?, name), description = coalesce(?, description),
           group_id = ?, heartbeat_interval = coalesce(?, heartbeat_interval),
           public = coalesce(?, public), registration_policy = coalesce(?, registration_policy),
-          updated_at = ? WHERE id = ?
+          security_profile = coalesce(?, security_profile), updated_at = ? WHERE id = ?
         """,
         [
           changes.name, changes.description, groupID, changes.heartbeatInterval, changes.isPublic,
-          changes.registrationPolicy?.rawValue, now().iso8601, current.id,
+          changes.registrationPolicy?.rawValue, changes.securityProfile?.rawValue, now().iso8601,
+          current.id,
         ])
+      if changes.securityProfile == SecurityProfile.none {
+        try db.run("UPDATE stations SET password_hash = NULL WHERE id = ?", [current.id])
+      }
       if groupID != current.groupID { try noteAllocationChange() }  // its cars change capacity group
       return try station(identity)
     }
   }
 
-  /// Sets or clears the OCPP Basic-auth password (security profile 1) of a station.
+  /// Sets or clears the OCPP Basic-auth password (the AuthorizationKey) of a station.
+  ///
+  /// Setting one on a profile-0 station raises it to profile 1 (a station with a password is
+  /// never let in without it). Clearing it is refused while the profile uses it (1 or 2): the
+  /// station could no longer connect, and lowering a profile is explicit (`station update
+  /// --security-profile 0 --allow-downgrade`).
   public func setStationPassword(_ identity: String, password: [UInt8]?) throws {
     try require(.updateStation)
     if let password { try validate(stationPassword: password) }
     let current = try station(identity)
+    let profile = SecurityProfile(rawValue: current.securityProfile) ?? .basic
+    if password == nil, profile.usesPassword {
+      throw StoreError.conflict(
+        "station '\(current.identity)' is on security profile \(profile.rawValue), which needs its password; "
+          + "lower the profile first with 'evctl station update \(current.identity) --security-profile 0 --allow-downgrade'")
+    }
     let hash = password.map { PasswordHash.make($0, iterations: PasswordHash.stationIterations) }
     try db.run(
-      "UPDATE stations SET password_hash = ?, updated_at = ? WHERE id = ?",
-      [hash, now().iso8601, current.id])
+      "UPDATE stations SET password_hash = ?, updated_at = ?, security_profile = max(security_profile, ?) WHERE id = ?",
+      [hash, now().iso8601, password == nil ? 0 : 1, current.id])
   }
 
   /// Removes a station; refused while it has an active transaction.

@@ -63,6 +63,8 @@ public final class CentralSystem {
   var alarmThrottle = AlarmThrottle()
   /// Refused connection attempts of unregistered identities, counted before they reach the store.
   var unknownIdentities = UnknownIdentities()
+  /// Failed logins per identity and address, to slow down guessing (LoginThrottle.swift).
+  var loginThrottle = LoginThrottle()
   private var lastPeriodicAlarms = Timestamp(milliseconds: 0)
   var rebalanceReasons: Set<String> = []
   /// Message-log rows below this id are past their retention and being deleted.
@@ -108,19 +110,20 @@ public final class CentralSystem {
 
   // MARK: Handshake
 
-  /// Admits or refuses a WebSocket upgrade: known identity, and matching Basic credentials when
-  /// the station has a password (security profile 1, never downgraded by what a client offers).
-  public func admit(_ request: HTTPRequest, channel: ChannelSecurity = .plain) throws -> HandshakeDecision {
+  /// Admits or refuses a WebSocket upgrade: a known identity, authenticated as its security
+  /// profile demands (never less, whatever the client offers; see Admission.swift).
+  ///
+  /// - Parameter peer: the client's `ADDRESS:PORT`, for slowing down password guessing.
+  public func admit(_ request: HTTPRequest, channel: ChannelSecurity = .plain, peer: String = "-") throws
+    -> HandshakeDecision
+  {
     let upgrade: UpgradeRequest
     do {
       upgrade = try Handshake.parse(request, pathPrefix: configuration.pathPrefix)
     } catch {
       return .reject(error, event: nil)
     }
-    guard
-      let row = try store.db.queryOne(
-        "SELECT id, identity, password_hash FROM stations WHERE identity = ?", [upgrade.identity])
-    else {
+    guard let station = try store.stationAdmission(identity: upgrade.identity) else {
       let now = Timestamp.now()
       // The first refusal of an identity in a window is logged by the transport, with the peer's
       // address; repeats are only counted. A summary line (too many identities) is logged here.
@@ -133,23 +136,11 @@ public final class CentralSystem {
                            extraHeaders: []),
         event: "not registered: \(upgrade.identity)" + (announce ? "" : CentralSystem.quietRefusal))
     }
-    let stationID = row.int("id")!
-    let identity = row.string("identity")!
-    if let hash = row.string("password_hash") {
-      guard let credentials = upgrade.credentials,
-        credentials.username.lowercased() == identity.lowercased(),
-        PasswordHash.verify(credentials.password, against: hash)
-      else {
-        try recordEvent(stationID: stationID, identity: identity, kind: "security",
-                        detail: "connection refused: missing or wrong Basic credentials")
-        return .reject(
-          HandshakeRejection(status: 401, reason: "authentication required",
-                             extraHeaders: ["WWW-Authenticate: Basic realm=\"evctl\""]),
-          event: "wrong credentials: \(identity)")
-      }
+    if let refusal = try authenticate(station, upgrade: upgrade, channel: channel, peer: peer) {
+      return refusal
     }
     return .accept(
-      stationID: stationID, identity: identity, response: Handshake.switchingProtocols(upgrade),
+      stationID: station.stationID, identity: station.identity, response: Handshake.switchingProtocols(upgrade),
       unprotocolled: !upgrade.offersOCPP16)
   }
 
@@ -246,6 +237,7 @@ public final class CentralSystem {
   /// Housekeeping once a second: expired reservations.
   public func everySecond(at now: Timestamp) throws {
     try unknownIdentities.flush(self, at: now)
+    try reportThrottledLogins(at: now)
     if let line = alarmThrottle.report(at: now) { log(line) }
     try pruneEventsStep(at: now)
     try expireReservations(at: now)

@@ -101,7 +101,7 @@ public final class ConnectionSession {
         phase = .httpBody
         return try finishFileRequest(files, now: now)
       }
-      switch try central.admit(request, channel: channel) {
+      switch try central.admit(request, channel: channel, peer: peer) {
       case .reject(let rejection, let event):
         output += rejection.responseBytes
         phase = .closing
