@@ -48,10 +48,13 @@ import Testing
       var buffer = input
       guard let request = try? decoder.decode(&buffer) else { return false }
       _ = try? Handshake.parse(request, pathPrefix: "/ocpp")
-      if FileRequests.isFileRequest(request), (try? FileRequests.bodyLength(request)) != nil,
+      if FileRequests.isFileRequest(request) {
         let boundary = MultipartDecoder.boundary(contentType: request.header("content-type"))
-      {
-        _ = MultipartDecoder.firstFile(buffer, boundary: boundary)
+        if let boundary { _ = MultipartDecoder.firstFile(buffer, boundary: boundary) }
+        // The streaming body reader: chunked framing and multipart taken apart as bytes arrive.
+        let receiver = UploadReceiver(framing: .chunked, limit: 1 << 16, boundary: boundary) { _ in DiscardingSink() }
+        var body = buffer
+        if (try? receiver.consume(&body)) == true { _ = try? receiver.finish() }
       }
       _ = Handshake.percentDecode(request.target)
       return true
@@ -207,4 +210,11 @@ final class Fuzzer {
       if !bytes.isEmpty { bytes.removeLast(Int.random(in: 1...bytes.count, using: &rng)) }
     }
   }
+}
+
+/// An upload sink that keeps nothing, for fuzzing the body reader.
+final class DiscardingSink: UploadSink {
+  func write(_ bytes: [UInt8]) throws {}
+  func finish() throws -> String { "discarded" }
+  func abort() {}
 }

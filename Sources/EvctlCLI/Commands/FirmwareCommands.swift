@@ -29,12 +29,39 @@ extension Commands {
     ]
   ) { inv in
     let location = try firmwareLocation(inv)
+    let retrieveAt = try inv.time("retrieve-at", pointing: .future) ?? .now()
     var payload: [String: JSONValue] = [
       "location": .string(location),
-      "retrieveDate": .string((try inv.time("retrieve-at", pointing: .future) ?? .now()).iso8601),
+      "retrieveDate": .string(retrieveAt.iso8601),
     ]
     try addRetries(inv, to: &payload)
-    try Remote.send(inv, action: "UpdateFirmware") { _ in .object(payload) }
+    try Remote.send(inv, action: "UpdateFirmware") { station in
+      guard let file = inv.arguments.option("file") else { return .object(payload) }
+      // serve hands the image out only through this station's expiring path (unless
+      // --public-firmware): .../files/f/TOKEN/NAME.
+      var body = payload
+      body["location"] = .string(try grantedLocation(
+        inv, station: station, kind: .firmware, name: (file as NSString).lastPathComponent,
+        expiresAt: retrieveAt.adding(seconds: Store.firmwareGrantSeconds)))
+      return .object(body)
+    }
+  }
+
+  /// The unguessable, expiring URL of a grant for `station` under serve's public URL:
+  /// `BASE/files/u/TOKEN/` for an upload, `BASE/files/f/TOKEN/NAME` for firmware. A dry run
+  /// writes no grant and shows `TOKEN`.
+  static func grantedLocation(_ inv: Invocation, station: Station, kind: FileGrant.Kind, name: String? = nil,
+                              expiresAt: Timestamp) throws -> String {
+    let store = try inv.context.openStore()
+    let base = try filesSettings(store).1
+    let token = inv.context.isDryRun
+      ? "TOKEN" : try store.createFileGrant(identity: station.identity, kind: kind, name: name, expiresAt: expiresAt).token
+    switch kind {
+    case .upload: return "\(base)/files/u/\(token)/"
+    case .firmware:
+      let encoded = name.map { $0.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? $0 } ?? ""
+      return "\(base)/files/f/\(token)/\(encoded)"
+    }
   }
 
   /// `--location`, or the URL under which `--file` is published by `serve --files-dir`.
@@ -132,9 +159,11 @@ extension Commands {
     if let start = try inv.time("start", pointing: .past) { payload["startTime"] = .string(start.iso8601) }
     if let stop = try inv.time("stop", pointing: .past) { payload["stopTime"] = .string(stop.iso8601) }
     try addRetries(inv, to: &payload)
+    _ = base
     try Remote.send(inv, action: "GetDiagnostics") { station in
       var body = payload
-      body["location"] = .string(location ?? "\(base)/files/uploads/\(station.identity)/")
+      body["location"] = .string(try location ?? grantedLocation(
+        inv, station: station, kind: .upload, expiresAt: Timestamp.now().adding(seconds: Store.uploadGrantSeconds)))
       return .object(body)
     }
   }
@@ -188,19 +217,31 @@ extension Commands {
     "log", abstract: "Ask a station to upload a diagnostics or security log (security extension GetLog)",
     arguments: remoteArguments([
       .option("type", value: "type", help: "Which log", choices: ["DiagnosticsLog", "SecurityLog"], required: true),
-      .option("location", value: "url", help: "Where the station uploads the file", required: true),
+      .option("location", value: "url", help: "Where the station uploads the file"),
+      .flag("upload", help: "Upload to 'evctl serve --files-dir' over HTTP instead (an expiring path for this request)"),
       .option("oldest", value: "time", help: "Oldest entry to include; points into the past (1d = a day ago)"),
       .option("latest", value: "time", help: "Newest entry to include; points into the past (1h = an hour ago)"),
     ] + retryOptions)
   ) { inv in
-    var log: [String: JSONValue] = ["remoteLocation": .string(inv.arguments.option("location")!)]
+    let location = inv.arguments.option("location")
+    guard (location != nil) != inv.arguments.flag("upload") else {
+      throw UsageError(message: "give --location or --upload", commandPath: inv.arguments.path)
+    }
+    if location == nil { _ = try filesSettings(try inv.context.openStore()) }
+    var log: [String: JSONValue] = ["remoteLocation": .string(location ?? "")]
     if let oldest = try inv.time("oldest", pointing: .past) { log["oldestTimestamp"] = .string(oldest.iso8601) }
     if let latest = try inv.time("latest", pointing: .past) { log["latestTimestamp"] = .string(latest.iso8601) }
     var payload: [String: JSONValue] = ["logType": .string(inv.arguments.option("type")!), "log": .object(log)]
     try addRetries(inv, to: &payload)
-    try Remote.send(inv, action: "GetLog") { _ in
+    try Remote.send(inv, action: "GetLog") { station in
       var body = payload
       body["requestId"] = .int(Int64(Int.random(in: 1...Int(Int32.max))))
+      if location == nil {
+        var log = body["log"]?.objectValue ?? [:]
+        log["remoteLocation"] = .string(try grantedLocation(
+          inv, station: station, kind: .upload, expiresAt: Timestamp.now().adding(seconds: Store.uploadGrantSeconds)))
+        body["log"] = .object(log)
+      }
       return .object(body)
     }
   }

@@ -30,8 +30,9 @@ extension Commands {
       .option("command-payload-retention", value: "duration", help: "Keep the payloads and answers of finished commands this long; default 7d"),
       .flag("no-auto-config", help: "Do not send GetConfiguration after a station's first accepted boot or a firmware change"),
       .option("event-retention", value: "duration", help: "Keep events and cleared alarms this long; default 90d"),
-      .option("files-dir", value: "dir", help: "Serve firmware from DIR and accept diagnostics uploads into DIR/uploads over HTTP on the same port", completion: .file),
-      .option("public-url", value: "url", help: "The URL stations reach this server at, for --files-dir; default http://HOST:PORT"),
+      .option("files-dir", value: "dir", help: "Hand out firmware from DIR and take diagnostics and log uploads into DIR/uploads over HTTP on the same ports, each through an expiring path of its request", completion: .file),
+      .option("public-url", value: "url", help: "The URL stations reach this server at, for --files-dir; default https://HOST:TLSPORT with --tls-listen, else http://HOST:PORT"),
+      .flag("public-firmware", help: "With --files-dir, let anyone GET /files/NAME (otherwise firmware goes out only through the expiring path of its update request)"),
       .option("alarm-command", value: "command", help: "Run this shell command with each new alarm as JSON on stdin; the same alarm at most once in 10 min, at most 10 runs a minute"),
       .option("log-level", value: "level", help: "Least severe diagnostics shown; default info",
               choices: LogLevel.allCases.map(\.name)),
@@ -55,6 +56,10 @@ extension Commands {
     configuration.tls = try tlsSettings(inv)
     configuration.plainListener = configuration.tls == nil || inv.arguments.option("listen") != nil
     if let path = inv.arguments.option("path") { configuration.pathPrefix = path }
+    configuration.publicFirmware = inv.arguments.flag("public-firmware")
+    if configuration.publicFirmware && inv.arguments.option("files-dir") == nil {
+      throw UsageError(message: "--public-firmware goes with --files-dir", commandPath: inv.arguments.path)
+    }
     if let ping = try inv.int("ping-interval") {
       guard (1...86_400).contains(ping) else {
         throw UsageError(message: "--ping-interval must be 1 to 86400 seconds, not \(ping)", commandPath: inv.arguments.path)
@@ -126,7 +131,8 @@ extension Commands {
         "evctl: publishing \(names.count) file\(names.count == 1 ? "" : "s") from \(disk.realDirectory)"
           + (names.isEmpty ? "" : ": " + names.joined(separator: ", ")))
       let host = configuration.host == "0.0.0.0" ? ProcessInfo.processInfo.hostName : configuration.host
-      let url = inv.arguments.option("public-url") ?? "http://\(host):\(configuration.port)"
+      let url = inv.arguments.option("public-url")
+        ?? (configuration.tls.map { "https://\(host):\($0.address.port)" } ?? "http://\(host):\(configuration.port)")
       try store.setSetting("files_dir", absolute)
       try store.setSetting("public_url", url.hasSuffix("/") ? String(url.dropLast()) : url)
     } else {

@@ -89,20 +89,19 @@ public enum Handshake {
         status: 400, reason: "unsupported subprotocol; this server speaks ocpp1.6",
         extraHeaders: [])
     }
-    var credentials: (String, [UInt8])?
-    if let authorization = request.header("authorization") {
-      let parts = authorization.split(separator: " ", maxSplits: 1)
-      if parts.count == 2, parts[0].lowercased() == "basic",
-        let decoded = Crypto.unbase64(String(parts[1]).trimmingCharacters(in: " ")),
-        let colon = decoded.firstIndex(of: 58)
-      {
-        credentials = (
-          String(decoding: decoded[..<colon], as: UTF8.self), Array(decoded[(colon + 1)...])
-        )
-      }
-    }
     return UpgradeRequest(
-      identity: identity, key: key, subprotocol: chosen, credentials: credentials)
+      identity: identity, key: key, subprotocol: chosen, credentials: basicCredentials(request))
+  }
+
+  /// The HTTP Basic credentials of a request, if it has any: username and password bytes.
+  public static func basicCredentials(_ request: HTTPRequest) -> (username: String, password: [UInt8])? {
+    guard let authorization = request.header("authorization") else { return nil }
+    let parts = authorization.split(separator: " ", maxSplits: 1)
+    guard parts.count == 2, parts[0].lowercased() == "basic",
+      let decoded = Crypto.unbase64(String(parts[1]).trimmingCharacters(in: " ")),
+      let colon = decoded.firstIndex(of: 58)
+    else { return nil }
+    return (String(decoding: decoded[..<colon], as: UTF8.self), Array(decoded[(colon + 1)...]))
   }
 
   /// The `Sec-WebSocket-Accept` value for a key (RFC 6455 §4.2.2).

@@ -27,7 +27,7 @@ extension CentralSystem {
                            extraHeaders: ["Retry-After: \(wait)"]),
         event: "slowed down: \(station.identity)")
     }
-    if let failure = Self.profileFailure(station, upgrade: upgrade, channel: channel) {
+    if let failure = Self.profileFailure(station, credentials: upgrade.credentials, channel: channel) {
       try recordEvent(stationID: station.stationID, identity: station.identity, kind: "security",
                       detail: "connection refused (security profile \(profile.rawValue)): \(failure.detail)", at: now)
       if failure.alarm {
@@ -48,10 +48,12 @@ extension CentralSystem {
   }
 
   /// Why a connection does not meet the station's profile, or `nil` when it does.
-  static func profileFailure(_ station: StationAdmission, upgrade: UpgradeRequest, channel: ChannelSecurity)
+  static func profileFailure(_ station: StationAdmission, credentials: (username: String, password: [UInt8])?,
+                             channel: ChannelSecurity)
     -> (rejection: HandshakeRejection, detail: String, short: String, alarm: Bool)?
   {
     let profile = station.profile
+    if profile == .none { return nil }
     if profile.requiresTLS && !channel.tls {
       return (HandshakeRejection(status: 403, reason: "security profile \(profile.rawValue): connect over TLS (wss://)",
                                  extraHeaders: []),
@@ -82,7 +84,7 @@ extension CentralSystem {
     guard let hash = station.passwordHash else {
       return unauthorized("no AuthorizationKey is set for this station ('evctl station passwd')")
     }
-    guard let credentials = upgrade.credentials else {
+    guard let credentials else {
       return unauthorized("missing Basic credentials")
     }
     guard credentials.username.lowercased() == station.identity.lowercased(),

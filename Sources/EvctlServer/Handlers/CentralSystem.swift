@@ -28,6 +28,11 @@ public struct ServerConfiguration: Sendable {
   public var autoConfiguration = true
   /// How long events and cleared alarms are kept.
   public var eventRetentionSeconds: Int64 = 90 * 86_400
+  /// Whether `GET /files/NAME` serves every published file to anyone (`--public-firmware`);
+  /// otherwise firmware is fetched only through the expiring path of its update request.
+  public var publicFirmware = false
+  /// The largest upload accepted.
+  public var maxUploadBytes = 64 << 20
 
   /// Creates the default configuration.
   public init() {}

@@ -23,8 +23,8 @@ public final class ConnectionSession {
   private var assembler: WebSocketMessageAssembler
   private var answered: [String: (request: String, response: [UInt8])] = [:]
   private var answeredOrder: [String] = []
-  /// A plain HTTP request (`--files-dir`) waiting for the rest of its body.
-  private var fileRequest: (request: HTTPRequest, length: Int)?
+  /// An upload (`--files-dir`) whose body is still arriving.
+  private var upload: (receiver: UploadReceiver, grant: FileGrant)?
   /// What the transport established for this connection (TLS, a verified client certificate);
   /// set before the first byte is received.
   public var channel = ChannelSecurity.plain
@@ -76,7 +76,7 @@ public final class ConnectionSession {
     inbound += bytes
     if phase == .httpBody, let files = central.files {
       lastFrameAt = now
-      return try finishFileRequest(files, now: now)
+      return try receiveUpload(files, now: now)
     }
     var events: [SessionEvent] = []
     if phase == .handshake {
@@ -91,15 +91,17 @@ public final class ConnectionSession {
       }
       guard let request else { return [] }
       if let files = central.files, FileRequests.isFileRequest(request) {
-        do {
-          fileRequest = (request, try FileRequests.bodyLength(request))
-        } catch {
-          output += error.responseBytes
+        switch try FileRequests(files: files, central: central).start(request, channel: channel, now: now) {
+        case .answer(let head, let file):
+          output += head
+          fileBody = file
           phase = .closing
-          return [.close(reason: "file request refused: \(error.status)")]
+          return [.close(reason: "\(request.method) \(PrintableText.escaped(request.target)) answered")]
+        case .receive(let receiver, let grant):
+          upload = (receiver, grant)
+          phase = .httpBody
+          return try receiveUpload(files, now: now)
         }
-        phase = .httpBody
-        return try finishFileRequest(files, now: now)
       }
       switch try central.admit(request, channel: channel, peer: peer) {
       case .reject(let rejection, let event):
@@ -145,16 +147,20 @@ public final class ConnectionSession {
     return events
   }
 
-  private func finishFileRequest(_ files: FileService, now: Timestamp) throws -> [SessionEvent] {
-    guard let (request, length) = fileRequest, inbound.count >= length else { return [] }
-    let body = Array(inbound.prefix(length))
+  /// Streams what arrived of an upload body to its file; answers once it is complete or refused.
+  private func receiveUpload(_ files: FileService, now: Timestamp) throws -> [SessionEvent] {
+    guard let (receiver, grant) = upload else { return [] }
+    var failure: UploadFailure?
+    do {
+      guard try receiver.consume(&inbound) else { return [] }
+    } catch {
+      failure = error
+    }
     inbound.removeAll()
-    fileRequest = nil
-    let answer = try FileRequests(files: files, central: central).respond(request, body: body, now: now)
-    output += answer.head
-    fileBody = answer.file
+    upload = nil
+    output += try FileRequests(files: files, central: central).finish(receiver, grant: grant, failure: failure, now: now)
     phase = .closing
-    return [.close(reason: "\(request.method) \(request.target) answered")]
+    return [.close(reason: "upload from \(grant.identity) answered")]
   }
 
   /// Starts a close handshake with `code`.

@@ -5,10 +5,12 @@
 public protocol FileService: AnyObject {
   /// A published firmware image or other file, to be read in chunks; `nil` when there is none.
   func published(_ name: String) -> FileBody?
-  /// Stores an upload from a station, returning where it went.
+  /// Starts an upload from a station: its bytes are written as they arrive.
   ///
-  /// - Throws: ``FileWriteError`` when the file cannot be written.
-  func storeUpload(station: String, name: String, bytes: [UInt8]) throws -> String
+  /// - Throws: ``FileWriteError`` when the file cannot be created.
+  func beginUpload(station: String, name: String) throws -> UploadSink
+  /// Free bytes where uploads go, for the disk-space check; `nil` when unknown.
+  func freeUploadBytes() -> Int?
 }
 
 /// The body of a published file: the transport reads it in bounded chunks as the socket drains,

@@ -72,7 +72,7 @@ public final class DiskFiles: FileService {
     return DiskFileBody(fd: fd, count: Int(info.st_size))
   }
 
-  public func storeUpload(station: String, name: String, bytes: [UInt8]) throws -> String {
+  public func beginUpload(station: String, name: String) throws -> UploadSink {
     let folder = directory + "/uploads/" + station
     if mkdir(folder, 0o755) != 0 && errno != EEXIST {
       throw FileWriteError(operation: "create \(folder)", errno: errno)
@@ -87,19 +87,14 @@ public final class DiskFiles: FileService {
       counter += 1
       path = folder + "/\(counter)-" + name
     }
-    defer { Glibc.close(fd) }
-    var offset = 0
-    while offset < bytes.count {
-      let written = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-      if written < 0 && errno == EINTR { continue }
-      guard written > 0 else {
-        let error = FileWriteError(operation: "write \(path)", errno: written < 0 ? errno : ENOSPC)
-        unlink(path)
-        throw error
-      }
-      offset += written
-    }
-    return path
+    return DiskUploadSink(fd: fd, path: path)
+  }
+
+  public func freeUploadBytes() -> Int? {
+    var info = statvfs()
+    guard statvfs(directory + "/uploads", &info) == 0 else { return nil }
+    let free = UInt64(info.f_bavail) &* UInt64(info.f_frsize)
+    return free > UInt64(Int.max) ? Int.max : Int(free)
   }
 
   static func realPath(_ path: String) -> String? {
@@ -185,4 +180,50 @@ public struct UnsafeFilesDirectory: Error, CustomStringConvertible {
   public let path: String
   public let why: String
   public var description: String { "refusing to publish the folder: \(why)" }
+}
+
+/// An upload being written to disk; removed again unless finished.
+final class DiskUploadSink: UploadSink {
+  private var fd: Int32
+  let path: String
+
+  init(fd: Int32, path: String) {
+    self.fd = fd
+    self.path = path
+  }
+
+  deinit { abort() }
+
+  func write(_ bytes: [UInt8]) throws {
+    var offset = 0
+    while offset < bytes.count {
+      let written = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+      if written < 0 && errno == EINTR { continue }
+      guard written > 0 else {
+        let error = FileWriteError(operation: "write \(path)", errno: written < 0 ? errno : ENOSPC)
+        abort()
+        throw error
+      }
+      offset += written
+    }
+  }
+
+  func finish() throws -> String {
+    guard fd >= 0 else { throw FileWriteError(operation: "write \(path)", errno: EBADF) }
+    let result = Glibc.close(fd)
+    fd = -1
+    guard result == 0 else {
+      let error = FileWriteError(operation: "close \(path)", errno: errno)
+      unlink(path)
+      throw error
+    }
+    return path
+  }
+
+  func abort() {
+    guard fd >= 0 else { return }
+    Glibc.close(fd)
+    fd = -1
+    unlink(path)
+  }
 }
