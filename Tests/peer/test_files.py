@@ -14,6 +14,18 @@ import websockets
 from conftest import BINARY
 
 
+def upload_path(evctl, identity="CP-1", kind="upload", name=None):
+    """Opens an upload (or firmware) path for a station, as `station diagnostics --upload` does."""
+    import secrets
+    import sqlite3
+    token = secrets.token_hex(16)
+    with sqlite3.connect(evctl.db) as db:
+        db.execute("INSERT INTO file_grants (token, station_id, kind, name, created_at, expires_at) "
+                   "SELECT ?, id, ?, ?, '2026-01-01T00:00:00Z', '2999-01-01T00:00:00Z' FROM stations "
+                   "WHERE identity = ?", (token, kind, name, identity))
+    return f"http://127.0.0.1:{evctl.port}/files/{'u' if kind == 'upload' else 'f'}/{token}/"
+
+
 def heartbeat_loop(evctl, identity, seconds):
     """Sends heartbeats for `seconds`; returns (sent, answered)."""
     async def scenario():
@@ -50,7 +62,7 @@ def test_a_200_mib_firmware_image_is_delivered_whole_to_a_slow_reader(evctl, tmp
     evctl.start("--files-dir", str(files))
     got = hashlib.sha256()
     count = 0
-    url = f"http://127.0.0.1:{evctl.port}/files/big.bin"
+    url = upload_path(evctl, kind="firmware", name="big.bin") + "big.bin"
     with urllib.request.urlopen(url, timeout=30) as response:
         assert response.status == 200
         assert int(response.headers["Content-Length"]) == size
@@ -73,8 +85,7 @@ def test_a_failing_upload_is_answered_and_other_stations_keep_their_heartbeats(e
 
     def upload(index):
         request = urllib.request.Request(
-            f"http://127.0.0.1:{evctl.port}/files/uploads/CP-1/diag-{index}.zip",
-            data=b"PK" * 50_000, method="PUT")
+            upload_path(evctl) + f"diag-{index}.zip", data=b"PK" * 50_000, method="PUT")
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
                 return response.status
@@ -132,7 +143,7 @@ def test_files_dir_serves_only_the_published_set(evctl, tmp_path):
     outside.write_text("outside\n")
     os.symlink(outside, files / "out.bin")
     os.symlink(files / "fw.bin", files / "alias.bin")
-    evctl.start("--files-dir", str(files))
+    evctl.start("--files-dir", str(files), "--public-firmware")
 
     def get(name):
         try:
@@ -158,28 +169,34 @@ def test_a_full_disk_answers_507_and_the_next_upload_fits(evctl, tmp_path):
     files = tmp_path / "files"
     uploads = files / "uploads"
     uploads.mkdir(parents=True)
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(uploads)],
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=20m", "tmpfs", str(uploads)],
                              capture_output=True)
     if mounted.returncode != 0:
         pytest.skip("cannot mount a small tmpfs here (needs root)")
     try:
         evctl.start("--files-dir", str(files))
 
-        def put(name, size):
+        def put(name, size, chunked=False):
+            data = b"L" * size
             request = urllib.request.Request(
-                f"http://127.0.0.1:{evctl.port}/files/uploads/CP-1/{name}", data=b"L" * size, method="PUT")
+                upload_path(evctl) + name, data=iter([data]) if chunked else data, method="PUT")
             try:
                 with urllib.request.urlopen(request, timeout=10) as response:
                     return response.status
             except urllib.error.HTTPError as error:
                 return error.code
+            except urllib.error.URLError:
+                return "reset"  # answered 507 and closed while the client was still sending
 
-        assert put("huge.log", 1 << 20) == 507
-        assert not (uploads / "CP-1" / "huge.log").exists()  # no half-written file left
+        # Refused before a byte is written: the file system lacks the room (with its reserve).
+        assert put("huge.log", 8 << 20) in (507, "reset")
+        assert not (uploads / "CP-1" / "huge.log").exists()
+        # A chunked upload announces no size: it needs room for the largest one (64 MiB).
+        assert put("chunked.log", 1000, chunked=True) == 507
         assert put("small.log", 1000) == 201
         assert (uploads / "CP-1" / "small.log").stat().st_size == 1000
         _, err = evctl.stop()
-        assert "No space left on device" in err
+        assert "upload from CP-1 refused" in err
     finally:
         evctl.stop()
         subprocess.run(["umount", str(uploads)], capture_output=True)

@@ -5,7 +5,9 @@ its handler runs; a payload that is off-schema gets a CALLERROR and the test fai
 """
 import asyncio
 import json
+import re
 import sqlite3
+import urllib.error
 
 import pytest
 import websockets
@@ -471,14 +473,24 @@ def test_files_dir_serves_firmware_and_takes_diagnostics_uploads(evctl, tmp_path
     assert diagnostics.returncode == 0, diagnostics.stderr
     got = dict(station.received)
     location = got["UpdateFirmware"]["location"]
-    assert location == f"http://127.0.0.1:{evctl.port}/files/eve-6.2.bin"
+    # The image goes out only through this update's unguessable path (no --public-firmware).
+    assert re.fullmatch(rf"http://127\.0\.0\.1:{evctl.port}/files/f/[0-9a-f]{{32}}/eve-6\.2\.bin", location), location
     with urllib.request.urlopen(location, timeout=10) as response:
         assert response.read() == image.read_bytes()
+
+    def status_of(url, **kwargs):
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, **kwargs), timeout=10) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+    assert status_of(f"http://127.0.0.1:{evctl.port}/files/eve-6.2.bin") == 404
     upload_to = got["GetDiagnostics"]["location"]
-    assert upload_to == f"http://127.0.0.1:{evctl.port}/files/uploads/CP-1/"
-    request = urllib.request.Request(upload_to + "diag.zip", data=b"PK-diagnostics", method="PUT")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        assert response.status == 201
+    assert re.fullmatch(rf"http://127\.0\.0\.1:{evctl.port}/files/u/[0-9a-f]{{32}}/", upload_to), upload_to
+    assert status_of(f"http://127.0.0.1:{evctl.port}/files/uploads/CP-1/x.zip", data=b"x", method="PUT") == 404
+    assert status_of(upload_to + "diag.zip", data=b"PK-diagnostics", method="PUT") == 201
     assert (files / "uploads" / "CP-1" / "diag.zip").read_bytes() == b"PK-diagnostics"
+    # The path closed with its upload.
+    assert status_of(upload_to + "more.zip", data=b"more", method="PUT") == 404
     status = evctl.run("station", "diagnostics", "status", "CP-1").stdout
     assert "diag.zip" in status and "GetDiagnostics" in status
