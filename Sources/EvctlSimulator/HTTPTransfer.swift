@@ -1,3 +1,4 @@
+import EvctlCore
 import Glibc
 
 /// A minimal blocking HTTP/1.1 client for firmware downloads and diagnostics uploads.
@@ -16,13 +17,16 @@ enum HTTPTransfer {
     return body
   }
 
-  /// PUTs bytes to a URL; succeeds on 2xx.
-  static func put(_ url: String, body: [UInt8]) throws(Failure) {
-    let (status, _) = try exchange(url, method: "PUT", body: body)
+  /// PUTs bytes to a URL; succeeds on 2xx. With `credentials` (identity, password) it sends
+  /// them as HTTP Basic auth, as serve's file service asks of stations that have a password.
+  static func put(_ url: String, body: [UInt8], credentials: (String, [UInt8])? = nil) throws(Failure) {
+    let (status, _) = try exchange(url, method: "PUT", body: body, credentials: credentials)
     guard (200..<300).contains(status) else { throw Failure(description: "HTTP \(status)") }
   }
 
-  static func exchange(_ url: String, method: String, body: [UInt8]?) throws(Failure) -> (Int, [UInt8]) {
+  static func exchange(_ url: String, method: String, body: [UInt8]?, credentials: (String, [UInt8])? = nil)
+    throws(Failure) -> (Int, [UInt8])
+  {
     guard url.hasPrefix("http://") else {
       throw Failure(description: "only http:// locations are supported, not '\(url.prefix(10))…'")
     }
@@ -58,6 +62,9 @@ enum HTTPTransfer {
     }
     var request = "\(method) \(path) HTTP/1.1\r\nHost: \(authority)\r\nConnection: close\r\nUser-Agent: evctl-simulate\r\n"
     if let body { request += "Content-Type: text/plain\r\nContent-Length: \(body.count)\r\n" }
+    if let (user, password) = credentials {
+      request += "Authorization: Basic \(Crypto.base64(Array(user.utf8) + [58] + password))\r\n"
+    }
     var bytes = Array((request + "\r\n").utf8)
     if let body { bytes += body }
     var offset = 0
@@ -137,7 +144,7 @@ extension Simulator {
     var target = location
     if target.hasSuffix("/") { target += diagnosticsFileName(station) }
     do {
-      try HTTPTransfer.put(target, body: Array(text.utf8))
+      try HTTPTransfer.put(target, body: Array(text.utf8), credentials: options.password.map { (station.identity, $0) })
       station.diagnosticsStatus = "Uploaded"
     } catch {
       emit(station, .note("diagnostics upload failed: \(error)"))
