@@ -728,7 +728,7 @@ function __evctl_words
                 'show' 'Show everything known about a station' \
                 'create' 'Register a station' \
                 'update' 'Change a station\'s settings' \
-                'passwd' 'Set or clear a station\'s OCPP Basic-auth password (security profile 1)' \
+                'passwd' 'Set or clear a station\'s AuthorizationKey (Basic-auth password, security profiles 1 and 2)' \
                 'delete' 'Remove a station and its history' \
                 'import' 'Create or update stations from a CSV file, all or nothing' \
                 'connector' 'List and configure a station\'s connectors' \
@@ -769,6 +769,7 @@ function __evctl_words
                 '--firmware' 'Only this firmware version' \
                 '--vendor' 'Only this vendor (from BootNotification)' \
                 '--model' 'Only this model (from BootNotification)' \
+                '--security-profile' 'Only stations on this security profile (0: no authentication)' \
                 '--orphans' 'Only stations without a group' \
                 '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
@@ -804,7 +805,8 @@ function __evctl_words
                 '--group' 'The group it belongs to' \
                 '--description' 'Free text' \
                 '--connectors' 'Number of connectors; default 1' \
-                '--password-stdin' 'Read the password from standard input' \
+                '--security-profile' '0 none, 1 Basic auth (default), 2 TLS + Basic auth, 3 TLS + client certificate' \
+                '--password-stdin' 'Read the AuthorizationKey (16-40 characters) from standard input instead of generating one' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
                 '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
@@ -829,6 +831,8 @@ function __evctl_words
                 '--heartbeat-interval' 'Heartbeat interval sent at boot' \
                 '--availability' 'public: any valid token; private: users with access rights only' \
                 '--registration' 'How BootNotification is answered' \
+                '--security-profile' 'How it must authenticate: 0 none, 1 Basic auth, 2 TLS + Basic auth, 3 TLS + client certificate' \
+                '--allow-downgrade' 'Allow --security-profile to lower the profile (0 also drops the password)' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
                 '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
@@ -1388,6 +1392,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--type' 'Which log' \
                 '--location' 'Where the station uploads the file' \
+                '--upload' 'Upload to \'evctl serve --files-dir\' over HTTP instead (an expiring path for this request)' \
                 '--oldest' 'Oldest entry to include; points into the past (1d = a day ago)' \
                 '--latest' 'Newest entry to include; points into the past (1h = an hour ago)' \
                 '--retries' 'How often the station retries' \
@@ -2904,8 +2909,9 @@ function __evctl_words
                 '--command-payload-retention' 'Keep the payloads and answers of finished commands this long; default 7d' \
                 '--no-auto-config' 'Do not send GetConfiguration after a station\'s first accepted boot or a firmware change' \
                 '--event-retention' 'Keep events and cleared alarms this long; default 90d' \
-                '--files-dir' 'Serve firmware from DIR and accept diagnostics uploads into DIR/uploads over HTTP on the same port' \
-                '--public-url' 'The URL stations reach this server at, for --files-dir; default http://HOST:PORT' \
+                '--files-dir' 'Hand out firmware from DIR and take diagnostics and log uploads into DIR/uploads over HTTP on the same ports, each through an expiring path of its request' \
+                '--public-url' 'The URL stations reach this server at, for --files-dir; default https://HOST:TLSPORT with --tls-listen, else http://HOST:PORT' \
+                '--public-firmware' 'With --files-dir, let anyone GET /files/NAME (otherwise firmware goes out only through the expiring path of its update request)' \
                 '--alarm-command' 'Run this shell command with each new alarm as JSON on stdin; the same alarm at most once in 10 min, at most 10 runs a minute' \
                 '--log-level' 'Least severe diagnostics shown; default info' \
                 '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
@@ -3296,6 +3302,8 @@ function __evctl_values
             echo 'none:'
         case 'evctl station list|--model'
             echo 'none:'
+        case 'evctl station list|--security-profile'
+            echo 'words:0 1 2 3'
         case 'evctl station list|--db'
             echo 'files:'
         case 'evctl station list|--output'
@@ -3326,6 +3334,8 @@ function __evctl_values
             echo 'none:'
         case 'evctl station create|--connectors'
             echo 'none:'
+        case 'evctl station create|--security-profile'
+            echo 'words:0 1 2 3'
         case 'evctl station create|--db'
             echo 'files:'
         case 'evctl station create|--output'
@@ -3348,6 +3358,8 @@ function __evctl_values
             echo 'words:public private'
         case 'evctl station update|--registration'
             echo 'words:accept pending reject'
+        case 'evctl station update|--security-profile'
+            echo 'words:0 1 2 3'
         case 'evctl station update|--db'
             echo 'files:'
         case 'evctl station update|--output'
