@@ -7,6 +7,8 @@ final class MemoryFiles: FileService {
   var publishedFiles: [String: [UInt8]] = [:]
   var uploads: [(String, String, [UInt8])] = []
   var aborted = 0
+  /// The largest single write of each finished upload.
+  var largestWrites: [Int] = []
   var failWith: Int32?
   var free: Int?
 
@@ -37,6 +39,7 @@ final class MemoryFiles: FileService {
     }
     func finish() throws -> String {
       files.uploads.append((station, name, bytes))
+      files.largestWrites.append(largestWrite)
       return "memory/\(station)/\(name)"
     }
     func abort() { files.aborted += 1 }
@@ -130,6 +133,7 @@ final class MemoryFiles: FileService {
     #expect(files.uploads.count == 1)
     #expect(files.uploads[0].0 == "CP-1" && files.uploads[0].1 == "diag.txt")
     #expect(files.uploads[0].2.count == body.utf8.count)
+    #expect(files.largestWrites[0] < body.utf8.count)  // written as it arrived, not at the end
     let kinds = try central.store.db.query("SELECT kind FROM events").map { $0.string("kind") }
     #expect(kinds == ["upload"])
     // The path closes with its upload: a second one is refused.

@@ -25,7 +25,8 @@ extension CentralSystem {
       return .reject(
         HandshakeRejection(status: 429, reason: "too many failed logins; try again later",
                            extraHeaders: ["Retry-After: \(wait)"]),
-        event: "slowed down: \(station.identity)")
+        // Not logged per attempt either (quiet): the alarm counts them.
+        event: "slowed down: \(station.identity)" + CentralSystem.quietRefusal)
     }
     if let failure = Self.profileFailure(station, credentials: upgrade.credentials, channel: channel) {
       try recordEvent(stationID: station.stationID, identity: station.identity, kind: "security",
