@@ -165,13 +165,16 @@ def test_a_new_station_gets_a_generated_key_printed_once(tmp_path):
     assert server.run("station", "list", "--security-profile", "0", "-o", "tsv").stdout.split("\t")[0] == "OPEN-1"
     check = server.run("db", "check")
     assert "station OPEN-1: security profile 0" in check.stderr and "NEW-1" not in check.stderr
+    server.run("station", "create", "CERT-1", "--name", "cert", "--security-profile", "3")
     server.start()
     try:
         assert asyncio.run(attempt(server.url("NEW-1"), "NEW-1", key)) == 101
         assert asyncio.run(attempt(server.url("NEW-1"), "NEW-1", None)) == 401
         assert asyncio.run(attempt(server.url("OPEN-1"), "OPEN-1", None)) == 101
+        assert asyncio.run(attempt(server.url("CERT-1"), "CERT-1", None)) == 403
     finally:
-        server.stop()
+        _, err = server.stop()
+    assert "1 station(s) on security profile 3 (such as CERT-1) cannot connect: no --tls-client-ca" in err
 
 
 def test_repeated_failed_logins_are_slowed_down_with_one_alarm_and_reset_on_success(secure_serve):

@@ -139,6 +139,16 @@ extension Commands {
       try store.setSetting("files_dir", nil)
     }
     central.logsDebug = serveLog.minimum == .debug
+    if configuration.tls?.clientCAPath == nil {
+      var filter = StationFilter()
+      filter.securityProfiles = [.tlsClientCertificate]
+      let waiting = try store.stations(filter)
+      if !waiting.isEmpty {
+        console.diagnose(
+          "evctl: warning: \(waiting.count) station(s) on security profile 3 (such as \(PrintableText.escaped(waiting[0].identity))) "
+            + "cannot connect: no --tls-client-ca to verify their certificates")
+      }
+    }
     central.log = { line in
       // Station text (vendor, status info, alarm detail) never reaches the terminal raw.
       if let text = serveLog.render(PrintableText.escaped(line)) { console.diagnose(text) }

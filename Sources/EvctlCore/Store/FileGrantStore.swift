@@ -57,4 +57,14 @@ extension Store {
         [now.iso8601, stationID])
     }
   }
+
+  /// Deletes grants that expired or closed before `before`, at most `limit`; returns how many.
+  @discardableResult
+  public func pruneFileGrants(before: Timestamp, limit: Int = 5_000) throws -> Int {
+    try db.run(
+      """
+      DELETE FROM file_grants WHERE token IN (SELECT token FROM file_grants
+        WHERE coalesce(closed_at, expires_at) < ? LIMIT ?)
+      """, [before.iso8601, limit])
+  }
 }

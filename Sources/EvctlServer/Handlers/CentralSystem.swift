@@ -262,6 +262,7 @@ public final class CentralSystem {
   public func pruneMessageLog(at now: Timestamp) throws {
     try store.pruneLocalListContents()
     try store.clearQuietUnknownIdentities(before: now.adding(seconds: -86_400), at: now)
+    try store.pruneFileGrants(before: now.adding(seconds: -86_400))
     pruneEventsDue = true
     localListTransitions.removeAll()
     let cutoff = now.adding(seconds: -configuration.messageLogRetentionSeconds).iso8601
