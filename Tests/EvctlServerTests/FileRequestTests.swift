@@ -189,6 +189,8 @@ final class MemoryFiles: FileService {
     #expect(files.aborted == 1 && files.uploads.count == 1)
     #expect(try run(central, "PUT \(big)o.bin HTTP/1.1\r\nContent-Length: 1001\r\n\r\n").hasPrefix("HTTP/1.1 413"))
     #expect(try run(central, "PUT \(big)o.bin HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n").hasPrefix("HTTP/1.1 400"))
+    // A signed size is no chunk size (found by the fuzzer: it used to trap).
+    #expect(try run(central, "PUT \(big)o.bin HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n-5\r\nabc").hasPrefix("HTTP/1.1 400"))
     #expect(try run(central, "PUT \(big)o.bin HTTP/1.1\r\n\r\n").hasPrefix("HTTP/1.1 411"))
   }
 

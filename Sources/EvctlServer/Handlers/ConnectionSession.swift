@@ -12,7 +12,7 @@ public enum SessionEvent: Equatable, Sendable {
 ///
 /// It owns no file descriptor: the transport feeds it bytes and sends ``takeOutput()``.
 public final class ConnectionSession {
-  enum Phase { case handshake, httpBody, open, closing }
+  enum Phase { case handshake, httpBody, discarding, open, closing }
 
   let central: CentralSystem
   private var phase = Phase.handshake
@@ -25,6 +25,9 @@ public final class ConnectionSession {
   private var answeredOrder: [String] = []
   /// An upload (`--files-dir`) whose body is still arriving.
   private var upload: (receiver: UploadReceiver, grant: FileGrant)?
+  /// Body bytes of a refused upload still to be read and dropped before the connection closes,
+  /// so that a client still sending gets the answer instead of a reset; and the close reason.
+  private var discard: (remaining: Int, reason: String)?
   /// What the transport established for this connection (TLS, a verified client certificate);
   /// set before the first byte is received.
   public var channel = ChannelSecurity.plain
@@ -78,6 +81,10 @@ public final class ConnectionSession {
       lastFrameAt = now
       return try receiveUpload(files, now: now)
     }
+    if phase == .discarding {
+      lastFrameAt = now
+      return discardBody()
+    }
     var events: [SessionEvent] = []
     if phase == .handshake {
       let request: HTTPRequest?
@@ -95,8 +102,14 @@ public final class ConnectionSession {
         case .answer(let head, let file):
           output += head
           fileBody = file
+          let reason = "\(request.method) \(PrintableText.escaped(request.target)) answered"
+          if let body = FileRequests.discardableBody(request, limit: central.configuration.maxUploadBytes), body > 0 {
+            discard = (body, reason)
+            phase = .discarding
+            return discardBody()
+          }
           phase = .closing
-          return [.close(reason: "\(request.method) \(PrintableText.escaped(request.target)) answered")]
+          return [.close(reason: reason)]
         case .receive(let receiver, let grant):
           upload = (receiver, grant)
           phase = .httpBody
@@ -156,11 +169,33 @@ public final class ConnectionSession {
     } catch {
       failure = error
     }
-    inbound.removeAll()
     upload = nil
     output += try FileRequests(files: files, central: central).finish(receiver, grant: grant, failure: failure, now: now)
+    let reason = "upload from \(grant.identity) answered"
+    if failure != nil, let left = receiver.unread, left > 0 {
+      discard = (left, reason)
+      phase = .discarding
+      return discardBody()
+    }
+    inbound.removeAll()
     phase = .closing
-    return [.close(reason: "upload from \(grant.identity) answered")]
+    return [.close(reason: reason)]
+  }
+
+  /// Drops what arrived of a refused body; closes once it is all read (or at once past the cap:
+  /// the idle timeout ends a client that stops sending).
+  private func discardBody() -> [SessionEvent] {
+    guard let (remaining, reason) = discard else { return [] }
+    let drop = min(remaining, inbound.count)
+    inbound.removeFirst(drop)
+    if remaining - drop > 0 {
+      discard = (remaining - drop, reason)
+      return []
+    }
+    discard = nil
+    inbound.removeAll()
+    phase = .closing
+    return [.close(reason: reason)]
   }
 
   /// Starts a close handshake with `code`.

@@ -32,6 +32,16 @@ struct FileRequests {
       .map { Handshake.percentDecode($0) ?? "\u{0}" }
   }
 
+  /// How much body a refused upload announced that is worth reading and dropping (at most
+  /// `limit`; a chunked one up to `limit`); `nil` when none or more than that.
+  static func discardableBody(_ request: HTTPRequest, limit: Int) -> Int? {
+    guard request.method == "PUT" || request.method == "POST" else { return nil }
+    if request.header("transfer-encoding") != nil { return limit }
+    guard let text = request.header("content-length"), let length = Int(text), length >= 0, length <= limit
+    else { return nil }
+    return length
+  }
+
   /// Decides a request from its head.
   func start(_ request: HTTPRequest, channel: ChannelSecurity, now: Timestamp) throws -> Start {
     let segments = Self.segments(request)

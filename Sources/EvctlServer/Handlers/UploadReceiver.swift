@@ -78,7 +78,7 @@ final class UploadReceiver {
           return false
         }
         let hex = line.split(separator: ";", maxSplits: 1).first.map(String.init)?.trimmingCharacters(in: " \t") ?? ""
-        guard !hex.isEmpty, hex.count <= 15, let size = Int(hex, radix: 16) else {
+        guard !hex.isEmpty, hex.count <= 15, hex.allSatisfy(\.isHexDigit), let size = Int(hex, radix: 16) else {
           throw .malformed("invalid chunk size '\(PrintableText.escaped(hex))'")
         }
         chunkState = size == 0 ? .trailer : .data(remaining: size)
@@ -149,6 +149,15 @@ final class UploadReceiver {
 
   /// Drops a partial file.
   func abort() { sink?.abort() }
+
+  /// How many body bytes are still to come when it was refused part-way (chunked: the rest of
+  /// the cap); `nil` when unknown.
+  var unread: Int? {
+    switch framing {
+    case .length(let total): return total - consumed
+    case .chunked: return max(0, limit - written)
+    }
+  }
 }
 
 /// The first file of a `multipart/form-data` body, taken out as the body streams in.
