@@ -10,32 +10,36 @@ enum HTTPTransfer {
     var description: String
   }
 
-  /// GETs a URL; returns the body on 2xx.
-  static func get(_ url: String) throws(Failure) -> [UInt8] {
-    let (status, body) = try exchange(url, method: "GET", body: nil)
+  /// GETs a URL; returns the body on 2xx. `https://` goes through `tls` (the run's context,
+  /// with its CA and client certificate).
+  static func get(_ url: String, tls: TLSContext? = nil) throws(Failure) -> [UInt8] {
+    let (status, body) = try exchange(url, method: "GET", body: nil, tls: tls)
     guard (200..<300).contains(status) else { throw Failure(description: "HTTP \(status)") }
     return body
   }
 
   /// PUTs bytes to a URL; succeeds on 2xx. With `credentials` (identity, password) it sends
   /// them as HTTP Basic auth, as serve's file service asks of stations that have a password.
-  static func put(_ url: String, body: [UInt8], credentials: (String, [UInt8])? = nil) throws(Failure) {
-    let (status, _) = try exchange(url, method: "PUT", body: body, credentials: credentials)
+  static func put(_ url: String, body: [UInt8], credentials: (String, [UInt8])? = nil, tls: TLSContext? = nil)
+    throws(Failure)
+  {
+    let (status, _) = try exchange(url, method: "PUT", body: body, credentials: credentials, tls: tls)
     guard (200..<300).contains(status) else { throw Failure(description: "HTTP \(status)") }
   }
 
-  static func exchange(_ url: String, method: String, body: [UInt8]?, credentials: (String, [UInt8])? = nil)
-    throws(Failure) -> (Int, [UInt8])
+  static func exchange(_ url: String, method: String, body: [UInt8]?, credentials: (String, [UInt8])? = nil,
+                       tls: TLSContext? = nil) throws(Failure) -> (Int, [UInt8])
   {
-    guard url.hasPrefix("http://") else {
-      throw Failure(description: "only http:// locations are supported, not '\(url.prefix(10))…'")
+    let secure = url.hasPrefix("https://")
+    guard url.hasPrefix("http://") || secure else {
+      throw Failure(description: "only http:// and https:// locations are supported, not '\(url.prefix(10))…'")
     }
-    let rest = url.dropFirst(7)
+    let rest = url.dropFirst(secure ? 8 : 7)
     let slash = rest.firstIndex(of: "/") ?? rest.endIndex
     let authority = String(rest[..<slash])
     let path = slash == rest.endIndex ? "/" : String(rest[slash...])
     var host = authority
-    var port: UInt16 = 80
+    var port: UInt16 = secure ? 443 : 80
     if let colon = authority.lastIndex(of: ":"), !authority.hasSuffix("]") {
       host = String(authority[..<colon])
       guard let value = UInt16(authority[authority.index(after: colon)...]) else {
@@ -67,16 +71,33 @@ enum HTTPTransfer {
     }
     var bytes = Array((request + "\r\n").utf8)
     if let body { bytes += body }
+    // The socket blocks (with timeouts), so a TLS handshake finishes or fails in one call.
+    var session: TLSSession?
+    if secure {
+      let context: TLSContext
+      do {
+        context = try tls ?? TLSContext(caFile: nil, certificateFile: nil, keyFile: nil)
+      } catch {
+        throw Failure(description: "\(error)")
+      }
+      guard let made = context.session(fd: fd, host: host) else { throw Failure(description: "TLS: no session") }
+      if case .failed(let why) = made.handshake() { throw Failure(description: "TLS: \(why)") }
+      session = made
+    }
     var offset = 0
     while offset < bytes.count {
-      let written = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+      let written = bytes[offset...].withUnsafeBytes { raw in
+        session.map { $0.write(raw) } ?? write(fd, raw.baseAddress, raw.count)
+      }
       guard written > 0 else { throw Failure(description: "write failed") }
       offset += written
     }
     var response: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 65_536)
     while response.count < 256 << 20 {
-      let count = read(fd, &chunk, chunk.count)
+      let count = chunk.withUnsafeMutableBufferPointer { buffer in
+        session.map { $0.read(buffer.baseAddress!, buffer.count) } ?? read(fd, buffer.baseAddress, buffer.count)
+      }
       if count <= 0 { break }
       response += chunk[0..<count]
     }
@@ -115,7 +136,7 @@ extension Simulator {
     call(station, "FirmwareStatusNotification", ["status": "Downloading"])
     flush(station)
     do {
-      let image = try HTTPTransfer.get(location)
+      let image = try HTTPTransfer.get(location, tls: tlsContext)
       emit(station, .note("firmware downloaded: \(image.count) bytes from \(location)"))
       station.firmwareStatus = "Downloaded"
       call(station, "FirmwareStatusNotification", ["status": "Downloaded"])
@@ -144,7 +165,8 @@ extension Simulator {
     var target = location
     if target.hasSuffix("/") { target += diagnosticsFileName(station) }
     do {
-      try HTTPTransfer.put(target, body: Array(text.utf8), credentials: options.password.map { (station.identity, $0) })
+      try HTTPTransfer.put(target, body: Array(text.utf8), credentials: options.password.map { (station.identity, $0) },
+                           tls: tlsContext)
       station.diagnosticsStatus = "Uploaded"
     } catch {
       emit(station, .note("diagnostics upload failed: \(error)"))

@@ -114,3 +114,40 @@ def test_a_profile_2_station_uploads_over_tls_with_its_key(file_serve):
     with sqlite3.connect(file_serve.db) as db:
         url = db.execute("SELECT value FROM settings WHERE key = 'public_url'").fetchone()[0]
     assert url.startswith("https://") and url.endswith(f":{file_serve.tls_port}")
+
+
+def test_simulated_profile_2_station_fetches_firmware_and_uploads_over_https(file_serve, tmp_path):
+    import subprocess
+    import time
+    from conftest import BINARY
+    image = tmp_path / "fw-3.0.bin"
+    image.write_bytes(b"\x01image\xfe" * 500)
+    with sqlite3.connect(file_serve.db) as db:
+        db.execute("UPDATE settings SET value = ? WHERE key = 'public_url'", (f"https://localhost:{file_serve.tls_port}",))
+    sim = subprocess.Popen(
+        [BINARY, "simulate", "--url", f"wss://localhost:{file_serve.tls_port}/ocpp", "--identity", "CP-2",
+         "--tls-ca", file_serve.ca, "--password-stdin", "--speed", "10"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=file_serve.env)
+    sim.stdin.write(KEY + "\n")
+    sim.stdin.close()
+    sim.stdin = None
+    uploads = file_serve.files / "uploads" / "CP-2"
+    try:
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            with sqlite3.connect(file_serve.db) as db:
+                if db.execute("SELECT connected FROM stations WHERE identity = 'CP-2'").fetchone()[0]:
+                    break
+            time.sleep(0.2)
+        update = file_serve.run("station", "firmware", "update", "CP-2", "--file", str(image), check=False)
+        assert update.returncode == 0, update.stderr
+        diagnostics = file_serve.run("station", "diagnostics", "CP-2", "--upload", check=False)
+        assert diagnostics.returncode == 0, diagnostics.stderr
+        deadline = time.time() + 30
+        while time.time() < deadline and not (uploads.exists() and list(uploads.glob("*"))):
+            time.sleep(0.2)
+        assert "identity: CP-2" in next(uploads.glob("*")).read_text()
+    finally:
+        sim.terminate()
+        out, err = sim.communicate(timeout=20)
+    assert "firmware downloaded: 3500 bytes from https://localhost" in out, out + err
