@@ -10,7 +10,7 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 need=()
 # bash, zsh and fish (and tmux for interactive Tab): the completion tests load the committed
 # scripts into the real shells.
-for pkg in libsqlite3-dev libssl-dev python3-venv bash zsh fish tmux; do
+for pkg in libsqlite3-dev libssl-dev libcurl4-openssl-dev python3-venv bash zsh fish tmux; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

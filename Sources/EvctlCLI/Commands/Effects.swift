@@ -47,6 +47,7 @@ extension Commands {
     "operator list": .reads, "operator show": .reads, "operator create": .creates,
     "operator update": .writes, "operator activate": .writes, "operator deactivate": .writes,
     "operator delete": .writes, "operator passwd": .writes, "operator token create": .writes,
+    "operator invite": .writes,
     "user list": .reads, "user show": .reads, "user create": .creates, "user update": .writes,
     "user delete": .writes, "user grant": .writes, "user revoke": .writes,
     "user import": .creates, "user export": .reads,
@@ -66,7 +67,7 @@ extension Commands {
     "alarm ack": .writes, "transaction list": .reads, "transaction show": .reads,
     "transaction close": .writes,
     // Sessions, the store, the service, help
-    "login": .writes, "logout": .writes, "whoami": .reads,
+    "login": .writes, "logout": .writes, "password-reset": .writes, "whoami": .reads,
     "db path": .none, "db migrate": .creates, "db check": .reads, "db backup": .reads,
     // simulate plays stations over the network; --demo provisions demo-… rows in an existing store.
     "simulate": .reads, "serve": .serves, "completion": .none, "help": .none, "version": .none, "__complete": .reads,

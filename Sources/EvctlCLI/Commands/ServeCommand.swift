@@ -35,12 +35,13 @@ extension Commands {
       .option("alarm-command", value: "command", help: "Run this shell command with each new alarm as JSON on stdin; the same alarm at most once in 10 min, at most 10 runs a minute"),
       .option("log-level", value: "level", help: "Least severe diagnostics shown; default info",
               choices: LogLevel.allCases.map(\.name)),
-    ],
+    ] + serveMailArguments,
     examples: [
       .init("Listen on the default port with the default store", "evctl serve"),
       .init("Only on loopback, behind a TLS proxy", "evctl serve --listen 127.0.0.1:8180"),
       .init("Terminate TLS itself, on IPv6 and IPv4", "evctl serve --tls-listen [::]:8443 --tls-cert /etc/evctl/fullchain.pem --tls-key /etc/evctl/privkey.pem"),
       .init("Serve firmware and take diagnostics uploads, no FTP server needed", "evctl serve --files-dir /var/lib/evctl/files --public-url http://evctl.example.com:8180"),
+      .init("Send alarm mail and invitations", "evctl serve --smtp smtps://mail.example.com:465 --mail-from evctl@example.com --smtp-user evctl --smtp-password-file /etc/evctl/smtp-password"),
     ]
   ) { inv in
     var configuration = ServerConfiguration()
@@ -86,6 +87,7 @@ extension Commands {
       throw UsageError(message: "--command-payload-retention must not be longer than --command-retention",
                        commandPath: inv.arguments.path)
     }
+    let smtp = try smtpSettings(inv)
     let owner = ServeLockOwner(pid: ProcessFacts.pid, host: ProcessFacts.hostName)
     configuration.lockOwner = owner
     configuration.autoConfiguration = !inv.arguments.flag("no-auto-config")
@@ -140,6 +142,17 @@ extension Commands {
     if let command = inv.arguments.option("alarm-command") {
       central.onAlarm = { alarm in AlarmCommand.run(command, alarm: alarm, console: console) }
     }
+    var mailer: Mailer?
+    if let smtp {
+      guard let path = store.databasePath else { throw CLIError.io("--smtp needs a store file") }
+      central.mailsAlarms = true
+      mailer = Mailer(settings: smtp, storePath: path) { line in
+        if let text = serveLog.render(PrintableText.escaped(line)) { console.diagnose(text) }
+      }
+      try store.setSetting("mail", "\(smtp.displayURL) from \(smtp.from)")
+    } else {
+      try store.setSetting("mail", nil)
+    }
     let server: Server
     do {
       server = try Server(central: central)
@@ -171,6 +184,11 @@ extension Commands {
       console.diagnose(serveLog.always(
         .info, "listening on wss://\(tls.address.with(port: port))\(configuration.pathPrefix)/<identity> (store \(inv.context.databasePath))"))
     }
+    if let smtp, let mailer {
+      console.diagnose(serveLog.always(.info, "sending mail through \(smtp.displayURL) from \(smtp.from)"))
+      mailer.start()
+    }
+    defer { mailer?.stop() }
     try server.run()
     sources.forEach { $0.cancel() }
     console.diagnose(serveLog.always(.info, "stopped"))

@@ -9,7 +9,8 @@ extension CentralSystem {
     "UploadFailed", "UploadFailure", "BadMessage", "PermissionDenied", "NotSupportedOperation",
   ]
 
-  /// Raises an alarm and tells ``onAlarm`` (rate-limited, de-duplicated) when it is new.
+  /// Raises an alarm and tells ``onAlarm`` and the operators with instant alarm mail
+  /// (rate-limited, de-duplicated) when it is new.
   ///
   /// - Returns: whether the alarm is new.
   @discardableResult
@@ -21,6 +22,7 @@ extension CentralSystem {
     else { return false }
     log("warning: alarm \(alarm.kind) for \(identity)\(connectorID.map { " connector \($0)" } ?? ""): \(detail ?? "")")
     if let onAlarm, alarmThrottle.admit(alarm, at: now) { onAlarm(alarm) }
+    if mailsAlarms, mailThrottle.admit(alarm, at: now) { try store.queueAlarmMail(alarm) }
     return true
   }
 

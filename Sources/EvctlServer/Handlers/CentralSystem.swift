@@ -61,6 +61,11 @@ public final class CentralSystem {
   /// Told about new alarms (`serve --alarm-command`): rate-limited and de-duplicated.
   public var onAlarm: ((Alarm) -> Void)?
   var alarmThrottle = AlarmThrottle()
+  /// Whether new alarms are queued as mail to operators with instant alarm mail
+  /// (`serve --smtp`); the mail goes out from ``Mailer``'s thread, never from the loop.
+  public var mailsAlarms = false
+  /// The same alarm is mailed at most once in 10 minutes, at most 10 alarms a minute.
+  var mailThrottle = AlarmThrottle()
   /// Refused connection attempts of unregistered identities, counted before they reach the store.
   var unknownIdentities = UnknownIdentities()
   private var lastPeriodicAlarms = Timestamp(milliseconds: 0)
