@@ -33,8 +33,9 @@ echo "== swift test"
 swift test --skip-build --parallel
 
 echo "== Python ocpp peer against evctl serve"
-if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import importlib.metadata as m; assert m.version("ocpp") == "2.1.0"' 2>/dev/null; then
+# aiosmtpd: the local SMTP sink the mail tests read serve's mail from.
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import importlib.metadata as m; assert m.version("ocpp") == "2.1.0"; assert m.version("aiosmtpd") == "1.4.6"' 2>/dev/null; then
   python3 -m venv .venv
-  .venv/bin/pip install -q --disable-pip-version-check ocpp==2.1.0 websockets==17.4 pytest==9.2.0
+  .venv/bin/pip install -q --disable-pip-version-check ocpp==2.1.0 websockets==17.4 pytest==9.2.0 aiosmtpd==1.4.6
 fi
 EVCTL_BIN="$(swift build --show-bin-path)/evctl" .venv/bin/python -m pytest -q -p no:cacheprovider Tests/peer

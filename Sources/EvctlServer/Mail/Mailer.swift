@@ -5,7 +5,7 @@ import Foundation
 /// `serve`'s event loop never waits on a mail server; it also queues the daily alarm digests.
 ///
 /// Every second it sends what is due (a failure is retried per ``SMTPSettings/retry`` and
-/// shown in `operator show`); every 30 seconds it queues the digests whose hour has come.
+/// shown in `operator show`); every 10 seconds it queues the digests whose hour has come.
 public final class Mailer: @unchecked Sendable {
   private let settings: SMTPSettings
   private let path: String
@@ -59,7 +59,7 @@ public final class Mailer: @unchecked Sendable {
     while !shouldStop(waiting: 1.0) {
       let now = Timestamp.now()
       do {
-        if now.milliseconds - lastDigests.milliseconds >= 30_000 {
+        if now.milliseconds - lastDigests.milliseconds >= 10_000 {
           lastDigests = now
           try store.db.transaction { _ = try store.queueDueDigests(at: now, zone: settings.zone) }
         }
