@@ -59,6 +59,8 @@ function __evctl_sub
             echo 'login'
         case 'evctl|logout'
             echo 'logout'
+        case 'evctl|password-reset'
+            echo 'password-reset'
         case 'evctl|whoami'
             echo 'whoami'
         case 'evctl|db'
@@ -219,6 +221,8 @@ function __evctl_sub
             echo 'passwd'
         case 'evctl operator|token'
             echo 'token'
+        case 'evctl operator|invite'
+            echo 'invite'
         case 'evctl operator token|create'
             echo 'create'
         case 'evctl user|list'
@@ -365,6 +369,7 @@ function __evctl_words
                 'transaction' 'Inspect transactions and close ghost ones' \
                 'login' 'Log in as an operator for two hours' \
                 'logout' 'End the login session' \
+                'password-reset' 'Mail an operator a one-time code to set a new password (1 h, single use)' \
                 'whoami' 'Show who evctl acts as' \
                 'db' 'Manage the store file' \
                 'serve' 'Run the OCPP 1.6J central system that stations connect to' \
@@ -1536,6 +1541,7 @@ function __evctl_words
                 'delete' 'Delete an operator (never the last active admin)' \
                 'passwd' 'Set an operator\'s password (8+ characters, letters and digits)' \
                 'token' 'Manage API tokens for scripts' \
+                'invite' 'Invite an operator by mail with a one-time code (48 h, single use)' \
                 '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
@@ -1606,6 +1612,8 @@ function __evctl_words
                 '--name' 'Full name' \
                 '--role' 'What they may do' \
                 '--base-group' 'The subtree they see' \
+                '--alarm-mail' 'Mail about alarms in their base group: one per new alarm, a daily digest of the active ones, or none' \
+                '--alarm-mail-hour' 'Hour (0-23, in --tz of serve) of the daily digest; default 7' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
                 '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
@@ -1710,6 +1718,26 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--name' 'What the token is for' \
                 '--expires' 'Lifetime such as 90d; default: never' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl operator invite'
+            printf '%s\t%s\n' \
+                '--role' 'What they may do; needed for a new operator' \
+                '--base-group' 'The subtree they see; omit for the whole network' \
+                '--name' 'Full name' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
                 '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
@@ -2759,6 +2787,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl login'
             printf '%s\t%s\n' \
+                '--invite' 'A one-time code from an invitation or password-reset mail: set a new password' \
                 '--password-stdin' 'Read the password from standard input' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
@@ -2776,6 +2805,23 @@ function __evctl_words
                 '-h' 'Show help information' \
                 '--version' 'Show the version'
         case 'evctl logout'
+            printf '%s\t%s\n' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl password-reset'
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
@@ -2908,6 +2954,13 @@ function __evctl_words
                 '--public-url' 'The URL stations reach this server at, for --files-dir; default http://HOST:PORT' \
                 '--alarm-command' 'Run this shell command with each new alarm as JSON on stdin; the same alarm at most once in 10 min, at most 10 runs a minute' \
                 '--log-level' 'Least severe diagnostics shown; default info' \
+                '--smtp' 'Send mail (alarms, invitations, password resets) through this server: smtps://HOST:465 or smtp://HOST:587 (STARTTLS); never put a password in it' \
+                '--mail-from' 'Sender address of serve\'s mail; needed with --smtp' \
+                '--smtp-user' 'User name to log in to the --smtp server' \
+                '--smtp-password-file' 'Read the --smtp password from FILE (first line)' \
+                '--smtp-password-stdin' 'Read the --smtp password from standard input' \
+                '--smtp-ca' 'PEM CA certificates to trust for the --smtp server instead of the system\'s' \
+                '--mail-retry' 'First delay before mail that failed is retried, doubling up to 1h, 10 attempts; default 1m' \
                 '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
@@ -3994,6 +4047,10 @@ function __evctl_values
             echo 'words:admin support basic'
         case 'evctl operator update|--base-group'
             echo 'dynamic:groups'
+        case 'evctl operator update|--alarm-mail'
+            echo 'words:off instant daily'
+        case 'evctl operator update|--alarm-mail-hour'
+            echo 'none:'
         case 'evctl operator update|--db'
             echo 'files:'
         case 'evctl operator update|--output'
@@ -4077,6 +4134,22 @@ function __evctl_values
         case 'evctl operator token create|--color'
             echo 'words:auto always never'
         case 'evctl operator token create|--tz'
+            echo 'none:'
+        case 'evctl operator invite|--role'
+            echo 'words:admin support basic'
+        case 'evctl operator invite|--base-group'
+            echo 'dynamic:groups'
+        case 'evctl operator invite|--name'
+            echo 'none:'
+        case 'evctl operator invite|--db'
+            echo 'files:'
+        case 'evctl operator invite|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl operator invite|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl operator invite|--color'
+            echo 'words:auto always never'
+        case 'evctl operator invite|--tz'
             echo 'none:'
         case 'evctl user|--db'
             echo 'files:'
@@ -4860,6 +4933,8 @@ function __evctl_values
             echo 'words:auto always never'
         case 'evctl transaction close|--tz'
             echo 'none:'
+        case 'evctl login|--invite'
+            echo 'none:'
         case 'evctl login|--db'
             echo 'files:'
         case 'evctl login|--output'
@@ -4879,6 +4954,16 @@ function __evctl_values
         case 'evctl logout|--color'
             echo 'words:auto always never'
         case 'evctl logout|--tz'
+            echo 'none:'
+        case 'evctl password-reset|--db'
+            echo 'files:'
+        case 'evctl password-reset|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl password-reset|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl password-reset|--color'
+            echo 'words:auto always never'
+        case 'evctl password-reset|--tz'
             echo 'none:'
         case 'evctl whoami|--db'
             echo 'files:'
@@ -4974,6 +5059,18 @@ function __evctl_values
             echo 'none:'
         case 'evctl serve|--log-level'
             echo 'words:debug info warning error'
+        case 'evctl serve|--smtp'
+            echo 'none:'
+        case 'evctl serve|--mail-from'
+            echo 'none:'
+        case 'evctl serve|--smtp-user'
+            echo 'none:'
+        case 'evctl serve|--smtp-password-file'
+            echo 'files:'
+        case 'evctl serve|--smtp-ca'
+            echo 'files:'
+        case 'evctl serve|--mail-retry'
+            echo 'none:'
         case 'evctl serve|--db'
             echo 'files:'
         case 'evctl serve|--output'
