@@ -250,3 +250,48 @@ def test_mail_options_are_checked(tmp_path):
         assert message in result.stderr, (args, result.stderr)
     bad = evctl.run("operator", "update", "nobody@example.com", "--alarm-mail", "weekly", check=False)
     assert bad.returncode == 64
+
+
+def test_a_mail_server_that_never_answers_does_not_hold_up_stations(tmp_path):
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    port = listener.getsockname()[1]
+    accepted = []
+
+    def hang():
+        # Takes connections and never says a word (no 220 greeting).
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            accepted.append(conn)
+
+    threading.Thread(target=hang, daemon=True).start()
+    server = mail_serve(tmp_path, f"smtp://127.0.0.1:{port}")
+    try:
+        server.run("operator", "invite", "ann@example.com", "--role", "basic")
+        served_at = time.time()
+        wait_until(lambda: accepted, timeout=20)
+
+        async def heartbeats():
+            async with connect(server, "CP-1") as ws:
+                cp = Station("CP-1", ws)
+                await cp.call(call.BootNotification(charge_point_vendor="V", charge_point_model="M"))
+                for _ in range(5):
+                    await asyncio.wait_for(cp.call(call.Heartbeat()), timeout=5)
+                cp.task.cancel()
+
+        asyncio.run(heartbeats())
+        # The mailer was still waiting on the silent server the whole time.
+        assert time.time() - served_at < 25
+        assert operator_json(server, "ann@example.com")["mail"][0]["state"] == "queued"
+    finally:
+        server.stop()
+        listener.close()
+        for conn in accepted:
+            conn.close()

@@ -19,6 +19,7 @@ extension Store {
 
   /// Invites an operator: creates them without a password (or, for an invited operator who has
   /// not set one yet, sends a reminder with a new code) and queues a mail with a one-time code.
+  @discardableResult
   public func inviteOperator(email: String, name: String?, role: Role?, baseGroup: String?) throws -> Invitation {
     try require(.manageOperators)
     guard MailMessage.isSafeAddress(email) else {

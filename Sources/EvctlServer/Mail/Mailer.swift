@@ -31,12 +31,14 @@ public final class Mailer: @unchecked Sendable {
     thread.start()
   }
 
-  /// Asks the thread to stop and waits for it (a delivery in progress finishes or times out).
-  public func stop() {
+  /// Asks the thread to stop and waits up to `seconds` for a delivery in progress; serve then
+  /// exits without it (that mail stays queued and is sent again by the next serve).
+  public func stop(waiting seconds: Double = 5) {
+    let deadline = Date().addingTimeInterval(seconds)
     condition.lock()
     stopping = true
     condition.broadcast()
-    while thread != nil && !finished { _ = condition.wait(until: Date().addingTimeInterval(1)) }
+    while thread != nil && !finished && Date() < deadline { _ = condition.wait(until: deadline) }
     condition.unlock()
   }
 
