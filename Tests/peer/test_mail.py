@@ -229,6 +229,17 @@ def test_smtps_with_a_login_from_a_password_file(tmp_path):
         # The password is never on the command line.
         with open(f"/proc/{server.process.pid}/cmdline", "rb") as f:
             assert b"s3cret" not in f.read()
+        # A wrong password: the failure is shown, and the mail is retried (aiosmtpd's answer to a
+        # failed AUTH varies, so only that there is a reason is checked).
+        server.stop()
+        secret.write_text("wrong\n")
+        server.start()
+        server.run("operator", "invite", "bob@example.com", "--role", "basic")
+        failed = wait_until(lambda: (lambda m: m if m["last_error"] else None)(
+            operator_json(server, "bob@example.com")["mail"][0]))
+        assert failed["state"] == "queued" and failed["attempts"] >= 1, failed
+        assert "retrying: " in server.run("operator", "show", "bob@example.com", "-o", "table").stdout
+        assert not [m for m in smtp.messages if "bob@example.com" in m.recipients]
     finally:
         server.stop()
         smtp.stop()
