@@ -38,8 +38,8 @@ public struct PostgresError: Error, Equatable, CustomStringConvertible, Sendable
   public var storeError: StoreError? {
     if isAuthenticationFailure { return .forbidden("PostgreSQL refused the connection: \(message)") }
     if isConnectionFailure {
-      if message.contains("does not exist"), message.contains("database") {
-        return .notFound(kind: "database", name: message)
+      if let name = PostgresError.missingDatabase(in: message) {
+        return .notFound(kind: "PostgreSQL database", name: name)
       }
       return .unavailable("cannot connect to PostgreSQL: \(message)")
     }
@@ -54,6 +54,14 @@ public struct PostgresError: Error, Equatable, CustomStringConvertible, Sendable
     case _ where isBusy: return .unavailable("PostgreSQL: \(message)")
     default: return nil
     }
+  }
+
+  /// The name in libpq's `database "NAME" does not exist`.
+  static func missingDatabase(in message: String) -> String? {
+    guard let start = message.range(of: "database \""),
+      let end = message[start.upperBound...].range(of: "\" does not exist")
+    else { return nil }
+    return String(message[start.upperBound..<end.lowerBound])
   }
 
   public var description: String {
