@@ -30,9 +30,11 @@ extension Commands {
                .init("Create the schema on PostgreSQL", "evctl --db postgresql://evctl@db.example/evctl db migrate")]
   ) { inv in
     if inv.context.databaseLocation.isPostgreSQL { return try migratePostgres(inv) }
+    let exists = FileManager.default.fileExists(atPath: inv.context.databasePath)
     let store = try inv.context.openStore(migrate: false)
     try store.requireStoreAdministrator(to: "migrate the store")
-    let before = try store.schemaVersion()
+    // A dry run on a missing file runs on an empty store in memory, migrated already.
+    let before = exists ? try store.schemaVersion() : 0
     if inv.context.isDryRun {
       let pending = before < Schema.migrator.latestVersion ? Array((before + 1)...Schema.migrator.latestVersion) : []
       // openStore began a transaction for the dry run; finish() rolls it back.
