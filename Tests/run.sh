@@ -9,8 +9,10 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 need=()
 # bash, zsh and fish (and tmux for interactive Tab): the completion tests load the committed
-# scripts into the real shells.
-for pkg in libsqlite3-dev libssl-dev python3-venv bash zsh fish tmux; do
+# scripts into the real shells. libpq-dev for the PostgreSQL backend; postgresql (initdb, pg_ctl,
+# psql) for the throwaway cluster of Tests/peer/test_postgres.py (run as the `postgres` user
+# through runuser when CI runs as root).
+for pkg in libsqlite3-dev libssl-dev libpq-dev postgresql python3-venv bash zsh fish tmux; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

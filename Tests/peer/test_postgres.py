@@ -183,7 +183,8 @@ def test_db_copy_is_all_or_nothing(cluster, pgdb, tmp_path):
         conn.execute("UPDATE stations SET last_seen_at = 'yesterday-ish' WHERE identity = 'CP-2'")
     failed = evctl("db", "copy", "--from", source, "--to", url)
     assert failed.returncode != 0 and failed.returncode != 70, failed.stderr
-    assert failed.stderr.startswith("error: "), failed.stderr
+    assert failed.stderr.startswith("error: db copy: table stations: "), failed.stderr
+    assert "nothing was written" in failed.stderr
     assert tables(cluster, name) == [], "a failed copy left tables behind"
     with sqlite3.connect(source) as conn:
         conn.execute("UPDATE stations SET last_seen_at = NULL WHERE identity = 'CP-2'")

@@ -45,7 +45,7 @@ public final class StoreCopy {
       var reports: [TableReport] = []
       for table in schema.tablesInDependencyOrder {
         let columns = schema.columns[table] ?? []
-        let sourceSum = try copyTable(table, columns: columns, kinds: kinds)
+        let sourceSum = try naming(table) { try copyTable(table, columns: columns, kinds: kinds) }
         let targetSum = try checksum(of: target, table: table, columns: columns, kinds: kinds)
         guard sourceSum == targetSum else {
           throw StoreError.conflict(
@@ -59,6 +59,20 @@ public final class StoreCopy {
     } catch {
       try? target.execute("ROLLBACK")
       throw error
+    }
+  }
+
+  /// Runs `body`, saying in a database error which table it was copying.
+  private func naming<T>(_ table: String, _ body: () throws -> T) throws -> T {
+    do {
+      return try body()
+    } catch let error as PostgresError {
+      throw PostgresError(
+        sqlState: error.sqlState, message: "db copy: table \(table): \(error.message); nothing was written",
+        sql: error.sql, isConnectionFailure: error.isConnectionFailure)
+    } catch let error as SQLiteError {
+      throw SQLiteError(
+        code: error.code, message: "db copy: table \(table): \(error.message); nothing was written", sql: error.sql)
     }
   }
 
