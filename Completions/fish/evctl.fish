@@ -339,6 +339,8 @@ function __evctl_sub
             echo 'check'
         case 'evctl db|backup'
             echo 'backup'
+        case 'evctl db|copy'
+            echo 'copy'
         case '*'
             return 1
     end
@@ -2809,10 +2811,11 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl db'
             printf '%s\t%s\n' \
-                'path' 'Print the path of the store file' \
+                'path' 'Print the path of the store file (or the PostgreSQL URL, password hidden)' \
                 'migrate' 'Create the store or bring its schema up to date' \
                 'check' 'Check the store\'s integrity and foreign keys' \
                 'backup' 'Copy the store to a file, safely while serve runs' \
+                'copy' 'Copy a whole store between SQLite and PostgreSQL, verified' \
                 '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
@@ -2875,6 +2878,25 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl db backup'
             printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl db copy'
+            printf '%s\t%s\n' \
+                '--from' 'The store to read: sqlite:FILE, FILE or postgresql://…' \
+                '--to' 'The store to create: sqlite:FILE, FILE or postgresql://…' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
                 '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
@@ -4942,6 +4964,20 @@ function __evctl_values
             echo 'none:'
         case 'evctl db backup|'
             echo 'files:'
+        case 'evctl db copy|--from'
+            echo 'files:'
+        case 'evctl db copy|--to'
+            echo 'files:'
+        case 'evctl db copy|--db'
+            echo 'files:'
+        case 'evctl db copy|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl db copy|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl db copy|--color'
+            echo 'words:auto always never'
+        case 'evctl db copy|--tz'
+            echo 'none:'
         case 'evctl serve|--listen'
             echo 'none:'
         case 'evctl serve|--tls-listen'

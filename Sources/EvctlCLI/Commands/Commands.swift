@@ -62,13 +62,13 @@ public enum Commands {
     let info: JSONValue = [
       "version": .string(version), "sqlite_version": .string(Connection.libraryVersion),
       "schema_version": .from(schema), "schema_supported": .int(Int64(Schema.migrator.latestVersion)),
-      "database": .string(context.databasePath),
+      "database": .string(context.databaseDisplayName),
     ]
     if context.requestedFormat == .json {
       context.console.writeOut(info.pretty + "\n")
     } else {
       context.console.writeOut(
-        "evctl \(version)\nsqlite \(Connection.libraryVersion)\nschema \(schema.map(String.init) ?? "unknown") (supported \(Schema.migrator.latestVersion))\ndatabase \(context.databasePath)\n")
+        "evctl \(version)\nsqlite \(Connection.libraryVersion)\nschema \(schema.map(String.init) ?? "unknown") (supported \(Schema.migrator.latestVersion))\ndatabase \(context.databaseDisplayName)\n")
     }
   }
 }
