@@ -69,6 +69,7 @@ public final class PostgresConnection: StoreBackend {
     }
     PQsetSingleRowMode(handle)
     var failure: (any Error)?
+    var header: Header?
     // Every result must be read, even after a failure, before the connection takes new work.
     while let result = PQgetResult(handle) {
       defer { PQclear(result) }
@@ -76,7 +77,10 @@ public final class PostgresConnection: StoreBackend {
       let status = PQresultStatus(result)
       if status == PGRES_SINGLE_TUPLE || status == PGRES_TUPLES_OK {
         do {
-          for row in rows(of: result) { try body(row) }
+          // Each row is a result of its own: read the column names and types once.
+          let names = header ?? Header(result)
+          header = names
+          for row in rows(of: result, header: names) { try body(row) }
         } catch {
           failure = error
           // Stop the server from sending the rest.
@@ -182,17 +186,26 @@ public final class PostgresConnection: StoreBackend {
     return String(value)
   }
 
-  private func rows(of result: OpaquePointer?) -> [Row] {
-    let count = Int(PQntuples(result))
-    let fields = Int(PQnfields(result))
-    guard count > 0 else { return [] }
+  /// A result's column names and types.
+  private struct Header {
     var columns: [String: Int] = [:]
     var types: [UInt32] = []
-    for field in 0..<fields {
-      let name = String(cString: PQfname(result, Int32(field)))
-      if columns[name] == nil { columns[name] = field }
-      types.append(PQftype(result, Int32(field)))
+
+    init(_ result: OpaquePointer?) {
+      for field in 0..<Int(PQnfields(result)) {
+        let name = String(cString: PQfname(result, Int32(field)))
+        if columns[name] == nil { columns[name] = field }
+        types.append(PQftype(result, Int32(field)))
+      }
     }
+  }
+
+  private func rows(of result: OpaquePointer?, header: Header? = nil) -> [Row] {
+    let count = Int(PQntuples(result))
+    guard count > 0 else { return [] }
+    let header = header ?? Header(result)
+    let fields = header.types.count
+    let columns = header.columns, types = header.types
     var rows: [Row] = []
     rows.reserveCapacity(count)
     for row in 0..<count {
