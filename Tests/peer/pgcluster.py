@@ -8,6 +8,7 @@ user the Debian package creates (or EVCTL_PG_USER) through `runuser`. The superu
 """
 import glob
 import os
+import sys
 import pwd
 import shutil
 import subprocess
@@ -29,9 +30,9 @@ def _bindir():
 
 
 class Cluster:
-    def __init__(self):
+    def __init__(self, base=None):
         self.bindir = _bindir()
-        self.base = tempfile.mkdtemp(prefix="evpg")  # short: a socket path has ~107 bytes
+        self.base = base or tempfile.mkdtemp(prefix="evpg")  # short: a socket path has ~107 bytes
         self.data = os.path.join(self.base, "data")
         self.user = None
         if os.geteuid() == 0:
@@ -40,8 +41,9 @@ class Cluster:
                 pwd.getpwnam(self.user)
             except KeyError:
                 subprocess.run(["useradd", "--system", "--no-create-home", self.user], check=True)
-            os.chmod(self.base, 0o755)
-            shutil.chown(self.base, user=self.user)
+            if base is None:
+                os.chmod(self.base, 0o755)
+                shutil.chown(self.base, user=self.user)
 
     def _as_owner(self, *command):
         if self.user:
@@ -79,3 +81,17 @@ class Cluster:
     def create_database(self, name, owner="evctl"):
         self.sql("postgres", f'CREATE DATABASE "{name}" OWNER {owner}')
         return self.url(name)
+
+
+if __name__ == "__main__":
+    # For Tests/run.sh and developers: `pgcluster.py start` prints the folder and a database URL
+    # for the Swift tests (EVCTL_TEST_POSTGRES_URL); `pgcluster.py stop FOLDER` throws it away.
+    if len(sys.argv) >= 2 and sys.argv[1] == "start":
+        cluster = Cluster().start()
+        url = cluster.create_database("evctl_swift")
+        print(cluster.base)
+        print(url)
+    elif len(sys.argv) == 3 and sys.argv[1] == "stop":
+        Cluster(base=sys.argv[2]).stop()
+    else:
+        sys.exit("usage: pgcluster.py start | stop FOLDER")
