@@ -126,7 +126,9 @@ public enum CLI {
     switch error.storeError {
     case .forbidden(let message)?:
       console.diagnose("error: \(message)")
-      console.diagnose("hint: check the URL's user, PGUSER, PGPASSWORD and ~/.pgpass (or PGPASSFILE)")
+      if error.isAuthenticationFailure {
+        console.diagnose("hint: check the URL's user, PGUSER, PGPASSWORD and ~/.pgpass (or PGPASSFILE)")
+      }
       return .noPermission
     case .unavailable(let message)?:
       console.diagnose("error: \(message)")

@@ -216,13 +216,17 @@ def test_db_copy_is_all_or_nothing(cluster, pgdb, tmp_path):
 
 def test_urls_pg_variables_and_pgpass_work_as_in_psql(cluster, pgdb, tmp_path):
     name, _ = pgdb
-    cluster.sql(name, f"GRANT ALL ON SCHEMA public TO {PASSWORD_USER}")
     home = tmp_path / "home"
     home.mkdir()
     env = dict(os.environ, HOME=str(home))
     for var in ("PGHOST", "PGUSER", "PGDATABASE", "PGPASSWORD", "PGPASSFILE", "PGPORT", "PGSERVICE"):
         env.pop(var, None)
     url = cluster.url(name, user=PASSWORD_USER)
+    # A role without CREATE on the schema: permission denied, exit 77, nothing created.
+    denied = evctl("--db", url, "db", "migrate", env=dict(env, PGPASSWORD=PASSWORD))
+    assert denied.returncode == 77 and "permission denied for schema public" in denied.stderr, denied.stderr
+    assert tables(cluster, name) == []
+    cluster.sql(name, f"GRANT ALL ON SCHEMA public TO {PASSWORD_USER}")
     # No password anywhere: refused, permission exit code, the password not leaked.
     refused = evctl("--db", url, "db", "migrate", env=env)
     assert refused.returncode == 77, refused.stderr

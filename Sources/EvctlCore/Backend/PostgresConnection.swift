@@ -18,7 +18,17 @@ public final class PostgresConnection: StoreBackend {
   /// - Throws: ``PostgresError`` with `isConnectionFailure` when libpq cannot connect.
   public init(url: String) throws {
     displayName = DatabaseLocation.redacting(url)
-    guard let connection = PQconnectdb(url) else {
+    // A server that does not answer fails after 10 s, unless the URL or PGCONNECT_TIMEOUT says
+    // otherwise (the URL, expanded after our default, overrides it).
+    var keywords = ["dbname"], values = [url]
+    if getenv("PGCONNECT_TIMEOUT") == nil {
+      keywords.insert("connect_timeout", at: 0)
+      values.insert("10", at: 0)
+    }
+    let made = PostgresConnection.withCStrings(keywords) { k in
+      PostgresConnection.withCStrings(values) { v in PQconnectdbParams(k, v, 1) }
+    }
+    guard let connection = made else {
       throw PostgresError(sqlState: nil, message: "out of memory", sql: nil, isConnectionFailure: true)
     }
     guard PQstatus(connection) == CONNECTION_OK else {
@@ -241,6 +251,14 @@ public final class PostgresConnection: StoreBackend {
       throw PostgresError(sqlState: state, message: message, sql: sql, isConnectionFailure: true)
     }
     throw PostgresError(sqlState: state, message: message, sql: sql)
+  }
+
+  /// Calls `body` with a NULL-terminated array of C strings.
+  private static func withCStrings<T>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> T) -> T {
+    let copies = strings.map { strdup($0) }
+    defer { for copy in copies { free(copy) } }
+    let pointers: [UnsafePointer<CChar>?] = copies.map { $0.map { UnsafePointer($0) } } + [nil]
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
   }
 
   static func oneLine(_ text: String) -> String {

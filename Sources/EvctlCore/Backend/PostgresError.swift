@@ -47,6 +47,7 @@ public struct PostgresError: Error, Equatable, CustomStringConvertible, Sendable
     switch state {
     case "23505", "23503", "23P01": return .conflict(message)
     case "0A000": return .notSupported(message)
+    case "42501": return .forbidden("PostgreSQL: \(message)")
     case "3D000": return .notFound(kind: "database", name: message)
     case _ where state.hasPrefix("22") || state == "23502" || state == "23514": return .invalid(message)
     case _ where state.hasPrefix("08") || state.hasPrefix("57") || state.hasPrefix("53"):
