@@ -45,27 +45,29 @@ class Cluster:
                 os.chmod(self.base, 0o755)
                 shutil.chown(self.base, user=self.user)
 
+    def _run_as_owner(self, *command):
+        # From a folder the server's user may enter (CI's checkout may be closed to it).
+        return subprocess.run(self._as_owner(*command), check=True, capture_output=True, cwd=self.base)
+
     def _as_owner(self, *command):
         if self.user:
             return ["runuser", "-u", self.user, "--", *command]
         return list(command)
 
     def start(self):
-        subprocess.run(self._as_owner(os.path.join(self.bindir, "initdb"), "-D", self.data, "-U", "evctl",
-                                      "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"),
-                       check=True, capture_output=True)
+        self._run_as_owner(os.path.join(self.bindir, "initdb"), "-D", self.data, "-U", "evctl",
+                           "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8")
         with open(os.path.join(self.data, "pg_hba.conf"), "w") as hba:
             hba.write(f"local all {PASSWORD_USER} scram-sha-256\nlocal all all trust\n")
-        subprocess.run(self._as_owner(
+        self._run_as_owner(
             os.path.join(self.bindir, "pg_ctl"), "-D", self.data, "-l", os.path.join(self.base, "log"), "-w",
-            "-o", f"-k {self.base} -c listen_addresses='' -c fsync=off -c full_page_writes=off", "start"),
-            check=True, capture_output=True)
+            "-o", f"-k {self.base} -c listen_addresses='' -c fsync=off -c full_page_writes=off", "start")
         self.sql("postgres", f"CREATE ROLE {PASSWORD_USER} LOGIN PASSWORD '{PASSWORD}'")
         return self
 
     def stop(self):
         subprocess.run(self._as_owner(os.path.join(self.bindir, "pg_ctl"), "-D", self.data, "-m", "immediate",
-                                      "-w", "stop"), capture_output=True)
+                                      "-w", "stop"), capture_output=True, cwd=self.base)
         shutil.rmtree(self.base, ignore_errors=True)
 
     def url(self, database, user="evctl", scheme="postgresql"):

@@ -7,7 +7,7 @@ public enum Commands {
 
   /// Options every command accepts.
   static let globalOptions: [ArgumentSpec] = [
-    .option("db", value: "path", help: "Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db",
+    .option("db", value: "path", help: "Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db",
             completion: .file),
     .option("output", short: "o", value: "format",
             help: "Output format; default: table on a terminal, tsv when piped",
