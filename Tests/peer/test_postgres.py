@@ -76,6 +76,25 @@ def test_db_migrate_dry_run_lists_and_rolls_back_then_migrate_creates_the_schema
     assert cluster.sql(name, "SELECT name FROM stations WHERE identity = 'Cp-1'") == [["a"]]
 
 
+def test_db_check_on_postgresql_finds_a_schema_that_is_not_evctls(cluster, pgdb):
+    name, url = pgdb
+    empty = evctl("--db", url, "db", "check")
+    assert empty.returncode == 1 and "error: schema version 0, this evctl's is" in empty.stderr, empty.stderr
+    evctl_run("--db", url, "db", "migrate")
+    ok = evctl("--db", url, "db", "check")
+    assert ok.returncode == 0 and ok.stdout == "ok\n", ok.stderr
+    cluster.sql(name, "ALTER TABLE stations DROP COLUMN vendor")
+    cluster.sql(name, "ALTER TABLE stations ADD COLUMN colour text")
+    cluster.sql(name, "DROP TABLE token_sightings")
+    broken = evctl("--db", url, "db", "check")
+    assert broken.returncode == 1
+    assert sorted(broken.stderr.splitlines()) == [
+        "error: column stations.colour is not evctl's",
+        "error: column stations.vendor is missing",
+        "error: table token_sightings is missing",
+    ], broken.stderr
+
+
 def test_db_migrate_dry_run_on_sqlite_lists_what_an_old_store_lacks_and_changes_nothing(tmp_path):
     db = str(tmp_path / "old.db")
     assert evctl("--db", db, "group", "create", "HQ").returncode == 0
@@ -250,7 +269,7 @@ def test_urls_pg_variables_and_pgpass_work_as_in_psql(cluster, pgdb, tmp_path):
 
 
 @pytest.mark.parametrize("command,extra", [
-    ("station list", ()), ("db check", ()), ("db backup", ("/tmp/never.db",)), ("report sessions", ()),
+    ("station list", ()), ("db backup", ("/tmp/never.db",)), ("report sessions", ()),
     ("group create", ("HQ",)), ("serve", ("--listen", "127.0.0.1:0")), ("login", ("ann@x.io", "--password-stdin")),
 ])
 def test_commands_that_cannot_run_on_postgresql_say_so(pgdb, command, extra):

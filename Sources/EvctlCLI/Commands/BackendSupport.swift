@@ -9,13 +9,13 @@ struct BackendNotSupported: Error {
   let database: String
 
   /// The commands that run on PostgreSQL today.
-  static let supported: Set<String> = ["db path", "db migrate", "db copy", "version"]
+  static let supported: Set<String> = ["db path", "db migrate", "db copy", "db check", "version"]
 
   var message: String {
     "'evctl \(command)' on PostgreSQL (\(database)) is not supported yet"
   }
   var hint: String {
-    "on PostgreSQL only 'evctl db migrate' and 'evctl db copy' run so far; work on a SQLite store (--db FILE) and move it with 'evctl db copy --from sqlite:FILE --to postgresql://…'"
+    "on PostgreSQL only 'evctl db migrate', 'db check' and 'db copy' run so far; work on a SQLite store (--db FILE) and move it with 'evctl db copy --from sqlite:FILE --to postgresql://…'"
   }
 }
 

@@ -101,9 +101,14 @@ extension Commands {
   static let dbCheck: CommandSpec = CommandSpec(
     "check", abstract: "Check the store's integrity and foreign keys"
   ) { inv in
-    let problems = try inv.context.openStore().check()
-    for warning in StoreFiles.looseModes(inv.context.databasePath) {
-      inv.context.console.diagnose("warning: \(warning)")
+    let problems: [String]
+    if inv.context.databaseLocation.isPostgreSQL {
+      problems = try PostgresSchema.check(inv.context.openPostgres())
+    } else {
+      problems = try inv.context.openStore().check()
+      for warning in StoreFiles.looseModes(inv.context.databasePath) {
+        inv.context.console.diagnose("warning: \(warning)")
+      }
     }
     guard problems.isEmpty else {
       for problem in problems { inv.context.console.diagnose("error: \(problem)") }
