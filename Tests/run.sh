@@ -36,7 +36,7 @@ echo "== swift test"
 pg_out="$(python3 Tests/peer/pgcluster.py start)"
 pg_base="$(sed -n 1p <<<"$pg_out")"
 export EVCTL_TEST_POSTGRES_URL="$(sed -n 2p <<<"$pg_out")"
-trap 'rm -f "$build_log"; python3 Tests/peer/pgcluster.py stop "$pg_base"' EXIT
+trap 'rm -f "$build_log"; [ -z "$pg_base" ] || python3 Tests/peer/pgcluster.py stop "$pg_base"' EXIT
 swift test --skip-build --parallel
 
 echo "== Python ocpp peer against evctl serve"
