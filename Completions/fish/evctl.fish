@@ -59,8 +59,6 @@ function __evctl_sub
             echo 'login'
         case 'evctl|logout'
             echo 'logout'
-        case 'evctl|password-reset'
-            echo 'password-reset'
         case 'evctl|whoami'
             echo 'whoami'
         case 'evctl|db'
@@ -221,8 +219,6 @@ function __evctl_sub
             echo 'passwd'
         case 'evctl operator|token'
             echo 'token'
-        case 'evctl operator|invite'
-            echo 'invite'
         case 'evctl operator token|create'
             echo 'create'
         case 'evctl user|list'
@@ -343,6 +339,8 @@ function __evctl_sub
             echo 'check'
         case 'evctl db|backup'
             echo 'backup'
+        case 'evctl db|copy'
+            echo 'copy'
         case '*'
             return 1
     end
@@ -369,7 +367,6 @@ function __evctl_words
                 'transaction' 'Inspect transactions and close ghost ones' \
                 'login' 'Log in as an operator for two hours' \
                 'logout' 'End the login session' \
-                'password-reset' 'Mail an operator a one-time code to set a new password (1 h, single use)' \
                 'whoami' 'Show who evctl acts as' \
                 'db' 'Manage the store file' \
                 'serve' 'Run the OCPP 1.6J central system that stations connect to' \
@@ -377,7 +374,7 @@ function __evctl_words
                 'completion' 'Print a shell completion script' \
                 'help' 'Show help for a command or a topic (exit-codes, formatting, environment)' \
                 'version' 'Show the versions of evctl, SQLite and the store schema' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -405,7 +402,7 @@ function __evctl_words
                 'suspend' 'Pause all charging in a group (a grid operator\'s signal)' \
                 'resume' 'Resume charging in a suspended group' \
                 'allocation' 'Show the current load-balancing plan: limits and measured currents' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -420,7 +417,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl group list'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -435,7 +432,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl group tree'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -450,7 +447,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl group show'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -472,7 +469,7 @@ function __evctl_words
                 '--lon' 'Longitude in degrees, -180 to 180' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -489,7 +486,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -510,7 +507,7 @@ function __evctl_words
                 '--lon' 'Longitude in degrees, -180 to 180' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -529,7 +526,7 @@ function __evctl_words
                 '--top' 'Move to the top level' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -548,7 +545,7 @@ function __evctl_words
                 '-y' 'Do it without asking first' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -566,7 +563,7 @@ function __evctl_words
                 'set' 'Set or change a group\'s capacity' \
                 'show' 'Show capacities, their readings and suspensions' \
                 'clear' 'Remove a group\'s capacity' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -595,7 +592,7 @@ function __evctl_words
                 '--no-meter-includes-chargers' 'Load readings are other load only (the default)' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -610,7 +607,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl group capacity show'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -627,7 +624,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -643,7 +640,7 @@ function __evctl_words
         case 'evctl group load'
             printf '%s\t%s\n' \
                 'report' 'Tell serve the non-charging load per phase; it balances on the headroom' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -664,7 +661,7 @@ function __evctl_words
                 '--valid-for' 'After this, serve falls back to the safe current; default 60s' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -682,7 +679,7 @@ function __evctl_words
                 '--until' 'Resume by itself then; points into the future (18:00 = the next 18:00, 2h = in two hours)' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -699,7 +696,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -714,7 +711,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl group allocation'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -752,7 +749,7 @@ function __evctl_words
                 'diagnostics' 'Ask a station to upload diagnostics (GetDiagnostics)' \
                 'log' 'Ask a station to upload a diagnostics or security log (security extension GetLog)' \
                 'certificate' 'Manage a station\'s certificates (security extension)' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -775,7 +772,7 @@ function __evctl_words
                 '--vendor' 'Only this vendor (from BootNotification)' \
                 '--model' 'Only this model (from BootNotification)' \
                 '--orphans' 'Only stations without a group' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -790,7 +787,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl station show'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -812,7 +809,7 @@ function __evctl_words
                 '--password-stdin' 'Read the password from standard input' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -836,7 +833,7 @@ function __evctl_words
                 '--registration' 'How BootNotification is answered' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -855,7 +852,7 @@ function __evctl_words
                 '--clear' 'Remove the password' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -874,7 +871,7 @@ function __evctl_words
                 '-y' 'Do it without asking first' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -891,7 +888,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Check only; write nothing' \
                 '-n' 'Check only; write nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -908,7 +905,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 'list' 'List a station\'s connectors' \
                 'update' 'Configure a connector: plug type, maximum current, free or RFID charging' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -923,7 +920,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl station connector list'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -944,7 +941,7 @@ function __evctl_words
                 '--parking-space' 'Parking space label' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -962,7 +959,7 @@ function __evctl_words
                 '--limit' 'The newest this many frames; default 50' \
                 '--follow' 'Keep printing new frames as they arrive' \
                 '-f' 'Keep printing new frames as they arrive' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -980,7 +977,7 @@ function __evctl_words
                 '--connector' 'Only this connector\'s status changes' \
                 '--since' 'Only events after this time; points into the past (1h = an hour ago)' \
                 '--limit' 'The newest this many; default 100' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1006,7 +1003,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1029,7 +1026,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1052,7 +1049,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1077,7 +1074,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1101,7 +1098,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1123,7 +1120,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1141,7 +1138,7 @@ function __evctl_words
                 'get' 'Read configuration keys from the station (GetConfiguration) and keep the snapshot' \
                 'set' 'Change a configuration key (ChangeConfiguration)' \
                 'show' 'Show the configuration snapshot from the last GetConfiguration' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1157,7 +1154,7 @@ function __evctl_words
         case 'evctl station config get'
             printf '%s\t%s\n' \
                 '--timeout' 'Wait this long for the answer; default 30' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1179,7 +1176,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1194,7 +1191,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl station config show'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1219,7 +1216,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1243,7 +1240,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1261,7 +1258,7 @@ function __evctl_words
                 'update' 'Tell a station to fetch and install firmware (UpdateFirmware)' \
                 'signed-update' 'Send a signed firmware update (security extension SignedUpdateFirmware)' \
                 'status' 'Show firmware jobs and the station\'s progress notifications' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1288,7 +1285,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1317,7 +1314,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1332,7 +1329,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl station firmware status'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1361,7 +1358,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1376,7 +1373,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl station diagnostics status'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1404,7 +1401,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1423,7 +1420,7 @@ function __evctl_words
                 'install' 'Install a root certificate on a station (InstallCertificate)' \
                 'delete' 'Delete a certificate from a station (DeleteCertificate)' \
                 'signed' 'Send a signed certificate chain to a station (CertificateSigned)' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1444,7 +1441,7 @@ function __evctl_words
                 '--timeout' 'Wait this long for the answer; default 30' \
                 '--queue' 'If a station is offline, deliver on its next connection' \
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1468,7 +1465,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1494,7 +1491,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1517,7 +1514,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1541,8 +1538,7 @@ function __evctl_words
                 'delete' 'Delete an operator (never the last active admin)' \
                 'passwd' 'Set an operator\'s password (8+ characters, letters and digits)' \
                 'token' 'Manage API tokens for scripts' \
-                'invite' 'Invite an operator by mail with a one-time code (48 h, single use)' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1557,7 +1553,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl operator list'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1572,7 +1568,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl operator show'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1593,7 +1589,7 @@ function __evctl_words
                 '--password-stdin' 'Read the password from standard input' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1612,11 +1608,9 @@ function __evctl_words
                 '--name' 'Full name' \
                 '--role' 'What they may do' \
                 '--base-group' 'The subtree they see' \
-                '--alarm-mail' 'Mail about alarms in their base group: one per new alarm, a daily digest of the active ones, or none' \
-                '--alarm-mail-hour' 'Hour (0-23, in --tz of serve) of the daily digest; default 7' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1633,7 +1627,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1650,7 +1644,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1667,7 +1661,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1685,7 +1679,7 @@ function __evctl_words
                 '--password-stdin' 'Read the password from standard input' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1701,7 +1695,7 @@ function __evctl_words
         case 'evctl operator token'
             printf '%s\t%s\n' \
                 'create' 'Create an API token for the logged-in operator, printed once' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1720,27 +1714,7 @@ function __evctl_words
                 '--expires' 'Lifetime such as 90d; default: never' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
-                '--output' 'Output format; default: table on a terminal, tsv when piped' \
-                '-o' 'Output format; default: table on a terminal, tsv when piped' \
-                '--json' 'Same as -o json' \
-                '--no-headers' 'Omit the header row in table and csv output' \
-                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
-                '--quiet' 'Print nothing on success' \
-                '-q' 'Print nothing on success' \
-                '--color' 'Colour output' \
-                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
-                '--help' 'Show help information' \
-                '-h' 'Show help information' \
-                '--version' 'Show the version'
-        case 'evctl operator invite'
-            printf '%s\t%s\n' \
-                '--role' 'What they may do; needed for a new operator' \
-                '--base-group' 'The subtree they see; omit for the whole network' \
-                '--name' 'Full name' \
-                '--dry-run' 'Show what would happen; write and send nothing' \
-                '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1764,7 +1738,7 @@ function __evctl_words
                 'revoke' 'Take back an access right' \
                 'import' 'Create or update charging users and their tokens from a CSV file, all or nothing' \
                 'export' 'Print charging users and their tokens as CSV in the format user import reads' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1780,7 +1754,7 @@ function __evctl_words
         case 'evctl user list'
             printf '%s\t%s\n' \
                 '--search' 'Only users whose email or name contains this' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1795,7 +1769,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl user show'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1816,7 +1790,7 @@ function __evctl_words
                 '--group' 'Owning group; default your base group' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1837,7 +1811,7 @@ function __evctl_words
                 '--group' 'Owning group' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1856,7 +1830,7 @@ function __evctl_words
                 '-y' 'Do it without asking first' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1875,7 +1849,7 @@ function __evctl_words
                 '--station' 'One station' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1894,7 +1868,7 @@ function __evctl_words
                 '--station' 'One station' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1911,7 +1885,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Check only; write nothing' \
                 '-n' 'Check only; write nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1926,7 +1900,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl user export'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1950,7 +1924,7 @@ function __evctl_words
                 'delete' 'Delete a token' \
                 'import' 'Add or update tokens from a CSV file, all or nothing' \
                 'export' 'Print tokens as CSV in the format token import reads' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1968,7 +1942,7 @@ function __evctl_words
                 '--user' 'Only this user\'s tokens' \
                 '--status' 'Only tokens in this state' \
                 '--expiring' 'Only tokens expiring within this period, e.g. 30d' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1983,7 +1957,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl token show'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2008,7 +1982,7 @@ function __evctl_words
                 '--allow-concurrent' 'May be used in several transactions at once' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2033,7 +2007,7 @@ function __evctl_words
                 '--allow-concurrent' 'May be used in several transactions at once' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2051,7 +2025,7 @@ function __evctl_words
                 '--clear-cache' 'Also queue ClearCache to every station that was told about the token (it may have cached it)' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2068,7 +2042,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2086,7 +2060,7 @@ function __evctl_words
                 '--clear-cache' 'Also queue ClearCache to every station that was told about the token (it may have cached it)' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2103,7 +2077,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Check only; write nothing' \
                 '-n' 'Check only; write nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2118,7 +2092,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl token export'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2136,7 +2110,7 @@ function __evctl_words
                 'push' 'Bring stations\' local authorization lists up to date (SendLocalList)' \
                 'version' 'Ask a station which list version it holds (GetLocalListVersion)' \
                 'show' 'Show the list we believe a station holds' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2161,7 +2135,7 @@ function __evctl_words
                 '-y' 'Do it without asking first' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2181,7 +2155,7 @@ function __evctl_words
                 '--timeout' 'Wait this long for the answer; default 30' \
                 '--queue' 'If a station is offline, deliver on its next connection' \
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2196,7 +2170,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl local-list show'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2214,7 +2188,7 @@ function __evctl_words
                 'list' 'List reservations' \
                 'create' 'Reserve a connector until a time' \
                 'cancel' 'Cancel a reservation (CancelReservation)' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2231,7 +2205,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--station' 'Only this station' \
                 '--active' 'Only requested or active reservations' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2253,7 +2227,7 @@ function __evctl_words
                 '--timeout' 'Wait this long for the answer; default 30' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2271,7 +2245,7 @@ function __evctl_words
                 '--timeout' 'Wait this long for the answer; default 30' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2294,7 +2268,7 @@ function __evctl_words
                 'clear' 'Remove profiles from a station (ClearChargingProfile); no filter clears all' \
                 'composite' 'Ask a station for its composite schedule (GetCompositeSchedule)' \
                 'installed' 'Show the profiles we believe a station holds' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2309,7 +2283,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl profile list'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2324,7 +2298,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl profile show'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2352,7 +2326,7 @@ function __evctl_words
                 '--min-rate' 'Minimum charging rate' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2369,7 +2343,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2393,7 +2367,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2421,7 +2395,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2441,7 +2415,7 @@ function __evctl_words
                 '--unit' 'Rate unit' \
                 '--chart' 'Draw the limits as a bar chart' \
                 '--timeout' 'Wait this long for the answer; default 30' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2456,7 +2430,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl profile installed'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2474,7 +2448,7 @@ function __evctl_words
                 'list' 'List remote commands, newest first' \
                 'show' 'Show one remote command with its payload and answer' \
                 'cancel' 'Withdraw a queued command before serve sends it' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2493,7 +2467,7 @@ function __evctl_words
                 '--action' 'Only this OCPP action, e.g. Reset' \
                 '--state' 'Only this state' \
                 '--limit' 'At most this many; default 100' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2508,7 +2482,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl command show'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2525,7 +2499,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2542,7 +2516,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 'sessions' 'List charging sessions with energy, for spreadsheets and scripts' \
                 'energy' 'Energy statistics per day, week, month, station, group or user' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2570,7 +2544,7 @@ function __evctl_words
                 '--active' 'Only sessions still charging' \
                 '--completed' 'Only finished sessions' \
                 '--anonymous' 'Leave out id tags and user emails' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2597,7 +2571,7 @@ function __evctl_words
                 '--authorization' 'Only sessions authorized this way' \
                 '--min-energy' 'Only sessions of at least this energy: 0.5, 500Wh or 2kWh' \
                 '--min-duration' 'Only sessions at least this long: 90, 30m or 2h' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2613,7 +2587,7 @@ function __evctl_words
         case 'evctl status'
             printf '%s\t%s\n' \
                 '--group' 'Only this group\'s subtree' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2629,7 +2603,7 @@ function __evctl_words
         case 'evctl event'
             printf '%s\t%s\n' \
                 'list' 'List events, newest last, at the station\'s time and ours' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2649,7 +2623,7 @@ function __evctl_words
                 '--kind' 'Only this kind: status, connected, disconnected, boot, not_registered, security, upload …' \
                 '--since' 'Only events after this time; points into the past (1h = an hour ago)' \
                 '--limit' 'The newest this many; default 200' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2666,7 +2640,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 'list' 'List alarms, newest first' \
                 'ack' 'Acknowledge an alarm' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2685,7 +2659,7 @@ function __evctl_words
                 '--history' 'Every alarm, cleared ones too' \
                 '--station' 'Only this station (with the not_registered alarms of its identity), or an identity that is not registered' \
                 '--limit' 'With --history, the newest this many cleared alarms; default 1000 (active ones are always all listed)' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2702,7 +2676,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2720,7 +2694,7 @@ function __evctl_words
                 'list' 'List transactions, newest first' \
                 'show' 'Show a transaction with its meter values' \
                 'close' 'Close a ghost transaction in the store, without inventing meter data' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2739,7 +2713,7 @@ function __evctl_words
                 '--stuck' 'Only open transactions that look stuck (connector idle, station long offline)' \
                 '--station' 'Only this station' \
                 '--limit' 'At most this many; default 100' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2754,7 +2728,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl transaction show'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2772,7 +2746,7 @@ function __evctl_words
                 '--reason' 'Why, for the audit trail' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2787,11 +2761,10 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl login'
             printf '%s\t%s\n' \
-                '--invite' 'A one-time code from an invitation or password-reset mail: set a new password' \
                 '--password-stdin' 'Read the password from standard input' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2808,24 +2781,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
-                '--output' 'Output format; default: table on a terminal, tsv when piped' \
-                '-o' 'Output format; default: table on a terminal, tsv when piped' \
-                '--json' 'Same as -o json' \
-                '--no-headers' 'Omit the header row in table and csv output' \
-                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
-                '--quiet' 'Print nothing on success' \
-                '-q' 'Print nothing on success' \
-                '--color' 'Colour output' \
-                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
-                '--help' 'Show help information' \
-                '-h' 'Show help information' \
-                '--version' 'Show the version'
-        case 'evctl password-reset'
-            printf '%s\t%s\n' \
-                '--dry-run' 'Show what would happen; write and send nothing' \
-                '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2840,7 +2796,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl whoami'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2855,11 +2811,12 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl db'
             printf '%s\t%s\n' \
-                'path' 'Print the path of the store file' \
+                'path' 'Print the path of the store file (or the PostgreSQL URL, password hidden)' \
                 'migrate' 'Create the store or bring its schema up to date' \
                 'check' 'Check the store\'s integrity and foreign keys' \
                 'backup' 'Copy the store to a file, safely while serve runs' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                'copy' 'Copy a whole store between SQLite and PostgreSQL, verified' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2874,7 +2831,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl db path'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2891,7 +2848,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2906,7 +2863,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl db check'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2921,7 +2878,26 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl db backup'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl db copy'
+            printf '%s\t%s\n' \
+                '--from' 'The store to read: sqlite:FILE, FILE or postgresql://…' \
+                '--to' 'The store to create: sqlite:FILE, FILE or postgresql://…' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2954,14 +2930,7 @@ function __evctl_words
                 '--public-url' 'The URL stations reach this server at, for --files-dir; default http://HOST:PORT' \
                 '--alarm-command' 'Run this shell command with each new alarm as JSON on stdin; the same alarm at most once in 10 min, at most 10 runs a minute' \
                 '--log-level' 'Least severe diagnostics shown; default info' \
-                '--smtp' 'Send mail (alarms, invitations, password resets) through this server: smtps://HOST:465 or smtp://HOST:587 (STARTTLS); never put a password in it' \
-                '--mail-from' 'Sender address of serve\'s mail; needed with --smtp' \
-                '--smtp-user' 'User name to log in to the --smtp server' \
-                '--smtp-password-file' 'Read the --smtp password from FILE (first line)' \
-                '--smtp-password-stdin' 'Read the --smtp password from standard input' \
-                '--smtp-ca' 'PEM CA certificates to trust for the --smtp server instead of the system\'s' \
-                '--mail-retry' 'First delay before mail that failed is retried, doubling up to 1h, 10 attempts; default 1m' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -3002,7 +2971,7 @@ function __evctl_words
                 '--tls-ca' 'With wss://, trust this CA bundle (PEM) instead of the system\'s' \
                 '--client-cert' 'With wss://, present this client certificate (PEM; security profile 3)' \
                 '--client-key' 'The client certificate\'s private key (PEM); default: in the certificate file' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -3017,7 +2986,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl completion'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -3032,7 +3001,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl help'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -3047,7 +3016,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl version'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -4047,10 +4016,6 @@ function __evctl_values
             echo 'words:admin support basic'
         case 'evctl operator update|--base-group'
             echo 'dynamic:groups'
-        case 'evctl operator update|--alarm-mail'
-            echo 'words:off instant daily'
-        case 'evctl operator update|--alarm-mail-hour'
-            echo 'none:'
         case 'evctl operator update|--db'
             echo 'files:'
         case 'evctl operator update|--output'
@@ -4134,22 +4099,6 @@ function __evctl_values
         case 'evctl operator token create|--color'
             echo 'words:auto always never'
         case 'evctl operator token create|--tz'
-            echo 'none:'
-        case 'evctl operator invite|--role'
-            echo 'words:admin support basic'
-        case 'evctl operator invite|--base-group'
-            echo 'dynamic:groups'
-        case 'evctl operator invite|--name'
-            echo 'none:'
-        case 'evctl operator invite|--db'
-            echo 'files:'
-        case 'evctl operator invite|--output'
-            echo 'words:table wide tsv csv json'
-        case 'evctl operator invite|-o'
-            echo 'words:table wide tsv csv json'
-        case 'evctl operator invite|--color'
-            echo 'words:auto always never'
-        case 'evctl operator invite|--tz'
             echo 'none:'
         case 'evctl user|--db'
             echo 'files:'
@@ -4933,8 +4882,6 @@ function __evctl_values
             echo 'words:auto always never'
         case 'evctl transaction close|--tz'
             echo 'none:'
-        case 'evctl login|--invite'
-            echo 'none:'
         case 'evctl login|--db'
             echo 'files:'
         case 'evctl login|--output'
@@ -4954,16 +4901,6 @@ function __evctl_values
         case 'evctl logout|--color'
             echo 'words:auto always never'
         case 'evctl logout|--tz'
-            echo 'none:'
-        case 'evctl password-reset|--db'
-            echo 'files:'
-        case 'evctl password-reset|--output'
-            echo 'words:table wide tsv csv json'
-        case 'evctl password-reset|-o'
-            echo 'words:table wide tsv csv json'
-        case 'evctl password-reset|--color'
-            echo 'words:auto always never'
-        case 'evctl password-reset|--tz'
             echo 'none:'
         case 'evctl whoami|--db'
             echo 'files:'
@@ -5027,6 +4964,20 @@ function __evctl_values
             echo 'none:'
         case 'evctl db backup|'
             echo 'files:'
+        case 'evctl db copy|--from'
+            echo 'files:'
+        case 'evctl db copy|--to'
+            echo 'files:'
+        case 'evctl db copy|--db'
+            echo 'files:'
+        case 'evctl db copy|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl db copy|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl db copy|--color'
+            echo 'words:auto always never'
+        case 'evctl db copy|--tz'
+            echo 'none:'
         case 'evctl serve|--listen'
             echo 'none:'
         case 'evctl serve|--tls-listen'
@@ -5059,18 +5010,6 @@ function __evctl_values
             echo 'none:'
         case 'evctl serve|--log-level'
             echo 'words:debug info warning error'
-        case 'evctl serve|--smtp'
-            echo 'none:'
-        case 'evctl serve|--mail-from'
-            echo 'none:'
-        case 'evctl serve|--smtp-user'
-            echo 'none:'
-        case 'evctl serve|--smtp-password-file'
-            echo 'files:'
-        case 'evctl serve|--smtp-ca'
-            echo 'files:'
-        case 'evctl serve|--mail-retry'
-            echo 'none:'
         case 'evctl serve|--db'
             echo 'files:'
         case 'evctl serve|--output'

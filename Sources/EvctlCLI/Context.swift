@@ -89,6 +89,9 @@ public final class Context {
   /// store is stood in for by an empty one in memory.
   public func openStore(migrate: Bool = true, identify: Bool = true) throws -> Store {
     if let openedStore { return openedStore }
+    if databaseLocation.isPostgreSQL {
+      throw BackendNotSupported(command: arguments.path.dropFirst().joined(separator: " "), database: databaseDisplayName)
+    }
     let path = databasePath
     let store: Store
     if FileManager.default.fileExists(atPath: path) {
@@ -183,7 +186,7 @@ public final class Context {
     path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
   }
 
-  private func resolveActor(_ store: Store) throws -> Actor {
+  func resolveActor(_ store: Store, path: String? = nil) throws -> Actor {
     if let token = console.environment["EVCTL_TOKEN"], !token.isEmpty {
       guard let op = try store.operatorForCredential(token) else {
         throw CLIError.permission(
@@ -192,7 +195,7 @@ public final class Context {
       }
       return .operator(op)
     }
-    if let session = savedSession(), session.db == absolute(databasePath) {
+    if let session = savedSession(), session.db == absolute(path ?? databasePath) {
       guard let op = try store.operatorForCredential(session.secret) else {
         throw CLIError.permission(
           "your login session has expired", hint: "run 'evctl login EMAIL' or 'evctl logout'")

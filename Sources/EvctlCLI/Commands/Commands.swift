@@ -7,7 +7,7 @@ public enum Commands {
 
   /// Options every command accepts.
   static let globalOptions: [ArgumentSpec] = [
-    .option("db", value: "path", help: "Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db",
+    .option("db", value: "path", help: "Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db",
             completion: .file),
     .option("output", short: "o", value: "format",
             help: "Output format; default: table on a terminal, tsv when piped",
@@ -62,13 +62,13 @@ public enum Commands {
     let info: JSONValue = [
       "version": .string(version), "sqlite_version": .string(Connection.libraryVersion),
       "schema_version": .from(schema), "schema_supported": .int(Int64(Schema.migrator.latestVersion)),
-      "database": .string(context.databasePath),
+      "database": .string(context.databaseDisplayName),
     ]
     if context.requestedFormat == .json {
       context.console.writeOut(info.pretty + "\n")
     } else {
       context.console.writeOut(
-        "evctl \(version)\nsqlite \(Connection.libraryVersion)\nschema \(schema.map(String.init) ?? "unknown") (supported \(Schema.migrator.latestVersion))\ndatabase \(context.databasePath)\n")
+        "evctl \(version)\nsqlite \(Connection.libraryVersion)\nschema \(schema.map(String.init) ?? "unknown") (supported \(Schema.migrator.latestVersion))\ndatabase \(context.databaseDisplayName)\n")
     }
   }
 }

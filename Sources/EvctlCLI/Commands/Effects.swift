@@ -68,7 +68,7 @@ extension Commands {
     "transaction close": .writes,
     // Sessions, the store, the service, help
     "login": .writes, "logout": .writes, "password-reset": .writes, "whoami": .reads,
-    "db path": .none, "db migrate": .creates, "db check": .reads, "db backup": .reads,
+    "db path": .none, "db migrate": .creates, "db check": .reads, "db backup": .reads, "db copy": .writes,
     // simulate plays stations over the network; --demo provisions demo-… rows in an existing store.
     "simulate": .reads, "serve": .serves, "completion": .none, "help": .none, "version": .none, "__complete": .reads,
   ]
