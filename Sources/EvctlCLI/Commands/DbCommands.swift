@@ -24,7 +24,7 @@ extension Commands {
     let store = try inv.context.openStore(migrate: false)
     try store.requireStoreAdministrator(to: "migrate the store")
     let before = try store.schemaVersion()
-    let applied = try Schema.migrator.migrate(store.db)
+    let applied = try store.migrate()
     if !inv.context.isQuiet {
       inv.context.console.writeOut(
         applied == 0
