@@ -55,13 +55,6 @@ extension Store {
     ).compactMap { $0.int("id") }
   }
 
-  /// An active transaction on a station's connector (any of them, when several), or `nil`.
-  public func openTransactionID(stationID: Int, connectorID: Int) throws -> Int? {
-    try db.queryOne(
-      "SELECT id FROM transactions WHERE station_id = ? AND connector_id = ? AND state = 'active'",
-      [stationID, connectorID])?.int("id")
-  }
-
   /// The transaction a repeated StartTransaction already created (same station, connector, tag,
   /// raw timestamp and meter start), or `nil`.
   public func repeatedStartTransactionID(
@@ -69,7 +62,7 @@ extension Store {
   ) throws -> Int? {
     try db.queryOne(
       """
-      SELECT id, authorization_status, parent_id_tag FROM transactions WHERE station_id = ?
+      SELECT id FROM transactions WHERE station_id = ?
         AND connector_id = ? AND id_tag = ? AND start_timestamp_raw = ? AND meter_start = ?
       """, [stationID, connectorID, idTag, rawTimestamp, meterStart])?.int("id")
   }

@@ -34,7 +34,7 @@ extension CentralSystem {
       try store.clearAlarms(stationID: stationID, kind: .connectorFaulted, connectorID: connector, at: now)
     }
     if status == "Available", connector > 0,
-      let open = try store.openTransactionID(stationID: stationID, connectorID: connector)
+      let open = try store.activeTransactionID(stationID: stationID, connectorID: connector)
     {
       try raise(.stuckTransaction, stationID: stationID, identity: identity, connectorID: connector,
                 code: String(open), detail: "transaction \(open) is open while connector \(connector) reports Available",
