@@ -109,7 +109,7 @@ public final class Context {
     // A new store gets its schema first; an existing one is migrated only for an administrator
     // of the whole network, once we know who is acting.
     let version = try store.schemaVersion()
-    if migrate, version == 0 { try Schema.migrator.migrate(store.db) }
+    if migrate, version == 0 { try store.migrate() }
     store.actor = identify ? try resolveActor(store) : .local
     if migrate, version != 0 {
       if version < Schema.migrator.latestVersion {
@@ -121,19 +121,19 @@ public final class Context {
             hint: "an administrator must run 'evctl db migrate' first")
         }
       }
-      try Schema.migrator.migrate(store.db)
+      try store.migrate()
     }
     // An import killed half-way is finished (past its commit point) or discarded first.
     if migrate, !isDryRun { try store.resumeInterruptedImports() }
-    if isDryRun { try store.db.execute("BEGIN IMMEDIATE") }
+    if isDryRun { try store.beginWrite() }
     openedStore = store
     return store
   }
 
   /// Ends the invocation: rolls back what a `--dry-run` wrote.
   func finish() {
-    if isDryRun, let openedStore, openedStore.db.isInTransaction {
-      try? openedStore.db.execute("ROLLBACK")
+    if isDryRun, let openedStore, openedStore.isInTransaction {
+      try? openedStore.rollback()
     }
   }
 

@@ -60,7 +60,7 @@ public enum Commands {
     let store = try? context.openStore()
     let schema = try store?.schemaVersion()
     let info: JSONValue = [
-      "version": .string(version), "sqlite_version": .string(Connection.libraryVersion),
+      "version": .string(version), "sqlite_version": .string(Store.engineVersion),
       "schema_version": .from(schema), "schema_supported": .int(Int64(Schema.migrator.latestVersion)),
       "database": .string(context.databaseDisplayName),
     ]
@@ -68,7 +68,7 @@ public enum Commands {
       context.console.writeOut(info.pretty + "\n")
     } else {
       context.console.writeOut(
-        "evctl \(version)\nsqlite \(Connection.libraryVersion)\nschema \(schema.map(String.init) ?? "unknown") (supported \(Schema.migrator.latestVersion))\ndatabase \(context.databaseDisplayName)\n")
+        "evctl \(version)\nsqlite \(Store.engineVersion)\nschema \(schema.map(String.init) ?? "unknown") (supported \(Schema.migrator.latestVersion))\ndatabase \(context.databaseDisplayName)\n")
     }
   }
 }

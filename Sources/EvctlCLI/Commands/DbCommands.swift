@@ -38,11 +38,11 @@ extension Commands {
     if inv.context.isDryRun {
       let pending = before < Schema.migrator.latestVersion ? Array((before + 1)...Schema.migrator.latestVersion) : []
       // openStore began a transaction for the dry run; finish() rolls it back.
-      try Schema.migrator.migrate(store.db)
+      _ = try store.migrate()
       printMigrationPlan(inv, from: before, pending: pending, migrations: Schema.migrations)
       return
     }
-    let applied = try Schema.migrator.migrate(store.db)
+    let applied = try store.migrate()
     if !inv.context.isQuiet {
       inv.context.console.writeOut(
         applied == 0

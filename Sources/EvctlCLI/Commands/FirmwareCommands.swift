@@ -159,19 +159,13 @@ extension Commands {
                      "\(command.state.rawValue) \(answer)"))
       }
     }
-    let placeholders = Array(repeating: "?", count: notifications.count).joined(separator: ", ")
-    for row in try store.db.query(
-      "SELECT action, payload, received_at FROM station_data WHERE station_id = ? AND action IN (\(placeholders)) ORDER BY id DESC LIMIT 50",
-      [station.id] + notifications)
-    {
+    for row in try store.reportedNotificationRows(stationID: station.id, actions: notifications) {
       let payload = (try? JSONValue.parse(row.string("payload") ?? "")) ?? [:]
       rows.append((row.string("received_at") ?? "", "reported", row.string("action") ?? "",
                    payload["status"]?.stringValue ?? payload.compact))
     }
     if uploads {
-      for row in try store.db.query(
-        "SELECT at, detail FROM events WHERE station_id = ? AND kind = 'upload' ORDER BY id DESC LIMIT 50", [station.id])
-      {
+      for row in try store.stationEventDetails(stationID: station.id, kind: "upload") {
         rows.append((row.string("at") ?? "", "uploaded", "HTTP upload", row.string("detail") ?? ""))
       }
     }

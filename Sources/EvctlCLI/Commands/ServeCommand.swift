@@ -256,9 +256,7 @@ extension Commands {
       ["id": .from(row.int("id")), "at": .from(row.string("at")),
        "direction": .from(row.string("direction")), "frame": .from(row.string("frame"))]
     }
-    var rows = try store.db.query(
-      "SELECT * FROM (SELECT * FROM message_log WHERE station_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id",
-      [station.id, limit])
+    var rows = try store.messageLogRows(stationID: station.id, newest: limit)
     inv.context.console.writeOut(renderer.list(rows, columns: columns, json: json))
     guard inv.arguments.flag("follow") else { return }
     var last = rows.last?.int("id") ?? 0
@@ -266,8 +264,7 @@ extension Commands {
                          showHeaders: false, color: renderer.color)
     while true {
       Thread.sleep(forTimeInterval: 0.5)
-      rows = try store.db.query(
-        "SELECT * FROM message_log WHERE station_id = ? AND id > ? ORDER BY id", [station.id, last])
+      rows = try store.messageLogRows(stationID: station.id, after: last)
       if let newest = rows.last?.int("id") { last = newest }
       if !rows.isEmpty { inv.context.console.writeOut(plain.list(rows, columns: columns, json: json)) }
     }
@@ -286,17 +283,8 @@ extension Commands {
     let station = try store.station(inv.required("identity"))
     let since = try inv.time("since", pointing: .past)?.iso8601 ?? ""
     let connector = try inv.int("connector")
-    let rows = try store.db.query(
-      """
-      SELECT * FROM (
-        SELECT coalesce(reported_at, received_at) AS at, received_at, connector_id AS connector,
-          status AS event, error_code, info, vendor_error_code FROM status_events
-          WHERE station_id = ?1 AND received_at > ?2 AND (?3 IS NULL OR connector_id = ?3)
-        UNION ALL
-        SELECT coalesce(reported_at, at), at, NULL, kind, NULL, detail, NULL FROM events
-          WHERE station_id = ?1 AND at > ?2 AND ?3 IS NULL
-        ORDER BY received_at DESC LIMIT ?4) ORDER BY received_at
-      """, [station.id, since, connector, try inv.int("limit") ?? 100])
+    let rows = try store.stationEventRows(
+      stationID: station.id, connector: connector, since: since, limit: try inv.int("limit") ?? 100)
     let columns: [Column<Row>] = [
       Column("at") { $0.string("at") },
       Column("received_at") { $0.string("received_at") },

@@ -107,8 +107,8 @@ public final class CentralSystem {
   /// Tunes the connection for a long-running server and marks every station offline: at
   /// start-up nothing is connected.
   public func resetConnections() throws {
-    try store.db.execute("PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY")
-    try store.db.run("UPDATE stations SET connected = 0 WHERE connected = 1")
+    try store.tuneForServing()
+    try store.markAllStationsDisconnected()
   }
 
   // MARK: Handshake
@@ -123,8 +123,7 @@ public final class CentralSystem {
       return .reject(error, event: nil)
     }
     guard
-      let row = try store.db.queryOne(
-        "SELECT id, identity, password_hash FROM stations WHERE identity = ?", [upgrade.identity])
+      let station = try store.admissionRecord(identity: upgrade.identity)
     else {
       let now = Timestamp.now()
       // The first refusal of an identity in a window is logged by the transport, with the peer's
@@ -138,9 +137,9 @@ public final class CentralSystem {
                            extraHeaders: []),
         event: "not registered: \(upgrade.identity)" + (announce ? "" : CentralSystem.quietRefusal))
     }
-    let stationID = row.int("id")!
-    let identity = row.string("identity")!
-    if let hash = row.string("password_hash") {
+    let stationID = station.stationID
+    let identity = station.identity
+    if let hash = station.passwordHash {
       guard let credentials = upgrade.credentials,
         credentials.username.lowercased() == identity.lowercased(),
         PasswordHash.verify(credentials.password, against: hash)
@@ -164,8 +163,7 @@ public final class CentralSystem {
 
   /// Records that a station connected.
   public func connected(stationID: Int, identity: String, replaced: Bool, at now: Timestamp) throws {
-    try store.db.run(
-      "UPDATE stations SET connected = 1, last_seen_at = ? WHERE id = ?", [now.iso8601, stationID])
+    try store.markStationConnected(stationID, at: now)
     lastSeenWritten[stationID] = now.milliseconds
     try store.clearAlarms(stationID: stationID, kind: .offline, at: now)
     try store.clearUnattachedAlarms(identity: identity, kind: .notRegistered, at: now)
@@ -177,9 +175,7 @@ public final class CentralSystem {
   public func disconnected(stationID: Int, identity: String, reason: String, stillConnected: Bool,
                            at now: Timestamp) throws {
     if !stillConnected {
-      try store.db.run(
-        "UPDATE stations SET connected = 0, last_seen_at = coalesce(?, last_seen_at) WHERE id = ?",
-        [lastSeenPending.removeValue(forKey: stationID)?.iso8601, stationID])
+      try store.markStationDisconnected(stationID, lastSeen: lastSeenPending.removeValue(forKey: stationID))
       lastSeenWritten[stationID] = nil
     }
     try recordEvent(stationID: stationID, identity: identity, kind: "disconnected", detail: reason, at: now)
@@ -204,9 +200,8 @@ public final class CentralSystem {
     var index = 0
     while index < pendingFrames.count {
       let chunk = pendingFrames[index..<min(index + 64, pendingFrames.count)]
-      let placeholders = Array(repeating: "(?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
-      var arguments: [any SQLiteBindable] = []
-      arguments.reserveCapacity(chunk.count * 4)
+      var frames: [Store.LoggedFrame] = []
+      frames.reserveCapacity(chunk.count)
       var lastTime: Timestamp?
       var lastText = ""
       for frame in chunk {
@@ -214,10 +209,10 @@ public final class CentralSystem {
           lastTime = frame.at
           lastText = frame.at.iso8601
         }
-        arguments += [frame.stationID, frame.inbound ? "in" : "out", lastText, frame.text]
+        frames.append(Store.LoggedFrame(
+          stationID: frame.stationID, inbound: frame.inbound, at: lastText, text: frame.text))
       }
-      try store.db.run(
-        "INSERT INTO message_log (station_id, direction, at, frame) VALUES " + placeholders, arguments)
+      try store.appendToMessageLog(frames)
       index += chunk.count
     }
     pendingFrames.removeAll(keepingCapacity: true)
@@ -237,12 +232,11 @@ public final class CentralSystem {
   public func flushLiveness() throws {
     try writeFrames()
     for (station, time) in lastSeenPending {
-      try store.db.run("UPDATE stations SET last_seen_at = ? WHERE id = ?", [time.iso8601, station])
+      try store.writeLastSeen(station, at: time)
       lastSeenWritten[station] = time.milliseconds
     }
     for (station, count) in leniencyPending {
-      try store.db.run(
-        "UPDATE stations SET lenient_count = lenient_count + ? WHERE id = ?", [count, station])
+      try store.addLeniencies(count, stationID: station)
     }
     lastSeenPending.removeAll(keepingCapacity: true)
     leniencyPending.removeAll(keepingCapacity: true)
@@ -273,14 +267,12 @@ public final class CentralSystem {
     pruneEventsDue = true
     localListTransitions.removeAll()
     let cutoff = now.adding(seconds: -configuration.messageLogRetentionSeconds).iso8601
-    guard let bounds = try store.db.queryOne("SELECT min(id) AS lo, max(id) AS hi FROM message_log"),
-      var low = bounds.int("lo"), var high = bounds.int("hi")
-    else { return }
+    guard let bounds = try store.messageLogIDRange() else { return }
+    var (low, high) = bounds
     high += 1
     while low < high {
       let middle = low + (high - low) / 2
-      let at = try store.db.queryOne(
-        "SELECT at FROM message_log WHERE id >= ? ORDER BY id LIMIT 1", [middle])?.string("at")
+      let at = try store.messageLogTime(atOrAfter: middle)
       if let at, at < cutoff { low = middle + 1 } else { high = middle }
     }
     pruneBelow = low
@@ -297,9 +289,7 @@ public final class CentralSystem {
   /// Deletes up to `limit` message-log rows below the retention cutoff; called every second.
   public func pruneStep(limit: Int = 20_000) throws {
     guard let below = pruneBelow else { return }
-    let deleted = try store.db.run(
-      "DELETE FROM message_log WHERE id IN (SELECT id FROM message_log WHERE id < ? ORDER BY id LIMIT ?)",
-      [below, limit])
+    let deleted = try store.deleteMessageLog(below: below, limit: limit)
     if deleted < limit { pruneBelow = nil }
   }
 
@@ -307,9 +297,8 @@ public final class CentralSystem {
   /// message carries one (security events).
   func recordEvent(stationID: Int?, identity: String, kind: String, detail: String?,
                    at now: Timestamp = .now(), reported: Timestamp? = nil) throws {
-    try store.db.run(
-      "INSERT INTO events (station_id, identity, kind, detail, at, reported_at) VALUES (?, ?, ?, ?, ?, ?)",
-      [stationID, identity, kind, detail, now.iso8601, reported?.iso8601])
+    try store.recordEvent(
+      stationID: stationID, identity: identity, kind: kind, detail: detail, at: now, reported: reported)
   }
 
   // MARK: Dispatch
@@ -352,9 +341,8 @@ public final class CentralSystem {
   }
 
   func keep(_ action: String, payload: JSONValue, _ context: CallContext) throws {
-    try store.db.run(
-      "INSERT INTO station_data (station_id, action, payload, received_at) VALUES (?, ?, ?, ?)",
-      [context.stationID, action, payload.compact, context.now.iso8601])
+    try store.keepStationData(
+      stationID: context.stationID, action: action, payload: payload.compact, at: context.now)
   }
 }
 

@@ -79,10 +79,9 @@ struct FileRequests {
         }
         return Self.response(500, "Internal Server Error", Array("the upload could not be stored\n".utf8))
       }
-      let station = try central.store.db.queryOne(
-        "SELECT id, identity FROM stations WHERE identity = ?", [identity])
+      let station = try central.store.stationReference(identity: identity)
       try central.recordEvent(
-        stationID: station?.int("id"), identity: station?.string("identity") ?? identity, kind: "upload",
+        stationID: station?.id, identity: station?.identity ?? identity, kind: "upload",
         detail: "received \(safeName) (\(bytes.count) bytes) as \(stored)", at: now)
       return Self.response(201, "Created", Array("stored\n".utf8))
     default:
