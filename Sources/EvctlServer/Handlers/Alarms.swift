@@ -93,5 +93,6 @@ extension CentralSystem {
                 connectorID: row.int("connector_id"), code: String(id),
                 detail: "transaction \(id) looks stuck (connector idle or station offline)", at: now)
     }
+    try certificateExpiryAlarms(at: now)
   }
 }
