@@ -28,6 +28,9 @@ extension Commands {
       .flag("no-message-log", help: "Do not log frames"),
       .option("command-retention", value: "duration", help: "Keep finished remote commands this long; default 90d"),
       .option("command-payload-retention", value: "duration", help: "Keep the payloads and answers of finished commands this long; default 7d"),
+      .option("certificate-approval", value: "mode",
+              help: "SignCertificate CSRs: auto signs them with evctl's CA at once, manual keeps them for 'evctl certificate approve'; default auto",
+              choices: CertificateApproval.allCases.map(\.rawValue)),
       .flag("no-auto-config", help: "Do not send GetConfiguration after a station's first accepted boot or a firmware change"),
       .option("event-retention", value: "duration", help: "Keep events and cleared alarms this long; default 90d"),
       .option("files-dir", value: "dir", help: "Serve firmware from DIR and accept diagnostics uploads into DIR/uploads over HTTP on the same port", completion: .file),
@@ -89,6 +92,8 @@ extension Commands {
     let owner = ServeLockOwner(pid: ProcessFacts.pid, host: ProcessFacts.hostName)
     configuration.lockOwner = owner
     configuration.autoConfiguration = !inv.arguments.flag("no-auto-config")
+    configuration.certificateApproval = inv.arguments.option("certificate-approval")
+      .flatMap(CertificateApproval.init(rawValue:)) ?? .auto
     let serveLog = ServeLog(
       minimum: LogLevel(name: inv.arguments.option("log-level") ?? "info") ?? .info,
       journal: ServeLog.isJournal(inv.context.console.environment["JOURNAL_STREAM"]))
