@@ -44,9 +44,15 @@ extension Commands {
     if !inv.arguments.flag("no-ask") {
       if station.connected, try store.serveStatus()?.running ?? true {
         for type in inv.arguments.option("type").map({ [$0] }) ?? certificateTypes {
-          let asked = try Remote.sendOne(
-            inv, store: store, station: station.identity, action: "GetInstalledCertificateIds",
-            payload: ["certificateType": .string(type)], timeout: timeout)
+          let asked: RemoteCommand
+          do {
+            asked = try Remote.sendOne(
+              inv, store: store, station: station.identity, action: "GetInstalledCertificateIds",
+              payload: ["certificateType": .string(type)], timeout: timeout)
+          } catch StoreError.unavailable(let why) {
+            console.diagnose("note: \(PrintableText.escaped(why)); its certificates as last listed")
+            break
+          }
           let status = asked.status ?? ""
           if !(asked.state == .accepted || status.lowercased() == "notfound") {
             console.diagnose("warning: \(station.identity) GetInstalledCertificateIds \(type): \(asked.state == .sent ? "outcome unknown" : asked.state.rawValue) \(asked.error ?? status)")

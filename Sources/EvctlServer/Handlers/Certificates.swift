@@ -113,6 +113,9 @@ extension CentralSystem {
       try store.setIssuedCertificateState(
         stationID: command.stationID, fingerprint: leaf.fingerprint,
         state: accepted ? "accepted" : state == .rejected ? "rejected" : "sent")
+      if accepted, leaf.notAfter > now.adding(seconds: Self.certificateExpiryWarningDays * 86_400) {
+        try store.clearAlarms(stationID: command.stationID, kind: .certificateExpiring, at: now)
+      }
     case "ChangeConfiguration" where command.payload["key"]?.stringValue == "AuthorizationKey":
       try store.redactAuthorizationKey(commandID: command.id)
     default:
