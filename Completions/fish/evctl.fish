@@ -63,6 +63,12 @@ function __evctl_sub
             echo 'whoami'
         case 'evctl|db'
             echo 'db'
+        case 'evctl|ca'
+            echo 'ca'
+        case 'evctl|certificate'
+            echo 'certificate'
+        case 'evctl|certificates'
+            echo 'certificate'
         case 'evctl|serve'
             echo 'serve'
         case 'evctl|simulate'
@@ -165,6 +171,8 @@ function __evctl_sub
             echo 'certificate'
         case 'evctl station|certificates'
             echo 'certificate'
+        case 'evctl station|security'
+            echo 'security'
         case 'evctl station connector|list'
             echo 'list'
         case 'evctl station connector|ls'
@@ -189,6 +197,10 @@ function __evctl_sub
             echo 'list'
         case 'evctl station certificate|ls'
             echo 'list'
+        case 'evctl station certificate|issue'
+            echo 'issue'
+        case 'evctl station certificate|renew'
+            echo 'renew'
         case 'evctl station certificate|install'
             echo 'install'
         case 'evctl station certificate|delete'
@@ -197,6 +209,8 @@ function __evctl_sub
             echo 'delete'
         case 'evctl station certificate|signed'
             echo 'signed'
+        case 'evctl station security|upgrade'
+            echo 'upgrade'
         case 'evctl operator|list'
             echo 'list'
         case 'evctl operator|ls'
@@ -339,6 +353,18 @@ function __evctl_sub
             echo 'check'
         case 'evctl db|backup'
             echo 'backup'
+        case 'evctl ca|init'
+            echo 'init'
+        case 'evctl ca|import'
+            echo 'import'
+        case 'evctl ca|show'
+            echo 'show'
+        case 'evctl certificate|pending'
+            echo 'pending'
+        case 'evctl certificate|approve'
+            echo 'approve'
+        case 'evctl certificate|reject'
+            echo 'reject'
         case '*'
             return 1
     end
@@ -367,6 +393,8 @@ function __evctl_words
                 'logout' 'End the login session' \
                 'whoami' 'Show who evctl acts as' \
                 'db' 'Manage the store file' \
+                'ca' 'Manage evctl\'s certificate authority for station certificates (security profile 3)' \
+                'certificate' 'Approve or reject station CSRs (serve --certificate-approval manual)' \
                 'serve' 'Run the OCPP 1.6J central system that stations connect to' \
                 'simulate' 'Play OCPP 1.6J charge points against any central system' \
                 'completion' 'Print a shell completion script' \
@@ -728,7 +756,7 @@ function __evctl_words
                 'show' 'Show everything known about a station' \
                 'create' 'Register a station' \
                 'update' 'Change a station\'s settings' \
-                'passwd' 'Set or clear a station\'s OCPP Basic-auth password (security profile 1)' \
+                'passwd' 'Set, clear or rotate a station\'s OCPP Basic-auth password (AuthorizationKey)' \
                 'delete' 'Remove a station and its history' \
                 'import' 'Create or update stations from a CSV file, all or nothing' \
                 'connector' 'List and configure a station\'s connectors' \
@@ -747,6 +775,7 @@ function __evctl_words
                 'diagnostics' 'Ask a station to upload diagnostics (GetDiagnostics)' \
                 'log' 'Ask a station to upload a diagnostics or security log (security extension GetLog)' \
                 'certificate' 'Manage a station\'s certificates (security extension)' \
+                'security' 'Move stations to security profile 2 or 3' \
                 '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
@@ -848,6 +877,8 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--password-stdin' 'Read the password from standard input' \
                 '--clear' 'Remove the password' \
+                '--rotate' 'Send the connected station a new random AuthorizationKey (ChangeConfiguration); stored once it answers Accepted' \
+                '--timeout' 'With --rotate: wait this long for the answer; default 30' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
                 '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
@@ -1414,7 +1445,9 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl station certificate'
             printf '%s\t%s\n' \
-                'list' 'Ask which certificates a station holds (GetInstalledCertificateIds)' \
+                'list' 'List a station\'s certificates: those evctl issued or saw, and those it holds' \
+                'issue' 'Make a key and certificate for a station without SignCertificate support' \
+                'renew' 'Ask a station for a new CSR (ExtendedTriggerMessage SignChargePointCertificate)' \
                 'install' 'Install a root certificate on a station (InstallCertificate)' \
                 'delete' 'Delete a certificate from a station (DeleteCertificate)' \
                 'signed' 'Send a signed certificate chain to a station (CertificateSigned)' \
@@ -1433,12 +1466,50 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl station certificate list'
             printf '%s\t%s\n' \
-                '--type' 'Certificate type' \
+                '--type' 'Ask only for this type of root certificate' \
+                '--no-ask' 'Do not ask the station; show what the store knows' \
+                '--timeout' 'Wait this long for each answer; default 30' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl station certificate issue'
+            printf '%s\t%s\n' \
+                '--out' 'An existing folder for the files' \
+                '--days' 'Validity in days; default 365' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl station certificate renew'
+            printf '%s\t%s\n' \
                 '--group' 'Send to every station in this group\'s subtree' \
                 '--all' 'Send to every station you may see' \
                 '--timeout' 'Wait this long for the answer; default 30' \
                 '--queue' 'If a station is offline, deliver on its next connection' \
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
                 '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
@@ -1510,6 +1581,44 @@ function __evctl_words
                 '--timeout' 'Wait this long for the answer; default 30' \
                 '--queue' 'If a station is offline, deliver on its next connection' \
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl station security'
+            printf '%s\t%s\n' \
+                'upgrade' 'Upgrade stations to security profile 2 (TLS + password) or 3 (TLS + client certificate)' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl station security upgrade'
+            printf '%s\t%s\n' \
+                '--group' 'Every station in this group\'s subtree' \
+                '--profile' 'The security profile to reach' \
+                '--root' 'The root certificate stations must trust for serve\'s TLS certificate; default evctl\'s CA root' \
+                '--timeout' 'Wait this long for each answer; default 30' \
+                '--reconnect-timeout' 'Wait this long for a new certificate and for the reconnect; default 300' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
                 '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
@@ -2888,6 +2997,150 @@ function __evctl_words
                 '--help' 'Show help information' \
                 '-h' 'Show help information' \
                 '--version' 'Show the version'
+        case 'evctl ca'
+            printf '%s\t%s\n' \
+                'init' 'Create the CSMS root certificate and key' \
+                'import' 'Create an intermediate CA signed by an existing root (the root\'s key is not kept)' \
+                'show' 'Show the certificate authority (never its key)' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl ca init'
+            printf '%s\t%s\n' \
+                '--subject' 'The root\'s subject; default \'CN=evctl CSMS Root CA,O=evctl\'' \
+                '--days' 'Validity in days; default 3650' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl ca import'
+            printf '%s\t%s\n' \
+                '--root-cert' 'The existing root (or CA) certificate; more certificates after it are its issuers' \
+                '--root-key' 'Its private key (unencrypted PEM), used once' \
+                '--subject' 'The intermediate\'s subject; default \'CN=evctl CSMS Intermediate CA\'' \
+                '--days' 'Validity in days; default 3650' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl ca show'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl certificate'
+            printf '%s\t%s\n' \
+                'pending' 'List CSRs waiting for approval' \
+                'approve' 'Sign a pending CSR and send the certificate (CertificateSigned)' \
+                'reject' 'Reject a pending CSR' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl certificate pending'
+            printf '%s\t%s\n' \
+                '--station' 'Only this station\'s' \
+                '--all' 'Also those signed, rejected or refused' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl certificate approve'
+            printf '%s\t%s\n' \
+                '--days' 'Validity in days; default 365' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl certificate reject'
+            printf '%s\t%s\n' \
+                '--reason' 'Why, for the audit log' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl serve'
             printf '%s\t%s\n' \
                 '--listen' 'Address for plain ws:// (also [::]:8180, :8180); default 0.0.0.0:8180, none with only --tls-listen' \
@@ -2902,6 +3155,7 @@ function __evctl_words
                 '--no-message-log' 'Do not log frames' \
                 '--command-retention' 'Keep finished remote commands this long; default 90d' \
                 '--command-payload-retention' 'Keep the payloads and answers of finished commands this long; default 7d' \
+                '--certificate-approval' 'SignCertificate CSRs: auto signs them with evctl\'s CA at once, manual keeps them for \'evctl certificate approve\'; default auto' \
                 '--no-auto-config' 'Do not send GetConfiguration after a station\'s first accepted boot or a firmware change' \
                 '--event-retention' 'Keep events and cleared alarms this long; default 90d' \
                 '--files-dir' 'Serve firmware from DIR and accept diagnostics uploads into DIR/uploads over HTTP on the same port' \
@@ -3360,6 +3614,8 @@ function __evctl_values
             echo 'none:'
         case 'evctl station update|'
             echo 'dynamic:stations'
+        case 'evctl station passwd|--timeout'
+            echo 'none:'
         case 'evctl station passwd|--db'
             echo 'files:'
         case 'evctl station passwd|--output'
@@ -3852,11 +4108,7 @@ function __evctl_values
             echo 'none:'
         case 'evctl station certificate list|--type'
             echo 'words:CentralSystemRootCertificate ManufacturerRootCertificate'
-        case 'evctl station certificate list|--group'
-            echo 'dynamic:groups'
         case 'evctl station certificate list|--timeout'
-            echo 'none:'
-        case 'evctl station certificate list|--expires'
             echo 'none:'
         case 'evctl station certificate list|--db'
             echo 'files:'
@@ -3869,6 +4121,40 @@ function __evctl_values
         case 'evctl station certificate list|--tz'
             echo 'none:'
         case 'evctl station certificate list|'
+            echo 'dynamic:stations'
+        case 'evctl station certificate issue|--out'
+            echo 'files:'
+        case 'evctl station certificate issue|--days'
+            echo 'none:'
+        case 'evctl station certificate issue|--db'
+            echo 'files:'
+        case 'evctl station certificate issue|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl station certificate issue|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl station certificate issue|--color'
+            echo 'words:auto always never'
+        case 'evctl station certificate issue|--tz'
+            echo 'none:'
+        case 'evctl station certificate issue|'
+            echo 'dynamic:stations'
+        case 'evctl station certificate renew|--group'
+            echo 'dynamic:groups'
+        case 'evctl station certificate renew|--timeout'
+            echo 'none:'
+        case 'evctl station certificate renew|--expires'
+            echo 'none:'
+        case 'evctl station certificate renew|--db'
+            echo 'files:'
+        case 'evctl station certificate renew|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl station certificate renew|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl station certificate renew|--color'
+            echo 'words:auto always never'
+        case 'evctl station certificate renew|--tz'
+            echo 'none:'
+        case 'evctl station certificate renew|'
             echo 'dynamic:stations'
         case 'evctl station certificate install|--type'
             echo 'words:CentralSystemRootCertificate ManufacturerRootCertificate'
@@ -3937,6 +4223,38 @@ function __evctl_values
         case 'evctl station certificate signed|--tz'
             echo 'none:'
         case 'evctl station certificate signed|'
+            echo 'dynamic:stations'
+        case 'evctl station security|--db'
+            echo 'files:'
+        case 'evctl station security|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl station security|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl station security|--color'
+            echo 'words:auto always never'
+        case 'evctl station security|--tz'
+            echo 'none:'
+        case 'evctl station security upgrade|--group'
+            echo 'dynamic:groups'
+        case 'evctl station security upgrade|--profile'
+            echo 'words:2 3'
+        case 'evctl station security upgrade|--root'
+            echo 'files:'
+        case 'evctl station security upgrade|--timeout'
+            echo 'none:'
+        case 'evctl station security upgrade|--reconnect-timeout'
+            echo 'none:'
+        case 'evctl station security upgrade|--db'
+            echo 'files:'
+        case 'evctl station security upgrade|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl station security upgrade|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl station security upgrade|--color'
+            echo 'words:auto always never'
+        case 'evctl station security upgrade|--tz'
+            echo 'none:'
+        case 'evctl station security upgrade|'
             echo 'dynamic:stations'
         case 'evctl operator|--db'
             echo 'files:'
@@ -4942,6 +5260,104 @@ function __evctl_values
             echo 'none:'
         case 'evctl db backup|'
             echo 'files:'
+        case 'evctl ca|--db'
+            echo 'files:'
+        case 'evctl ca|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl ca|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl ca|--color'
+            echo 'words:auto always never'
+        case 'evctl ca|--tz'
+            echo 'none:'
+        case 'evctl ca init|--subject'
+            echo 'none:'
+        case 'evctl ca init|--days'
+            echo 'none:'
+        case 'evctl ca init|--db'
+            echo 'files:'
+        case 'evctl ca init|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl ca init|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl ca init|--color'
+            echo 'words:auto always never'
+        case 'evctl ca init|--tz'
+            echo 'none:'
+        case 'evctl ca import|--root-cert'
+            echo 'files:'
+        case 'evctl ca import|--root-key'
+            echo 'files:'
+        case 'evctl ca import|--subject'
+            echo 'none:'
+        case 'evctl ca import|--days'
+            echo 'none:'
+        case 'evctl ca import|--db'
+            echo 'files:'
+        case 'evctl ca import|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl ca import|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl ca import|--color'
+            echo 'words:auto always never'
+        case 'evctl ca import|--tz'
+            echo 'none:'
+        case 'evctl ca show|--db'
+            echo 'files:'
+        case 'evctl ca show|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl ca show|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl ca show|--color'
+            echo 'words:auto always never'
+        case 'evctl ca show|--tz'
+            echo 'none:'
+        case 'evctl certificate|--db'
+            echo 'files:'
+        case 'evctl certificate|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl certificate|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl certificate|--color'
+            echo 'words:auto always never'
+        case 'evctl certificate|--tz'
+            echo 'none:'
+        case 'evctl certificate pending|--station'
+            echo 'dynamic:stations'
+        case 'evctl certificate pending|--db'
+            echo 'files:'
+        case 'evctl certificate pending|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl certificate pending|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl certificate pending|--color'
+            echo 'words:auto always never'
+        case 'evctl certificate pending|--tz'
+            echo 'none:'
+        case 'evctl certificate approve|--days'
+            echo 'none:'
+        case 'evctl certificate approve|--db'
+            echo 'files:'
+        case 'evctl certificate approve|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl certificate approve|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl certificate approve|--color'
+            echo 'words:auto always never'
+        case 'evctl certificate approve|--tz'
+            echo 'none:'
+        case 'evctl certificate reject|--reason'
+            echo 'none:'
+        case 'evctl certificate reject|--db'
+            echo 'files:'
+        case 'evctl certificate reject|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl certificate reject|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl certificate reject|--color'
+            echo 'words:auto always never'
+        case 'evctl certificate reject|--tz'
+            echo 'none:'
         case 'evctl serve|--listen'
             echo 'none:'
         case 'evctl serve|--tls-listen'
@@ -4964,6 +5380,8 @@ function __evctl_values
             echo 'none:'
         case 'evctl serve|--command-payload-retention'
             echo 'none:'
+        case 'evctl serve|--certificate-approval'
+            echo 'words:auto manual'
         case 'evctl serve|--event-retention'
             echo 'none:'
         case 'evctl serve|--files-dir'

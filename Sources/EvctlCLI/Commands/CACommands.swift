@@ -4,7 +4,7 @@ import Foundation
 /// `evctl ca`: the store's own certificate authority for station certificates.
 extension Commands {
   static let ca: CommandSpec = CommandSpec(
-    "ca", abstract: "evctl's certificate authority for station certificates (security profile 3)",
+    "ca", abstract: "Manage evctl's certificate authority for station certificates (security profile 3)",
     discussion: """
       The CA lives beside the store, in STORE.ca/ (mode 0700): key.pem (0600, never printed),
       certificate.pem, and root.pem, the root that stations must trust and that
