@@ -108,6 +108,7 @@ extension Commands {
     do {
       return try body()
     } catch let error as CertificateError {
+      if error.isConflict { throw CommandFailure(error.description, code: .failure) }
       throw CLIError.data(error.description)
     }
   }

@@ -20,7 +20,7 @@ extension Commands {
       .option("tls-listen", value: "host:port", help: "Address for wss:// (TLS 1.2/1.3), e.g. [::]:8443; needs --tls-cert and --tls-key"),
       .option("tls-cert", value: "file", help: "PEM server certificate chain for --tls-listen; reread on SIGHUP", completion: .file),
       .option("tls-key", value: "file", help: "PEM private key of --tls-cert; reread on SIGHUP", completion: .file),
-      .option("tls-client-ca", value: "file", help: "PEM CA certificates that station client certificates (security profile 3) must chain to", completion: .file),
+      .option("tls-client-ca", value: "file", help: "PEM CA certificates that station client certificates (security profile 3) must chain to; default evctl's CA root (evctl ca init), if there is one", completion: .file),
       .option("tls-handshake-timeout", value: "seconds", help: "Close a connection whose TLS handshake takes longer; default 10"),
       .option("path", value: "prefix", help: "URL path prefix; default /ocpp"),
       .option("ping-interval", value: "seconds", help: "Ping a silent station after this long; default 60"),
@@ -200,6 +200,11 @@ extension Commands {
     var settings = TLSSettings(
       address: address, certificatePath: inv.context.absolute(certificate), keyPath: inv.context.absolute(key),
       clientCAPath: inv.arguments.option("tls-client-ca").map { inv.context.absolute($0) })
+    // Without --tls-client-ca, client certificates of evctl's own CA (`evctl ca init`) verify.
+    let ownRoot = CertificateAuthority.rootFile(forStore: inv.context.absolute(inv.context.databasePath))
+    if settings.clientCAPath == nil, FileManager.default.fileExists(atPath: ownRoot) {
+      settings.clientCAPath = ownRoot
+    }
     if let seconds = try inv.int("tls-handshake-timeout") {
       guard (1...3600).contains(seconds) else {
         throw UsageError(message: "--tls-handshake-timeout must be 1 to 3600 seconds, not \(seconds)",

@@ -92,7 +92,7 @@ public final class CertificateAuthority {
     let folder = Self.folder(forStore: storePath)
     if mkdir(folder, 0o700) != 0 {
       if errno == EEXIST, access(folder + "/key.pem", F_OK) == 0 {
-        throw CertificateError("the store already has a certificate authority in \(folder)")
+        throw CertificateError("the store already has a certificate authority in \(folder)", conflict: true)
       }
       if errno != EEXIST { throw CertificateError("cannot create \(folder): \(String(cString: strerror(errno)))") }
     }
@@ -187,7 +187,8 @@ public final class CertificateAuthority {
     let fd = open(path, flags, 0o600)
     guard fd >= 0 else {
       throw CertificateError(
-        errno == EEXIST ? "\(path) already exists" : "cannot write \(path): \(String(cString: strerror(errno)))")
+        errno == EEXIST ? "\(path) already exists" : "cannot write \(path): \(String(cString: strerror(errno)))",
+        conflict: errno == EEXIST)
     }
     defer { close(fd) }
     var bytes = Array(text.utf8)[...]

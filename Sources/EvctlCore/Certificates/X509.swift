@@ -4,6 +4,13 @@ import Glibc
 /// Why an X.509 operation failed, with OpenSSL's own reason where it gave one.
 public struct CertificateError: Error, CustomStringConvertible, Sendable {
   public let description: String
+  /// Whether the operation conflicts with what exists (a second `ca init`), not bad input.
+  public var isConflict = false
+
+  init(_ message: String, conflict: Bool) {
+    description = message
+    isConflict = conflict
+  }
 
   init(_ message: String) {
     let code = ERR_get_error()
