@@ -23,6 +23,9 @@ from conftest import Evctl, free_port
 from test_tls import make_ca, make_server_cert, openssl, wait_for_port
 
 OLD_KEY = "0123456789abcdef0123"
+# Every station has a password (security profile 1), as new stations will by default.
+PASSWORDS = {"CP-1": "abcdef0123456789abcd", "CP-SEC": OLD_KEY}
+UNSET = object()
 
 
 @pytest.fixture
@@ -31,7 +34,7 @@ def site(tmp_path):
     certs = tmp_path / "certs"
     certs.mkdir()
     server = Evctl(str(tmp_path / "evctl.db"))
-    server.run("station", "create", "CP-1", "--name", "Gate")
+    server.run("station", "create", "CP-1", "--name", "Gate", "--password-stdin", stdin=PASSWORDS["CP-1"] + "\n")
     server.run("station", "create", "CP-SEC", "--name", "Secure", "--password-stdin", stdin=OLD_KEY + "\n")
     server.run("ca", "init", "--subject", "CN=Test CSMS Root,O=ACME")
     server.certs = str(certs)
@@ -159,7 +162,9 @@ class SecureStation(ChargePoint):
             "serial_number": serial.lower()}])
 
 
-async def online(server, identity, directory, password=None, answers=None, tls=None):
+async def online(server, identity, directory, password=UNSET, answers=None, tls=None):
+    if password is UNSET:
+        password = PASSWORDS.get(identity)
     ws = await (connect_tls(server, identity, password=password, **tls) if tls else connect_plain(server, identity, password))
     station = SecureStation(identity, ws, directory, answers)
     task = asyncio.create_task(station.start())
@@ -397,6 +402,7 @@ def test_passwd_rotate_stores_the_key_only_once_the_station_accepted_it(site, tm
     assert rotated.returncode == 0, rotated.stderr
     assert re.fullmatch(r"[0-9a-f]{40}", station.authorization_key)
     audit = site.run("command", "list", "-o", "json").stdout + site.run(
+        "station", "messages", "CP-SEC", "-o", "json").stdout + site.run(
         "station", "config", "show", "CP-SEC", "-o", "json", check=False).stdout
     assert station.authorization_key not in audit
     assert [c for c in refusing.received if c[0] == "ChangeConfiguration"][0][2] not in audit
@@ -456,7 +462,7 @@ def test_upgrade_to_profile_2_and_a_station_that_never_comes_back(site, tmp_path
     assert "upgraded  profile 2" in upgraded.stdout
     assert ("ChangeConfiguration", "SecurityProfile", "2") in station.received
     assert lost.returncode == 1
-    assert "did not reconnect over TLS within 3 s" in lost.stdout and "kept at profile 0" in lost.stdout
+    assert "did not reconnect over TLS within 3 s" in lost.stdout and "kept at profile 1" in lost.stdout
     # The key CP-1 accepted is the one stored: it still gets in (over plain ws, its old profile).
     async def back():
         _, ws, task = await online(site, "CP-1", str(tmp_path), password=stays.authorization_key)

@@ -18,6 +18,8 @@ extension Commands {
     let answer = try Remote.sendOne(
       inv, store: store, station: station.identity, action: "ChangeConfiguration",
       payload: ["key": "AuthorizationKey", "value": .string(key)], timeout: timeout)
+    // Whatever the outcome, the key does not stay readable in the audit log (serve blanks it too).
+    try store.redactAuthorizationKey(commandID: answer.id)
     guard answer.state == .accepted else {
       return "ChangeConfiguration AuthorizationKey: \(outcome(answer)); the stored password is unchanged"
     }

@@ -79,6 +79,15 @@ extension CentralSystem {
     return ["status": "Rejected"]
   }
 
+  /// The message-log text of a command that carries a secret (ChangeConfiguration
+  /// AuthorizationKey), with the secret blanked; `nil` for every other command.
+  static func loggableFrame(_ command: RemoteCommand, messageID: String) -> String? {
+    guard command.action == "ChangeConfiguration", command.payload["key"]?.stringValue == "AuthorizationKey"
+    else { return nil }
+    let redacted: JSONValue = ["key": "AuthorizationKey", "value": "(redacted)"]
+    return JSONValue.array([2, .string(messageID), "ChangeConfiguration", redacted]).compact
+  }
+
   /// Records how a station connected, and a verified client certificate in the inventory.
   public func noteChannel(stationID: Int, channel: ChannelSecurity, at now: Timestamp) throws {
     var fingerprint: String?
