@@ -3147,7 +3147,7 @@ function __evctl_words
                 '--tls-listen' 'Address for wss:// (TLS 1.2/1.3), e.g. [::]:8443; needs --tls-cert and --tls-key' \
                 '--tls-cert' 'PEM server certificate chain for --tls-listen; reread on SIGHUP' \
                 '--tls-key' 'PEM private key of --tls-cert; reread on SIGHUP' \
-                '--tls-client-ca' 'PEM CA certificates that station client certificates (security profile 3) must chain to' \
+                '--tls-client-ca' 'PEM CA certificates that station client certificates (security profile 3) must chain to; default evctl\'s CA root (evctl ca init), if there is one' \
                 '--tls-handshake-timeout' 'Close a connection whose TLS handshake takes longer; default 10' \
                 '--path' 'URL path prefix; default /ocpp' \
                 '--ping-interval' 'Ping a silent station after this long; default 60' \

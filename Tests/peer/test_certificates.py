@@ -24,7 +24,7 @@ from test_tls import make_ca, make_server_cert, openssl, wait_for_port
 
 OLD_KEY = "0123456789abcdef0123"
 # Every station has a password (security profile 1), as new stations will by default.
-PASSWORDS = {"CP-1": "abcdef0123456789abcd", "CP-SEC": OLD_KEY}
+PASSWORDS = {"CP-1": "abcdef0123456789abcd", "CP-2": "bcdef0123456789abcde", "CP-SEC": OLD_KEY}
 UNSET = object()
 
 
@@ -34,7 +34,10 @@ def site(tmp_path):
     certs = tmp_path / "certs"
     certs.mkdir()
     server = Evctl(str(tmp_path / "evctl.db"))
-    server.run("station", "create", "CP-1", "--name", "Gate", "--password-stdin", stdin=PASSWORDS["CP-1"] + "\n")
+    server.run("group", "create", "HQ", "--kind", "site")
+    for identity in ("CP-1", "CP-2"):
+        server.run("station", "create", identity, "--name", identity, "--group", "HQ", "--password-stdin",
+                   stdin=PASSWORDS[identity] + "\n")
     server.run("station", "create", "CP-SEC", "--name", "Secure", "--password-stdin", stdin=OLD_KEY + "\n")
     server.run("ca", "init", "--subject", "CN=Test CSMS Root,O=ACME")
     server.certs = str(certs)
@@ -408,30 +411,42 @@ def test_passwd_rotate_stores_the_key_only_once_the_station_accepted_it(site, tm
     assert [c for c in refusing.received if c[0] == "ChangeConfiguration"][0][2] not in audit
 
 
-def test_upgrade_to_profile_3_with_a_station_that_follows(site, tmp_path):
+def test_upgrade_a_group_to_profile_3_one_station_follows_one_never_comes_back(site, tmp_path):
     start(site)
+    (tmp_path / "cp2").mkdir()
 
     async def scenario():
         station, ws, task = await online(site, "CP-1", str(tmp_path))
-        upgrade = asyncio.create_task(cli(site, "station", "security", "upgrade", "CP-1", "--profile", "3",
-                                          "--root", site.ca, "--reconnect-timeout", "30"))
+        stays, ws2, task2 = await online(site, "CP-2", str(tmp_path / "cp2"))
+        upgrade = asyncio.create_task(cli(site, "station", "security", "upgrade", "--group", "HQ", "--profile", "3",
+                                          "--root", site.ca, "--reconnect-timeout", "15"))
         await asyncio.wait_for(station.profile.wait(), 30)
         task.cancel()
         await ws.close()
         tls = {"cafile": station.root, "cert": station.chain, "key": os.path.join(str(tmp_path), "station.key")}
         _, ws, task = await online(site, "CP-1", str(tmp_path), tls=tls)
-        result = await asyncio.wait_for(upgrade, 40)
+        result = await asyncio.wait_for(upgrade, 60)
+        for t, w in ((task, ws), (task2, ws2)):
+            t.cancel()
+            await w.close()
+        return station, stays, result
+
+    station, stays, result = asyncio.run(scenario())
+    assert result.returncode == 1, result.stderr + result.stdout
+    assert "CP-1  upgraded  profile 3  reconnected over TLS with its client certificate" in result.stdout
+    assert "CP-2  failed  profile 1  it did not reconnect over TLS within 15 s; kept at profile 1" in result.stdout
+    assert "1 of 2 station(s) not upgraded: CP-2" in result.stderr
+    for follower in (station, stays):
+        steps = [r[0] if r[0] != "ChangeConfiguration" else f"{r[0]} {r[1]}" for r in follower.received]
+        assert steps == ["InstallCertificate", "ExtendedTriggerMessage", "CertificateSigned",
+                         "ChangeConfiguration SecurityProfile"]
+        assert ("ChangeConfiguration", "SecurityProfile", "3") in follower.received
+    # Nothing lost: CP-2 still gets in as before.
+    async def back():
+        _, ws, task = await online(site, "CP-2", str(tmp_path / "cp2"))
         task.cancel()
         await ws.close()
-        return station, result
-
-    station, result = asyncio.run(scenario())
-    assert result.returncode == 0, result.stderr + result.stdout
-    assert "upgraded  profile 3" in result.stdout
-    steps = [r[0] if r[0] != "ChangeConfiguration" else f"{r[0]} {r[1]}" for r in station.received]
-    assert steps == ["InstallCertificate", "ExtendedTriggerMessage", "CertificateSigned",
-                     "ChangeConfiguration SecurityProfile"]
-    assert ("ChangeConfiguration", "SecurityProfile", "3") in station.received
+    asyncio.run(back())
 
 
 def test_upgrade_to_profile_2_and_a_station_that_never_comes_back(site, tmp_path):

@@ -98,15 +98,14 @@ extension Commands {
           + ", ChangeConfiguration SecurityProfile \(profile), wait for the reconnect\n"
       }.joined())
     }
-    var results: [UpgradeResult] = []
     let json = inv.context.renderer().format == .json
-    for station in stations {
-      let result = try upgrade(inv, store: store, station: station, profile: profile, root: root,
-                               timeout: timeout, reconnectTimeout: reconnectTimeout)
-      results.append(result)
+    let results = try upgradeAll(
+      inv, store: store, stations: stations, profile: profile, root: root, timeout: timeout,
+      reconnectTimeout: reconnectTimeout
+    ) { result in
       if !json, !inv.context.isQuiet {
         inv.context.console.writeOut(
-          "\(PrintableText.escaped(station.identity))  \(result.upgraded ? "upgraded" : "failed")  profile \(result.profile)  \(PrintableText.escaped(result.detail))\n")
+          "\(PrintableText.escaped(result.identity))  \(result.upgraded ? "upgraded" : "failed")  profile \(result.profile)  \(PrintableText.escaped(result.detail))\n")
       }
     }
     if json { inv.context.console.writeOut(JSONValue.array(results.map(\.json)).pretty + "\n") }
@@ -132,67 +131,139 @@ extension Commands {
     }
   }
 
-  /// The whitepaper's steps for one station; a failed step ends it with the profile unchanged.
-  static func upgrade(_ inv: Invocation, store: Store, station: Station, profile: Int, root: String,
-                      timeout: Int, reconnectTimeout: Int) throws -> UpgradeResult {
-    let before = try store.upgradedSecurityProfile(stationID: station.id) ?? (station.hasPassword ? 1 : 0)
-    func failed(_ why: String) -> UpgradeResult {
-      UpgradeResult(identity: station.identity, upgraded: false, profile: before,
-                    detail: "\(why); kept at profile \(before)")
+  /// One station's way through the upgrade.
+  final class UpgradeRun {
+    let station: Station
+    /// The profile it was on, as far as evctl knows.
+    let before: Int
+    /// The newest command to it before the certificate was asked for (profile 3).
+    var marker = 0
+    /// When it accepted the new SecurityProfile.
+    var since = Timestamp(milliseconds: 0)
+    var result: UpgradeResult?
+
+    init(station: Station, before: Int) {
+      self.station = station
+      self.before = before
     }
-    guard try store.station(station.identity).connected else { return failed("not connected") }
-    func send(_ action: String, _ payload: JSONValue) throws -> RemoteCommand {
-      try Remote.sendOne(inv, store: store, station: station.identity, action: action, payload: payload, timeout: timeout)
+
+    func fail(_ why: String) -> UpgradeResult {
+      let outcome = UpgradeResult(identity: station.identity, upgraded: false, profile: before,
+                                  detail: "\(why); kept at profile \(before)")
+      result = outcome
+      return outcome
     }
-    let install = try send("InstallCertificate", ["certificateType": "CentralSystemRootCertificate", "certificate": .string(root)])
-    guard install.state == .accepted else { return failed("InstallCertificate: \(outcome(install))") }
+  }
+
+  /// The whitepaper's steps, each sent to every station still on its way at once (one CALL at a
+  /// time per station, many stations in parallel); a failed step ends that station's upgrade with
+  /// its recorded profile unchanged. `report` sees each result as it is known.
+  static func upgradeAll(
+    _ inv: Invocation, store: Store, stations: [Station], profile: Int, root: String, timeout: Int,
+    reconnectTimeout: Int, report: (UpgradeResult) -> Void
+  ) throws -> [UpgradeResult] {
+    let runs = try stations.map { station in
+      UpgradeRun(station: station,
+                 before: try store.upgradedSecurityProfile(stationID: station.id) ?? (station.hasPassword ? 1 : 0))
+    }
+    func active() -> [UpgradeRun] { runs.filter { $0.result == nil } }
+    for run in runs where !(try store.station(run.station.identity).connected) { report(run.fail("not connected")) }
+
+    /// Sends `action` to every active station and fails those that do not accept it.
+    func step(_ action: String, label: String? = nil, to targets: [UpgradeRun]? = nil,
+              _ payload: (UpgradeRun) -> JSONValue, accepted: (UpgradeRun, RemoteCommand) throws -> Void = { _, _ in }) throws {
+      var byCommand: [Int: UpgradeRun] = [:]
+      for run in targets ?? active() {
+        do {
+          let command = try store.enqueueCommand(
+            station: run.station.identity, action: action, payload: payload(run), timeoutSeconds: timeout)
+          byCommand[command.id] = run
+        } catch StoreError.unavailable(let why) {
+          report(run.fail(why))
+        }
+      }
+      for command in try Remote.wait(for: byCommand.keys.sorted(), store: store, timeout: timeout, queue: false) {
+        guard let run = byCommand[command.id] else { continue }
+        if command.state == .accepted {
+          try accepted(run, command)
+        } else {
+          report(run.fail("\(label ?? action): \(outcome(command))"))
+        }
+      }
+    }
+
+    try step("InstallCertificate") { _ in
+      ["certificateType": "CentralSystemRootCertificate", "certificate": .string(root)]
+    }
     if profile == 2 {
-      if let problem = try rotateAuthorizationKey(inv, store: store, station: station, timeout: timeout) {
-        return failed(problem)
+      var keys: [Int: String] = [:]
+      for run in active() { keys[run.station.id] = newAuthorizationKey() }
+      try step("ChangeConfiguration", label: "ChangeConfiguration AuthorizationKey", { run in
+        ["key": "AuthorizationKey", "value": .string(keys[run.station.id] ?? "")]
+      }) { run, command in
+        try store.redactAuthorizationKey(commandID: command.id)
+        try store.setStationPassword(run.station.identity, password: Array((keys[run.station.id] ?? "").utf8))
+      }
+      for run in runs {
+        // Failed or unanswered ones too: the key never stays readable.
+        for command in try store.commands(CommandFilter(station: run.station.identity, action: "ChangeConfiguration", limit: 5)) {
+          try store.redactAuthorizationKey(commandID: command.id)
+        }
       }
     } else {
-      let marker = try store.commands(CommandFilter(station: station.identity, limit: 1)).first?.id ?? 0
-      let trigger = try send("ExtendedTriggerMessage", ["requestedMessage": "SignChargePointCertificate"])
-      guard trigger.state == .accepted else { return failed("ExtendedTriggerMessage: \(outcome(trigger))") }
-      guard let signed = try waitForSignedCertificate(store: store, station: station, after: marker, seconds: reconnectTimeout)
-      else { return failed("no certificate was signed and accepted within \(reconnectTimeout) s (is 'evctl certificate pending' waiting?)") }
-      guard signed.state == .accepted else { return failed("CertificateSigned: \(outcome(signed))") }
-    }
-    let changed = try send("ChangeConfiguration", ["key": "SecurityProfile", "value": .string(String(profile))])
-    guard changed.state == .accepted else { return failed("ChangeConfiguration SecurityProfile: \(outcome(changed))") }
-    let since = changed.answeredAt ?? .now()
-    if changed.status == "RebootRequired" {
-      let reset = try send("Reset", ["type": "Soft"])
-      guard reset.state == .accepted else { return failed("Reset after RebootRequired: \(outcome(reset))") }
-    }
-    let deadline = Timestamp.now().adding(seconds: Int64(reconnectTimeout))
-    while Timestamp.now() < deadline {
-      if let link = try store.stationLink(stationID: station.id), link.connectedAt > since,
-        try store.station(station.identity).connected
-      {
-        guard link.tls, profile == 2 || link.clientCertificate != nil else {
-          return failed("it reconnected \(link.tls ? "over TLS without a client certificate" : "without TLS"): it kept its old profile")
-        }
-        try store.setUpgradedSecurityProfile(stationID: station.id, profile: profile)
-        return UpgradeResult(
-          identity: station.identity, upgraded: true, profile: profile,
-          detail: "reconnected over TLS\(profile == 3 ? " with its client certificate" : "") at \(link.connectedAt.iso8601)")
+      for run in active() {
+        run.marker = try store.commands(CommandFilter(station: run.station.identity, limit: 1)).first?.id ?? 0
       }
-      usleep(100_000)
+      try step("ExtendedTriggerMessage") { _ in ["requestedMessage": "SignChargePointCertificate"] }
+      let deadline = Timestamp.now().adding(seconds: Int64(reconnectTimeout))
+      var waiting = active()
+      while !waiting.isEmpty, Timestamp.now() < deadline {
+        for run in waiting {
+          guard let signed = try signedCertificate(store: store, station: run.station, after: run.marker) else { continue }
+          if signed.state != .accepted { report(run.fail("CertificateSigned: \(outcome(signed))")) }
+          waiting.removeAll { $0 === run }
+        }
+        if !waiting.isEmpty { usleep(100_000) }
+      }
+      for run in waiting {
+        report(run.fail("no certificate was signed and accepted within \(reconnectTimeout) s (is 'evctl certificate pending' waiting?)"))
+      }
     }
-    return failed("it did not reconnect over TLS within \(reconnectTimeout) s")
+    var reboot: [UpgradeRun] = []
+    try step("ChangeConfiguration", label: "ChangeConfiguration SecurityProfile", { _ in
+      ["key": "SecurityProfile", "value": .string(String(profile))]
+    }) { run, command in
+      run.since = command.answeredAt ?? .now()
+      if command.status == "RebootRequired" { reboot.append(run) }
+    }
+    if !reboot.isEmpty { try step("Reset", label: "Reset after RebootRequired", to: reboot) { _ in ["type": "Soft"] } }
+    let deadline = Timestamp.now().adding(seconds: Int64(reconnectTimeout))
+    while !active().isEmpty, Timestamp.now() < deadline {
+      for run in active() {
+        guard let link = try store.stationLink(stationID: run.station.id), link.connectedAt > run.since,
+          try store.station(run.station.identity).connected
+        else { continue }
+        guard link.tls, profile == 2 || link.clientCertificate != nil else {
+          report(run.fail("it reconnected \(link.tls ? "over TLS without a client certificate" : "without TLS"): it kept its old profile"))
+          continue
+        }
+        try store.setUpgradedSecurityProfile(stationID: run.station.id, profile: profile)
+        let done = UpgradeResult(
+          identity: run.station.identity, upgraded: true, profile: profile,
+          detail: "reconnected over TLS\(profile == 3 ? " with its client certificate" : "") at \(link.connectedAt.iso8601)")
+        run.result = done
+        report(done)
+      }
+      if !active().isEmpty { usleep(100_000) }
+    }
+    for run in active() { report(run.fail("it did not reconnect over TLS within \(reconnectTimeout) s")) }
+    return runs.compactMap(\.result)
   }
 
   /// The first CertificateSigned to `station` queued after command `after`, once it is final.
-  static func waitForSignedCertificate(store: Store, station: Station, after: Int, seconds: Int) throws -> RemoteCommand? {
-    let deadline = Timestamp.now().adding(seconds: Int64(seconds))
-    while Timestamp.now() < deadline {
-      let commands = try store.commands(CommandFilter(station: station.identity, action: "CertificateSigned", limit: 20))
-      if let first = commands.filter({ $0.id > after }).min(by: { $0.id < $1.id }), first.state.isFinal {
-        return first
-      }
-      usleep(100_000)
-    }
-    return nil
+  static func signedCertificate(store: Store, station: Station, after: Int) throws -> RemoteCommand? {
+    let commands = try store.commands(CommandFilter(station: station.identity, action: "CertificateSigned", limit: 20))
+    guard let first = commands.filter({ $0.id > after }).min(by: { $0.id < $1.id }), first.state.isFinal else { return nil }
+    return first
   }
 }
