@@ -418,7 +418,7 @@ def test_upgrade_a_group_to_profile_3_one_station_follows_one_never_comes_back(s
     async def scenario():
         station, ws, task = await online(site, "CP-1", str(tmp_path))
         stays, ws2, task2 = await online(site, "CP-2", str(tmp_path / "cp2"))
-        upgrade = asyncio.create_task(cli(site, "station", "security", "upgrade", "--group", "HQ", "--profile", "3",
+        upgrade = asyncio.create_task(cli(site, "-o", "table", "station", "security", "upgrade", "--group", "HQ", "--profile", "3",
                                           "--root", site.ca, "--reconnect-timeout", "15"))
         await asyncio.wait_for(station.profile.wait(), 30)
         task.cancel()
@@ -454,7 +454,7 @@ def test_upgrade_to_profile_2_and_a_station_that_never_comes_back(site, tmp_path
 
     async def scenario():
         station, ws, task = await online(site, "CP-SEC", str(tmp_path), password=OLD_KEY)
-        upgrade = asyncio.create_task(cli(site, "station", "security", "upgrade", "CP-SEC", "--profile", "2",
+        upgrade = asyncio.create_task(cli(site, "-o", "json", "station", "security", "upgrade", "CP-SEC", "--profile", "2",
                                           "--root", site.ca, "--reconnect-timeout", "30"))
         await asyncio.wait_for(station.profile.wait(), 30)
         task.cancel()
@@ -466,7 +466,7 @@ def test_upgrade_to_profile_2_and_a_station_that_never_comes_back(site, tmp_path
         await ws.close()
         # CP-1 accepts every step but stays where it is.
         stays, ws, task = await online(site, "CP-1", str(tmp_path))
-        lost = await cli(site, "station", "security", "upgrade", "CP-1", "--profile", "2", "--root", site.ca,
+        lost = await cli(site, "-o", "table", "station", "security", "upgrade", "CP-1", "--profile", "2", "--root", site.ca,
                          "--reconnect-timeout", "3")
         task.cancel()
         await ws.close()
@@ -474,7 +474,8 @@ def test_upgrade_to_profile_2_and_a_station_that_never_comes_back(site, tmp_path
 
     station, upgraded, stays, lost = asyncio.run(scenario())
     assert upgraded.returncode == 0, upgraded.stderr + upgraded.stdout
-    assert "upgraded  profile 2" in upgraded.stdout
+    [only] = json.loads(upgraded.stdout)
+    assert only["station"] == "CP-SEC" and only["upgraded"] and only["profile"] == 2
     assert ("ChangeConfiguration", "SecurityProfile", "2") in station.received
     assert lost.returncode == 1
     assert "did not reconnect over TLS within 3 s" in lost.stdout and "kept at profile 1" in lost.stdout

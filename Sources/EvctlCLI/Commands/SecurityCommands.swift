@@ -98,17 +98,22 @@ extension Commands {
           + ", ChangeConfiguration SecurityProfile \(profile), wait for the reconnect\n"
       }.joined())
     }
-    let json = inv.context.renderer().format == .json
+    // On a terminal each station's line comes as soon as its outcome is known; machine formats
+    // get the whole list at the end.
+    let renderer = inv.context.renderer()
+    let streaming = renderer.format == .table || renderer.format == .wide
     let results = try upgradeAll(
       inv, store: store, stations: stations, profile: profile, root: root, timeout: timeout,
       reconnectTimeout: reconnectTimeout
     ) { result in
-      if !json, !inv.context.isQuiet {
+      if streaming, !inv.context.isQuiet {
         inv.context.console.writeOut(
           "\(PrintableText.escaped(result.identity))  \(result.upgraded ? "upgraded" : "failed")  profile \(result.profile)  \(PrintableText.escaped(result.detail))\n")
       }
     }
-    if json { inv.context.console.writeOut(JSONValue.array(results.map(\.json)).pretty + "\n") }
+    if !streaming, !inv.context.isQuiet || renderer.format == .json {
+      inv.context.console.writeOut(renderer.list(results, columns: UpgradeResult.columns, json: \.json))
+    }
     let failed = results.filter { !$0.upgraded }
     if !failed.isEmpty {
       throw CommandFailure(
@@ -124,6 +129,13 @@ extension Commands {
     /// The profile it is on now, as far as evctl knows.
     var profile: Int
     var detail: String
+
+    static let columns: [Column<UpgradeResult>] = [
+      Column("station") { $0.identity },
+      Column("result") { $0.upgraded ? "upgraded" : "failed" },
+      Column("profile") { String($0.profile) },
+      Column("detail") { $0.detail },
+    ]
 
     var json: JSONValue {
       ["station": .string(identity), "upgraded": .bool(upgraded), "profile": .int(Int64(profile)),
