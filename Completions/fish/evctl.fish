@@ -1485,7 +1485,7 @@ function __evctl_words
         case 'evctl station certificate issue'
             printf '%s\t%s\n' \
                 '--out' 'An existing folder for the files' \
-                '--days' 'Validity in days; default 365' \
+                '--days' 'Validity in days; default 365 (0: one that expires at once, to test refusals)' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
                 '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \

@@ -355,13 +355,20 @@ def test_a_certificate_near_its_end_raises_an_alarm_and_renew_replaces_it(site, 
     assert stat.S_IMODE(os.stat(out / "CP-1.key").st_mode) == 0o600
     subprocess.run(["openssl", "verify", "-CAfile", str(out / "root.pem"), str(out / "CP-1.pem")], check=True,
                    capture_output=True)
+    site.run("station", "certificate", "issue", "CP-2", "--out", str(out), "--days", "0")
+    time.sleep(1.1)
+    stale = subprocess.run(["openssl", "verify", "-CAfile", str(out / "root.pem"), str(out / "CP-2.pem")],
+                           capture_output=True, text=True)
+    assert stale.returncode != 0 and "expired" in stale.stdout + stale.stderr
     start(site)
 
-    def expiring():
-        return [a for a in as_json(site.run("alarm", "list", "-o", "json")) if a["kind"] == "certificate_expiring"]
+    def expiring(station="CP-1"):
+        return [a for a in as_json(site.run("alarm", "list", "-o", "json"))
+                if a["kind"] == "certificate_expiring" and a["station"] == station]
 
     alarms = wait_until(expiring)
-    assert alarms[0]["station"] == "CP-1" and "renew" in alarms[0]["detail"]
+    assert "expires at" in alarms[0]["detail"] and "renew" in alarms[0]["detail"]
+    assert "expired at" in wait_until(lambda: expiring("CP-2"))[0]["detail"]
 
     async def scenario():
         station, ws, task = await online(site, "CP-1", str(tmp_path))

@@ -90,7 +90,7 @@ extension Commands {
     arguments: [
       stationIdentity,
       .option("out", value: "dir", help: "An existing folder for the files", required: true, completion: .file),
-      .option("days", value: "days", help: "Validity in days; default 365"),
+      .option("days", value: "days", help: "Validity in days; default 365 (0: one that expires at once, to test refusals)"),
     ],
     examples: [.init("For a station configured by hand", "evctl station certificate issue CP-001 --out ./certs")]
   ) { inv in
@@ -98,8 +98,8 @@ extension Commands {
     try store.require(.updateStation)
     let station = try store.station(inv.required("identity"))
     let days = try inv.int("days") ?? CertificateAuthority.stationDays
-    guard (1...3650).contains(days) else {
-      throw UsageError(message: "--days must be 1 to 3650", commandPath: inv.arguments.path)
+    guard (0...3650).contains(days) else {
+      throw UsageError(message: "--days must be 0 to 3650", commandPath: inv.arguments.path)
     }
     let folder = inv.context.absolute(inv.arguments.option("out")!)
     var isFolder: ObjCBool = false
