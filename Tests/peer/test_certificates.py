@@ -208,6 +208,8 @@ def test_ca_show_never_prints_the_key_and_the_key_is_private(site):
     again = site.run("ca", "init", check=False)
     assert again.returncode != 0 and "already has a certificate authority" in again.stderr
     subprocess.run(["openssl", "x509", "-in", site.root, "-noout", "-checkend", str(3000 * 86400)], check=True)
+    os.chmod(key, 0o644)
+    assert "key.pem' has mode 0644" in site.run("db", "check", check=False).stderr
 
 
 def test_ca_import_makes_an_intermediate_under_an_existing_root(tmp_path):
