@@ -216,6 +216,12 @@ def test_ca_import_makes_an_intermediate_under_an_existing_root(tmp_path):
     server = Evctl(str(tmp_path / "other.db"))
     server.run("station", "create", "CP-9", "--name", "Nine")
     make_ca(str(tmp_path), name="Company Root")
+    planned = server.run("ca", "init", "--dry-run")
+    assert "would create a root CA" in planned.stdout + planned.stderr
+    assert not os.path.exists(server.db + ".ca")
+    rotate = server.run("station", "passwd", "CP-9", "--rotate", "--dry-run")
+    assert "a new random key" in rotate.stdout + rotate.stderr
+    assert not re.search(r"[0-9a-f]{40}", rotate.stdout + rotate.stderr)
     wrong = server.run("ca", "import", "--root-cert", str(tmp_path / "ca.pem"), "--root-key",
                        str(tmp_path / "missing.key"), check=False)
     assert wrong.returncode == 74

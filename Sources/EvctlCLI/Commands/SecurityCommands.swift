@@ -14,6 +14,9 @@ extension Commands {
   /// Rotates a station's AuthorizationKey: sends a new one with ChangeConfiguration and stores it
   /// only once the station answered Accepted.
   static func rotateAuthorizationKey(_ inv: Invocation, store: Store, station: Station, timeout: Int) throws -> String? {
+    if inv.context.isDryRun {
+      throw DryRunStop(plan: "would send ChangeConfiguration AuthorizationKey (a new random key) to \(station.identity)\n")
+    }
     let key = newAuthorizationKey()
     let answer = try Remote.sendOne(
       inv, store: store, station: station.identity, action: "ChangeConfiguration",
