@@ -63,6 +63,12 @@ function __evctl_sub
             echo 'whoami'
         case 'evctl|db'
             echo 'db'
+        case 'evctl|ca'
+            echo 'ca'
+        case 'evctl|certificate'
+            echo 'certificate'
+        case 'evctl|certificates'
+            echo 'certificate'
         case 'evctl|serve'
             echo 'serve'
         case 'evctl|simulate'
@@ -165,6 +171,8 @@ function __evctl_sub
             echo 'certificate'
         case 'evctl station|certificates'
             echo 'certificate'
+        case 'evctl station|security'
+            echo 'security'
         case 'evctl station connector|list'
             echo 'list'
         case 'evctl station connector|ls'
@@ -189,6 +197,10 @@ function __evctl_sub
             echo 'list'
         case 'evctl station certificate|ls'
             echo 'list'
+        case 'evctl station certificate|issue'
+            echo 'issue'
+        case 'evctl station certificate|renew'
+            echo 'renew'
         case 'evctl station certificate|install'
             echo 'install'
         case 'evctl station certificate|delete'
@@ -197,6 +209,8 @@ function __evctl_sub
             echo 'delete'
         case 'evctl station certificate|signed'
             echo 'signed'
+        case 'evctl station security|upgrade'
+            echo 'upgrade'
         case 'evctl operator|list'
             echo 'list'
         case 'evctl operator|ls'
@@ -339,8 +353,18 @@ function __evctl_sub
             echo 'check'
         case 'evctl db|backup'
             echo 'backup'
-        case 'evctl db|copy'
-            echo 'copy'
+        case 'evctl ca|init'
+            echo 'init'
+        case 'evctl ca|import'
+            echo 'import'
+        case 'evctl ca|show'
+            echo 'show'
+        case 'evctl certificate|pending'
+            echo 'pending'
+        case 'evctl certificate|approve'
+            echo 'approve'
+        case 'evctl certificate|reject'
+            echo 'reject'
         case '*'
             return 1
     end
@@ -369,12 +393,14 @@ function __evctl_words
                 'logout' 'End the login session' \
                 'whoami' 'Show who evctl acts as' \
                 'db' 'Manage the store file' \
+                'ca' 'Manage evctl\'s certificate authority for station certificates (security profile 3)' \
+                'certificate' 'Approve or reject station CSRs (serve --certificate-approval manual)' \
                 'serve' 'Run the OCPP 1.6J central system that stations connect to' \
                 'simulate' 'Play OCPP 1.6J charge points against any central system' \
                 'completion' 'Print a shell completion script' \
                 'help' 'Show help for a command or a topic (exit-codes, formatting, environment)' \
                 'version' 'Show the versions of evctl, SQLite and the store schema' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -402,7 +428,7 @@ function __evctl_words
                 'suspend' 'Pause all charging in a group (a grid operator\'s signal)' \
                 'resume' 'Resume charging in a suspended group' \
                 'allocation' 'Show the current load-balancing plan: limits and measured currents' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -417,7 +443,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl group list'
             printf '%s\t%s\n' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -432,7 +458,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl group tree'
             printf '%s\t%s\n' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -447,7 +473,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl group show'
             printf '%s\t%s\n' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -469,7 +495,7 @@ function __evctl_words
                 '--lon' 'Longitude in degrees, -180 to 180' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -486,7 +512,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -507,7 +533,7 @@ function __evctl_words
                 '--lon' 'Longitude in degrees, -180 to 180' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -526,7 +552,7 @@ function __evctl_words
                 '--top' 'Move to the top level' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -545,7 +571,7 @@ function __evctl_words
                 '-y' 'Do it without asking first' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -563,7 +589,7 @@ function __evctl_words
                 'set' 'Set or change a group\'s capacity' \
                 'show' 'Show capacities, their readings and suspensions' \
                 'clear' 'Remove a group\'s capacity' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -592,7 +618,7 @@ function __evctl_words
                 '--no-meter-includes-chargers' 'Load readings are other load only (the default)' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -607,7 +633,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl group capacity show'
             printf '%s\t%s\n' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -624,7 +650,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -640,7 +666,7 @@ function __evctl_words
         case 'evctl group load'
             printf '%s\t%s\n' \
                 'report' 'Tell serve the non-charging load per phase; it balances on the headroom' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -661,7 +687,7 @@ function __evctl_words
                 '--valid-for' 'After this, serve falls back to the safe current; default 60s' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -679,7 +705,7 @@ function __evctl_words
                 '--until' 'Resume by itself then; points into the future (18:00 = the next 18:00, 2h = in two hours)' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -696,7 +722,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -711,7 +737,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl group allocation'
             printf '%s\t%s\n' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -730,7 +756,7 @@ function __evctl_words
                 'show' 'Show everything known about a station' \
                 'create' 'Register a station' \
                 'update' 'Change a station\'s settings' \
-                'passwd' 'Set or clear a station\'s OCPP Basic-auth password (security profile 1)' \
+                'passwd' 'Set, clear or rotate a station\'s OCPP Basic-auth password (AuthorizationKey)' \
                 'delete' 'Remove a station and its history' \
                 'import' 'Create or update stations from a CSV file, all or nothing' \
                 'connector' 'List and configure a station\'s connectors' \
@@ -749,7 +775,8 @@ function __evctl_words
                 'diagnostics' 'Ask a station to upload diagnostics (GetDiagnostics)' \
                 'log' 'Ask a station to upload a diagnostics or security log (security extension GetLog)' \
                 'certificate' 'Manage a station\'s certificates (security extension)' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                'security' 'Move stations to security profile 2 or 3' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -772,7 +799,7 @@ function __evctl_words
                 '--vendor' 'Only this vendor (from BootNotification)' \
                 '--model' 'Only this model (from BootNotification)' \
                 '--orphans' 'Only stations without a group' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -787,7 +814,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl station show'
             printf '%s\t%s\n' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -809,7 +836,7 @@ function __evctl_words
                 '--password-stdin' 'Read the password from standard input' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -833,7 +860,7 @@ function __evctl_words
                 '--registration' 'How BootNotification is answered' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -850,9 +877,11 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--password-stdin' 'Read the password from standard input' \
                 '--clear' 'Remove the password' \
+                '--rotate' 'Send the connected station a new random AuthorizationKey (ChangeConfiguration); stored once it answers Accepted' \
+                '--timeout' 'With --rotate: wait this long for the answer; default 30' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -871,7 +900,7 @@ function __evctl_words
                 '-y' 'Do it without asking first' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -888,7 +917,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Check only; write nothing' \
                 '-n' 'Check only; write nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -905,7 +934,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 'list' 'List a station\'s connectors' \
                 'update' 'Configure a connector: plug type, maximum current, free or RFID charging' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -920,7 +949,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl station connector list'
             printf '%s\t%s\n' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -941,7 +970,7 @@ function __evctl_words
                 '--parking-space' 'Parking space label' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -959,7 +988,7 @@ function __evctl_words
                 '--limit' 'The newest this many frames; default 50' \
                 '--follow' 'Keep printing new frames as they arrive' \
                 '-f' 'Keep printing new frames as they arrive' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -977,7 +1006,7 @@ function __evctl_words
                 '--connector' 'Only this connector\'s status changes' \
                 '--since' 'Only events after this time; points into the past (1h = an hour ago)' \
                 '--limit' 'The newest this many; default 100' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1003,7 +1032,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1026,7 +1055,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1049,7 +1078,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1074,7 +1103,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1098,7 +1127,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1120,7 +1149,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1138,7 +1167,7 @@ function __evctl_words
                 'get' 'Read configuration keys from the station (GetConfiguration) and keep the snapshot' \
                 'set' 'Change a configuration key (ChangeConfiguration)' \
                 'show' 'Show the configuration snapshot from the last GetConfiguration' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1154,7 +1183,7 @@ function __evctl_words
         case 'evctl station config get'
             printf '%s\t%s\n' \
                 '--timeout' 'Wait this long for the answer; default 30' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1176,7 +1205,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1191,7 +1220,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl station config show'
             printf '%s\t%s\n' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1216,7 +1245,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1240,7 +1269,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1258,7 +1287,7 @@ function __evctl_words
                 'update' 'Tell a station to fetch and install firmware (UpdateFirmware)' \
                 'signed-update' 'Send a signed firmware update (security extension SignedUpdateFirmware)' \
                 'status' 'Show firmware jobs and the station\'s progress notifications' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1285,7 +1314,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1314,7 +1343,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1329,7 +1358,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl station firmware status'
             printf '%s\t%s\n' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1358,7 +1387,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1373,7 +1402,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl station diagnostics status'
             printf '%s\t%s\n' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1401,7 +1430,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1416,11 +1445,13 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl station certificate'
             printf '%s\t%s\n' \
-                'list' 'Ask which certificates a station holds (GetInstalledCertificateIds)' \
+                'list' 'List a station\'s certificates: those evctl issued or saw, and those it holds' \
+                'issue' 'Make a key and certificate for a station without SignCertificate support' \
+                'renew' 'Ask a station for a new CSR (ExtendedTriggerMessage SignChargePointCertificate)' \
                 'install' 'Install a root certificate on a station (InstallCertificate)' \
                 'delete' 'Delete a certificate from a station (DeleteCertificate)' \
                 'signed' 'Send a signed certificate chain to a station (CertificateSigned)' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1435,13 +1466,51 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl station certificate list'
             printf '%s\t%s\n' \
-                '--type' 'Certificate type' \
+                '--type' 'Ask only for this type of root certificate' \
+                '--no-ask' 'Do not ask the station; show what the store knows' \
+                '--timeout' 'Wait this long for each answer; default 30' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl station certificate issue'
+            printf '%s\t%s\n' \
+                '--out' 'An existing folder for the files' \
+                '--days' 'Validity in days; default 365 (0: one that expires at once, to test refusals)' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl station certificate renew'
+            printf '%s\t%s\n' \
                 '--group' 'Send to every station in this group\'s subtree' \
                 '--all' 'Send to every station you may see' \
                 '--timeout' 'Wait this long for the answer; default 30' \
                 '--queue' 'If a station is offline, deliver on its next connection' \
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1465,7 +1534,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1491,7 +1560,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1514,7 +1583,45 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl station security'
+            printf '%s\t%s\n' \
+                'upgrade' 'Upgrade stations to security profile 2 (TLS + password) or 3 (TLS + client certificate)' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl station security upgrade'
+            printf '%s\t%s\n' \
+                '--group' 'Every station in this group\'s subtree' \
+                '--profile' 'The security profile to reach' \
+                '--root' 'The root certificate stations must trust for serve\'s TLS certificate; default evctl\'s CA root' \
+                '--timeout' 'Wait this long for each answer; default 30' \
+                '--reconnect-timeout' 'Wait this long for a new certificate and for the reconnect; default 300' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1538,7 +1645,7 @@ function __evctl_words
                 'delete' 'Delete an operator (never the last active admin)' \
                 'passwd' 'Set an operator\'s password (8+ characters, letters and digits)' \
                 'token' 'Manage API tokens for scripts' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1553,7 +1660,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl operator list'
             printf '%s\t%s\n' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1568,7 +1675,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl operator show'
             printf '%s\t%s\n' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1589,7 +1696,7 @@ function __evctl_words
                 '--password-stdin' 'Read the password from standard input' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1610,7 +1717,7 @@ function __evctl_words
                 '--base-group' 'The subtree they see' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1627,7 +1734,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1644,7 +1751,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1661,7 +1768,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1679,7 +1786,7 @@ function __evctl_words
                 '--password-stdin' 'Read the password from standard input' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1695,7 +1802,7 @@ function __evctl_words
         case 'evctl operator token'
             printf '%s\t%s\n' \
                 'create' 'Create an API token for the logged-in operator, printed once' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1714,7 +1821,7 @@ function __evctl_words
                 '--expires' 'Lifetime such as 90d; default: never' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1738,7 +1845,7 @@ function __evctl_words
                 'revoke' 'Take back an access right' \
                 'import' 'Create or update charging users and their tokens from a CSV file, all or nothing' \
                 'export' 'Print charging users and their tokens as CSV in the format user import reads' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1754,7 +1861,7 @@ function __evctl_words
         case 'evctl user list'
             printf '%s\t%s\n' \
                 '--search' 'Only users whose email or name contains this' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1769,7 +1876,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl user show'
             printf '%s\t%s\n' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1790,7 +1897,7 @@ function __evctl_words
                 '--group' 'Owning group; default your base group' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1811,7 +1918,7 @@ function __evctl_words
                 '--group' 'Owning group' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1830,7 +1937,7 @@ function __evctl_words
                 '-y' 'Do it without asking first' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1849,7 +1956,7 @@ function __evctl_words
                 '--station' 'One station' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1868,7 +1975,7 @@ function __evctl_words
                 '--station' 'One station' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1885,7 +1992,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Check only; write nothing' \
                 '-n' 'Check only; write nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1900,7 +2007,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl user export'
             printf '%s\t%s\n' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1924,7 +2031,7 @@ function __evctl_words
                 'delete' 'Delete a token' \
                 'import' 'Add or update tokens from a CSV file, all or nothing' \
                 'export' 'Print tokens as CSV in the format token import reads' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1942,7 +2049,7 @@ function __evctl_words
                 '--user' 'Only this user\'s tokens' \
                 '--status' 'Only tokens in this state' \
                 '--expiring' 'Only tokens expiring within this period, e.g. 30d' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1957,7 +2064,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl token show'
             printf '%s\t%s\n' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1982,7 +2089,7 @@ function __evctl_words
                 '--allow-concurrent' 'May be used in several transactions at once' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2007,7 +2114,7 @@ function __evctl_words
                 '--allow-concurrent' 'May be used in several transactions at once' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2025,7 +2132,7 @@ function __evctl_words
                 '--clear-cache' 'Also queue ClearCache to every station that was told about the token (it may have cached it)' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2042,7 +2149,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2060,7 +2167,7 @@ function __evctl_words
                 '--clear-cache' 'Also queue ClearCache to every station that was told about the token (it may have cached it)' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2077,7 +2184,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Check only; write nothing' \
                 '-n' 'Check only; write nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2092,7 +2199,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl token export'
             printf '%s\t%s\n' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2110,7 +2217,7 @@ function __evctl_words
                 'push' 'Bring stations\' local authorization lists up to date (SendLocalList)' \
                 'version' 'Ask a station which list version it holds (GetLocalListVersion)' \
                 'show' 'Show the list we believe a station holds' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2135,7 +2242,7 @@ function __evctl_words
                 '-y' 'Do it without asking first' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2155,7 +2262,7 @@ function __evctl_words
                 '--timeout' 'Wait this long for the answer; default 30' \
                 '--queue' 'If a station is offline, deliver on its next connection' \
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2170,7 +2277,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl local-list show'
             printf '%s\t%s\n' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2188,7 +2295,7 @@ function __evctl_words
                 'list' 'List reservations' \
                 'create' 'Reserve a connector until a time' \
                 'cancel' 'Cancel a reservation (CancelReservation)' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2205,7 +2312,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--station' 'Only this station' \
                 '--active' 'Only requested or active reservations' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2227,7 +2334,7 @@ function __evctl_words
                 '--timeout' 'Wait this long for the answer; default 30' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2245,7 +2352,7 @@ function __evctl_words
                 '--timeout' 'Wait this long for the answer; default 30' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2268,7 +2375,7 @@ function __evctl_words
                 'clear' 'Remove profiles from a station (ClearChargingProfile); no filter clears all' \
                 'composite' 'Ask a station for its composite schedule (GetCompositeSchedule)' \
                 'installed' 'Show the profiles we believe a station holds' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2283,7 +2390,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl profile list'
             printf '%s\t%s\n' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2298,7 +2405,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl profile show'
             printf '%s\t%s\n' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2326,7 +2433,7 @@ function __evctl_words
                 '--min-rate' 'Minimum charging rate' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2343,7 +2450,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2367,7 +2474,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2395,7 +2502,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2415,7 +2522,7 @@ function __evctl_words
                 '--unit' 'Rate unit' \
                 '--chart' 'Draw the limits as a bar chart' \
                 '--timeout' 'Wait this long for the answer; default 30' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2430,7 +2537,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl profile installed'
             printf '%s\t%s\n' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2448,7 +2555,7 @@ function __evctl_words
                 'list' 'List remote commands, newest first' \
                 'show' 'Show one remote command with its payload and answer' \
                 'cancel' 'Withdraw a queued command before serve sends it' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2467,7 +2574,7 @@ function __evctl_words
                 '--action' 'Only this OCPP action, e.g. Reset' \
                 '--state' 'Only this state' \
                 '--limit' 'At most this many; default 100' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2482,7 +2589,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl command show'
             printf '%s\t%s\n' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2499,7 +2606,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2516,7 +2623,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 'sessions' 'List charging sessions with energy, for spreadsheets and scripts' \
                 'energy' 'Energy statistics per day, week, month, station, group or user' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2544,7 +2651,7 @@ function __evctl_words
                 '--active' 'Only sessions still charging' \
                 '--completed' 'Only finished sessions' \
                 '--anonymous' 'Leave out id tags and user emails' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2571,7 +2678,7 @@ function __evctl_words
                 '--authorization' 'Only sessions authorized this way' \
                 '--min-energy' 'Only sessions of at least this energy: 0.5, 500Wh or 2kWh' \
                 '--min-duration' 'Only sessions at least this long: 90, 30m or 2h' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2587,7 +2694,7 @@ function __evctl_words
         case 'evctl status'
             printf '%s\t%s\n' \
                 '--group' 'Only this group\'s subtree' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2603,7 +2710,7 @@ function __evctl_words
         case 'evctl event'
             printf '%s\t%s\n' \
                 'list' 'List events, newest last, at the station\'s time and ours' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2623,7 +2730,7 @@ function __evctl_words
                 '--kind' 'Only this kind: status, connected, disconnected, boot, not_registered, security, upload …' \
                 '--since' 'Only events after this time; points into the past (1h = an hour ago)' \
                 '--limit' 'The newest this many; default 200' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2640,7 +2747,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 'list' 'List alarms, newest first' \
                 'ack' 'Acknowledge an alarm' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2659,7 +2766,7 @@ function __evctl_words
                 '--history' 'Every alarm, cleared ones too' \
                 '--station' 'Only this station (with the not_registered alarms of its identity), or an identity that is not registered' \
                 '--limit' 'With --history, the newest this many cleared alarms; default 1000 (active ones are always all listed)' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2676,7 +2783,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2694,7 +2801,7 @@ function __evctl_words
                 'list' 'List transactions, newest first' \
                 'show' 'Show a transaction with its meter values' \
                 'close' 'Close a ghost transaction in the store, without inventing meter data' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2713,7 +2820,7 @@ function __evctl_words
                 '--stuck' 'Only open transactions that look stuck (connector idle, station long offline)' \
                 '--station' 'Only this station' \
                 '--limit' 'At most this many; default 100' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2728,7 +2835,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl transaction show'
             printf '%s\t%s\n' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2746,7 +2853,7 @@ function __evctl_words
                 '--reason' 'Why, for the audit trail' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2764,7 +2871,7 @@ function __evctl_words
                 '--password-stdin' 'Read the password from standard input' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2781,7 +2888,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2796,7 +2903,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl whoami'
             printf '%s\t%s\n' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2811,12 +2918,11 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl db'
             printf '%s\t%s\n' \
-                'path' 'Print the path of the store file (or the PostgreSQL URL, password hidden)' \
+                'path' 'Print the path of the store file' \
                 'migrate' 'Create the store or bring its schema up to date' \
                 'check' 'Check the store\'s integrity and foreign keys' \
                 'backup' 'Copy the store to a file, safely while serve runs' \
-                'copy' 'Copy a whole store between SQLite and PostgreSQL, verified' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2831,7 +2937,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl db path'
             printf '%s\t%s\n' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2848,7 +2954,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2863,7 +2969,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl db check'
             printf '%s\t%s\n' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2878,7 +2984,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl db backup'
             printf '%s\t%s\n' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2891,13 +2997,138 @@ function __evctl_words
                 '--help' 'Show help information' \
                 '-h' 'Show help information' \
                 '--version' 'Show the version'
-        case 'evctl db copy'
+        case 'evctl ca'
             printf '%s\t%s\n' \
-                '--from' 'The store to read: sqlite:FILE, FILE or postgresql://…' \
-                '--to' 'The store to create: sqlite:FILE, FILE or postgresql://…' \
+                'init' 'Create the CSMS root certificate and key' \
+                'import' 'Create an intermediate CA signed by an existing root (the root\'s key is not kept)' \
+                'show' 'Show the certificate authority (never its key)' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl ca init'
+            printf '%s\t%s\n' \
+                '--subject' 'The root\'s subject; default \'CN=evctl CSMS Root CA,O=evctl\'' \
+                '--days' 'Validity in days; default 3650' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl ca import'
+            printf '%s\t%s\n' \
+                '--root-cert' 'The existing root (or CA) certificate; more certificates after it are its issuers' \
+                '--root-key' 'Its private key (unencrypted PEM), used once' \
+                '--subject' 'The intermediate\'s subject; default \'CN=evctl CSMS Intermediate CA\'' \
+                '--days' 'Validity in days; default 3650' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl ca show'
+            printf '%s\t%s\n' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl certificate'
+            printf '%s\t%s\n' \
+                'pending' 'List CSRs waiting for approval' \
+                'approve' 'Sign a pending CSR and send the certificate (CertificateSigned)' \
+                'reject' 'Reject a pending CSR' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl certificate pending'
+            printf '%s\t%s\n' \
+                '--station' 'Only this station\'s' \
+                '--all' 'Also those signed, rejected or refused' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl certificate approve'
+            printf '%s\t%s\n' \
+                '--days' 'Validity in days; default 365' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl certificate reject'
+            printf '%s\t%s\n' \
+                '--reason' 'Why, for the audit log' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2916,7 +3147,7 @@ function __evctl_words
                 '--tls-listen' 'Address for wss:// (TLS 1.2/1.3), e.g. [::]:8443; needs --tls-cert and --tls-key' \
                 '--tls-cert' 'PEM server certificate chain for --tls-listen; reread on SIGHUP' \
                 '--tls-key' 'PEM private key of --tls-cert; reread on SIGHUP' \
-                '--tls-client-ca' 'PEM CA certificates that station client certificates (security profile 3) must chain to' \
+                '--tls-client-ca' 'PEM CA certificates that station client certificates (security profile 3) must chain to; default evctl\'s CA root (evctl ca init), if there is one' \
                 '--tls-handshake-timeout' 'Close a connection whose TLS handshake takes longer; default 10' \
                 '--path' 'URL path prefix; default /ocpp' \
                 '--ping-interval' 'Ping a silent station after this long; default 60' \
@@ -2924,13 +3155,14 @@ function __evctl_words
                 '--no-message-log' 'Do not log frames' \
                 '--command-retention' 'Keep finished remote commands this long; default 90d' \
                 '--command-payload-retention' 'Keep the payloads and answers of finished commands this long; default 7d' \
+                '--certificate-approval' 'SignCertificate CSRs: auto signs them with evctl\'s CA at once, manual keeps them for \'evctl certificate approve\'; default auto' \
                 '--no-auto-config' 'Do not send GetConfiguration after a station\'s first accepted boot or a firmware change' \
                 '--event-retention' 'Keep events and cleared alarms this long; default 90d' \
                 '--files-dir' 'Serve firmware from DIR and accept diagnostics uploads into DIR/uploads over HTTP on the same port' \
                 '--public-url' 'The URL stations reach this server at, for --files-dir; default http://HOST:PORT' \
                 '--alarm-command' 'Run this shell command with each new alarm as JSON on stdin; the same alarm at most once in 10 min, at most 10 runs a minute' \
                 '--log-level' 'Least severe diagnostics shown; default info' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2971,7 +3203,7 @@ function __evctl_words
                 '--tls-ca' 'With wss://, trust this CA bundle (PEM) instead of the system\'s' \
                 '--client-cert' 'With wss://, present this client certificate (PEM; security profile 3)' \
                 '--client-key' 'The client certificate\'s private key (PEM); default: in the certificate file' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2986,7 +3218,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl completion'
             printf '%s\t%s\n' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -3001,7 +3233,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl help'
             printf '%s\t%s\n' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -3016,7 +3248,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl version'
             printf '%s\t%s\n' \
-                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -3382,6 +3614,8 @@ function __evctl_values
             echo 'none:'
         case 'evctl station update|'
             echo 'dynamic:stations'
+        case 'evctl station passwd|--timeout'
+            echo 'none:'
         case 'evctl station passwd|--db'
             echo 'files:'
         case 'evctl station passwd|--output'
@@ -3874,11 +4108,7 @@ function __evctl_values
             echo 'none:'
         case 'evctl station certificate list|--type'
             echo 'words:CentralSystemRootCertificate ManufacturerRootCertificate'
-        case 'evctl station certificate list|--group'
-            echo 'dynamic:groups'
         case 'evctl station certificate list|--timeout'
-            echo 'none:'
-        case 'evctl station certificate list|--expires'
             echo 'none:'
         case 'evctl station certificate list|--db'
             echo 'files:'
@@ -3891,6 +4121,40 @@ function __evctl_values
         case 'evctl station certificate list|--tz'
             echo 'none:'
         case 'evctl station certificate list|'
+            echo 'dynamic:stations'
+        case 'evctl station certificate issue|--out'
+            echo 'files:'
+        case 'evctl station certificate issue|--days'
+            echo 'none:'
+        case 'evctl station certificate issue|--db'
+            echo 'files:'
+        case 'evctl station certificate issue|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl station certificate issue|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl station certificate issue|--color'
+            echo 'words:auto always never'
+        case 'evctl station certificate issue|--tz'
+            echo 'none:'
+        case 'evctl station certificate issue|'
+            echo 'dynamic:stations'
+        case 'evctl station certificate renew|--group'
+            echo 'dynamic:groups'
+        case 'evctl station certificate renew|--timeout'
+            echo 'none:'
+        case 'evctl station certificate renew|--expires'
+            echo 'none:'
+        case 'evctl station certificate renew|--db'
+            echo 'files:'
+        case 'evctl station certificate renew|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl station certificate renew|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl station certificate renew|--color'
+            echo 'words:auto always never'
+        case 'evctl station certificate renew|--tz'
+            echo 'none:'
+        case 'evctl station certificate renew|'
             echo 'dynamic:stations'
         case 'evctl station certificate install|--type'
             echo 'words:CentralSystemRootCertificate ManufacturerRootCertificate'
@@ -3959,6 +4223,38 @@ function __evctl_values
         case 'evctl station certificate signed|--tz'
             echo 'none:'
         case 'evctl station certificate signed|'
+            echo 'dynamic:stations'
+        case 'evctl station security|--db'
+            echo 'files:'
+        case 'evctl station security|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl station security|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl station security|--color'
+            echo 'words:auto always never'
+        case 'evctl station security|--tz'
+            echo 'none:'
+        case 'evctl station security upgrade|--group'
+            echo 'dynamic:groups'
+        case 'evctl station security upgrade|--profile'
+            echo 'words:2 3'
+        case 'evctl station security upgrade|--root'
+            echo 'files:'
+        case 'evctl station security upgrade|--timeout'
+            echo 'none:'
+        case 'evctl station security upgrade|--reconnect-timeout'
+            echo 'none:'
+        case 'evctl station security upgrade|--db'
+            echo 'files:'
+        case 'evctl station security upgrade|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl station security upgrade|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl station security upgrade|--color'
+            echo 'words:auto always never'
+        case 'evctl station security upgrade|--tz'
+            echo 'none:'
+        case 'evctl station security upgrade|'
             echo 'dynamic:stations'
         case 'evctl operator|--db'
             echo 'files:'
@@ -4964,19 +5260,103 @@ function __evctl_values
             echo 'none:'
         case 'evctl db backup|'
             echo 'files:'
-        case 'evctl db copy|--from'
+        case 'evctl ca|--db'
             echo 'files:'
-        case 'evctl db copy|--to'
-            echo 'files:'
-        case 'evctl db copy|--db'
-            echo 'files:'
-        case 'evctl db copy|--output'
+        case 'evctl ca|--output'
             echo 'words:table wide tsv csv json'
-        case 'evctl db copy|-o'
+        case 'evctl ca|-o'
             echo 'words:table wide tsv csv json'
-        case 'evctl db copy|--color'
+        case 'evctl ca|--color'
             echo 'words:auto always never'
-        case 'evctl db copy|--tz'
+        case 'evctl ca|--tz'
+            echo 'none:'
+        case 'evctl ca init|--subject'
+            echo 'none:'
+        case 'evctl ca init|--days'
+            echo 'none:'
+        case 'evctl ca init|--db'
+            echo 'files:'
+        case 'evctl ca init|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl ca init|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl ca init|--color'
+            echo 'words:auto always never'
+        case 'evctl ca init|--tz'
+            echo 'none:'
+        case 'evctl ca import|--root-cert'
+            echo 'files:'
+        case 'evctl ca import|--root-key'
+            echo 'files:'
+        case 'evctl ca import|--subject'
+            echo 'none:'
+        case 'evctl ca import|--days'
+            echo 'none:'
+        case 'evctl ca import|--db'
+            echo 'files:'
+        case 'evctl ca import|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl ca import|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl ca import|--color'
+            echo 'words:auto always never'
+        case 'evctl ca import|--tz'
+            echo 'none:'
+        case 'evctl ca show|--db'
+            echo 'files:'
+        case 'evctl ca show|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl ca show|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl ca show|--color'
+            echo 'words:auto always never'
+        case 'evctl ca show|--tz'
+            echo 'none:'
+        case 'evctl certificate|--db'
+            echo 'files:'
+        case 'evctl certificate|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl certificate|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl certificate|--color'
+            echo 'words:auto always never'
+        case 'evctl certificate|--tz'
+            echo 'none:'
+        case 'evctl certificate pending|--station'
+            echo 'dynamic:stations'
+        case 'evctl certificate pending|--db'
+            echo 'files:'
+        case 'evctl certificate pending|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl certificate pending|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl certificate pending|--color'
+            echo 'words:auto always never'
+        case 'evctl certificate pending|--tz'
+            echo 'none:'
+        case 'evctl certificate approve|--days'
+            echo 'none:'
+        case 'evctl certificate approve|--db'
+            echo 'files:'
+        case 'evctl certificate approve|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl certificate approve|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl certificate approve|--color'
+            echo 'words:auto always never'
+        case 'evctl certificate approve|--tz'
+            echo 'none:'
+        case 'evctl certificate reject|--reason'
+            echo 'none:'
+        case 'evctl certificate reject|--db'
+            echo 'files:'
+        case 'evctl certificate reject|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl certificate reject|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl certificate reject|--color'
+            echo 'words:auto always never'
+        case 'evctl certificate reject|--tz'
             echo 'none:'
         case 'evctl serve|--listen'
             echo 'none:'
@@ -5000,6 +5380,8 @@ function __evctl_values
             echo 'none:'
         case 'evctl serve|--command-payload-retention'
             echo 'none:'
+        case 'evctl serve|--certificate-approval'
+            echo 'words:auto manual'
         case 'evctl serve|--event-retention'
             echo 'none:'
         case 'evctl serve|--files-dir'

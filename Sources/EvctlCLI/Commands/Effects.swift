@@ -43,6 +43,11 @@ extension Commands {
     "station diagnostics status": .reads, "station log": .writes,
     "station certificate list": .reads, "station certificate install": .writes,
     "station certificate delete": .writes, "station certificate signed": .writes,
+    "station certificate issue": .writes, "station certificate renew": .writes,
+    "station security upgrade": .writes,
+    // Certificate authority and station CSRs
+    "ca init": .writes, "ca import": .writes, "ca show": .reads,
+    "certificate pending": .reads, "certificate approve": .writes, "certificate reject": .writes,
     // People
     "operator list": .reads, "operator show": .reads, "operator create": .creates,
     "operator update": .writes, "operator activate": .writes, "operator deactivate": .writes,

@@ -203,7 +203,8 @@ extension Commands {
 
   static let stationCertificate: CommandSpec = CommandSpec(
     "certificate", aliases: ["certificates"], abstract: "Manage a station's certificates (security extension)",
-    subcommands: [certificateList, certificateInstall, certificateDelete, certificateSigned])
+    subcommands: [certificateList, certificateIssue, certificateRenew, certificateInstall, certificateDelete,
+                  certificateSigned])
 
   static let certificateTypes = ["CentralSystemRootCertificate", "ManufacturerRootCertificate"]
 
@@ -215,17 +216,6 @@ extension Commands {
       throw CLIError.data("'\(path)' is not a PEM certificate")
     }
     return text
-  }
-
-  static let certificateList: CommandSpec = CommandSpec(
-    "list", aliases: ["ls"], abstract: "Ask which certificates a station holds (GetInstalledCertificateIds)",
-    arguments: remoteArguments([
-      .option("type", value: "type", help: "Certificate type", choices: certificateTypes, required: true)
-    ])
-  ) { inv in
-    try Remote.send(inv, action: "GetInstalledCertificateIds") { _ in
-      ["certificateType": .string(inv.arguments.option("type")!)]
-    }
   }
 
   static let certificateInstall: CommandSpec = CommandSpec(

@@ -20,7 +20,7 @@ extension Commands {
       .option("tls-listen", value: "host:port", help: "Address for wss:// (TLS 1.2/1.3), e.g. [::]:8443; needs --tls-cert and --tls-key"),
       .option("tls-cert", value: "file", help: "PEM server certificate chain for --tls-listen; reread on SIGHUP", completion: .file),
       .option("tls-key", value: "file", help: "PEM private key of --tls-cert; reread on SIGHUP", completion: .file),
-      .option("tls-client-ca", value: "file", help: "PEM CA certificates that station client certificates (security profile 3) must chain to", completion: .file),
+      .option("tls-client-ca", value: "file", help: "PEM CA certificates that station client certificates (security profile 3) must chain to; default evctl's CA root (evctl ca init), if there is one", completion: .file),
       .option("tls-handshake-timeout", value: "seconds", help: "Close a connection whose TLS handshake takes longer; default 10"),
       .option("path", value: "prefix", help: "URL path prefix; default /ocpp"),
       .option("ping-interval", value: "seconds", help: "Ping a silent station after this long; default 60"),
@@ -28,6 +28,9 @@ extension Commands {
       .flag("no-message-log", help: "Do not log frames"),
       .option("command-retention", value: "duration", help: "Keep finished remote commands this long; default 90d"),
       .option("command-payload-retention", value: "duration", help: "Keep the payloads and answers of finished commands this long; default 7d"),
+      .option("certificate-approval", value: "mode",
+              help: "SignCertificate CSRs: auto signs them with evctl's CA at once, manual keeps them for 'evctl certificate approve'; default auto",
+              choices: CertificateApproval.allCases.map(\.rawValue)),
       .flag("no-auto-config", help: "Do not send GetConfiguration after a station's first accepted boot or a firmware change"),
       .option("event-retention", value: "duration", help: "Keep events and cleared alarms this long; default 90d"),
       .option("files-dir", value: "dir", help: "Serve firmware from DIR and accept diagnostics uploads into DIR/uploads over HTTP on the same port", completion: .file),
@@ -91,6 +94,8 @@ extension Commands {
     let owner = ServeLockOwner(pid: ProcessFacts.pid, host: ProcessFacts.hostName)
     configuration.lockOwner = owner
     configuration.autoConfiguration = !inv.arguments.flag("no-auto-config")
+    configuration.certificateApproval = inv.arguments.option("certificate-approval")
+      .flatMap(CertificateApproval.init(rawValue:)) ?? .auto
     let serveLog = ServeLog(
       minimum: LogLevel(name: inv.arguments.option("log-level") ?? "info") ?? .info,
       journal: ServeLog.isJournal(inv.context.console.environment["JOURNAL_STREAM"]))
@@ -213,6 +218,11 @@ extension Commands {
     var settings = TLSSettings(
       address: address, certificatePath: inv.context.absolute(certificate), keyPath: inv.context.absolute(key),
       clientCAPath: inv.arguments.option("tls-client-ca").map { inv.context.absolute($0) })
+    // Without --tls-client-ca, client certificates of evctl's own CA (`evctl ca init`) verify.
+    let ownRoot = CertificateAuthority.rootFile(forStore: inv.context.absolute(inv.context.databasePath))
+    if settings.clientCAPath == nil, FileManager.default.fileExists(atPath: ownRoot) {
+      settings.clientCAPath = ownRoot
+    }
     if let seconds = try inv.int("tls-handshake-timeout") {
       guard (1...3600).contains(seconds) else {
         throw UsageError(message: "--tls-handshake-timeout must be 1 to 3600 seconds, not \(seconds)",

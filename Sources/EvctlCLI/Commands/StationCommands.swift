@@ -8,7 +8,7 @@ extension Commands {
       stationList, stationShow, stationCreate, stationUpdate, stationPassword, stationDelete,
       stationImport, connector,
     ] + stationServerCommands + stationRemoteCommands + [
-      stationFirmware, stationDiagnostics, stationLog, stationCertificate,
+      stationFirmware, stationDiagnostics, stationLog, stationCertificate, stationSecurity,
     ])
 
   static let stationIdentity = ArgumentSpec.positional(
@@ -154,10 +154,37 @@ extension Commands {
   }
 
   static let stationPassword: CommandSpec = CommandSpec(
-    "passwd", abstract: "Set or clear a station's OCPP Basic-auth password (security profile 1)",
-    arguments: [stationIdentity, .passwordStdin, .flag("clear", help: "Remove the password")]
+    "passwd", abstract: "Set, clear or rotate a station's OCPP Basic-auth password (AuthorizationKey)",
+    arguments: [
+      stationIdentity, .passwordStdin, .flag("clear", help: "Remove the password"),
+      .flag("rotate", help: "Send the connected station a new random AuthorizationKey (ChangeConfiguration); stored once it answers Accepted"),
+      .option("timeout", value: "seconds", help: "With --rotate: wait this long for the answer; default 30"),
+    ],
+    examples: [.init("A new key for a connected station, never shown", "evctl station passwd CP-001 --rotate")]
   ) { inv in
     let clear = inv.arguments.flag("clear")
+    if inv.arguments.flag("rotate") {
+      guard !clear, !inv.arguments.flag("password-stdin") else {
+        throw UsageError(message: "--rotate makes the key itself: drop --clear and --password-stdin",
+                         commandPath: inv.arguments.path)
+      }
+      let timeout = try inv.int("timeout") ?? 30
+      guard (1...3600).contains(timeout) else {
+        throw UsageError(message: "--timeout must be 1 to 3600 seconds", commandPath: inv.arguments.path)
+      }
+      let store = try inv.context.openStore()
+      try store.require(.updateStation)
+      let station = try store.station(inv.required("identity"))
+      if let problem = try rotateAuthorizationKey(inv, store: store, station: station, timeout: timeout) {
+        throw CommandFailure("\(PrintableText.escaped(station.identity)) \(problem)",
+                             code: problem.contains("outcome unknown") ? .timeout : .failure)
+      }
+      inv.context.confirm("station", station.identity, "password rotated (the station accepted the new AuthorizationKey)")
+      return
+    }
+    guard inv.arguments.option("timeout") == nil else {
+      throw UsageError(message: "--timeout goes with --rotate", commandPath: inv.arguments.path)
+    }
     let password = clear ? nil : try inv.password(prompt: "Station password: ", ask: true)
     try inv.context.openStore().setStationPassword(
       inv.required("identity"), password: password.map { Array($0.utf8) })

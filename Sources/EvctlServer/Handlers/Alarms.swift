@@ -82,5 +82,6 @@ extension CentralSystem {
                 connectorID: place.connectorID, code: String(id),
                 detail: "transaction \(id) looks stuck (connector idle or station offline)", at: now)
     }
+    try certificateExpiryAlarms(at: now)
   }
 }

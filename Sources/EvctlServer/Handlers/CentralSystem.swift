@@ -28,6 +28,10 @@ public struct ServerConfiguration: Sendable {
   public var autoConfiguration = true
   /// How long events and cleared alarms are kept.
   public var eventRetentionSeconds: Int64 = 90 * 86_400
+  /// Whether SignCertificate CSRs are signed at once or wait for `evctl certificate approve`.
+  public var certificateApproval = CertificateApproval.auto
+  /// How long the station certificates serve signs are valid, in days.
+  public var stationCertificateDays = CertificateAuthority.stationDays
 
   /// Creates the default configuration.
   public init() {}
@@ -330,9 +334,7 @@ public final class CentralSystem {
     case "DiagnosticsStatusNotification", "FirmwareStatusNotification",
       "SecurityEventNotification", "LogStatusNotification", "SignedFirmwareStatusNotification":
       result = try notification(action, &reader, payload: payload, context)
-    case "SignCertificate":
-      try keep(action, payload: payload, context)
-      result = ["status": "Rejected"]
+    case "SignCertificate": result = try signCertificate(&reader, payload: payload, context)
     default:
       throw CallError(code: "NotImplemented", description: "unknown action '\(action)'")
     }

@@ -12,7 +12,11 @@ extension CentralSystem {
       latencyMilliseconds: Int(now.milliseconds - sentAt.milliseconds))
     let stationID = command.stationID
     let payload = Self.needsPayload.contains(command.action) ? command.payload : [:]
+    try certificateFollowUp(command, state: state, response: response, at: now)
     switch command.action {
+    case "ChangeConfiguration" where payload["key"]?.stringValue == "AuthorizationKey":
+      // The station's new password is never kept readable (its hash is stored by the CLI).
+      break
     case "GetConfiguration":
       guard let response else { return }
       try storeConfiguration(response, stationID: stationID, at: now)

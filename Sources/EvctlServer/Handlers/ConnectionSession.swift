@@ -264,7 +264,9 @@ public final class ConnectionSession {
       inFlight = (command, messageID, now)
       let frame = command.callFrame(messageID: messageID)
       central.logFrame(
-        stationID: stationID!, inbound: false, text: String(decoding: frame, as: UTF8.self), at: now)
+        stationID: stationID!, inbound: false,
+        text: CentralSystem.loggableFrame(command, messageID: messageID) ?? String(decoding: frame, as: UTF8.self),
+        at: now)
       output += WebSocketFrameEncoder.encode(.text, frame)
     }
   }

@@ -386,6 +386,7 @@ public final class Server {
           ["identity": identity, "peer": link.session.peer]))
         byStation[stationID] = link.fd
         try central.connected(stationID: stationID, identity: identity, replaced: replaced, at: now)
+        try central.noteChannel(stationID: stationID, channel: link.session.channel, at: now)
       case .close(let reason):
         link.closing = true
         if link.session.stationID == nil && !reason.hasSuffix(CentralSystem.quietRefusal) {
