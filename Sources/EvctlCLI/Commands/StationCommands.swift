@@ -189,7 +189,7 @@ extension Commands {
     ] + stationDetailArguments + stationDetailClearArguments,
     examples: [
       .init("Where it stands, for maps and external services",
-            "evctl station update CP-001 --address 'Main St 1, Utrecht' --lat 52.09 --lon 5.12 --external-id NL-ABC-E001"),
+            "evctl station update CP-001 --address 'Stationsplein 1, Utrecht' --lat 52.09 --lon 5.11 --external-id NL-ABC-E001"),
       .init("The whole station may draw 32 A", "evctl station update CP-001 --max-current 32"),
     ]
   ) { inv in
