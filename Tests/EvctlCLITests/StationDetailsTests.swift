@@ -118,4 +118,31 @@ import Testing
     #expect(box.run("group list -o wide").out.contains("UPDATED AT"))
     #expect(box.run("station list -o wide").out.contains("UPDATED AT"))
   }
+
+  @Test func stationImportReadsTheDetailColumns() throws {
+    let box = try box()
+    let csv = """
+      identity,name,group,address,latitude,longitude,external_id,max_current
+      CP-010,North,HQ,"Stationsplein 1, Utrecht",52.09,5.11,NL-010,32
+      CP-011,South,HQ,,,,NL-011,
+
+      """
+    let imported = box.run("station import -", stdin: csv)
+    #expect(imported.code == .success, "\(imported.err)")
+    let north = try json(box.run("station show CP-010 -o json").out)
+    #expect(north["address"]?.stringValue == "Stationsplein 1, Utrecht" && north["latitude"]?.doubleValue == 52.09)
+    #expect(north["external_id"]?.stringValue == "NL-010" && north["max_current"]?.doubleValue == 32)
+    // Bad rows are named by line, and nothing is written.
+    let bad = """
+      identity,name,latitude,longitude,external_id
+      CP-012,East,95,5,NL-012
+      CP-013,West,,,NL-010
+
+      """
+    let refused = box.run("station import -", stdin: bad)
+    #expect(refused.code == .dataError, "\(refused.err)")
+    #expect(refused.err.contains("-:2: latitude 95.0 is outside -90…90"), "\(refused.err)")
+    #expect(refused.err.contains("-:3: external id 'NL-010' already belongs to station 'CP-010'"), "\(refused.err)")
+    #expect(box.run("station show CP-013").code == .notFound)
+  }
 }
