@@ -415,7 +415,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl group'
             printf '%s\t%s\n' \
-                'list' 'List groups with their full paths' \
+                'list' 'List groups with their full paths and states' \
                 'tree' 'Show the navigator: nested groups with their stations and states' \
                 'show' 'Show one group' \
                 'create' 'Create a group' \
@@ -834,6 +834,11 @@ function __evctl_words
                 '--description' 'Free text' \
                 '--connectors' 'Number of connectors; default 1' \
                 '--password-stdin' 'Read the password from standard input' \
+                '--address' 'Street address where it stands' \
+                '--lat' 'Latitude in degrees, -90 to 90 (with --lon)' \
+                '--lon' 'Longitude in degrees, -180 to 180 (with --lat)' \
+                '--external-id' 'Its id in another system; unique among stations' \
+                '--max-current' 'Most the whole station may draw per phase; smart charging shares it between its connectors' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
                 '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
@@ -858,6 +863,15 @@ function __evctl_words
                 '--heartbeat-interval' 'Heartbeat interval sent at boot' \
                 '--availability' 'public: any valid token; private: users with access rights only' \
                 '--registration' 'How BootNotification is answered' \
+                '--address' 'Street address where it stands' \
+                '--lat' 'Latitude in degrees, -90 to 90 (with --lon)' \
+                '--lon' 'Longitude in degrees, -180 to 180 (with --lat)' \
+                '--external-id' 'Its id in another system; unique among stations' \
+                '--max-current' 'Most the whole station may draw per phase; smart charging shares it between its connectors' \
+                '--no-address' 'Remove the address' \
+                '--no-location' 'Remove the coordinates' \
+                '--no-external-id' 'Remove the external id' \
+                '--no-max-current' 'Remove the station\'s maximum current' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
                 '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
@@ -968,6 +982,8 @@ function __evctl_words
                 '--max-current' 'Maximum current' \
                 '--mode' 'open: free charging; rfid: a token is needed' \
                 '--parking-space' 'Parking space label' \
+                '--external-id' 'Its id in another system; unique among connectors' \
+                '--no-external-id' 'Remove the external id' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
                 '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
@@ -2622,7 +2638,7 @@ function __evctl_words
         case 'evctl report'
             printf '%s\t%s\n' \
                 'sessions' 'List charging sessions with energy, for spreadsheets and scripts' \
-                'energy' 'Energy statistics per day, week, month, station, group or user' \
+                'energy' 'Energy statistics per hour, day, week, month, station, group or user' \
                 '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
@@ -2651,6 +2667,7 @@ function __evctl_words
                 '--active' 'Only sessions still charging' \
                 '--completed' 'Only finished sessions' \
                 '--anonymous' 'Leave out id tags and user emails' \
+                '--chart' 'Also draw sessions per hour of day (when people charge), in --tz' \
                 '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
@@ -2667,7 +2684,8 @@ function __evctl_words
         case 'evctl report energy'
             printf '%s\t%s\n' \
                 '--by' 'How to group sessions' \
-                '--chart' 'Draw the energy per bucket as a bar chart' \
+                '--chart' 'Also draw a bar chart; by time, every bucket of the period, empty ones too' \
+                '--metric' 'What the chart draws; default energy' \
                 '--from' 'Sessions that started at or after this; points into the past (7d = 7 days ago; a date is midnight in --tz)' \
                 '--to' 'Sessions that started before this; points into the past (1d = a day ago)' \
                 '--station' 'Only this station' \
@@ -3580,6 +3598,16 @@ function __evctl_values
             echo 'none:'
         case 'evctl station create|--connectors'
             echo 'none:'
+        case 'evctl station create|--address'
+            echo 'none:'
+        case 'evctl station create|--lat'
+            echo 'none:'
+        case 'evctl station create|--lon'
+            echo 'none:'
+        case 'evctl station create|--external-id'
+            echo 'none:'
+        case 'evctl station create|--max-current'
+            echo 'none:'
         case 'evctl station create|--db'
             echo 'files:'
         case 'evctl station create|--output'
@@ -3602,6 +3630,16 @@ function __evctl_values
             echo 'words:public private'
         case 'evctl station update|--registration'
             echo 'words:accept pending reject'
+        case 'evctl station update|--address'
+            echo 'none:'
+        case 'evctl station update|--lat'
+            echo 'none:'
+        case 'evctl station update|--lon'
+            echo 'none:'
+        case 'evctl station update|--external-id'
+            echo 'none:'
+        case 'evctl station update|--max-current'
+            echo 'none:'
         case 'evctl station update|--db'
             echo 'files:'
         case 'evctl station update|--output'
@@ -3681,6 +3719,8 @@ function __evctl_values
         case 'evctl station connector update|--mode'
             echo 'words:open rfid'
         case 'evctl station connector update|--parking-space'
+            echo 'none:'
+        case 'evctl station connector update|--external-id'
             echo 'none:'
         case 'evctl station connector update|--db'
             echo 'files:'
@@ -5025,7 +5065,9 @@ function __evctl_values
         case 'evctl report sessions|--tz'
             echo 'none:'
         case 'evctl report energy|--by'
-            echo 'words:day week month station group user'
+            echo 'words:hour day week month station group user'
+        case 'evctl report energy|--metric'
+            echo 'words:energy sessions duration'
         case 'evctl report energy|--from'
             echo 'none:'
         case 'evctl report energy|--to'

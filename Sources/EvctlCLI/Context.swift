@@ -65,7 +65,7 @@ public final class Context {
   /// A renderer for the requested format.
   public func renderer() -> Renderer {
     let format = requestedFormat ?? (console.isTTY ? .table : .tsv)
-    let columns = console.environment["COLUMNS"].flatMap(Int.init).map { max($0, 40) } ?? 80
+    let columns = (console.environment["COLUMNS"].flatMap(Int.init) ?? console.terminalColumns()).map { max($0, 40) } ?? 80
     return Renderer(
       format: format, showHeaders: showHeaders(format),
       color: useColor && (format == .table || format == .wide), width: columns,

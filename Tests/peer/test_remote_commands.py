@@ -483,3 +483,25 @@ def test_files_dir_serves_firmware_and_takes_diagnostics_uploads(evctl, tmp_path
     assert (files / "uploads" / "CP-1" / "diag.zip").read_bytes() == b"PK-diagnostics"
     status = evctl.run("station", "diagnostics", "status", "CP-1").stdout
     assert "diag.zip" in status and "GetDiagnostics" in status
+
+
+def test_composite_chart_shows_clock_times(evctl):
+    """Issue 16 item 3: `profile composite --chart` labels its bars with clock times in --tz and
+    fits the terminal width."""
+    async def scenario():
+        station, ws, task = await online(evctl, "CP-1")
+        evctl.env["COLUMNS"] = "60"
+        result = await cli(evctl, "profile", "composite", "CP-1", "--connector", "1", "--duration", "3600",
+                           "--chart", "-o", "table", "--tz", "Europe/Amsterdam")
+        task.cancel()
+        await ws.close()
+        return result
+
+    result = asyncio.run(scenario())
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    title = lines.index("limit from 2026-11-21 11:00 (Europe/Amsterdam)")
+    first, second = lines[title + 1], lines[title + 2]
+    assert first.startswith("11:00–11:30  █") and first.endswith(" 16 A"), lines
+    assert second.startswith("11:30–12:00  █") and second.endswith(" 8 A"), lines
+    assert first.count("█") > second.count("█") and all(len(line) <= 60 for line in lines[title:]), lines

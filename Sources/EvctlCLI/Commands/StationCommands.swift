@@ -39,7 +39,55 @@ extension Commands {
     Column("meter_serial_number", brief: false) { $0.meterSerialNumber },
     Column.time("last_boot_at", brief: false) { $0.lastBootAt },
     Column.time("created_at", brief: false) { $0.createdAt },
+    Column.time("updated_at", brief: false) { $0.updatedAt },
+    Column("address", brief: false) { $0.address },
+    Column("latitude", brief: false) { $0.latitude.map { String($0) } },
+    Column("longitude", brief: false) { $0.longitude.map { String($0) } },
+    Column("external_id", brief: false) { $0.externalID },
+    Column("uuid", brief: false) { $0.uuid },
+    Column("max_current", brief: false) { $0.maxCurrent.map { format3($0) } },
   ]
+
+  /// The options that set a station's place and ties to other systems (create and update).
+  static let stationDetailArguments: [ArgumentSpec] = [
+    .option("address", value: "text", help: "Street address where it stands"),
+    .option("lat", value: "degrees", help: "Latitude in degrees, -90 to 90 (with --lon)"),
+    .option("lon", value: "degrees", help: "Longitude in degrees, -180 to 180 (with --lat)"),
+    .option("external-id", value: "id", help: "Its id in another system; unique among stations"),
+    .option("max-current", value: "amperes",
+            help: "Most the whole station may draw per phase; smart charging shares it between its connectors"),
+  ]
+
+  /// The `--no-…` options of `station update` that remove a detail.
+  static let stationDetailClearArguments: [ArgumentSpec] = [
+    .flag("no-address", help: "Remove the address"),
+    .flag("no-location", help: "Remove the coordinates"),
+    .flag("no-external-id", help: "Remove the external id"),
+    .flag("no-max-current", help: "Remove the station's maximum current"),
+  ]
+
+  /// Reads the detail options; a setting given with its `--no-` form is a usage error.
+  static func stationDetails(_ inv: Invocation) throws -> StationDetails {
+    var details = StationDetails()
+    details.address = inv.arguments.option("address")
+    details.latitude = try coordinate(inv, "lat", limit: 90)
+    details.longitude = try coordinate(inv, "lon", limit: 180)
+    details.externalID = inv.arguments.option("external-id")
+    details.maxCurrent = try inv.double("max-current")
+    details.clearAddress = inv.arguments.flag("no-address")
+    details.clearCoordinates = inv.arguments.flag("no-location")
+    details.clearExternalID = inv.arguments.flag("no-external-id")
+    details.clearMaxCurrent = inv.arguments.flag("no-max-current")
+    for (set, clear) in [("address", "no-address"), ("lat", "no-location"), ("lon", "no-location"),
+                         ("external-id", "no-external-id"), ("max-current", "no-max-current")]
+    where inv.arguments.option(set) != nil && inv.arguments.flag(clear) {
+      throw UsageError(message: "'--\(set)' and '--\(clear)' contradict each other", commandPath: inv.arguments.path)
+    }
+    if (details.latitude == nil) != (details.longitude == nil) {
+      throw UsageError(message: "give both --lat and --lon, or neither", commandPath: inv.arguments.path)
+    }
+    return details
+  }
 
   static let stationList: CommandSpec = CommandSpec(
     "list", aliases: ["ls"], abstract: "List stations",
@@ -110,7 +158,7 @@ extension Commands {
       .option("description", value: "text", help: "Free text"),
       .option("connectors", value: "count", help: "Number of connectors; default 1"),
       .passwordStdin,
-    ],
+    ] + stationDetailArguments,
     examples: [
       .init("A two-connector station with a Basic-auth password",
             "openssl rand -hex 16 | evctl station create CP-001 --name 'Gate' --group HQ --connectors 2 --password-stdin")
@@ -120,7 +168,7 @@ extension Commands {
     let station = try inv.context.openStore().createStation(
       identity: inv.required("identity"), name: inv.arguments.option("name")!,
       group: inv.arguments.option("group"), description: inv.arguments.option("description"),
-      connectors: try inv.int("connectors") ?? 1, password: password)
+      connectors: try inv.int("connectors") ?? 1, password: password, details: try stationDetails(inv))
     inv.context.confirm("station", station.identity, "created")
   }
 
@@ -138,6 +186,11 @@ extension Commands {
               choices: ["public", "private"]),
       .option("registration", value: "policy", help: "How BootNotification is answered",
               choices: RegistrationPolicy.allCases.map(\.rawValue)),
+    ] + stationDetailArguments + stationDetailClearArguments,
+    examples: [
+      .init("Where it stands, for maps and external services",
+            "evctl station update CP-001 --address 'Stationsplein 1, Utrecht' --lat 52.09 --lon 5.11 --external-id NL-ABC-E001"),
+      .init("The whole station may draw 32 A", "evctl station update CP-001 --max-current 32"),
     ]
   ) { inv in
     var changes = StationChanges()
@@ -149,6 +202,7 @@ extension Commands {
     changes.isPublic = inv.arguments.option("availability").map { $0 == "public" }
     changes.registrationPolicy = inv.arguments.option("registration").flatMap(
       RegistrationPolicy.init(rawValue:))
+    changes.details = try stationDetails(inv)
     let station = try inv.context.openStore().updateStation(inv.required("identity"), changes)
     inv.context.confirm("station", station.identity, "updated")
   }
@@ -255,6 +309,8 @@ extension Commands {
     Column("info", brief: false) { $0.info },
     Column.time("status_at", brief: false) { $0.statusAt },
     Column("station", brief: false) { $0.stationIdentity },
+    Column("external_id", brief: false) { $0.externalID },
+    Column("uuid", brief: false) { $0.uuid },
   ]
 
   static let connector: CommandSpec = CommandSpec(
@@ -279,6 +335,8 @@ extension Commands {
       .option("mode", value: "mode", help: "open: free charging; rfid: a token is needed",
               choices: ["open", "rfid"]),
       .option("parking-space", value: "text", help: "Parking space label"),
+      .option("external-id", value: "id", help: "Its id in another system; unique among connectors"),
+      .flag("no-external-id", help: "Remove the external id"),
     ]
   ) { inv in
     guard let number = Int(inv.required("connector")) else {
@@ -288,7 +346,15 @@ extension Commands {
     let connector = try inv.context.openStore().updateConnector(
       inv.required("identity"), connector: number, type: inv.arguments.option("type"),
       maxCurrent: try inv.double("max-current"), mode: inv.arguments.option("mode"),
-      parkingSpace: inv.arguments.option("parking-space"))
+      parkingSpace: inv.arguments.option("parking-space"), externalID: inv.arguments.option("external-id"),
+      clearExternalID: try {
+        let clear = inv.arguments.flag("no-external-id")
+        if clear, inv.arguments.option("external-id") != nil {
+          throw UsageError(message: "'--external-id' and '--no-external-id' contradict each other",
+                           commandPath: inv.arguments.path)
+        }
+        return clear
+      }())
     inv.context.confirm("connector", "\(connector.stationIdentity)/\(connector.connectorID)", "updated")
   }
 }

@@ -11,7 +11,8 @@ extension Store {
   /// The columns `station import` reads; `identity` and `name` are required.
   public static let stationImportColumns = [
     "identity", "name", "group", "description", "connectors", "heartbeat_interval",
-    "availability", "registration_policy",
+    "availability", "registration_policy", "address", "latitude", "longitude", "external_id",
+    "max_current",
   ]
 
   /// Creates or updates stations from CSV, all or nothing.
@@ -63,6 +64,12 @@ extension Store {
               }
               changes.registrationPolicy = value
             }
+            changes.details.address = record["address"]
+            changes.details.latitude = try record.double("latitude")
+            changes.details.longitude = try record.double("longitude")
+            changes.details.externalID = record["external_id"]
+            changes.details.maxCurrent = try record.double("max_current")
+            try changes.details.validate()
             let connectorCount = try record.int("connectors")
             let exists =
               try db.queryOne("SELECT 1 FROM stations WHERE identity = ?", [identity]) != nil
@@ -116,6 +123,14 @@ struct CSVTable {
       guard let text = self[column] else { return nil }
       guard let value = Int(text) else {
         throw StoreError.invalid("\(column) '\(text)' is not a whole number")
+      }
+      return value
+    }
+
+    func double(_ column: String) throws -> Double? {
+      guard let text = self[column] else { return nil }
+      guard let value = Double(text), value.isFinite else {
+        throw StoreError.invalid("\(column) '\(text)' is not a number")
       }
       return value
     }

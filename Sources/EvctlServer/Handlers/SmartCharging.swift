@@ -55,6 +55,7 @@ extension CentralSystem {
     var handOns: [Int: HandOn] = [:]
     var wakeAt: Timestamp?
     var charges: [ActiveCharge] = []
+    let stationMaximum = try store.stationMaxCurrents()
     var context: [Int: (stationID: Int, identity: String, connector: Int, sent: Double?, purpose: String)] = [:]
     for row in try store.activeChargeRows() {
       let groupID = row.int("group_id")
@@ -98,13 +99,16 @@ extension CentralSystem {
         maximum = 0
         source = "refused at StartTransaction (\(status))"
       }
-      charges.append(ActiveCharge(
+      var charge = ActiveCharge(
         transactionID: id, groupID: groupID, startedAt: startedAt,
         phases: phases.isEmpty ? [1, 2, 3] : phases, minimum: minimum,
         maximum: maximum,
         chargingSince: row.double("limit_amps").map { $0 > 0 } == true ? row.date("charging_since") : nil,
         pausedSince: row.double("limit_amps") == 0 ? row.date("paused_since") : nil,
-        maximumSource: source, measured: gridDraw(measured: measured, rotation: rotation)))
+        maximumSource: source, measured: gridDraw(measured: measured, rotation: rotation))
+      charge.stationID = stationID
+      charge.stationMaximum = stationMaximum[stationID]
+      charges.append(charge)
       context[id] = (stationID, row.string("identity") ?? "", connector, row.double("sent_limit"),
                      row.string("purpose") ?? "TxProfile")
       if needsMore != row.bool("needs_higher_minimum") {
