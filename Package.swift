@@ -10,16 +10,20 @@ let package = Package(
     .executable(name: "evctl", targets: ["evctl"])
   ],
   targets: [
-    // C: the only places that know about <sqlite3.h>, <openssl/*.h> and <sys/epoll.h>.
+    // C: the only places that know about <sqlite3.h>, <libpq-fe.h>, <openssl/*.h> and <sys/epoll.h>.
     .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
     .systemLibrary(name: "COpenSSL", providers: [.apt(["libssl-dev"])]),
     .systemLibrary(name: "CLinux"),
     .systemLibrary(name: "CTLS", providers: [.apt(["libssl-dev"])]),
+    // libcurl's SMTP client, for serve's mail (alarms, invitations, password resets).
+    .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+    // libpq: the PostgreSQL backend of the store (issue 14).
+    .systemLibrary(name: "CLibPQ", providers: [.apt(["libpq-dev"])]),
 
     // Libraries: everything testable lives here. A warning fails the build (Tests/run.sh also
     // refuses SwiftPM's own warnings).
-    .target(name: "EvctlCore", dependencies: ["CSQLite", "COpenSSL"], swiftSettings: strict),
-    .target(name: "EvctlServer", dependencies: ["EvctlCore", "CLinux", "COpenSSL"], swiftSettings: strict),
+    .target(name: "EvctlCore", dependencies: ["CSQLite", "COpenSSL", "CLibPQ"], swiftSettings: strict),
+    .target(name: "EvctlServer", dependencies: ["EvctlCore", "CLinux", "COpenSSL", "CCurl"], swiftSettings: strict),
     // `evctl simulate`: OCPP 1.6J charge points, the client side of the server's codecs.
     .target(name: "EvctlSimulator", dependencies: ["EvctlCore", "EvctlServer", "CLinux", "CTLS"],
             swiftSettings: strict),

@@ -9,8 +9,10 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 need=()
 # bash, zsh and fish (and tmux for interactive Tab): the completion tests load the committed
-# scripts into the real shells.
-for pkg in libsqlite3-dev libssl-dev python3-venv bash zsh fish tmux; do
+# scripts into the real shells. libcurl for serve's mail; libpq-dev for the PostgreSQL backend;
+# postgresql (initdb, pg_ctl, psql) for the throwaway cluster of Tests/peer/test_postgres.py (run as
+# the `postgres` user through runuser when CI runs as root).
+for pkg in libsqlite3-dev libssl-dev libcurl4-openssl-dev libpq-dev postgresql python3-venv bash zsh fish tmux; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -30,11 +32,17 @@ if grep -q 'warning:' "$build_log"; then
 fi
 
 echo "== swift test"
+# A throwaway PostgreSQL cluster for the Swift tests of the PostgreSQL backend.
+pg_out="$(python3 Tests/peer/pgcluster.py start)"
+pg_base="$(sed -n 1p <<<"$pg_out")"
+export EVCTL_TEST_POSTGRES_URL="$(sed -n 2p <<<"$pg_out")"
+trap 'rm -f "$build_log"; [ -z "$pg_base" ] || python3 Tests/peer/pgcluster.py stop "$pg_base"' EXIT
 swift test --skip-build --parallel
 
 echo "== Python ocpp peer against evctl serve"
-if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import importlib.metadata as m; assert m.version("ocpp") == "2.1.0"' 2>/dev/null; then
+# aiosmtpd: the local SMTP sink the mail tests read serve's mail from.
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import importlib.metadata as m; assert m.version("ocpp") == "2.1.0"; assert m.version("aiosmtpd") == "1.4.6"' 2>/dev/null; then
   python3 -m venv .venv
-  .venv/bin/pip install -q --disable-pip-version-check ocpp==2.1.0 websockets==17.4 pytest==9.2.0
+  .venv/bin/pip install -q --disable-pip-version-check ocpp==2.1.0 websockets==17.4 pytest==9.2.0 aiosmtpd==1.4.6
 fi
 EVCTL_BIN="$(swift build --show-bin-path)/evctl" .venv/bin/python -m pytest -q -p no:cacheprovider Tests/peer

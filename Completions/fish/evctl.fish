@@ -59,10 +59,18 @@ function __evctl_sub
             echo 'login'
         case 'evctl|logout'
             echo 'logout'
+        case 'evctl|password-reset'
+            echo 'password-reset'
         case 'evctl|whoami'
             echo 'whoami'
         case 'evctl|db'
             echo 'db'
+        case 'evctl|ca'
+            echo 'ca'
+        case 'evctl|certificate'
+            echo 'certificate'
+        case 'evctl|certificates'
+            echo 'certificate'
         case 'evctl|serve'
             echo 'serve'
         case 'evctl|simulate'
@@ -165,6 +173,8 @@ function __evctl_sub
             echo 'certificate'
         case 'evctl station|certificates'
             echo 'certificate'
+        case 'evctl station|security'
+            echo 'security'
         case 'evctl station connector|list'
             echo 'list'
         case 'evctl station connector|ls'
@@ -189,6 +199,10 @@ function __evctl_sub
             echo 'list'
         case 'evctl station certificate|ls'
             echo 'list'
+        case 'evctl station certificate|issue'
+            echo 'issue'
+        case 'evctl station certificate|renew'
+            echo 'renew'
         case 'evctl station certificate|install'
             echo 'install'
         case 'evctl station certificate|delete'
@@ -197,6 +211,8 @@ function __evctl_sub
             echo 'delete'
         case 'evctl station certificate|signed'
             echo 'signed'
+        case 'evctl station security|upgrade'
+            echo 'upgrade'
         case 'evctl operator|list'
             echo 'list'
         case 'evctl operator|ls'
@@ -219,6 +235,8 @@ function __evctl_sub
             echo 'passwd'
         case 'evctl operator|token'
             echo 'token'
+        case 'evctl operator|invite'
+            echo 'invite'
         case 'evctl operator token|create'
             echo 'create'
         case 'evctl user|list'
@@ -339,6 +357,20 @@ function __evctl_sub
             echo 'check'
         case 'evctl db|backup'
             echo 'backup'
+        case 'evctl db|copy'
+            echo 'copy'
+        case 'evctl ca|init'
+            echo 'init'
+        case 'evctl ca|import'
+            echo 'import'
+        case 'evctl ca|show'
+            echo 'show'
+        case 'evctl certificate|pending'
+            echo 'pending'
+        case 'evctl certificate|approve'
+            echo 'approve'
+        case 'evctl certificate|reject'
+            echo 'reject'
         case '*'
             return 1
     end
@@ -365,14 +397,17 @@ function __evctl_words
                 'transaction' 'Inspect transactions and close ghost ones' \
                 'login' 'Log in as an operator for two hours' \
                 'logout' 'End the login session' \
+                'password-reset' 'Mail an operator a one-time code to set a new password (1 h, single use)' \
                 'whoami' 'Show who evctl acts as' \
                 'db' 'Manage the store file' \
+                'ca' 'Manage evctl\'s certificate authority for station certificates (security profile 3)' \
+                'certificate' 'Approve or reject station CSRs (serve --certificate-approval manual)' \
                 'serve' 'Run the OCPP 1.6J central system that stations connect to' \
                 'simulate' 'Play OCPP 1.6J charge points against any central system' \
                 'completion' 'Print a shell completion script' \
                 'help' 'Show help for a command or a topic (exit-codes, formatting, environment)' \
                 'version' 'Show the versions of evctl, SQLite and the store schema' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -387,7 +422,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl group'
             printf '%s\t%s\n' \
-                'list' 'List groups with their full paths' \
+                'list' 'List groups with their full paths and states' \
                 'tree' 'Show the navigator: nested groups with their stations and states' \
                 'show' 'Show one group' \
                 'create' 'Create a group' \
@@ -400,7 +435,7 @@ function __evctl_words
                 'suspend' 'Pause all charging in a group (a grid operator\'s signal)' \
                 'resume' 'Resume charging in a suspended group' \
                 'allocation' 'Show the current load-balancing plan: limits and measured currents' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -415,7 +450,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl group list'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -430,7 +465,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl group tree'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -445,7 +480,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl group show'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -467,7 +502,7 @@ function __evctl_words
                 '--lon' 'Longitude in degrees, -180 to 180' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -484,7 +519,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -505,7 +540,7 @@ function __evctl_words
                 '--lon' 'Longitude in degrees, -180 to 180' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -524,7 +559,7 @@ function __evctl_words
                 '--top' 'Move to the top level' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -543,7 +578,7 @@ function __evctl_words
                 '-y' 'Do it without asking first' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -561,7 +596,7 @@ function __evctl_words
                 'set' 'Set or change a group\'s capacity' \
                 'show' 'Show capacities, their readings and suspensions' \
                 'clear' 'Remove a group\'s capacity' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -590,7 +625,7 @@ function __evctl_words
                 '--no-meter-includes-chargers' 'Load readings are other load only (the default)' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -605,7 +640,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl group capacity show'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -622,7 +657,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -638,7 +673,7 @@ function __evctl_words
         case 'evctl group load'
             printf '%s\t%s\n' \
                 'report' 'Tell serve the non-charging load per phase; it balances on the headroom' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -659,7 +694,7 @@ function __evctl_words
                 '--valid-for' 'After this, serve falls back to the safe current; default 60s' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -677,7 +712,7 @@ function __evctl_words
                 '--until' 'Resume by itself then; points into the future (18:00 = the next 18:00, 2h = in two hours)' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -694,7 +729,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -709,7 +744,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl group allocation'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -728,7 +763,7 @@ function __evctl_words
                 'show' 'Show everything known about a station' \
                 'create' 'Register a station' \
                 'update' 'Change a station\'s settings' \
-                'passwd' 'Set or clear a station\'s AuthorizationKey (Basic-auth password, security profiles 1 and 2)' \
+                'passwd' 'Set, clear or rotate a station\'s OCPP Basic-auth password (AuthorizationKey)' \
                 'delete' 'Remove a station and its history' \
                 'import' 'Create or update stations from a CSV file, all or nothing' \
                 'connector' 'List and configure a station\'s connectors' \
@@ -747,7 +782,8 @@ function __evctl_words
                 'diagnostics' 'Ask a station to upload diagnostics (GetDiagnostics)' \
                 'log' 'Ask a station to upload a diagnostics or security log (security extension GetLog)' \
                 'certificate' 'Manage a station\'s certificates (security extension)' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                'security' 'Move stations to security profile 2 or 3' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -771,7 +807,7 @@ function __evctl_words
                 '--model' 'Only this model (from BootNotification)' \
                 '--security-profile' 'Only stations on this security profile (0: no authentication)' \
                 '--orphans' 'Only stations without a group' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -786,7 +822,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl station show'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -807,9 +843,14 @@ function __evctl_words
                 '--connectors' 'Number of connectors; default 1' \
                 '--security-profile' '0 none, 1 Basic auth (default), 2 TLS + Basic auth, 3 TLS + client certificate' \
                 '--password-stdin' 'Read the AuthorizationKey (16-40 characters) from standard input instead of generating one' \
+                '--address' 'Street address where it stands' \
+                '--lat' 'Latitude in degrees, -90 to 90 (with --lon)' \
+                '--lon' 'Longitude in degrees, -180 to 180 (with --lat)' \
+                '--external-id' 'Its id in another system; unique among stations' \
+                '--max-current' 'Most the whole station may draw per phase; smart charging shares it between its connectors' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -833,9 +874,18 @@ function __evctl_words
                 '--registration' 'How BootNotification is answered' \
                 '--security-profile' 'How it must authenticate: 0 none, 1 Basic auth, 2 TLS + Basic auth, 3 TLS + client certificate' \
                 '--allow-downgrade' 'Allow --security-profile to lower the profile (0 also drops the password)' \
+                '--address' 'Street address where it stands' \
+                '--lat' 'Latitude in degrees, -90 to 90 (with --lon)' \
+                '--lon' 'Longitude in degrees, -180 to 180 (with --lat)' \
+                '--external-id' 'Its id in another system; unique among stations' \
+                '--max-current' 'Most the whole station may draw per phase; smart charging shares it between its connectors' \
+                '--no-address' 'Remove the address' \
+                '--no-location' 'Remove the coordinates' \
+                '--no-external-id' 'Remove the external id' \
+                '--no-max-current' 'Remove the station\'s maximum current' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -852,9 +902,11 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--password-stdin' 'Read the password from standard input' \
                 '--clear' 'Remove the password' \
+                '--rotate' 'Send the connected station a new random AuthorizationKey (ChangeConfiguration); stored once it answers Accepted' \
+                '--timeout' 'With --rotate: wait this long for the answer; default 30' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -873,7 +925,7 @@ function __evctl_words
                 '-y' 'Do it without asking first' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -890,7 +942,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Check only; write nothing' \
                 '-n' 'Check only; write nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -907,7 +959,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 'list' 'List a station\'s connectors' \
                 'update' 'Configure a connector: plug type, maximum current, free or RFID charging' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -922,7 +974,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl station connector list'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -941,9 +993,11 @@ function __evctl_words
                 '--max-current' 'Maximum current' \
                 '--mode' 'open: free charging; rfid: a token is needed' \
                 '--parking-space' 'Parking space label' \
+                '--external-id' 'Its id in another system; unique among connectors' \
+                '--no-external-id' 'Remove the external id' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -961,7 +1015,7 @@ function __evctl_words
                 '--limit' 'The newest this many frames; default 50' \
                 '--follow' 'Keep printing new frames as they arrive' \
                 '-f' 'Keep printing new frames as they arrive' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -979,7 +1033,7 @@ function __evctl_words
                 '--connector' 'Only this connector\'s status changes' \
                 '--since' 'Only events after this time; points into the past (1h = an hour ago)' \
                 '--limit' 'The newest this many; default 100' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1005,7 +1059,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1028,7 +1082,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1051,7 +1105,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1076,7 +1130,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1100,7 +1154,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1122,7 +1176,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1140,7 +1194,7 @@ function __evctl_words
                 'get' 'Read configuration keys from the station (GetConfiguration) and keep the snapshot' \
                 'set' 'Change a configuration key (ChangeConfiguration)' \
                 'show' 'Show the configuration snapshot from the last GetConfiguration' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1156,7 +1210,7 @@ function __evctl_words
         case 'evctl station config get'
             printf '%s\t%s\n' \
                 '--timeout' 'Wait this long for the answer; default 30' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1178,7 +1232,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1193,7 +1247,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl station config show'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1218,7 +1272,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1242,7 +1296,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1260,7 +1314,7 @@ function __evctl_words
                 'update' 'Tell a station to fetch and install firmware (UpdateFirmware)' \
                 'signed-update' 'Send a signed firmware update (security extension SignedUpdateFirmware)' \
                 'status' 'Show firmware jobs and the station\'s progress notifications' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1287,7 +1341,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1316,7 +1370,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1331,7 +1385,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl station firmware status'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1360,7 +1414,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1375,7 +1429,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl station diagnostics status'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1404,7 +1458,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1419,11 +1473,13 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl station certificate'
             printf '%s\t%s\n' \
-                'list' 'Ask which certificates a station holds (GetInstalledCertificateIds)' \
+                'list' 'List a station\'s certificates: those evctl issued or saw, and those it holds' \
+                'issue' 'Make a key and certificate for a station without SignCertificate support' \
+                'renew' 'Ask a station for a new CSR (ExtendedTriggerMessage SignChargePointCertificate)' \
                 'install' 'Install a root certificate on a station (InstallCertificate)' \
                 'delete' 'Delete a certificate from a station (DeleteCertificate)' \
                 'signed' 'Send a signed certificate chain to a station (CertificateSigned)' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1438,13 +1494,51 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl station certificate list'
             printf '%s\t%s\n' \
-                '--type' 'Certificate type' \
+                '--type' 'Ask only for this type of root certificate' \
+                '--no-ask' 'Do not ask the station; show what the store knows' \
+                '--timeout' 'Wait this long for each answer; default 30' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl station certificate issue'
+            printf '%s\t%s\n' \
+                '--out' 'An existing folder for the files' \
+                '--days' 'Validity in days; default 365 (0: one that expires at once, to test refusals)' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl station certificate renew'
+            printf '%s\t%s\n' \
                 '--group' 'Send to every station in this group\'s subtree' \
                 '--all' 'Send to every station you may see' \
                 '--timeout' 'Wait this long for the answer; default 30' \
                 '--queue' 'If a station is offline, deliver on its next connection' \
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1468,7 +1562,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1494,7 +1588,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1517,7 +1611,45 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl station security'
+            printf '%s\t%s\n' \
+                'upgrade' 'Upgrade stations to security profile 2 (TLS + password) or 3 (TLS + client certificate)' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl station security upgrade'
+            printf '%s\t%s\n' \
+                '--group' 'Every station in this group\'s subtree' \
+                '--profile' 'The security profile to reach' \
+                '--root' 'The root certificate stations must trust for serve\'s TLS certificate; default evctl\'s CA root' \
+                '--timeout' 'Wait this long for each answer; default 30' \
+                '--reconnect-timeout' 'Wait this long for a new certificate and for the reconnect; default 300' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1541,7 +1673,8 @@ function __evctl_words
                 'delete' 'Delete an operator (never the last active admin)' \
                 'passwd' 'Set an operator\'s password (8+ characters, letters and digits)' \
                 'token' 'Manage API tokens for scripts' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                'invite' 'Invite an operator by mail with a one-time code (48 h, single use)' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1556,7 +1689,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl operator list'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1571,7 +1704,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl operator show'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1592,7 +1725,7 @@ function __evctl_words
                 '--password-stdin' 'Read the password from standard input' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1611,9 +1744,11 @@ function __evctl_words
                 '--name' 'Full name' \
                 '--role' 'What they may do' \
                 '--base-group' 'The subtree they see' \
+                '--alarm-mail' 'Mail about alarms in their base group: one per new alarm, a daily digest of the active ones, or none' \
+                '--alarm-mail-hour' 'Hour (0-23, in --tz of serve) of the daily digest; default 7' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1630,7 +1765,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1647,7 +1782,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1664,7 +1799,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1682,7 +1817,7 @@ function __evctl_words
                 '--password-stdin' 'Read the password from standard input' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1698,7 +1833,7 @@ function __evctl_words
         case 'evctl operator token'
             printf '%s\t%s\n' \
                 'create' 'Create an API token for the logged-in operator, printed once' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1717,7 +1852,27 @@ function __evctl_words
                 '--expires' 'Lifetime such as 90d; default: never' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl operator invite'
+            printf '%s\t%s\n' \
+                '--role' 'What they may do; needed for a new operator' \
+                '--base-group' 'The subtree they see; omit for the whole network' \
+                '--name' 'Full name' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1741,7 +1896,7 @@ function __evctl_words
                 'revoke' 'Take back an access right' \
                 'import' 'Create or update charging users and their tokens from a CSV file, all or nothing' \
                 'export' 'Print charging users and their tokens as CSV in the format user import reads' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1757,7 +1912,7 @@ function __evctl_words
         case 'evctl user list'
             printf '%s\t%s\n' \
                 '--search' 'Only users whose email or name contains this' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1772,7 +1927,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl user show'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1793,7 +1948,7 @@ function __evctl_words
                 '--group' 'Owning group; default your base group' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1814,7 +1969,7 @@ function __evctl_words
                 '--group' 'Owning group' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1833,7 +1988,7 @@ function __evctl_words
                 '-y' 'Do it without asking first' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1852,7 +2007,7 @@ function __evctl_words
                 '--station' 'One station' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1871,7 +2026,7 @@ function __evctl_words
                 '--station' 'One station' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1888,7 +2043,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Check only; write nothing' \
                 '-n' 'Check only; write nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1903,7 +2058,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl user export'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1927,7 +2082,7 @@ function __evctl_words
                 'delete' 'Delete a token' \
                 'import' 'Add or update tokens from a CSV file, all or nothing' \
                 'export' 'Print tokens as CSV in the format token import reads' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1945,7 +2100,7 @@ function __evctl_words
                 '--user' 'Only this user\'s tokens' \
                 '--status' 'Only tokens in this state' \
                 '--expiring' 'Only tokens expiring within this period, e.g. 30d' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1960,7 +2115,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl token show'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1985,7 +2140,7 @@ function __evctl_words
                 '--allow-concurrent' 'May be used in several transactions at once' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2010,7 +2165,7 @@ function __evctl_words
                 '--allow-concurrent' 'May be used in several transactions at once' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2028,7 +2183,7 @@ function __evctl_words
                 '--clear-cache' 'Also queue ClearCache to every station that was told about the token (it may have cached it)' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2045,7 +2200,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2063,7 +2218,7 @@ function __evctl_words
                 '--clear-cache' 'Also queue ClearCache to every station that was told about the token (it may have cached it)' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2080,7 +2235,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Check only; write nothing' \
                 '-n' 'Check only; write nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2095,7 +2250,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl token export'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2113,7 +2268,7 @@ function __evctl_words
                 'push' 'Bring stations\' local authorization lists up to date (SendLocalList)' \
                 'version' 'Ask a station which list version it holds (GetLocalListVersion)' \
                 'show' 'Show the list we believe a station holds' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2138,7 +2293,7 @@ function __evctl_words
                 '-y' 'Do it without asking first' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2158,7 +2313,7 @@ function __evctl_words
                 '--timeout' 'Wait this long for the answer; default 30' \
                 '--queue' 'If a station is offline, deliver on its next connection' \
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2173,7 +2328,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl local-list show'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2191,7 +2346,7 @@ function __evctl_words
                 'list' 'List reservations' \
                 'create' 'Reserve a connector until a time' \
                 'cancel' 'Cancel a reservation (CancelReservation)' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2208,7 +2363,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--station' 'Only this station' \
                 '--active' 'Only requested or active reservations' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2230,7 +2385,7 @@ function __evctl_words
                 '--timeout' 'Wait this long for the answer; default 30' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2248,7 +2403,7 @@ function __evctl_words
                 '--timeout' 'Wait this long for the answer; default 30' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2271,7 +2426,7 @@ function __evctl_words
                 'clear' 'Remove profiles from a station (ClearChargingProfile); no filter clears all' \
                 'composite' 'Ask a station for its composite schedule (GetCompositeSchedule)' \
                 'installed' 'Show the profiles we believe a station holds' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2286,7 +2441,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl profile list'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2301,7 +2456,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl profile show'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2329,7 +2484,7 @@ function __evctl_words
                 '--min-rate' 'Minimum charging rate' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2346,7 +2501,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2370,7 +2525,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2398,7 +2553,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2418,7 +2573,7 @@ function __evctl_words
                 '--unit' 'Rate unit' \
                 '--chart' 'Draw the limits as a bar chart' \
                 '--timeout' 'Wait this long for the answer; default 30' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2433,7 +2588,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl profile installed'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2451,7 +2606,7 @@ function __evctl_words
                 'list' 'List remote commands, newest first' \
                 'show' 'Show one remote command with its payload and answer' \
                 'cancel' 'Withdraw a queued command before serve sends it' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2470,7 +2625,7 @@ function __evctl_words
                 '--action' 'Only this OCPP action, e.g. Reset' \
                 '--state' 'Only this state' \
                 '--limit' 'At most this many; default 100' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2485,7 +2640,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl command show'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2502,7 +2657,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2518,8 +2673,8 @@ function __evctl_words
         case 'evctl report'
             printf '%s\t%s\n' \
                 'sessions' 'List charging sessions with energy, for spreadsheets and scripts' \
-                'energy' 'Energy statistics per day, week, month, station, group or user' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                'energy' 'Energy statistics per hour, day, week, month, station, group or user' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2547,7 +2702,8 @@ function __evctl_words
                 '--active' 'Only sessions still charging' \
                 '--completed' 'Only finished sessions' \
                 '--anonymous' 'Leave out id tags and user emails' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--chart' 'Also draw sessions per hour of day (when people charge), in --tz' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2563,7 +2719,8 @@ function __evctl_words
         case 'evctl report energy'
             printf '%s\t%s\n' \
                 '--by' 'How to group sessions' \
-                '--chart' 'Draw the energy per bucket as a bar chart' \
+                '--chart' 'Also draw a bar chart; by time, every bucket of the period, empty ones too' \
+                '--metric' 'What the chart draws; default energy' \
                 '--from' 'Sessions that started at or after this; points into the past (7d = 7 days ago; a date is midnight in --tz)' \
                 '--to' 'Sessions that started before this; points into the past (1d = a day ago)' \
                 '--station' 'Only this station' \
@@ -2574,7 +2731,7 @@ function __evctl_words
                 '--authorization' 'Only sessions authorized this way' \
                 '--min-energy' 'Only sessions of at least this energy: 0.5, 500Wh or 2kWh' \
                 '--min-duration' 'Only sessions at least this long: 90, 30m or 2h' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2590,7 +2747,7 @@ function __evctl_words
         case 'evctl status'
             printf '%s\t%s\n' \
                 '--group' 'Only this group\'s subtree' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2606,7 +2763,7 @@ function __evctl_words
         case 'evctl event'
             printf '%s\t%s\n' \
                 'list' 'List events, newest last, at the station\'s time and ours' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2626,7 +2783,7 @@ function __evctl_words
                 '--kind' 'Only this kind: status, connected, disconnected, boot, not_registered, security, upload …' \
                 '--since' 'Only events after this time; points into the past (1h = an hour ago)' \
                 '--limit' 'The newest this many; default 200' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2643,7 +2800,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 'list' 'List alarms, newest first' \
                 'ack' 'Acknowledge an alarm' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2662,7 +2819,7 @@ function __evctl_words
                 '--history' 'Every alarm, cleared ones too' \
                 '--station' 'Only this station (with the not_registered alarms of its identity), or an identity that is not registered' \
                 '--limit' 'With --history, the newest this many cleared alarms; default 1000 (active ones are always all listed)' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2679,7 +2836,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2697,7 +2854,7 @@ function __evctl_words
                 'list' 'List transactions, newest first' \
                 'show' 'Show a transaction with its meter values' \
                 'close' 'Close a ghost transaction in the store, without inventing meter data' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2716,7 +2873,7 @@ function __evctl_words
                 '--stuck' 'Only open transactions that look stuck (connector idle, station long offline)' \
                 '--station' 'Only this station' \
                 '--limit' 'At most this many; default 100' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2731,7 +2888,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl transaction show'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2749,7 +2906,7 @@ function __evctl_words
                 '--reason' 'Why, for the audit trail' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2764,10 +2921,11 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl login'
             printf '%s\t%s\n' \
+                '--invite' 'A one-time code from an invitation or password-reset mail: set a new password' \
                 '--password-stdin' 'Read the password from standard input' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2784,7 +2942,24 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl password-reset'
+            printf '%s\t%s\n' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2799,7 +2974,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl whoami'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2814,11 +2989,12 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl db'
             printf '%s\t%s\n' \
-                'path' 'Print the path of the store file' \
+                'path' 'Print the path of the store file (or the PostgreSQL URL, password hidden)' \
                 'migrate' 'Create the store or bring its schema up to date' \
                 'check' 'Check the store\'s integrity and foreign keys' \
                 'backup' 'Copy the store to a file, safely while serve runs' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                'copy' 'Copy a whole store between SQLite and PostgreSQL, verified' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2833,7 +3009,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl db path'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2850,7 +3026,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2865,7 +3041,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl db check'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2880,7 +3056,170 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl db backup'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl db copy'
+            printf '%s\t%s\n' \
+                '--from' 'The store to read: sqlite:FILE, FILE or postgresql://…' \
+                '--to' 'The store to create: sqlite:FILE, FILE or postgresql://…' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl ca'
+            printf '%s\t%s\n' \
+                'init' 'Create the CSMS root certificate and key' \
+                'import' 'Create an intermediate CA signed by an existing root (the root\'s key is not kept)' \
+                'show' 'Show the certificate authority (never its key)' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl ca init'
+            printf '%s\t%s\n' \
+                '--subject' 'The root\'s subject; default \'CN=evctl CSMS Root CA,O=evctl\'' \
+                '--days' 'Validity in days; default 3650' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl ca import'
+            printf '%s\t%s\n' \
+                '--root-cert' 'The existing root (or CA) certificate; more certificates after it are its issuers' \
+                '--root-key' 'Its private key (unencrypted PEM), used once' \
+                '--subject' 'The intermediate\'s subject; default \'CN=evctl CSMS Intermediate CA\'' \
+                '--days' 'Validity in days; default 3650' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl ca show'
+            printf '%s\t%s\n' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl certificate'
+            printf '%s\t%s\n' \
+                'pending' 'List CSRs waiting for approval' \
+                'approve' 'Sign a pending CSR and send the certificate (CertificateSigned)' \
+                'reject' 'Reject a pending CSR' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl certificate pending'
+            printf '%s\t%s\n' \
+                '--station' 'Only this station\'s' \
+                '--all' 'Also those signed, rejected or refused' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl certificate approve'
+            printf '%s\t%s\n' \
+                '--days' 'Validity in days; default 365' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl certificate reject'
+            printf '%s\t%s\n' \
+                '--reason' 'Why, for the audit log' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2899,7 +3238,7 @@ function __evctl_words
                 '--tls-listen' 'Address for wss:// (TLS 1.2/1.3), e.g. [::]:8443; needs --tls-cert and --tls-key' \
                 '--tls-cert' 'PEM server certificate chain for --tls-listen; reread on SIGHUP' \
                 '--tls-key' 'PEM private key of --tls-cert; reread on SIGHUP' \
-                '--tls-client-ca' 'PEM CA certificates that station client certificates (security profile 3) must chain to' \
+                '--tls-client-ca' 'PEM CA certificates that station client certificates (security profile 3) must chain to; default evctl\'s CA root (evctl ca init), if there is one' \
                 '--tls-handshake-timeout' 'Close a connection whose TLS handshake takes longer; default 10' \
                 '--path' 'URL path prefix; default /ocpp' \
                 '--ping-interval' 'Ping a silent station after this long; default 60' \
@@ -2907,6 +3246,7 @@ function __evctl_words
                 '--no-message-log' 'Do not log frames' \
                 '--command-retention' 'Keep finished remote commands this long; default 90d' \
                 '--command-payload-retention' 'Keep the payloads and answers of finished commands this long; default 7d' \
+                '--certificate-approval' 'SignCertificate CSRs: auto signs them with evctl\'s CA at once, manual keeps them for \'evctl certificate approve\'; default auto' \
                 '--no-auto-config' 'Do not send GetConfiguration after a station\'s first accepted boot or a firmware change' \
                 '--event-retention' 'Keep events and cleared alarms this long; default 90d' \
                 '--files-dir' 'Hand out firmware from DIR and take diagnostics and log uploads into DIR/uploads over HTTP on the same ports, each through an expiring path of its request' \
@@ -2914,7 +3254,14 @@ function __evctl_words
                 '--public-firmware' 'With --files-dir, let anyone GET /files/NAME (otherwise firmware goes out only through the expiring path of its update request)' \
                 '--alarm-command' 'Run this shell command with each new alarm as JSON on stdin; the same alarm at most once in 10 min, at most 10 runs a minute' \
                 '--log-level' 'Least severe diagnostics shown; default info' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--smtp' 'Send mail (alarms, invitations, password resets) through this server: smtps://HOST:465 or smtp://HOST:587 (STARTTLS); never put a password in it' \
+                '--mail-from' 'Sender address of serve\'s mail; needed with --smtp' \
+                '--smtp-user' 'User name to log in to the --smtp server' \
+                '--smtp-password-file' 'Read the --smtp password from FILE (first line)' \
+                '--smtp-password-stdin' 'Read the --smtp password from standard input' \
+                '--smtp-ca' 'PEM CA certificates to trust for the --smtp server instead of the system\'s' \
+                '--mail-retry' 'First delay before mail that failed is retried, doubling up to 1h, 10 attempts; default 1m' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2955,7 +3302,7 @@ function __evctl_words
                 '--tls-ca' 'With wss://, trust this CA bundle (PEM) instead of the system\'s' \
                 '--client-cert' 'With wss://, present this client certificate (PEM; security profile 3)' \
                 '--client-key' 'The client certificate\'s private key (PEM); default: in the certificate file' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2970,7 +3317,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl completion'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2985,7 +3332,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl help'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -3000,7 +3347,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl version'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -3336,6 +3683,16 @@ function __evctl_values
             echo 'none:'
         case 'evctl station create|--security-profile'
             echo 'words:0 1 2 3'
+        case 'evctl station create|--address'
+            echo 'none:'
+        case 'evctl station create|--lat'
+            echo 'none:'
+        case 'evctl station create|--lon'
+            echo 'none:'
+        case 'evctl station create|--external-id'
+            echo 'none:'
+        case 'evctl station create|--max-current'
+            echo 'none:'
         case 'evctl station create|--db'
             echo 'files:'
         case 'evctl station create|--output'
@@ -3360,6 +3717,16 @@ function __evctl_values
             echo 'words:accept pending reject'
         case 'evctl station update|--security-profile'
             echo 'words:0 1 2 3'
+        case 'evctl station update|--address'
+            echo 'none:'
+        case 'evctl station update|--lat'
+            echo 'none:'
+        case 'evctl station update|--lon'
+            echo 'none:'
+        case 'evctl station update|--external-id'
+            echo 'none:'
+        case 'evctl station update|--max-current'
+            echo 'none:'
         case 'evctl station update|--db'
             echo 'files:'
         case 'evctl station update|--output'
@@ -3372,6 +3739,8 @@ function __evctl_values
             echo 'none:'
         case 'evctl station update|'
             echo 'dynamic:stations'
+        case 'evctl station passwd|--timeout'
+            echo 'none:'
         case 'evctl station passwd|--db'
             echo 'files:'
         case 'evctl station passwd|--output'
@@ -3437,6 +3806,8 @@ function __evctl_values
         case 'evctl station connector update|--mode'
             echo 'words:open rfid'
         case 'evctl station connector update|--parking-space'
+            echo 'none:'
+        case 'evctl station connector update|--external-id'
             echo 'none:'
         case 'evctl station connector update|--db'
             echo 'files:'
@@ -3864,11 +4235,7 @@ function __evctl_values
             echo 'none:'
         case 'evctl station certificate list|--type'
             echo 'words:CentralSystemRootCertificate ManufacturerRootCertificate'
-        case 'evctl station certificate list|--group'
-            echo 'dynamic:groups'
         case 'evctl station certificate list|--timeout'
-            echo 'none:'
-        case 'evctl station certificate list|--expires'
             echo 'none:'
         case 'evctl station certificate list|--db'
             echo 'files:'
@@ -3881,6 +4248,40 @@ function __evctl_values
         case 'evctl station certificate list|--tz'
             echo 'none:'
         case 'evctl station certificate list|'
+            echo 'dynamic:stations'
+        case 'evctl station certificate issue|--out'
+            echo 'files:'
+        case 'evctl station certificate issue|--days'
+            echo 'none:'
+        case 'evctl station certificate issue|--db'
+            echo 'files:'
+        case 'evctl station certificate issue|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl station certificate issue|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl station certificate issue|--color'
+            echo 'words:auto always never'
+        case 'evctl station certificate issue|--tz'
+            echo 'none:'
+        case 'evctl station certificate issue|'
+            echo 'dynamic:stations'
+        case 'evctl station certificate renew|--group'
+            echo 'dynamic:groups'
+        case 'evctl station certificate renew|--timeout'
+            echo 'none:'
+        case 'evctl station certificate renew|--expires'
+            echo 'none:'
+        case 'evctl station certificate renew|--db'
+            echo 'files:'
+        case 'evctl station certificate renew|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl station certificate renew|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl station certificate renew|--color'
+            echo 'words:auto always never'
+        case 'evctl station certificate renew|--tz'
+            echo 'none:'
+        case 'evctl station certificate renew|'
             echo 'dynamic:stations'
         case 'evctl station certificate install|--type'
             echo 'words:CentralSystemRootCertificate ManufacturerRootCertificate'
@@ -3950,6 +4351,38 @@ function __evctl_values
             echo 'none:'
         case 'evctl station certificate signed|'
             echo 'dynamic:stations'
+        case 'evctl station security|--db'
+            echo 'files:'
+        case 'evctl station security|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl station security|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl station security|--color'
+            echo 'words:auto always never'
+        case 'evctl station security|--tz'
+            echo 'none:'
+        case 'evctl station security upgrade|--group'
+            echo 'dynamic:groups'
+        case 'evctl station security upgrade|--profile'
+            echo 'words:2 3'
+        case 'evctl station security upgrade|--root'
+            echo 'files:'
+        case 'evctl station security upgrade|--timeout'
+            echo 'none:'
+        case 'evctl station security upgrade|--reconnect-timeout'
+            echo 'none:'
+        case 'evctl station security upgrade|--db'
+            echo 'files:'
+        case 'evctl station security upgrade|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl station security upgrade|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl station security upgrade|--color'
+            echo 'words:auto always never'
+        case 'evctl station security upgrade|--tz'
+            echo 'none:'
+        case 'evctl station security upgrade|'
+            echo 'dynamic:stations'
         case 'evctl operator|--db'
             echo 'files:'
         case 'evctl operator|--output'
@@ -4006,6 +4439,10 @@ function __evctl_values
             echo 'words:admin support basic'
         case 'evctl operator update|--base-group'
             echo 'dynamic:groups'
+        case 'evctl operator update|--alarm-mail'
+            echo 'words:off instant daily'
+        case 'evctl operator update|--alarm-mail-hour'
+            echo 'none:'
         case 'evctl operator update|--db'
             echo 'files:'
         case 'evctl operator update|--output'
@@ -4089,6 +4526,22 @@ function __evctl_values
         case 'evctl operator token create|--color'
             echo 'words:auto always never'
         case 'evctl operator token create|--tz'
+            echo 'none:'
+        case 'evctl operator invite|--role'
+            echo 'words:admin support basic'
+        case 'evctl operator invite|--base-group'
+            echo 'dynamic:groups'
+        case 'evctl operator invite|--name'
+            echo 'none:'
+        case 'evctl operator invite|--db'
+            echo 'files:'
+        case 'evctl operator invite|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl operator invite|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl operator invite|--color'
+            echo 'words:auto always never'
+        case 'evctl operator invite|--tz'
             echo 'none:'
         case 'evctl user|--db'
             echo 'files:'
@@ -4719,7 +5172,9 @@ function __evctl_values
         case 'evctl report sessions|--tz'
             echo 'none:'
         case 'evctl report energy|--by'
-            echo 'words:day week month station group user'
+            echo 'words:hour day week month station group user'
+        case 'evctl report energy|--metric'
+            echo 'words:energy sessions duration'
         case 'evctl report energy|--from'
             echo 'none:'
         case 'evctl report energy|--to'
@@ -4872,6 +5327,8 @@ function __evctl_values
             echo 'words:auto always never'
         case 'evctl transaction close|--tz'
             echo 'none:'
+        case 'evctl login|--invite'
+            echo 'none:'
         case 'evctl login|--db'
             echo 'files:'
         case 'evctl login|--output'
@@ -4891,6 +5348,16 @@ function __evctl_values
         case 'evctl logout|--color'
             echo 'words:auto always never'
         case 'evctl logout|--tz'
+            echo 'none:'
+        case 'evctl password-reset|--db'
+            echo 'files:'
+        case 'evctl password-reset|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl password-reset|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl password-reset|--color'
+            echo 'words:auto always never'
+        case 'evctl password-reset|--tz'
             echo 'none:'
         case 'evctl whoami|--db'
             echo 'files:'
@@ -4954,6 +5421,118 @@ function __evctl_values
             echo 'none:'
         case 'evctl db backup|'
             echo 'files:'
+        case 'evctl db copy|--from'
+            echo 'files:'
+        case 'evctl db copy|--to'
+            echo 'files:'
+        case 'evctl db copy|--db'
+            echo 'files:'
+        case 'evctl db copy|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl db copy|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl db copy|--color'
+            echo 'words:auto always never'
+        case 'evctl db copy|--tz'
+            echo 'none:'
+        case 'evctl ca|--db'
+            echo 'files:'
+        case 'evctl ca|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl ca|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl ca|--color'
+            echo 'words:auto always never'
+        case 'evctl ca|--tz'
+            echo 'none:'
+        case 'evctl ca init|--subject'
+            echo 'none:'
+        case 'evctl ca init|--days'
+            echo 'none:'
+        case 'evctl ca init|--db'
+            echo 'files:'
+        case 'evctl ca init|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl ca init|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl ca init|--color'
+            echo 'words:auto always never'
+        case 'evctl ca init|--tz'
+            echo 'none:'
+        case 'evctl ca import|--root-cert'
+            echo 'files:'
+        case 'evctl ca import|--root-key'
+            echo 'files:'
+        case 'evctl ca import|--subject'
+            echo 'none:'
+        case 'evctl ca import|--days'
+            echo 'none:'
+        case 'evctl ca import|--db'
+            echo 'files:'
+        case 'evctl ca import|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl ca import|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl ca import|--color'
+            echo 'words:auto always never'
+        case 'evctl ca import|--tz'
+            echo 'none:'
+        case 'evctl ca show|--db'
+            echo 'files:'
+        case 'evctl ca show|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl ca show|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl ca show|--color'
+            echo 'words:auto always never'
+        case 'evctl ca show|--tz'
+            echo 'none:'
+        case 'evctl certificate|--db'
+            echo 'files:'
+        case 'evctl certificate|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl certificate|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl certificate|--color'
+            echo 'words:auto always never'
+        case 'evctl certificate|--tz'
+            echo 'none:'
+        case 'evctl certificate pending|--station'
+            echo 'dynamic:stations'
+        case 'evctl certificate pending|--db'
+            echo 'files:'
+        case 'evctl certificate pending|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl certificate pending|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl certificate pending|--color'
+            echo 'words:auto always never'
+        case 'evctl certificate pending|--tz'
+            echo 'none:'
+        case 'evctl certificate approve|--days'
+            echo 'none:'
+        case 'evctl certificate approve|--db'
+            echo 'files:'
+        case 'evctl certificate approve|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl certificate approve|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl certificate approve|--color'
+            echo 'words:auto always never'
+        case 'evctl certificate approve|--tz'
+            echo 'none:'
+        case 'evctl certificate reject|--reason'
+            echo 'none:'
+        case 'evctl certificate reject|--db'
+            echo 'files:'
+        case 'evctl certificate reject|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl certificate reject|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl certificate reject|--color'
+            echo 'words:auto always never'
+        case 'evctl certificate reject|--tz'
+            echo 'none:'
         case 'evctl serve|--listen'
             echo 'none:'
         case 'evctl serve|--tls-listen'
@@ -4976,6 +5555,8 @@ function __evctl_values
             echo 'none:'
         case 'evctl serve|--command-payload-retention'
             echo 'none:'
+        case 'evctl serve|--certificate-approval'
+            echo 'words:auto manual'
         case 'evctl serve|--event-retention'
             echo 'none:'
         case 'evctl serve|--files-dir'
@@ -4986,6 +5567,18 @@ function __evctl_values
             echo 'none:'
         case 'evctl serve|--log-level'
             echo 'words:debug info warning error'
+        case 'evctl serve|--smtp'
+            echo 'none:'
+        case 'evctl serve|--mail-from'
+            echo 'none:'
+        case 'evctl serve|--smtp-user'
+            echo 'none:'
+        case 'evctl serve|--smtp-password-file'
+            echo 'files:'
+        case 'evctl serve|--smtp-ca'
+            echo 'files:'
+        case 'evctl serve|--mail-retry'
+            echo 'none:'
         case 'evctl serve|--db'
             echo 'files:'
         case 'evctl serve|--output'

@@ -39,6 +39,7 @@ public enum CLI {
         console: console, arguments: arguments, effect: Commands.effect(of: arguments.path) ?? .reads)
       defer { context.finish() }
       _ = try context.zone()
+      try context.requireSupportedBackend(arguments.path)
       do {
         try command.action?(Invocation(arguments: arguments, context: context))
       } catch let stop as DryRunStop {
@@ -76,6 +77,12 @@ public enum CLI {
     case let error as SQLiteError:
       console.diagnose("error: database: \(error.message)")
       return .failure
+    case let error as BackendNotSupported:
+      console.diagnose("error: \(error.message)")
+      console.diagnose("hint: \(error.hint)")
+      return .failure
+    case let error as PostgresError:
+      return reportPostgres(error, console: console)
     case let error as CLIError:
       switch error {
       case .io(let message):
@@ -112,6 +119,28 @@ public enum CLI {
 
   /// Thrown by long outputs once stdout has failed, so they stop early.
   struct OutputClosed: Error {}
+
+  /// PostgreSQL's errors: those a caller can act on by their StoreError's status (a refused
+  /// login 77, no server 69, a constraint 1), the rest as a database failure.
+  static func reportPostgres(_ error: PostgresError, console: Console) -> ExitCode {
+    switch error.storeError {
+    case .forbidden(let message)?:
+      console.diagnose("error: \(message)")
+      if error.isAuthenticationFailure {
+        console.diagnose("hint: check the URL's user, PGUSER, PGPASSWORD and ~/.pgpass (or PGPASSFILE)")
+      }
+      return .noPermission
+    case .unavailable(let message)?:
+      console.diagnose("error: \(message)")
+      console.diagnose("hint: check the URL's host and port (or PGHOST, PGPORT) and that the server runs")
+      return .unavailable
+    case let mapped?:
+      return reportStore(mapped, console: console)
+    case nil:
+      console.diagnose("error: database: \(error.message)")
+      return .failure
+    }
+  }
 
   static func reportStore(_ error: StoreError, console: Console) -> ExitCode {
     switch error {

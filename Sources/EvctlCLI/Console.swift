@@ -15,6 +15,9 @@ public final class Console: @unchecked Sendable {
   /// Asks a question on the terminal and returns the answer line; `nil` when standard input or
   /// standard error is not a terminal. Tests replace it.
   public var prompter: (String) -> String? = { _ in nil }
+  /// The width of the terminal that stdout (else stderr) is, from the kernel; `nil` when neither
+  /// is a terminal. Tests replace it.
+  public var terminalColumns: () -> Int? = { nil }
 
   /// Creates a console from its parts.
   public init(
@@ -98,6 +101,13 @@ public final class Console: @unchecked Sendable {
         _ = question.utf8CString.withUnsafeBytes { writeAll(STDERR_FILENO, UnsafeRawBufferPointer(rebasing: $0.dropLast())) }
         return readLine(strippingNewline: true) ?? ""
       }
+    }
+    made.terminalColumns = {
+      for descriptor in [STDOUT_FILENO, STDERR_FILENO] where isatty(descriptor) == 1 {
+        var size = winsize()
+        if ioctl(descriptor, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
+      }
+      return nil
     }
     console = made
     return made

@@ -65,7 +65,7 @@ public final class Context {
   /// A renderer for the requested format.
   public func renderer() -> Renderer {
     let format = requestedFormat ?? (console.isTTY ? .table : .tsv)
-    let columns = console.environment["COLUMNS"].flatMap(Int.init).map { max($0, 40) } ?? 80
+    let columns = (console.environment["COLUMNS"].flatMap(Int.init) ?? console.terminalColumns()).map { max($0, 40) } ?? 80
     return Renderer(
       format: format, showHeaders: showHeaders(format),
       color: useColor && (format == .table || format == .wide), width: columns,
@@ -89,6 +89,9 @@ public final class Context {
   /// store is stood in for by an empty one in memory.
   public func openStore(migrate: Bool = true, identify: Bool = true) throws -> Store {
     if let openedStore { return openedStore }
+    if databaseLocation.isPostgreSQL {
+      throw BackendNotSupported(command: arguments.path.dropFirst().joined(separator: " "), database: databaseDisplayName)
+    }
     let path = databasePath
     let store: Store
     if FileManager.default.fileExists(atPath: path) {
@@ -106,7 +109,7 @@ public final class Context {
     // A new store gets its schema first; an existing one is migrated only for an administrator
     // of the whole network, once we know who is acting.
     let version = try store.schemaVersion()
-    if migrate, version == 0 { try Schema.migrator.migrate(store.db) }
+    if migrate, version == 0 { try store.migrate() }
     store.actor = identify ? try resolveActor(store) : .local
     if migrate, version != 0 {
       if version < Schema.migrator.latestVersion {
@@ -118,19 +121,19 @@ public final class Context {
             hint: "an administrator must run 'evctl db migrate' first")
         }
       }
-      try Schema.migrator.migrate(store.db)
+      try store.migrate()
     }
     // An import killed half-way is finished (past its commit point) or discarded first.
     if migrate, !isDryRun { try store.resumeInterruptedImports() }
-    if isDryRun { try store.db.execute("BEGIN IMMEDIATE") }
+    if isDryRun { try store.beginWrite() }
     openedStore = store
     return store
   }
 
   /// Ends the invocation: rolls back what a `--dry-run` wrote.
   func finish() {
-    if isDryRun, let openedStore, openedStore.db.isInTransaction {
-      try? openedStore.db.execute("ROLLBACK")
+    if isDryRun, let openedStore, openedStore.isInTransaction {
+      try? openedStore.rollback()
     }
   }
 
@@ -183,7 +186,7 @@ public final class Context {
     path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
   }
 
-  private func resolveActor(_ store: Store) throws -> Actor {
+  func resolveActor(_ store: Store, path: String? = nil) throws -> Actor {
     if let token = console.environment["EVCTL_TOKEN"], !token.isEmpty {
       guard let op = try store.operatorForCredential(token) else {
         throw CLIError.permission(
@@ -192,7 +195,7 @@ public final class Context {
       }
       return .operator(op)
     }
-    if let session = savedSession(), session.db == absolute(databasePath) {
+    if let session = savedSession(), session.db == absolute(path ?? databasePath) {
       guard let op = try store.operatorForCredential(session.secret) else {
         throw CLIError.permission(
           "your login session has expired", hint: "run 'evctl login EMAIL' or 'evctl logout'")

@@ -38,7 +38,7 @@ enum StoreFiles {
     let folder = (path as NSString).deletingLastPathComponent
     var warnings: [String] = []
     for (file, wanted) in [(folder.isEmpty ? "." : folder, 0o700), (path, 0o600), (path + "-wal", 0o600),
-                           (path + "-shm", 0o600)] {
+                           (path + "-shm", 0o600), (path + ".ca", 0o700), (path + ".ca/key.pem", 0o600)] {
       var info = stat()
       guard stat(file, &info) == 0 else { continue }
       let mode = Int(info.st_mode) & 0o777

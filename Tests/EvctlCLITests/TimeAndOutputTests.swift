@@ -164,7 +164,8 @@ import Testing
     #expect(box.run("station list -o tsv --headers").out.hasPrefix(
       "identity\tname\tgroup\tstate\tconnectors\tlast_seen_at\tid\tdescription\tavailability\tregistration_policy\t"
         + "registration_status\theartbeat_interval\thas_password\tvendor\tmodel\tserial_number\tcharge_box_serial_number\t"
-        + "firmware_version\ticcid\timsi\tmeter_type\tmeter_serial_number\tlast_boot_at\tcreated_at\tsecurity_profile\n"))
+        + "firmware_version\ticcid\timsi\tmeter_type\tmeter_serial_number\tlast_boot_at\tcreated_at\t"
+        + "updated_at\taddress\tlatitude\tlongitude\texternal_id\tuuid\tmax_current\tsecurity_profile\n"))
     #expect(!box.run("station list -o tsv").out.hasPrefix("identity"))
     #expect(box.run("report sessions --headers").out.hasPrefix(
       "id\tstart\tend\tduration_s\tenergy_kwh\tstation\tstation_name\tconnector\tgroup\tauthorization\t"

@@ -97,4 +97,24 @@ import Testing
     #expect(limits.values.reduce(0, +) <= 20)
     #expect(limits.values.allSatisfy { ($0 * 10).rounded() == $0 * 10 })
   }
+
+  /// Issue 16 item 5: a station-level maximum current holds for the sum of its connectors.
+  @Test func aStationsMaximumIsSharedByItsConnectors() throws {
+    func onStation(_ car: ActiveCharge, _ station: Int, max: Double?) -> ActiveCharge {
+      var car = car
+      car.stationID = station
+      car.stationMaximum = max
+      return car
+    }
+    let cars = [onStation(car(1), 7, max: 20), onStation(car(2), 7, max: 20), onStation(car(3), 8, max: nil)]
+    let result = Allocator.allocate(
+      capacities: [GroupCapacity(groupID: 1, maxCurrent: 63)], suspended: [], tree: try tree(), readings: [:],
+      charges: cars, now: now)
+    #expect(result.mapValues(\.limit) == [1: 10, 2: 10, 3: 43])
+    #expect(result[1]!.note == "share of the station's maximum (20 A)")
+    // Too little for both minimums: the station's cars take turns.
+    let tight = cars.map { onStation($0, $0.stationID!, max: $0.stationID == 7 ? 10 : nil) }
+    let limits = try plan([GroupCapacity(groupID: 1, maxCurrent: 63)], tight)
+    #expect(limits[1]! + limits[2]! <= 10 && (limits[1] == 0) != (limits[2] == 0))
+  }
 }

@@ -246,7 +246,8 @@ def test_every_operation_reaches_the_station_and_is_audited(evctl, tmp_path):
     station, tx, results, listed, clear = asyncio.run(scenario())
     for args, result in results:
         assert result.returncode == 0, f"{' '.join(args)}: {result.stderr}{result.stdout}"
-    assert listed.returncode == 1 and "NotFound" in listed.stdout
+    # NotFound means the station holds none of that type: the inventory lists nothing.
+    assert listed.returncode == 0 and listed.stdout.strip() == "", listed.stderr
     assert clear.returncode == 1 and "Rejected" in clear.stdout
     actions = {action for action, _ in station.received}
     assert actions == {
@@ -494,3 +495,25 @@ def test_files_dir_serves_firmware_and_takes_diagnostics_uploads(evctl, tmp_path
     assert status_of(upload_to + "more.zip", data=b"more", method="PUT") == 404
     status = evctl.run("station", "diagnostics", "status", "CP-1").stdout
     assert "diag.zip" in status and "GetDiagnostics" in status
+
+
+def test_composite_chart_shows_clock_times(evctl):
+    """Issue 16 item 3: `profile composite --chart` labels its bars with clock times in --tz and
+    fits the terminal width."""
+    async def scenario():
+        station, ws, task = await online(evctl, "CP-1")
+        evctl.env["COLUMNS"] = "60"
+        result = await cli(evctl, "profile", "composite", "CP-1", "--connector", "1", "--duration", "3600",
+                           "--chart", "-o", "table", "--tz", "Europe/Amsterdam")
+        task.cancel()
+        await ws.close()
+        return result
+
+    result = asyncio.run(scenario())
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    title = lines.index("limit from 2026-11-21 11:00 (Europe/Amsterdam)")
+    first, second = lines[title + 1], lines[title + 2]
+    assert first.startswith("11:00–11:30  █") and first.endswith(" 16 A"), lines
+    assert second.startswith("11:30–12:00  █") and second.endswith(" 8 A"), lines
+    assert first.count("█") > second.count("█") and all(len(line) <= 60 for line in lines[title:]), lines

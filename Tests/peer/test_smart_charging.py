@@ -318,3 +318,33 @@ def test_export_profiles_at_now_and_the_named_safe_current(evctl):
     assert created.returncode == 0 and sent.returncode == 0, (created.stderr, sent.stderr)
     profile_id = json.loads(evctl.run("profile", "show", "step", "-o", "json").stdout)["id"]
     assert plan["charges"][0]["note"].startswith(f"capped by profile {profile_id}"), plan
+
+
+def test_a_station_maximum_is_shared_by_its_connectors(evctl):
+    """Issue 16 item 5: a station-level maximum current (Alfen Station-MaxCurrent) holds for the
+    sum of the station's cars, inside a capacity group that would give them more."""
+    fleet(evctl)
+    evctl.run("group", "capacity", "set", "HQ", "--max-current", "63")
+    assert evctl.run("station", "update", "CP-1", "--max-current", "16").returncode == 0
+
+    async def scenario():
+        cp1, ws1, t1 = await online(evctl, "CP-1")
+        cp2, ws2, t2 = await online(evctl, "CP-2")
+        stations = [cp1, cp2]
+        await start_tx(cp1, 1, "FLEET1", "2026-11-21T10:00:00Z")
+        await start_tx(cp1, 2, "FLEET1", "2026-11-21T10:00:01Z")
+        await start_tx(cp2, 1, "FLEET1", "2026-11-21T10:00:02Z")
+        first = await settle(stations, 3, lambda l: l.get(("CP-1", 1)) == 8 and l.get(("CP-1", 2)) == 8)
+        plan = json.loads((await cli(evctl, "group", "allocation", "HQ", "-o", "json")).stdout)
+        # Raising the station's maximum reaches the station without a restart.
+        await cli(evctl, "station", "update", "CP-1", "--max-current", "20")
+        second = await settle(stations, 3, lambda l: l.get(("CP-1", 1)) == 10 and l.get(("CP-1", 2)) == 10)
+        await close_all((t1, t2), (ws1, ws2))
+        return first, plan, second
+
+    first, plan, second = asyncio.run(scenario())
+    assert first[("CP-1", 1)] == 8 and first[("CP-1", 2)] == 8, first
+    assert first[("CP-2", 1)] > 16, first  # the other station is not held by CP-1's maximum
+    notes = [c["note"] for c in plan["charges"] if c["station"] == "CP-1"]
+    assert notes and all("station's maximum (16 A)" in n for n in notes), plan
+    assert second[("CP-1", 1)] == 10 and second[("CP-1", 2)] == 10, second

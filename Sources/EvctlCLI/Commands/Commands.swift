@@ -7,7 +7,7 @@ public enum Commands {
 
   /// Options every command accepts.
   static let globalOptions: [ArgumentSpec] = [
-    .option("db", value: "path", help: "Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db",
+    .option("db", value: "path", help: "Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db",
             completion: .file),
     .option("output", short: "o", value: "format",
             help: "Output format; default: table on a terminal, tsv when piped",
@@ -33,7 +33,7 @@ public enum Commands {
     arguments: globalOptions,
     subcommands: [
       group, station, operatorCommand, user, token, localList, reservation, profile, command,
-      report, status, event, alarm, transaction, login, logout, whoami, db, serve, simulate,
+      report, status, event, alarm, transaction, login, logout, passwordReset, whoami, db, ca, certificate, serve, simulate,
       completion, helpCommand, versionCommand, complete,
     ],
     examples: [
@@ -60,15 +60,15 @@ public enum Commands {
     let store = try? context.openStore()
     let schema = try store?.schemaVersion()
     let info: JSONValue = [
-      "version": .string(version), "sqlite_version": .string(Connection.libraryVersion),
+      "version": .string(version), "sqlite_version": .string(Store.engineVersion),
       "schema_version": .from(schema), "schema_supported": .int(Int64(Schema.migrator.latestVersion)),
-      "database": .string(context.databasePath),
+      "database": .string(context.databaseDisplayName),
     ]
     if context.requestedFormat == .json {
       context.console.writeOut(info.pretty + "\n")
     } else {
       context.console.writeOut(
-        "evctl \(version)\nsqlite \(Connection.libraryVersion)\nschema \(schema.map(String.init) ?? "unknown") (supported \(Schema.migrator.latestVersion))\ndatabase \(context.databasePath)\n")
+        "evctl \(version)\nsqlite \(Store.engineVersion)\nschema \(schema.map(String.init) ?? "unknown") (supported \(Schema.migrator.latestVersion))\ndatabase \(context.databaseDisplayName)\n")
     }
   }
 }

@@ -43,10 +43,16 @@ extension Commands {
     "station diagnostics status": .reads, "station log": .writes,
     "station certificate list": .reads, "station certificate install": .writes,
     "station certificate delete": .writes, "station certificate signed": .writes,
+    "station certificate issue": .writes, "station certificate renew": .writes,
+    "station security upgrade": .writes,
+    // Certificate authority and station CSRs
+    "ca init": .writes, "ca import": .writes, "ca show": .reads,
+    "certificate pending": .reads, "certificate approve": .writes, "certificate reject": .writes,
     // People
     "operator list": .reads, "operator show": .reads, "operator create": .creates,
     "operator update": .writes, "operator activate": .writes, "operator deactivate": .writes,
     "operator delete": .writes, "operator passwd": .writes, "operator token create": .writes,
+    "operator invite": .writes,
     "user list": .reads, "user show": .reads, "user create": .creates, "user update": .writes,
     "user delete": .writes, "user grant": .writes, "user revoke": .writes,
     "user import": .creates, "user export": .reads,
@@ -66,8 +72,8 @@ extension Commands {
     "alarm ack": .writes, "transaction list": .reads, "transaction show": .reads,
     "transaction close": .writes,
     // Sessions, the store, the service, help
-    "login": .writes, "logout": .writes, "whoami": .reads,
-    "db path": .none, "db migrate": .creates, "db check": .reads, "db backup": .reads,
+    "login": .writes, "logout": .writes, "password-reset": .writes, "whoami": .reads,
+    "db path": .none, "db migrate": .creates, "db check": .reads, "db backup": .reads, "db copy": .writes,
     // simulate plays stations over the network; --demo provisions demo-… rows in an existing store.
     "simulate": .reads, "serve": .serves, "completion": .none, "help": .none, "version": .none, "__complete": .reads,
   ]

@@ -188,19 +188,13 @@ extension Commands {
                      "\(command.state.rawValue) \(answer)"))
       }
     }
-    let placeholders = Array(repeating: "?", count: notifications.count).joined(separator: ", ")
-    for row in try store.db.query(
-      "SELECT action, payload, received_at FROM station_data WHERE station_id = ? AND action IN (\(placeholders)) ORDER BY id DESC LIMIT 50",
-      [station.id] + notifications)
-    {
+    for row in try store.reportedNotificationRows(stationID: station.id, actions: notifications) {
       let payload = (try? JSONValue.parse(row.string("payload") ?? "")) ?? [:]
       rows.append((row.string("received_at") ?? "", "reported", row.string("action") ?? "",
                    payload["status"]?.stringValue ?? payload.compact))
     }
     if uploads {
-      for row in try store.db.query(
-        "SELECT at, detail FROM events WHERE station_id = ? AND kind = 'upload' ORDER BY id DESC LIMIT 50", [station.id])
-      {
+      for row in try store.stationEventDetails(stationID: station.id, kind: "upload") {
         rows.append((row.string("at") ?? "", "uploaded", "HTTP upload", row.string("detail") ?? ""))
       }
     }
@@ -250,7 +244,8 @@ extension Commands {
 
   static let stationCertificate: CommandSpec = CommandSpec(
     "certificate", aliases: ["certificates"], abstract: "Manage a station's certificates (security extension)",
-    subcommands: [certificateList, certificateInstall, certificateDelete, certificateSigned])
+    subcommands: [certificateList, certificateIssue, certificateRenew, certificateInstall, certificateDelete,
+                  certificateSigned])
 
   static let certificateTypes = ["CentralSystemRootCertificate", "ManufacturerRootCertificate"]
 
@@ -262,17 +257,6 @@ extension Commands {
       throw CLIError.data("'\(path)' is not a PEM certificate")
     }
     return text
-  }
-
-  static let certificateList: CommandSpec = CommandSpec(
-    "list", aliases: ["ls"], abstract: "Ask which certificates a station holds (GetInstalledCertificateIds)",
-    arguments: remoteArguments([
-      .option("type", value: "type", help: "Certificate type", choices: certificateTypes, required: true)
-    ])
-  ) { inv in
-    try Remote.send(inv, action: "GetInstalledCertificateIds") { _ in
-      ["certificateType": .string(inv.arguments.option("type")!)]
-    }
   }
 
   static let certificateInstall: CommandSpec = CommandSpec(

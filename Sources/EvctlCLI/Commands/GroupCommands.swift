@@ -16,18 +16,45 @@ extension Commands {
     Column("latitude", brief: false) { $0.latitude.map { String($0) } },
     Column("longitude", brief: false) { $0.longitude.map { String($0) } },
     Column.time("created_at", brief: false) { $0.createdAt },
+    Column("state") { $0.state?.rawValue },
+    Column.time("updated_at", brief: false) { $0.updatedAt },
   ]
+
+  /// The groups with their states (SMA's site state), from the stations in each subtree.
+  static func withStates(_ groups: [Group], store: Store) throws -> [Group] {
+    let states = try store.groupStates()
+    return groups.map { group in
+      var group = group
+      group.state = states[group.id] ?? .unknown
+      return group
+    }
+  }
+
+  /// The group columns, the state painted on a terminal.
+  static func groupColumns(_ renderer: Renderer) -> [Column<Group>] {
+    guard renderer.color else { return groupColumns }
+    return groupColumns.map { column in
+      column.key == "state"
+        ? Column("state", painted: true, human: nil) { renderer.paint($0.state?.rawValue ?? "") } : column
+    }
+  }
 
   static let groupReference = ArgumentSpec.positional(
     "group", help: "Group id, full path (Site/Floor 1) or unique name", completion: .groups)
 
   static let groupList: CommandSpec = CommandSpec(
-    "list", aliases: ["ls"], abstract: "List groups with their full paths",
+    "list", aliases: ["ls"], abstract: "List groups with their full paths and states",
+    discussion: """
+      A group's state comes from the stations in its subtree: fault when one is faulted, else
+      in_use when a car charges at one, else available when one is connected, else unknown (no
+      stations, or none connected).
+      """,
     examples: [.init("Every group as CSV", "evctl group list -o csv")]
   ) { inv in
-    let groups = try inv.context.openStore().groups()
-    inv.context.console.writeOut(
-      inv.context.renderer().list(groups, columns: groupColumns, json: \.json))
+    let store = try inv.context.openStore()
+    let groups = try withStates(try store.groups(), store: store)
+    let renderer = inv.context.renderer()
+    inv.context.console.writeOut(renderer.list(groups, columns: groupColumns(renderer), json: \.json))
   }
 
   static let groupShow: CommandSpec = CommandSpec(
@@ -36,7 +63,8 @@ extension Commands {
     let store = try inv.context.openStore()
     let group = try store.resolveGroup(inv.required("group"))
     try store.requireDomain(group.id, what: "group '\(group.path)'")
-    inv.context.console.writeOut(inv.context.renderer().one(group, columns: groupColumns, json: \.json))
+    let shown = try withStates([group], store: store)[0]
+    inv.context.console.writeOut(inv.context.renderer().one(shown, columns: groupColumns, json: \.json))
   }
 
   static let groupCreate: CommandSpec = CommandSpec(

@@ -28,7 +28,9 @@ extension Commands {
 
       """,
     "environment": """
-      EVCTL_DB          store file used when --db is not given
+      EVCTL_DB          store file (or postgresql:// URL) used when --db is not given
+      PGHOST, PGUSER, PGPASSWORD, PGPASSFILE, …
+                        fill in what a postgresql:// URL leaves out, as for psql
       EVCTL_TOKEN       operator API token for scripts (see 'evctl operator token create')
       EVCTL_FORCE_TTY   1 renders as on a terminal even when piped
       EVCTL_TZ          time zone for typed and shown times when --tz is not given; default UTC

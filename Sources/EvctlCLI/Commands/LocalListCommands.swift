@@ -186,7 +186,7 @@ struct LocalListPush {
   ) throws {
     var sent: [Int: Int] = [:]
     // One transaction for the round: serve sees every command of it at once.
-    try store.db.transaction {
+    try store.atomically {
       for index in outcomes.indices where outcomes[index].ok {
         guard let body = try payload(outcomes[index].station) else { continue }
         do {

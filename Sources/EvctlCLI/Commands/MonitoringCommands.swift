@@ -18,9 +18,8 @@ extension Commands {
     let serve = try store.serveStatus()
     for station in stations { byState[station.state, default: 0] += 1 }
     var connectors: [String: Int] = [:]
-    for row in try store.db.query("SELECT station_id, status FROM connectors WHERE connector_id > 0")
-    where ids.contains(row.int("station_id") ?? -1) {
-      connectors[row.string("status") ?? "Unknown", default: 0] += 1
+    for row in try store.connectorStatuses() where ids.contains(row.stationID) {
+      connectors[row.status ?? "Unknown", default: 0] += 1
     }
     let now = store.clock()
     var sessions = 0
@@ -103,17 +102,8 @@ extension Commands {
     let since = try inv.time("since", pointing: .past)?.iso8601 ?? ""
     let kind = inv.arguments.option("kind")
     let wholeNetwork = store.actor.baseGroupID == nil && inv.arguments.values("group").isEmpty
-    let rows = try store.db.query(
-      """
-      SELECT * FROM (
-        SELECT coalesce(reported_at, received_at) AS at, received_at, station_id, NULL AS identity,
-          connector_id, 'status' AS kind, status, error_code, info, vendor_error_code FROM status_events
-          WHERE received_at > ?1 AND (?2 IS NULL OR station_id = ?2) AND (?3 IS NULL OR ?3 = 'status')
-        UNION ALL
-        SELECT coalesce(reported_at, at), at, station_id, identity, NULL, kind, NULL, NULL, detail, NULL
-          FROM events WHERE at > ?1 AND (?2 IS NULL OR station_id = ?2) AND (?3 IS NULL OR kind = ?3)
-        ORDER BY received_at DESC LIMIT ?4) ORDER BY received_at
-      """, [since, stationID, kind, try inv.int("limit") ?? 200]
+    let rows = try store.networkEventRows(
+      stationID: stationID, kind: kind, since: since, limit: try inv.int("limit") ?? 200
     ).filter { row in
       guard let id = row.int("station_id") else { return wholeNetwork }
       return visible[id] != nil
@@ -238,11 +228,10 @@ extension Commands {
     try inv.supportsOnly([.table, .wide, .json])
     let id = try inv.id("id", kind: "transaction")
     let store = try inv.context.openStore()
-    guard let row = try store.db.queryOne(
-      "SELECT s.identity FROM transactions t JOIN stations s ON s.id = t.station_id WHERE t.id = ?", [id])
+    guard let identity = try store.transactionStationIdentity(id)
     else { throw StoreError.notFound(kind: "transaction", name: String(id)) }
     var found: SessionRecord?
-    try store.forEachSession(SessionFilter(station: row.string("identity"))) { if $0.id == id { found = $0 } }
+    try store.forEachSession(SessionFilter(station: identity)) { if $0.id == id { found = $0 } }
     guard let session = found else { throw StoreError.notFound(kind: "transaction", name: String(id)) }
     let values = try store.meterValues(transaction: id)
     let renderer = inv.context.renderer()

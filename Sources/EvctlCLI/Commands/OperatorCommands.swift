@@ -12,7 +12,7 @@ extension Commands {
       """,
     subcommands: [
       operatorList, operatorShow, operatorCreate, operatorUpdate, operatorActivate,
-      operatorDeactivate, operatorDelete, operatorPasswd, operatorToken,
+      operatorDeactivate, operatorDelete, operatorPasswd, operatorToken, operatorInvite,
     ])
 
   static let operatorEmail = ArgumentSpec.positional(
@@ -39,8 +39,11 @@ extension Commands {
   static let operatorShow: CommandSpec = CommandSpec(
     "show", abstract: "Show one operator", arguments: [operatorEmail]
   ) { inv in
-    let op = try inv.context.openStore().operatorNamed(inv.required("email"))
-    inv.context.console.writeOut(inv.context.renderer().one(op, columns: operatorColumns, json: \.json))
+    let store = try inv.context.openStore()
+    let op = try store.operatorNamed(inv.required("email"))
+    let view = OperatorView(op: op, mail: try store.mailOfOperator(op.email))
+    inv.context.console.writeOut(
+      inv.context.renderer().one(view, columns: operatorViewColumns, json: operatorViewJSON))
   }
 
   static let operatorCreate: CommandSpec = CommandSpec(
@@ -78,13 +81,29 @@ extension Commands {
       .option("name", value: "name", help: "Full name"),
       .option("role", value: "role", help: "What they may do", choices: Role.allCases.map(\.rawValue)),
       .option("base-group", value: "group", help: "The subtree they see", completion: .groups),
+      .option("alarm-mail", value: "when", help: "Mail about alarms in their base group: one per new alarm, a daily digest of the active ones, or none",
+              choices: AlarmMail.allCases.map(\.rawValue)),
+      .option("alarm-mail-hour", value: "hour", help: "Hour (0-23, in --tz of serve) of the daily digest; default 7"),
+    ],
+    examples: [
+      .init("A digest of the site's active alarms every morning at 8", "evctl operator update ann@example.com --alarm-mail daily --alarm-mail-hour 8"),
     ]
   ) { inv in
-    let op = try inv.context.openStore().updateOperator(
-      inv.required("email"), newEmail: inv.arguments.option("email"), name: inv.arguments.option("name"),
-      role: inv.arguments.option("role").flatMap(Role.init(rawValue:)),
-      baseGroup: inv.arguments.option("base-group"))
-    inv.context.confirm("operator", op.email, "updated")
+    let store = try inv.context.openStore()
+    var email = inv.required("email")
+    let changes = ["email", "name", "role", "base-group"].contains { inv.arguments.option($0) != nil }
+    let mailMode = inv.arguments.option("alarm-mail").flatMap(AlarmMail.init(rawValue:))
+    let hour = try inv.int("alarm-mail-hour")
+    if changes || (mailMode == nil && hour == nil) {
+      email = try store.updateOperator(
+        email, newEmail: inv.arguments.option("email"), name: inv.arguments.option("name"),
+        role: inv.arguments.option("role").flatMap(Role.init(rawValue:)),
+        baseGroup: inv.arguments.option("base-group")).email
+    }
+    if mailMode != nil || hour != nil {
+      email = try store.setAlarmMail(email, mode: mailMode, hour: hour).email
+    }
+    inv.context.confirm("operator", email, "updated")
   }
 
   static let operatorActivate: CommandSpec = CommandSpec(
@@ -142,12 +161,35 @@ extension Commands {
 
   static let login: CommandSpec = CommandSpec(
     "login", abstract: "Log in as an operator for two hours",
-    arguments: [.positional("email", help: "Your operator email"), .passwordStdin]
+    discussion: """
+      With --invite CODE (from an invitation or password-reset mail) instead of an email, evctl
+      asks for a new password, sets it and logs in; the code then stops working.
+      """,
+    arguments: [
+      .positional("email", help: "Your operator email", required: false),
+      .option("invite", value: "code", help: "A one-time code from an invitation or password-reset mail: set a new password"),
+      .passwordStdin,
+    ],
+    examples: [
+      .init("Accept an invitation", "evctl login --invite ABCDE-FGHJK-LMNPQ-RSTUV"),
+    ]
   ) { inv in
-    let password = try inv.password(prompt: "Password: ", ask: true)!
+    let code = inv.arguments.option("invite")
+    let email = inv.arguments.positional("email")
+    switch (email, code) {
+    case (nil, nil):
+      throw UsageError(message: "give your operator email, or --invite CODE", commandPath: inv.arguments.path)
+    case (.some, .some):
+      throw UsageError(message: "give an email or --invite CODE, not both (the code knows whose it is)",
+                       commandPath: inv.arguments.path)
+    default:
+      break
+    }
+    let password = try inv.password(prompt: code == nil ? "Password: " : "New password: ", ask: true)!
     // Whoever evctl acts as now (an expired session, a stale token) never blocks logging in.
     let store = try inv.context.openStore(identify: false)
-    let credential = try store.login(email: inv.required("email"), password: password)
+    let credential = try code.map { try store.redeemCode($0, password: password) }
+      ?? store.login(email: email!, password: password)
     if inv.context.isDryRun {
       throw DryRunStop(plan: "the password of \(credential.operatorEmail) is right; would log in\n")
     }

@@ -202,20 +202,32 @@ extension Commands {
     ]
     if renderer.format != .json { out += renderer.list(rows, columns: columns) { _ in .null } }
     if inv.arguments.flag("chart") {
-      // For people: after a table, else on stderr so CSV and TSV stay clean.
-      let peak = max(rows.map(\.2).filter(\.isFinite).max() ?? 1, 0.1)
-      var chart = ""
-      for row in rows {
-        let share = row.2.isFinite ? max(0, min(1, row.2 / peak)) : 0
-        let bar = String(repeating: "█", count: Int((share * 40).rounded()))
-        chart += String("\(row.0)s".padding(toLength: 8, withPad: " ", startingAt: 0)) + bar + " \(format(row.2)) \(PrintableText.escaped(unit))\n"
-      }
-      if renderer.format == .table || renderer.format == .wide {
-        out += chart
-      } else {
-        inv.context.console.writeError(chart)
-      }
+      // For people, at clock times in --tz: after a table, else on stderr so CSV and TSV stay clean.
+      let zone = try inv.context.zone()
+      let start = response["scheduleStart"]?.stringValue.flatMap(Timestamp.init(parsing:)) ?? store.clock()
+      let chart = compositeChart(rows.map { ($0.0, $0.1, $0.2) }, start: start, unit: unit, zone: zone)
+      ChartOutput.place(chart.render(width: renderer.width ?? 80), after: &out, renderer: renderer,
+                        console: inv.context.console)
     }
     inv.context.console.writeOut(out)
+  }
+
+  /// The composite limits as bars labelled with the clock times they hold (`14:00–14:30`), with
+  /// the weekday when the schedule crosses midnight.
+  static func compositeChart(
+    _ periods: [(from: Int, to: Int, limit: Double)], start: Timestamp, unit: String, zone: LocalTime
+  ) -> BarChart {
+    let times = periods.map { (start.adding(seconds: Int64($0.from)), start.adding(seconds: Int64($0.to))) }
+    let days = Set(times.flatMap { [zone.localDay(of: $0.0), zone.localDay(of: $0.1.adding(seconds: -1))] })
+    let seconds = times.contains { $0.0.seconds % 60 != 0 || $0.1.seconds % 60 != 0 }
+    func clock(_ time: Timestamp) -> String {
+      let text = String(zone.format(time).dropFirst(11).prefix(seconds ? 8 : 5))
+      return days.count > 1 ? TimeBuckets.weekday(zone.localDay(of: time)) + " " + text : text
+    }
+    let bars = zip(periods, times).map { period, time in
+      BarChart.Bar(label: clock(time.0) + "–" + clock(time.1), value: period.limit,
+                   text: "\(format(period.limit)) \(PrintableText.escaped(unit))")
+    }
+    return BarChart(title: "limit from \(zone.short(start)) (\(zone.name))", bars: bars)
   }
 }

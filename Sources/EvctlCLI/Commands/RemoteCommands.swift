@@ -103,13 +103,10 @@ extension Commands {
     }
     try Remote.send(inv, action: "RemoteStopTransaction") { station in
       if let transaction { return ["transactionId": .int(Int64(transaction))] }
-      guard let row = try store.db.queryOne(
-        "SELECT id FROM transactions WHERE station_id = ? AND connector_id = ? AND state = 'active' ORDER BY id DESC",
-        [station.id, connector!])
-      else {
+      guard let active = try store.activeTransactionID(stationID: station.id, connectorID: connector!) else {
         throw StoreError.notFound(kind: "active transaction", name: "\(station.identity)/\(connector!)")
       }
-      return ["transactionId": .int(Int64(row.int("id")!))]
+      return ["transactionId": .int(Int64(active))]
     }
   }
 

@@ -115,8 +115,10 @@ extension Commands {
       .flag("active", help: "Only sessions still charging"),
       .flag("completed", help: "Only finished sessions"),
       .flag("anonymous", help: "Leave out id tags and user emails"),
+      .flag("chart", help: "Also draw sessions per hour of day (when people charge), in --tz"),
     ],
     examples: [
+      .init("When do people charge at HQ?", "evctl report sessions --group HQ --from 30d --tz Europe/Amsterdam --chart -o csv > /dev/null"),
       .init("Last month as CSV for a spreadsheet", "evctl report sessions --from 2026-10-01 --to 2026-11-01 --tz Europe/Amsterdam -o csv > october.csv"),
       .init("Energy per session of one site", "evctl report sessions --group HQ -o json | jq '.[].energy_kwh'"),
     ]
@@ -146,6 +148,8 @@ extension Commands {
       Column("received_at", brief: false) { zone.format($0.receivedAt) },
     ] + exactEnergyColumns
     var implausible: [(id: Int, reason: String)] = []
+    let chart = inv.arguments.flag("chart")
+    var perHour = [Int](repeating: 0, count: 24)
     let writer = StreamingWriter(renderer: inv.context.renderer(), columns: columns, json: { s in
       [
         "id": .int(Int64(s.id)), "start": .string(zone.format(s.startedAt)),
@@ -164,10 +168,34 @@ extension Commands {
     }, console: inv.context.console)
     try store.forEachSession(filter) { s in
       if let reason = s.implausible { implausible.append((s.id, reason)) }
+      if chart { perHour[hourOfDay(s.startedAt, zone: zone)] += 1 }
       try writer.write(s)
     }
     writer.finish()
+    if chart {
+      let renderer = inv.context.renderer()
+      var out = ""
+      ChartOutput.place(
+        sessionsPerHourChart(perHour, zone: zone).render(width: renderer.width ?? 80), after: &out,
+        renderer: renderer, console: inv.context.console)
+      inv.context.console.writeOut(out)
+    }
     warnImplausible(implausible, console: inv.context.console)
+  }
+
+  /// The local hour of the day (0–23) at `time`.
+  static func hourOfDay(_ time: Timestamp, zone: LocalTime) -> Int {
+    let local = time.seconds + Int64(zone.offset(at: time))
+    return Int(((local % 86_400) + 86_400) % 86_400 / 3600)
+  }
+
+  /// Sessions started in each hour of the day, every hour shown.
+  static func sessionsPerHourChart(_ counts: [Int], zone: LocalTime) -> BarChart {
+    let bars = counts.enumerated().map { hour, count in
+      BarChart.Bar(
+        label: (hour < 10 ? "0" : "") + "\(hour):00", value: Double(count), text: String(count))
+    }
+    return BarChart(title: "sessions started per hour of day (\(zone.name))", bars: bars)
   }
 
   struct EnergyBucket {
@@ -176,32 +204,103 @@ extension Commands {
     var energyWh = 0.0
     var connectors: Set<String> = []
     var durationSeconds: Int64 = 0
+    /// The first moment of a time bucket, for ordering hours across a DST change.
+    var start: Timestamp? = nil
+
+    mutating func add(_ s: SessionRecord, now: Timestamp) {
+      sessions += 1
+      energyWh += s.energyWh ?? 0
+      connectors.insert("\(s.stationID)/\(s.connectorID)")
+      let (sum, overflow) = durationSeconds.addingReportingOverflow(s.durationSeconds(now: now))
+      durationSeconds = overflow ? Int64.max : sum
+    }
+
+    var averageDurationSeconds: Int64 { sessions == 0 ? 0 : durationSeconds / Int64(sessions) }
   }
 
+  /// What `report energy --chart` draws per bucket.
+  enum ChartMetric: String, CaseIterable {
+    case energy, sessions, duration
+
+    var title: String {
+      switch self {
+      case .energy: return "energy (kWh)"
+      case .sessions: return "sessions"
+      case .duration: return "average session duration"
+      }
+    }
+
+    func bar(_ label: String, _ bucket: EnergyBucket) -> BarChart.Bar {
+      switch self {
+      case .energy:
+        return BarChart.Bar(label: label, value: bucket.energyWh, text: (kWh(bucket.energyWh) ?? "0") + " kWh")
+      case .sessions:
+        return BarChart.Bar(label: label, value: Double(bucket.sessions), text: String(bucket.sessions))
+      case .duration:
+        let average = bucket.averageDurationSeconds
+        return BarChart.Bar(
+          label: label, value: Double(average),
+          text: bucket.sessions == 0 ? "-" : DurationText.format(seconds: average))
+      }
+    }
+  }
+
+  /// Time buckets a chart may draw at most; more is refused (narrow the period or take larger buckets).
+  static let chartBucketLimit = 1000
+
   static let reportEnergy: CommandSpec = CommandSpec(
-    "energy", abstract: "Energy statistics per day, week, month, station, group or user",
+    "energy", abstract: "Energy statistics per hour, day, week, month, station, group or user",
+    discussion: """
+      Rows list the buckets that have sessions. The chart (--chart) adapts to the terminal width
+      and, by hour, day, week or month, shows every bucket from --from (else the first session) to
+      --to (else now), at most \(chartBucketLimit). With -o csv, tsv or json it goes to stderr.
+      """,
     arguments: [
       .option("by", value: "bucket", help: "How to group sessions",
-              choices: ["day", "week", "month", "station", "group", "user"], required: true),
-      .flag("chart", help: "Draw the energy per bucket as a bar chart"),
+              choices: ["hour", "day", "week", "month", "station", "group", "user"], required: true),
+      .flag("chart", help: "Also draw a bar chart; by time, every bucket of the period, empty ones too"),
+      .option("metric", value: "metric", help: "What the chart draws; default energy",
+              choices: ChartMetric.allCases.map(\.rawValue)),
     ] + reportFilterArguments,
     examples: [
       .init("Energy per month this year", "evctl report energy --by month --from 2026-01-01 --tz Europe/Amsterdam"),
       .init("Which stations deliver most, as a chart", "evctl report energy --by station --chart"),
+      .init("Sessions per day last month, empty days too", "evctl report energy --by day --from 2026-11-01 --to 2026-12-01 --chart --metric sessions"),
     ]
   ) { inv in
     let zone = try inv.context.zone()
     let filter = try sessionFilter(inv, zone: zone)
     let by = inv.arguments.option("by")!
+    let chart = inv.arguments.flag("chart")
+    let metric = inv.arguments.option("metric").flatMap(ChartMetric.init(rawValue:)) ?? .energy
+    if inv.arguments.option("metric") != nil, !chart {
+      throw UsageError(message: "'--metric' says what the chart draws: give it with '--chart'",
+                       commandPath: inv.arguments.path)
+    }
+    let timeBuckets = TimeBuckets.Size(rawValue: by).map { TimeBuckets($0, zone: zone) }
+    if chart, let timeBuckets, let from = filter.from, let to = filter.to,
+      timeBuckets.starts(from: from, to: to, limit: chartBucketLimit) == nil
+    {
+      throw UsageError(
+        message: "the chart would have more than \(chartBucketLimit) \(by) buckets: narrow --from/--to or use larger buckets",
+        commandPath: inv.arguments.path)
+    }
     let store = try inv.context.openStore()
     let now = store.clock()
     var buckets: [String: EnergyBucket] = [:]
+    var byStart: [Timestamp: EnergyBucket] = [:]
     var total = EnergyBucket(key: "total")
     var implausible: [(id: Int, reason: String)] = []
+    var first: Timestamp?
+    var last: Timestamp?
     try store.forEachSession(filter) { s in
       if let reason = s.implausible { implausible.append((s.id, reason)) }
       let key: String
+      var start: Timestamp?
       switch by {
+      case "hour":
+        start = timeBuckets!.start(of: s.startedAt)
+        key = zone.format(start!)
       case "day": key = zone.day(s.startedAt)
       case "week": key = zone.week(s.startedAt)
       case "month": key = zone.month(s.startedAt)
@@ -209,56 +308,56 @@ extension Commands {
       case "group": key = s.groupPath ?? "(no group)"
       default: key = s.userEmail ?? "(anonymous)"
       }
-      for index in 0..<2 {
-        var bucket = index == 0 ? (buckets[key] ?? EnergyBucket(key: key)) : total
-        bucket.sessions += 1
-        bucket.energyWh += s.energyWh ?? 0
-        bucket.connectors.insert("\(s.stationID)/\(s.connectorID)")
-        let (sum, overflow) = bucket.durationSeconds.addingReportingOverflow(s.durationSeconds(now: now))
-        bucket.durationSeconds = overflow ? Int64.max : sum
-        if index == 0 { buckets[key] = bucket } else { total = bucket }
+      buckets[key, default: EnergyBucket(key: key, start: start)].add(s, now: now)
+      total.add(s, now: now)
+      if chart, let timeBuckets {
+        byStart[timeBuckets.start(of: s.startedAt), default: EnergyBucket(key: "")].add(s, now: now)
+        first = min(first ?? s.startedAt, s.startedAt)
+        last = max(last ?? s.startedAt, s.startedAt)
       }
     }
-    let rows = buckets.keys.sorted().map { buckets[$0]! } + [total]
+    let ordered = buckets.values.sorted { ($0.start ?? Timestamp(milliseconds: 0), $0.key) < ($1.start ?? Timestamp(milliseconds: 0), $1.key) }
+    let rows = ordered + [total]
     let renderer = inv.context.renderer()
     let columns: [Column<EnergyBucket>] = [
       Column(by) { $0.key },
       Column("sessions") { String($0.sessions) },
       Column("energy_kwh", human: { b, _ in kWh(b.energyWh) }) { exactKWh($0.energyWh) },
       Column("connectors_used") { String($0.connectors.count) },
-      Column.duration("average_duration_s") { $0.sessions == 0 ? 0 : $0.durationSeconds / Int64($0.sessions) },
+      Column.duration("average_duration_s") { $0.averageDurationSeconds },
       Column("energy_wh", brief: false) { b in b.energyWh.isFinite ? String(Int64(b.energyWh.rounded())) : nil },
     ]
     var out = renderer.list(rows, columns: columns) { b in
       [by: .string(b.key), "sessions": .int(Int64(b.sessions)),
        "energy_kwh": kWhJSON(b.energyWh), "energy_wh": .int(Int64(b.energyWh.rounded())),
        "connectors_used": .int(Int64(b.connectors.count)),
-       "average_duration_s": .int(b.sessions == 0 ? 0 : b.durationSeconds / Int64(b.sessions))]
+       "average_duration_s": .int(b.averageDurationSeconds)]
     }
-    if inv.arguments.flag("chart") {
+    if chart {
       // The chart is for people: after the table, or on stderr so machine output stays clean.
-      let chart = energyChart(buckets.keys.sorted().map { buckets[$0]! })
-      if renderer.format == .table || renderer.format == .wide {
-        out += "\n" + chart
+      var bars: [BarChart.Bar] = []
+      var title = "\(metric.title) per \(by)"
+      if let timeBuckets {
+        let from = filter.from ?? first
+        let to = filter.to ?? max(now, (last ?? now).adding(seconds: 1))
+        title += ", \(zone.name)"
+        if let from {
+          guard let starts = timeBuckets.starts(from: from, to: to, limit: chartBucketLimit) else {
+            throw UsageError(
+              message: "the chart would have more than \(chartBucketLimit) \(by) buckets: give --from/--to or use larger buckets",
+              commandPath: inv.arguments.path)
+          }
+          bars = zip(starts, timeBuckets.labels(starts)).map { start, label in
+            metric.bar(label, byStart[start] ?? EnergyBucket(key: ""))
+          }
+        }
       } else {
-        inv.context.console.writeError(chart)
+        bars = ordered.map { metric.bar($0.key, $0) }
       }
+      let drawn = bars.isEmpty ? "\(title): no sessions\n" : BarChart(title: title, bars: bars).render(width: renderer.width ?? 80)
+      ChartOutput.place(drawn, after: &out, renderer: renderer, console: inv.context.console)
     }
     warnImplausible(implausible, console: inv.context.console)
     inv.context.console.writeOut(out)
-  }
-
-  /// Bars of energy per bucket, 50 characters for the largest.
-  static func energyChart(_ buckets: [EnergyBucket]) -> String {
-    let peak = max(buckets.map(\.energyWh).filter(\.isFinite).max() ?? 0, 1)
-    let width = min(max(buckets.map { PrintableText.escaped($0.key).count }.max() ?? 4, 4), 30)
-    var out = ""
-    for bucket in buckets {
-      let share = bucket.energyWh.isFinite ? max(0, min(1, bucket.energyWh / peak)) : 0
-      let bar = String(repeating: "█", count: Int((share * 50).rounded()))
-      out += String(PrintableText.escaped(bucket.key).prefix(width)).padding(toLength: width + 2, withPad: " ", startingAt: 0)
-        + bar + " " + (kWh(bucket.energyWh) ?? "0") + " kWh\n"
-    }
-    return out
   }
 }

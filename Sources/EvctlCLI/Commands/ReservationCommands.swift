@@ -15,13 +15,8 @@ extension Commands {
     let store = try inv.context.openStore()
     let visible = Set(try store.stations().map(\.id))
     let stationID = try inv.arguments.option("station").map { try store.station($0).id }
-    let rows = try store.db.query(
-      """
-      SELECT r.*, s.identity FROM reservations r JOIN stations s ON s.id = r.station_id
-      WHERE (?1 IS NULL OR r.station_id = ?1) AND (?2 = 0 OR r.state IN ('requested', 'active'))
-      ORDER BY r.id DESC
-      """, [stationID, inv.arguments.flag("active")]
-    ).filter { visible.contains($0.int("station_id") ?? -1) }
+    let rows = try store.reservationRows(stationID: stationID, activeOnly: inv.arguments.flag("active"))
+      .filter { visible.contains($0.int("station_id") ?? -1) }
     let columns: [Column<Row>] = [
       Column("id") { $0.string("id") }, Column("station") { $0.string("identity") },
       Column("connector") { $0.string("connector_id") }, Column("id_tag") { $0.string("id_tag") },
@@ -60,17 +55,9 @@ extension Commands {
     let idTag = try IdTagCanonicalizer.canonical(inv.arguments.option("id-tag")!)
     let parent = try? store.token(idTag).parentIDTag
     try store.require(.remoteCommand)
-    let id = try store.db.transaction { () -> Int in
-      let next = try store.db.queryOne("SELECT coalesce(max(id), 0) + 1 AS n FROM reservations")?.int("n") ?? 1
-      try store.db.run(
-        """
-        INSERT INTO reservations (id, station_id, connector_id, id_tag, parent_id_tag, expires_at,
-          requested_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-        """,
-        [next, station.id, connector, idTag, parent, expires.iso8601, store.actor.displayName,
-         store.clock().iso8601])
-      return next
-    }
+    let id = try store.createReservation(
+      stationID: station.id, connectorID: connector, idTag: idTag, parentIDTag: parent ?? nil,
+      expires: expires)
     var payload: [String: JSONValue] = [
       "connectorId": .int(Int64(connector)), "expiryDate": .string(expires.iso8601),
       "idTag": .string(idTag), "reservationId": .int(Int64(id)),
@@ -81,15 +68,14 @@ extension Commands {
         inv, store: store, station: station.identity, action: "ReserveNow", payload: .object(payload),
         timeout: try inv.int("timeout") ?? 30)
       if command.state != .accepted {
-        try store.db.run(
-          "UPDATE reservations SET state = 'rejected', status = ? WHERE id = ? AND state = 'requested'",
-          [command.status ?? command.error ?? command.state.rawValue, id])
+        try store.rejectReservation(
+          id, status: command.status ?? command.error ?? command.state.rawValue, onlyRequested: true)
       }
       Remote.render([command], offline: [], queued: false, inv: inv)
       if command.state == .accepted { inv.context.confirm("reservation", String(id), "active") }
       try Remote.exitCode([command], offline: [], queued: false)
     } catch let error as StoreError {
-      try store.db.run("UPDATE reservations SET state = 'rejected', status = ? WHERE id = ?", [error.description, id])
+      try store.rejectReservation(id, status: error.description, onlyRequested: false)
       throw error
     }
   }
@@ -103,8 +89,7 @@ extension Commands {
   ) { inv in
     let store = try inv.context.openStore()
     guard let id = Int(inv.required("id")),
-      let row = try store.db.queryOne(
-        "SELECT r.*, s.identity FROM reservations r JOIN stations s ON s.id = r.station_id WHERE r.id = ?", [id])
+      let row = try store.reservationRow(id)
     else { throw StoreError.notFound(kind: "reservation", name: inv.required("id")) }
     guard ["requested", "active"].contains(row.string("state") ?? "") else {
       throw StoreError.conflict("reservation \(id) is \(row.string("state") ?? "closed"); nothing to cancel")

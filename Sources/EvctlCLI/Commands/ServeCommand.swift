@@ -20,7 +20,7 @@ extension Commands {
       .option("tls-listen", value: "host:port", help: "Address for wss:// (TLS 1.2/1.3), e.g. [::]:8443; needs --tls-cert and --tls-key"),
       .option("tls-cert", value: "file", help: "PEM server certificate chain for --tls-listen; reread on SIGHUP", completion: .file),
       .option("tls-key", value: "file", help: "PEM private key of --tls-cert; reread on SIGHUP", completion: .file),
-      .option("tls-client-ca", value: "file", help: "PEM CA certificates that station client certificates (security profile 3) must chain to", completion: .file),
+      .option("tls-client-ca", value: "file", help: "PEM CA certificates that station client certificates (security profile 3) must chain to; default evctl's CA root (evctl ca init), if there is one", completion: .file),
       .option("tls-handshake-timeout", value: "seconds", help: "Close a connection whose TLS handshake takes longer; default 10"),
       .option("path", value: "prefix", help: "URL path prefix; default /ocpp"),
       .option("ping-interval", value: "seconds", help: "Ping a silent station after this long; default 60"),
@@ -28,6 +28,9 @@ extension Commands {
       .flag("no-message-log", help: "Do not log frames"),
       .option("command-retention", value: "duration", help: "Keep finished remote commands this long; default 90d"),
       .option("command-payload-retention", value: "duration", help: "Keep the payloads and answers of finished commands this long; default 7d"),
+      .option("certificate-approval", value: "mode",
+              help: "SignCertificate CSRs: auto signs them with evctl's CA at once, manual keeps them for 'evctl certificate approve'; default auto",
+              choices: CertificateApproval.allCases.map(\.rawValue)),
       .flag("no-auto-config", help: "Do not send GetConfiguration after a station's first accepted boot or a firmware change"),
       .option("event-retention", value: "duration", help: "Keep events and cleared alarms this long; default 90d"),
       .option("files-dir", value: "dir", help: "Hand out firmware from DIR and take diagnostics and log uploads into DIR/uploads over HTTP on the same ports, each through an expiring path of its request", completion: .file),
@@ -36,12 +39,13 @@ extension Commands {
       .option("alarm-command", value: "command", help: "Run this shell command with each new alarm as JSON on stdin; the same alarm at most once in 10 min, at most 10 runs a minute"),
       .option("log-level", value: "level", help: "Least severe diagnostics shown; default info",
               choices: LogLevel.allCases.map(\.name)),
-    ],
+    ] + serveMailArguments,
     examples: [
       .init("Listen on the default port with the default store", "evctl serve"),
       .init("Only on loopback, behind a TLS proxy", "evctl serve --listen 127.0.0.1:8180"),
       .init("Terminate TLS itself, on IPv6 and IPv4", "evctl serve --tls-listen [::]:8443 --tls-cert /etc/evctl/fullchain.pem --tls-key /etc/evctl/privkey.pem"),
       .init("Serve firmware and take diagnostics uploads, no FTP server needed", "evctl serve --files-dir /var/lib/evctl/files --public-url http://evctl.example.com:8180"),
+      .init("Send alarm mail and invitations", "evctl serve --smtp smtps://mail.example.com:465 --mail-from evctl@example.com --smtp-user evctl --smtp-password-file /etc/evctl/smtp-password"),
     ]
   ) { inv in
     var configuration = ServerConfiguration()
@@ -91,9 +95,12 @@ extension Commands {
       throw UsageError(message: "--command-payload-retention must not be longer than --command-retention",
                        commandPath: inv.arguments.path)
     }
+    let smtp = try smtpSettings(inv)
     let owner = ServeLockOwner(pid: ProcessFacts.pid, host: ProcessFacts.hostName)
     configuration.lockOwner = owner
     configuration.autoConfiguration = !inv.arguments.flag("no-auto-config")
+    configuration.certificateApproval = inv.arguments.option("certificate-approval")
+      .flatMap(CertificateApproval.init(rawValue:)) ?? .auto
     let serveLog = ServeLog(
       minimum: LogLevel(name: inv.arguments.option("log-level") ?? "info") ?? .info,
       journal: ServeLog.isJournal(inv.context.console.environment["JOURNAL_STREAM"]))
@@ -156,6 +163,17 @@ extension Commands {
     if let command = inv.arguments.option("alarm-command") {
       central.onAlarm = { alarm in AlarmCommand.run(command, alarm: alarm, console: console) }
     }
+    var mailer: Mailer?
+    if let smtp {
+      guard let path = store.databasePath else { throw CLIError.io("--smtp needs a store file") }
+      central.mailsAlarms = true
+      mailer = Mailer(settings: smtp, storePath: path) { line in
+        if let text = serveLog.render(PrintableText.escaped(line)) { console.diagnose(text) }
+      }
+      try store.setSetting("mail", "\(smtp.displayURL) from \(smtp.from)")
+    } else {
+      try store.setSetting("mail", nil)
+    }
     let server: Server
     do {
       server = try Server(central: central)
@@ -187,6 +205,11 @@ extension Commands {
       console.diagnose(serveLog.always(
         .info, "listening on wss://\(tls.address.with(port: port))\(configuration.pathPrefix)/<identity> (store \(inv.context.databasePath))"))
     }
+    if let smtp, let mailer {
+      console.diagnose(serveLog.always(.info, "sending mail through \(smtp.displayURL) from \(smtp.from)"))
+      mailer.start()
+    }
+    defer { mailer?.stop() }
     try server.run()
     sources.forEach { $0.cancel() }
     console.diagnose(serveLog.always(.info, "stopped"))
@@ -211,6 +234,11 @@ extension Commands {
     var settings = TLSSettings(
       address: address, certificatePath: inv.context.absolute(certificate), keyPath: inv.context.absolute(key),
       clientCAPath: inv.arguments.option("tls-client-ca").map { inv.context.absolute($0) })
+    // Without --tls-client-ca, client certificates of evctl's own CA (`evctl ca init`) verify.
+    let ownRoot = CertificateAuthority.rootFile(forStore: inv.context.absolute(inv.context.databasePath))
+    if settings.clientCAPath == nil, FileManager.default.fileExists(atPath: ownRoot) {
+      settings.clientCAPath = ownRoot
+    }
     if let seconds = try inv.int("tls-handshake-timeout") {
       guard (1...3600).contains(seconds) else {
         throw UsageError(message: "--tls-handshake-timeout must be 1 to 3600 seconds, not \(seconds)",
@@ -254,9 +282,7 @@ extension Commands {
       ["id": .from(row.int("id")), "at": .from(row.string("at")),
        "direction": .from(row.string("direction")), "frame": .from(row.string("frame"))]
     }
-    var rows = try store.db.query(
-      "SELECT * FROM (SELECT * FROM message_log WHERE station_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id",
-      [station.id, limit])
+    var rows = try store.messageLogRows(stationID: station.id, newest: limit)
     inv.context.console.writeOut(renderer.list(rows, columns: columns, json: json))
     guard inv.arguments.flag("follow") else { return }
     var last = rows.last?.int("id") ?? 0
@@ -264,8 +290,7 @@ extension Commands {
                          showHeaders: false, color: renderer.color)
     while true {
       Thread.sleep(forTimeInterval: 0.5)
-      rows = try store.db.query(
-        "SELECT * FROM message_log WHERE station_id = ? AND id > ? ORDER BY id", [station.id, last])
+      rows = try store.messageLogRows(stationID: station.id, after: last)
       if let newest = rows.last?.int("id") { last = newest }
       if !rows.isEmpty { inv.context.console.writeOut(plain.list(rows, columns: columns, json: json)) }
     }
@@ -284,17 +309,8 @@ extension Commands {
     let station = try store.station(inv.required("identity"))
     let since = try inv.time("since", pointing: .past)?.iso8601 ?? ""
     let connector = try inv.int("connector")
-    let rows = try store.db.query(
-      """
-      SELECT * FROM (
-        SELECT coalesce(reported_at, received_at) AS at, received_at, connector_id AS connector,
-          status AS event, error_code, info, vendor_error_code FROM status_events
-          WHERE station_id = ?1 AND received_at > ?2 AND (?3 IS NULL OR connector_id = ?3)
-        UNION ALL
-        SELECT coalesce(reported_at, at), at, NULL, kind, NULL, detail, NULL FROM events
-          WHERE station_id = ?1 AND at > ?2 AND ?3 IS NULL
-        ORDER BY received_at DESC LIMIT ?4) ORDER BY received_at
-      """, [station.id, since, connector, try inv.int("limit") ?? 100])
+    let rows = try store.stationEventRows(
+      stationID: station.id, connector: connector, since: since, limit: try inv.int("limit") ?? 100)
     let columns: [Column<Row>] = [
       Column("at") { $0.string("at") },
       Column("received_at") { $0.string("received_at") },

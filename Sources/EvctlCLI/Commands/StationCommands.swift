@@ -8,7 +8,7 @@ extension Commands {
       stationList, stationShow, stationCreate, stationUpdate, stationPassword, stationDelete,
       stationImport, connector,
     ] + stationServerCommands + stationRemoteCommands + [
-      stationFirmware, stationDiagnostics, stationLog, stationCertificate,
+      stationFirmware, stationDiagnostics, stationLog, stationCertificate, stationSecurity,
     ])
 
   static let stationIdentity = ArgumentSpec.positional(
@@ -39,10 +39,58 @@ extension Commands {
     Column("meter_serial_number", brief: false) { $0.meterSerialNumber },
     Column.time("last_boot_at", brief: false) { $0.lastBootAt },
     Column.time("created_at", brief: false) { $0.createdAt },
+    Column.time("updated_at", brief: false) { $0.updatedAt },
+    Column("address", brief: false) { $0.address },
+    Column("latitude", brief: false) { $0.latitude.map { String($0) } },
+    Column("longitude", brief: false) { $0.longitude.map { String($0) } },
+    Column("external_id", brief: false) { $0.externalID },
+    Column("uuid", brief: false) { $0.uuid },
+    Column("max_current", brief: false) { $0.maxCurrent.map { format3($0) } },
     Column("security_profile", brief: false) { String($0.securityProfile) },
   ]
 
   static let securityProfileChoices = SecurityProfile.allCases.map { String($0.rawValue) }
+
+  /// The options that set a station's place and ties to other systems (create and update).
+  static let stationDetailArguments: [ArgumentSpec] = [
+    .option("address", value: "text", help: "Street address where it stands"),
+    .option("lat", value: "degrees", help: "Latitude in degrees, -90 to 90 (with --lon)"),
+    .option("lon", value: "degrees", help: "Longitude in degrees, -180 to 180 (with --lat)"),
+    .option("external-id", value: "id", help: "Its id in another system; unique among stations"),
+    .option("max-current", value: "amperes",
+            help: "Most the whole station may draw per phase; smart charging shares it between its connectors"),
+  ]
+
+  /// The `--no-…` options of `station update` that remove a detail.
+  static let stationDetailClearArguments: [ArgumentSpec] = [
+    .flag("no-address", help: "Remove the address"),
+    .flag("no-location", help: "Remove the coordinates"),
+    .flag("no-external-id", help: "Remove the external id"),
+    .flag("no-max-current", help: "Remove the station's maximum current"),
+  ]
+
+  /// Reads the detail options; a setting given with its `--no-` form is a usage error.
+  static func stationDetails(_ inv: Invocation) throws -> StationDetails {
+    var details = StationDetails()
+    details.address = inv.arguments.option("address")
+    details.latitude = try coordinate(inv, "lat", limit: 90)
+    details.longitude = try coordinate(inv, "lon", limit: 180)
+    details.externalID = inv.arguments.option("external-id")
+    details.maxCurrent = try inv.double("max-current")
+    details.clearAddress = inv.arguments.flag("no-address")
+    details.clearCoordinates = inv.arguments.flag("no-location")
+    details.clearExternalID = inv.arguments.flag("no-external-id")
+    details.clearMaxCurrent = inv.arguments.flag("no-max-current")
+    for (set, clear) in [("address", "no-address"), ("lat", "no-location"), ("lon", "no-location"),
+                         ("external-id", "no-external-id"), ("max-current", "no-max-current")]
+    where inv.arguments.option(set) != nil && inv.arguments.flag(clear) {
+      throw UsageError(message: "'--\(set)' and '--\(clear)' contradict each other", commandPath: inv.arguments.path)
+    }
+    if (details.latitude == nil) != (details.longitude == nil) {
+      throw UsageError(message: "give both --lat and --lon, or neither", commandPath: inv.arguments.path)
+    }
+    return details
+  }
 
   static let stationList: CommandSpec = CommandSpec(
     "list", aliases: ["ls"], abstract: "List stations",
@@ -126,7 +174,7 @@ extension Commands {
               help: "0 none, 1 Basic auth (default), 2 TLS + Basic auth, 3 TLS + client certificate",
               choices: securityProfileChoices),
       .flag("password-stdin", help: "Read the AuthorizationKey (16-40 characters) from standard input instead of generating one"),
-    ],
+    ] + stationDetailArguments,
     examples: [
       .init("A two-connector station; the generated AuthorizationKey is printed once",
             "evctl station create CP-001 --name 'Gate' --group HQ --connectors 2"),
@@ -151,7 +199,7 @@ extension Commands {
       identity: inv.required("identity"), name: inv.arguments.option("name")!,
       group: inv.arguments.option("group"), description: inv.arguments.option("description"),
       connectors: try inv.int("connectors") ?? 1, password: password.map { Array($0.utf8) },
-      securityProfile: profile)
+      securityProfile: profile, details: try stationDetails(inv))
     showCreated(station, generatedKey: generated, inv: inv)
   }
 
@@ -196,6 +244,11 @@ extension Commands {
               help: "How it must authenticate: 0 none, 1 Basic auth, 2 TLS + Basic auth, 3 TLS + client certificate",
               choices: securityProfileChoices),
       .flag("allow-downgrade", help: "Allow --security-profile to lower the profile (0 also drops the password)"),
+    ] + stationDetailArguments + stationDetailClearArguments,
+    examples: [
+      .init("Where it stands, for maps and external services",
+            "evctl station update CP-001 --address 'Stationsplein 1, Utrecht' --lat 52.09 --lon 5.11 --external-id NL-ABC-E001"),
+      .init("The whole station may draw 32 A", "evctl station update CP-001 --max-current 32"),
     ]
   ) { inv in
     var changes = StationChanges()
@@ -212,15 +265,43 @@ extension Commands {
     if changes.allowDowngrade && changes.securityProfile == nil {
       throw UsageError(message: "--allow-downgrade goes with --security-profile", commandPath: inv.arguments.path)
     }
+    changes.details = try stationDetails(inv)
     let station = try inv.context.openStore().updateStation(inv.required("identity"), changes)
     inv.context.confirm("station", station.identity, "updated")
   }
 
   static let stationPassword: CommandSpec = CommandSpec(
-    "passwd", abstract: "Set or clear a station's AuthorizationKey (Basic-auth password, security profiles 1 and 2)",
-    arguments: [stationIdentity, .passwordStdin, .flag("clear", help: "Remove the password")]
+    "passwd", abstract: "Set, clear or rotate a station's OCPP Basic-auth password (AuthorizationKey)",
+    arguments: [
+      stationIdentity, .passwordStdin, .flag("clear", help: "Remove the password"),
+      .flag("rotate", help: "Send the connected station a new random AuthorizationKey (ChangeConfiguration); stored once it answers Accepted"),
+      .option("timeout", value: "seconds", help: "With --rotate: wait this long for the answer; default 30"),
+    ],
+    examples: [.init("A new key for a connected station, never shown", "evctl station passwd CP-001 --rotate")]
   ) { inv in
     let clear = inv.arguments.flag("clear")
+    if inv.arguments.flag("rotate") {
+      guard !clear, !inv.arguments.flag("password-stdin") else {
+        throw UsageError(message: "--rotate makes the key itself: drop --clear and --password-stdin",
+                         commandPath: inv.arguments.path)
+      }
+      let timeout = try inv.int("timeout") ?? 30
+      guard (1...3600).contains(timeout) else {
+        throw UsageError(message: "--timeout must be 1 to 3600 seconds", commandPath: inv.arguments.path)
+      }
+      let store = try inv.context.openStore()
+      try store.require(.updateStation)
+      let station = try store.station(inv.required("identity"))
+      if let problem = try rotateAuthorizationKey(inv, store: store, station: station, timeout: timeout) {
+        throw CommandFailure("\(PrintableText.escaped(station.identity)) \(problem)",
+                             code: problem.contains("outcome unknown") ? .timeout : .failure)
+      }
+      inv.context.confirm("station", station.identity, "password rotated (the station accepted the new AuthorizationKey)")
+      return
+    }
+    guard inv.arguments.option("timeout") == nil else {
+      throw UsageError(message: "--timeout goes with --rotate", commandPath: inv.arguments.path)
+    }
     let password = clear ? nil : try inv.password(prompt: "Station password: ", ask: true)
     try inv.context.openStore().setStationPassword(
       inv.required("identity"), password: password.map { Array($0.utf8) })
@@ -291,6 +372,8 @@ extension Commands {
     Column("info", brief: false) { $0.info },
     Column.time("status_at", brief: false) { $0.statusAt },
     Column("station", brief: false) { $0.stationIdentity },
+    Column("external_id", brief: false) { $0.externalID },
+    Column("uuid", brief: false) { $0.uuid },
   ]
 
   static let connector: CommandSpec = CommandSpec(
@@ -315,6 +398,8 @@ extension Commands {
       .option("mode", value: "mode", help: "open: free charging; rfid: a token is needed",
               choices: ["open", "rfid"]),
       .option("parking-space", value: "text", help: "Parking space label"),
+      .option("external-id", value: "id", help: "Its id in another system; unique among connectors"),
+      .flag("no-external-id", help: "Remove the external id"),
     ]
   ) { inv in
     guard let number = Int(inv.required("connector")) else {
@@ -324,7 +409,15 @@ extension Commands {
     let connector = try inv.context.openStore().updateConnector(
       inv.required("identity"), connector: number, type: inv.arguments.option("type"),
       maxCurrent: try inv.double("max-current"), mode: inv.arguments.option("mode"),
-      parkingSpace: inv.arguments.option("parking-space"))
+      parkingSpace: inv.arguments.option("parking-space"), externalID: inv.arguments.option("external-id"),
+      clearExternalID: try {
+        let clear = inv.arguments.flag("no-external-id")
+        if clear, inv.arguments.option("external-id") != nil {
+          throw UsageError(message: "'--external-id' and '--no-external-id' contradict each other",
+                           commandPath: inv.arguments.path)
+        }
+        return clear
+      }())
     inv.context.confirm("connector", "\(connector.stationIdentity)/\(connector.connectorID)", "updated")
   }
 }

@@ -145,7 +145,7 @@ extension Commands {
     if stations.isEmpty, !inv.context.isQuiet {
       inv.context.console.writeOut("no station was told about \(idTag); no ClearCache needed\n")
     }
-    try store.db.transaction {
+    try store.atomically {
       for identity in stations {
         let command = try store.enqueueCommand(
           station: identity, action: "ClearCache", payload: [:], queue: true)

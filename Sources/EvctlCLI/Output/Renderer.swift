@@ -163,9 +163,9 @@ public struct Renderer: Sendable {
     guard color else { return state }
     let code: String
     switch state {
-    case "online", "Available", "valid", "active": code = "32"
-    case "charging", "Charging", "Preparing": code = "36"
-    case "faulted", "Faulted", "blocked", "expired", "offline": code = "31"
+    case "online", "Available", "valid", "active", "available": code = "32"
+    case "charging", "Charging", "Preparing", "in_use": code = "36"
+    case "faulted", "Faulted", "blocked", "expired", "offline", "fault": code = "31"
     case "never_connected", "Unavailable", "not_yet_valid": code = "2"
     default: return state
     }

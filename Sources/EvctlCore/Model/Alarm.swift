@@ -9,6 +9,8 @@ public enum AlarmKind: String, CaseIterable, Sendable {
   case stuckTransaction = "stuck_transaction"
   /// serve itself ran out of a resource (file descriptors); raised with identity `serve`.
   case resourceExhausted = "resource_exhausted"
+  /// A station's newest certificate expires within 30 days, or has expired.
+  case certificateExpiring = "certificate_expiring"
 }
 
 /// An alarm raised by `serve` from what stations report and from silence.

@@ -118,6 +118,10 @@ public struct ActiveCharge: Equatable, Sendable {
   public var maximumSource: String?
   /// The measured draw on grid L1, L2, L3 (for meters that include the chargers).
   public var measured: [Double]
+  /// The station it charges at and that station's own maximum current per phase (Alfen
+  /// `Station-MaxCurrent`), shared by all its cars; `nil`: no station-level limit.
+  public var stationID: Int? = nil
+  public var stationMaximum: Double? = nil
 
   /// Creates an active charge.
   public init(transactionID: Int, groupID: Int?, startedAt: Timestamp, phases: [Int] = [1, 2, 3],
@@ -217,6 +221,23 @@ public enum Allocator {
       }
       available[id] = perPhase
     }
+    // A station's own maximum holds for the sum of its controlled cars, like a small capacity
+    // group of its own (keyed by the negated station id, so it never meets a group id).
+    var stationKeys: [Int] = []
+    var stationMaximumOf: [Int: Double] = [:]
+    for charge in charges {
+      guard let station = charge.stationID, let maximum = charge.stationMaximum,
+        !(groupsOf[charge.transactionID] ?? []).isEmpty
+      else { continue }
+      let key = -station
+      if stationMaximumOf[key] == nil {
+        stationKeys.append(key)
+        stationMaximumOf[key] = maximum
+        available[key] = [maximum, maximum, maximum]
+      }
+      groupsOf[charge.transactionID]!.append(key)
+      phasesIn[charge.transactionID, default: [:]][key] = charge.phases
+    }
     func alternate(_ charge: ActiveCharge) -> Int64 {
       groupsOf[charge.transactionID]!.compactMap { capacityByGroup[$0]?.alternateSeconds }.min() ?? 900
     }
@@ -242,7 +263,7 @@ public enum Allocator {
     let overTurn = charges.filter { turnOver($0) }
       .sorted { ($0.chargingSince!, $0.transactionID) > ($1.chargingSince!, $1.transactionID) }
     // Admission at the minimum.
-    var used: [Int: [Double]] = Dictionary(constraintGroups.map { ($0, [0, 0, 0]) }, uniquingKeysWith: { a, _ in a })
+    var used: [Int: [Double]] = Dictionary((constraintGroups + stationKeys).map { ($0, [0, 0, 0]) }, uniquingKeysWith: { a, _ in a })
     var limits: [Int: Double] = [:]
     var admitted: [ActiveCharge] = []
     for charge in inTurn + waiting + overTurn + justPaused {
@@ -271,7 +292,7 @@ public enum Allocator {
       rounds += 1
       var step = Double.infinity
       var tight: Set<Int> = []
-      for group in constraintGroups {
+      for group in constraintGroups + stationKeys {
         for p in 1...3 {
           let members = growing.filter { phasesIn[$0]?[group]?.contains(p) == true }
           guard !members.isEmpty else { continue }
@@ -319,6 +340,10 @@ public enum Allocator {
         var note = groups.isEmpty ? "no capacity group" : "fair share"
         if let maximum = charge.maximum, let source = charge.maximumSource, rounded >= maximum - 0.05 {
           note = "capped by \(source)"
+        } else if let key = groups.first(where: { $0 < 0 }), let maximum = stationMaximumOf[key],
+          let load = used[key], load.max() ?? 0 >= maximum - 0.05
+        {
+          note = "share of the station's maximum (\(Allocator.amps(maximum)) A)"
         }
         let since = charge.chargingSince ?? now
         plan[charge.transactionID] = Allocation(
@@ -340,6 +365,12 @@ public enum Allocator {
       }
     }
     return plan
+  }
+
+  /// `16` or `16.5`, for notes.
+  static func amps(_ value: Double) -> String {
+    let tenths = (value * 10).rounded() / 10
+    return tenths == tenths.rounded() ? String(Int(tenths)) : String(tenths)
   }
 
   static func suspendedNote(_ charge: ActiveCharge, _ groups: [Int], _ suspended: Set<Int>) -> String? {

@@ -15,14 +15,21 @@ public struct Group: Equatable, Sendable {
   public var createdAt: Timestamp
   /// The names from the root down to this group, joined by `/`.
   public var path: String
+  /// When an operator last changed it (name, kind, address, coordinates, parent).
+  public var updatedAt: Timestamp? = nil
+  /// What its stations are doing, when asked for (``Store/groupStates()``).
+  public var state: GroupState? = nil
 
   /// The stable JSON form.
   public var json: JSONValue {
-    [
+    var object: [String: JSONValue] = [
       "id": .int(Int64(id)), "name": .string(name), "parent_id": .from(parentID),
       "kind": .string(kind.rawValue), "address": .from(address), "latitude": .from(latitude),
       "longitude": .from(longitude), "created_at": .from(createdAt), "path": .string(path),
+      "updated_at": .from(updatedAt),
     ]
+    if let state { object["state"] = .string(state.rawValue) }
+    return .object(object)
   }
 }
 
@@ -57,7 +64,8 @@ public struct GroupTree: Sendable {
         id: id, name: r.string("name") ?? "", parentID: parentID,
         kind: GroupKind(rawValue: r.string("kind") ?? "") ?? .other, address: r.string("address"),
         latitude: r.double("latitude"), longitude: r.double("longitude"),
-        createdAt: r.date("created_at") ?? Timestamp(milliseconds: 0), path: path(id))
+        createdAt: r.date("created_at") ?? Timestamp(milliseconds: 0), path: path(id),
+        updatedAt: r.date("updated_at") ?? r.date("created_at"))
       children[parentID ?? 0, default: []].append(id)
     }
     for key in children.keys {

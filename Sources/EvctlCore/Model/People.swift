@@ -8,6 +8,12 @@ public struct Operator: Equatable, Sendable {
   public var baseGroupPath: String?
   public var active: Bool
   public var createdAt: Timestamp
+  /// Mail about alarms in the base group: off, one per alarm, or a daily digest.
+  public var alarmMail: AlarmMail = .off
+  /// The local hour (0–23) of the daily digest.
+  public var alarmMailHour: Int = 7
+  /// Whether a password is set (an invited operator has none until they use their code).
+  public var hasPassword: Bool = true
 
   /// The stable JSON form.
   public var json: JSONValue {
@@ -15,6 +21,8 @@ public struct Operator: Equatable, Sendable {
       "id": .int(Int64(id)), "email": .string(email), "name": .string(name),
       "role": .string(role.rawValue), "base_group_id": .from(baseGroupID),
       "base_group": .from(baseGroupPath), "active": .bool(active), "created_at": .from(createdAt),
+      "alarm_mail": .string(alarmMail.rawValue), "alarm_mail_hour": .int(Int64(alarmMailHour)),
+      "password_set": .bool(hasPassword),
     ]
   }
 

@@ -47,10 +47,21 @@ public struct Station: Equatable, Sendable {
   public var stateDetail: String? = nil
   public var createdAt: Timestamp
   public var updatedAt: Timestamp
+  /// Where it stands (CTEK's station address) and its coordinates in degrees.
+  public var address: String? = nil
+  public var latitude: Double? = nil
+  public var longitude: Double? = nil
+  /// An id an external system gave it, set by an operator; unique among stations.
+  public var externalID: String? = nil
+  /// A UUID evctl generated for it, stable for its life (for external services).
+  public var uuid: String? = nil
+  /// The most the whole station may draw per phase, in amperes (Alfen `Station-MaxCurrent`):
+  /// smart charging shares it between the station's connectors.
+  public var maxCurrent: Double? = nil
 
   /// The stable JSON form.
   public var json: JSONValue {
-    [
+    var object: [String: JSONValue] = [
       "id": .int(Int64(id)), "identity": .string(identity), "name": .string(name),
       "description": .from(description), "group_id": .from(groupID), "group": .from(groupPath),
       "has_password": .bool(hasPassword), "heartbeat_interval": .int(Int64(heartbeatInterval)),
@@ -66,6 +77,13 @@ public struct Station: Equatable, Sendable {
       "state": .string(state), "state_detail": .from(stateDetail), "created_at": .from(createdAt), "updated_at": .from(updatedAt),
       "security_profile": .int(Int64(securityProfile)),
     ]
+    object["address"] = .from(address)
+    object["latitude"] = .from(latitude)
+    object["longitude"] = .from(longitude)
+    object["external_id"] = .from(externalID)
+    object["uuid"] = .from(uuid)
+    object["max_current"] = .from(maxCurrent)
+    return .object(object)
   }
 
   /// Checks an identity: 1–48 letters, digits, `-`, `_` or `.`.
@@ -99,6 +117,10 @@ public struct Connector: Equatable, Sendable {
   public var errorCode: String?
   public var info: String?
   public var statusAt: Timestamp?
+  /// An id an external system gave it, set by an operator; unique among connectors.
+  public var externalID: String? = nil
+  /// A UUID evctl generated for it (CTEK's connector UUID for external services).
+  public var uuid: String? = nil
 
   /// The stable JSON form.
   public var json: JSONValue {
@@ -107,6 +129,7 @@ public struct Connector: Equatable, Sendable {
       "type": .from(type), "max_current": .from(maxCurrent), "mode": .string(mode),
       "parking_space": .from(parkingSpace), "status": .from(status),
       "error_code": .from(errorCode), "info": .from(info), "status_at": .from(statusAt),
+      "external_id": .from(externalID), "uuid": .from(uuid),
     ]
   }
 }

@@ -59,8 +59,8 @@ extension Store {
       }
       do {
         try db.run(
-          "INSERT INTO groups (name, parent_id, kind, address, latitude, longitude, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-          [name, parentGroup?.id, kind.rawValue, address, latitude, longitude, now().iso8601])
+          "INSERT INTO groups (name, parent_id, kind, address, latitude, longitude, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+          [name, parentGroup?.id, kind.rawValue, address, latitude, longitude, now().iso8601, now().iso8601])
       } catch let error as SQLiteError where error.isUniqueViolation {
         let path = parentGroup.map { "\($0.path)/\(name)" } ?? name
         throw StoreError.alreadyExists(kind: "group", name: path)
@@ -85,8 +85,8 @@ extension Store {
           """
           UPDATE groups SET name = coalesce(?, name), kind = coalesce(?, kind),
             address = coalesce(?, address), latitude = coalesce(?, latitude),
-            longitude = coalesce(?, longitude) WHERE id = ?
-          """, [name, kind?.rawValue, address, latitude, longitude, group.id])
+            longitude = coalesce(?, longitude), updated_at = ? WHERE id = ?
+          """, [name, kind?.rawValue, address, latitude, longitude, now().iso8601, group.id])
       } catch let error as SQLiteError where error.isUniqueViolation {
         throw StoreError.alreadyExists(kind: "group", name: name ?? group.name)
       }
@@ -114,7 +114,8 @@ extension Store {
           "operator access forbidden: only operators of the whole network may create top-level groups")
       }
       do {
-        try db.run("UPDATE groups SET parent_id = ? WHERE id = ?", [newParent?.id, group.id])
+        try db.run(
+          "UPDATE groups SET parent_id = ?, updated_at = ? WHERE id = ?", [newParent?.id, now().iso8601, group.id])
         try noteAllocationChange()  // the capacities above its stations change
       } catch let error as SQLiteError where error.isUniqueViolation {
         throw StoreError.alreadyExists(

@@ -18,7 +18,9 @@ extension Store {
       id: row.int("id")!, email: row.string("email")!, name: row.string("name") ?? "",
       role: Role(rawValue: row.string("role") ?? "") ?? .basic, baseGroupID: base,
       baseGroupPath: base.flatMap { tree.byID[$0]?.path }, active: row.bool("active"),
-      createdAt: row.date("created_at") ?? Timestamp(milliseconds: 0))
+      createdAt: row.date("created_at") ?? Timestamp(milliseconds: 0),
+      alarmMail: AlarmMail(rawValue: row.string("alarm_mail") ?? "") ?? .off,
+      alarmMailHour: row.int("alarm_mail_hour") ?? 7, hasPassword: row.string("password_hash") != nil)
   }
 
   /// The operators the actor may see (those based inside the actor's domain).
@@ -47,7 +49,7 @@ extension Store {
     return tree.contains(op.baseGroupID, under: base)
   }
 
-  private func isSelf(_ op: Operator) -> Bool {
+  func isSelf(_ op: Operator) -> Bool {
     if case .operator(let me) = actor { return me.id == op.id }
     return false
   }

@@ -11,7 +11,8 @@ extension Store {
   /// The columns `station import` reads; `identity` and `name` are required.
   public static let stationImportColumns = [
     "identity", "name", "group", "description", "connectors", "heartbeat_interval",
-    "availability", "registration_policy", "security_profile", "authorization_key",
+    "availability", "registration_policy", "address", "latitude", "longitude", "external_id",
+    "max_current", "security_profile", "authorization_key",
   ]
 
   /// Creates or updates stations from CSV, all or nothing.
@@ -63,6 +64,12 @@ extension Store {
               }
               changes.registrationPolicy = value
             }
+            changes.details.address = record["address"]
+            changes.details.latitude = try record.double("latitude")
+            changes.details.longitude = try record.double("longitude")
+            changes.details.externalID = record["external_id"]
+            changes.details.maxCurrent = try record.double("max_current")
+            try changes.details.validate()
             let profile = try record["security_profile"].map(SecurityProfile.parse)
             let key = record["authorization_key"].map { Array($0.utf8) }
             if let key { try validate(stationPassword: key) }
@@ -127,6 +134,14 @@ struct CSVTable {
       guard let text = self[column] else { return nil }
       guard let value = Int(text) else {
         throw StoreError.invalid("\(column) '\(text)' is not a whole number")
+      }
+      return value
+    }
+
+    func double(_ column: String) throws -> Double? {
+      guard let text = self[column] else { return nil }
+      guard let value = Double(text), value.isFinite else {
+        throw StoreError.invalid("\(column) '\(text)' is not a number")
       }
       return value
     }

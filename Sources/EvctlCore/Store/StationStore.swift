@@ -65,6 +65,8 @@ public struct StationChanges: Sendable {
   public var securityProfile: SecurityProfile?
   /// Whether ``securityProfile`` may be lower than the current one (`--allow-downgrade`).
   public var allowDowngrade = false
+  /// Address, coordinates, external id, station maximum current.
+  public var details = StationDetails()
 
   /// Creates an empty change set.
   public init() {}
@@ -112,7 +114,7 @@ extension Store {
     } else {
       state = "online"
     }
-    return Station(
+    var station = Station(
       id: row.int("id")!, identity: row.string("identity")!, name: row.string("name") ?? "",
       description: row.string("description"), groupID: groupID,
       groupPath: groupID.flatMap { tree.byID[$0]?.path },
@@ -131,6 +133,8 @@ extension Store {
       lastSeenAt: lastSeen, connected: connected, connectorCount: row.int("connector_count") ?? 0,
       state: state, stateDetail: detail, createdAt: row.date("created_at") ?? Timestamp(milliseconds: 0),
       updatedAt: row.date("updated_at") ?? Timestamp(milliseconds: 0))
+    fillStationDetails(&station, from: row)
+    return station
   }
 
   /// The station with `identity` (case-insensitive), within the actor's domain.
@@ -164,7 +168,8 @@ extension Store {
           return false
         }
         if let search {
-          let fields = [station.identity, station.name, station.serialNumber, station.chargeBoxSerialNumber]
+          let fields = [station.identity, station.name, station.serialNumber, station.chargeBoxSerialNumber,
+                        station.externalID, station.uuid]
           if !fields.contains(where: { $0?.lowercased().contains(search) == true }) { return false }
         }
         if !matches(station.vendor, filter.vendors) { return false }
@@ -194,9 +199,11 @@ extension Store {
   @discardableResult
   public func createStation(
     identity: String, name: String, group: String? = nil, description: String? = nil,
-    connectors: Int = 1, password: [UInt8]? = nil, securityProfile: SecurityProfile? = nil
+    connectors: Int = 1, password: [UInt8]? = nil, securityProfile: SecurityProfile? = nil,
+    details: StationDetails = StationDetails()
   ) throws -> Station {
     try require(.addStation)
+    try details.validate()
     try Station.validate(identity: identity)
     try validate(connectorCount: connectors)
     if let password { try validate(stationPassword: password) }
@@ -224,6 +231,7 @@ extension Store {
       for number in 1...max(connectors, 1) where connectors > 0 {
         try db.run("INSERT INTO connectors (station_id, connector_id) VALUES (?, ?)", [id, number])
       }
+      try applyStationDetails(details, stationID: id, identity: identity)
       try clearNotRegistered(identity: identity, stationID: id, at: now())
       return try station(identity)
     }
@@ -236,6 +244,7 @@ extension Store {
     if let interval = changes.heartbeatInterval, !(10...86_400).contains(interval) {
       throw StoreError.invalid("heartbeat interval must be 10 to 86400 seconds, not \(interval)")
     }
+    try changes.details.validate()
     return try db.transaction {
       let current = try station(identity)
       var groupID = current.groupID
@@ -266,6 +275,7 @@ extension Store {
         try db.run("UPDATE stations SET password_hash = NULL WHERE id = ?", [current.id])
       }
       if groupID != current.groupID { try noteAllocationChange() }  // its cars change capacity group
+      try applyStationDetails(changes.details, stationID: current.id, identity: current.identity)
       return try station(identity)
     }
   }
@@ -313,12 +323,15 @@ extension Store {
       "SELECT * FROM connectors WHERE station_id = ? AND connector_id > 0 ORDER BY connector_id",
       [current.id]
     ).map { row in
-      Connector(
+      var connector = Connector(
         stationIdentity: current.identity, connectorID: row.int("connector_id")!,
         type: row.string("type"), maxCurrent: row.double("max_current"),
         mode: row.string("mode") ?? "rfid", parkingSpace: row.string("parking_space"),
         status: row.string("status"), errorCode: row.string("error_code"),
         info: row.string("info"), statusAt: row.date("status_at"))
+      connector.externalID = row.string("external_id")
+      connector.uuid = row.string("uuid")
+      return connector
     }
   }
 
@@ -326,7 +339,8 @@ extension Store {
   @discardableResult
   public func updateConnector(
     _ identity: String, connector: Int, type: String? = nil, maxCurrent: Double? = nil,
-    mode: String? = nil, parkingSpace: String? = nil
+    mode: String? = nil, parkingSpace: String? = nil, externalID: String? = nil,
+    clearExternalID: Bool = false
   ) throws -> Connector {
     try require(.updateStation)
     if let mode, mode != "open", mode != "rfid" {
@@ -335,17 +349,22 @@ extension Store {
     if let maxCurrent, !(maxCurrent > 0 && maxCurrent <= 1000) {
       throw StoreError.invalid("max current must be between 0 and 1000 A, not \(maxCurrent)")
     }
-    let current = try station(identity)
-    let changed = try db.run(
-      """
-      UPDATE connectors SET type = coalesce(?, type), max_current = coalesce(?, max_current),
-        mode = coalesce(?, mode), parking_space = coalesce(?, parking_space)
-      WHERE station_id = ? AND connector_id = ?
-      """, [type, maxCurrent, mode, parkingSpace, current.id, connector])
-    guard changed > 0, connector > 0 else {
-      throw StoreError.notFound(kind: "connector", name: "\(current.identity)/\(connector)")
+    return try db.transaction {
+      let current = try station(identity)
+      let changed = try db.run(
+        """
+        UPDATE connectors SET type = coalesce(?, type), max_current = coalesce(?, max_current),
+          mode = coalesce(?, mode), parking_space = coalesce(?, parking_space)
+        WHERE station_id = ? AND connector_id = ?
+        """, [type, maxCurrent, mode, parkingSpace, current.id, connector])
+      guard changed > 0, connector > 0 else {
+        throw StoreError.notFound(kind: "connector", name: "\(current.identity)/\(connector)")
+      }
+      try setConnectorExternalID(externalID, clear: clearExternalID, stationID: current.id, connector: connector)
+      try db.run("UPDATE stations SET updated_at = ? WHERE id = ?", [now().iso8601, current.id])
+      if maxCurrent != nil { try noteAllocationChange() }  // the connector's cap in the plan
+      return try connectors(identity).first { $0.connectorID == connector }!
     }
-    return try connectors(identity).first { $0.connectorID == connector }!
   }
 
   func validate(connectorCount: Int) throws {

@@ -3,7 +3,8 @@
 /// A `Store` has one owner: the CLI process, or one thread of `evctl serve`. Every operation
 /// checks the acting operator's role and domain here, once (DESIGN §5).
 public final class Store {
-  /// The connection; exposed for the server's hot path and for tests.
+  /// The connection; public for tests only. Code outside Core calls the store's typed
+  /// operations and never issues SQL (`StoreBoundaryTests` checks).
   public let db: Connection
   /// Who is acting; `.local` until a login session or API token says otherwise.
   public var actor: Actor = .local

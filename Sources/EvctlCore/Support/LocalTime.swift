@@ -22,6 +22,9 @@ public struct LocalTime: Sendable {
     isUTC = zone.identifier == "UTC" || zone.identifier == "GMT"
   }
 
+  /// The zone's name for people: `UTC`, `Europe/Amsterdam`.
+  public var name: String { isUTC ? "UTC" : zone.identifier }
+
   /// Seconds east of UTC at `time`.
   ///
   /// Offsets only change on the hour (or half hour), so they are remembered per quarter hour.

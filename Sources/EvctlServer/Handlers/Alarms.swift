@@ -9,7 +9,8 @@ extension CentralSystem {
     "UploadFailed", "UploadFailure", "BadMessage", "PermissionDenied", "NotSupportedOperation",
   ]
 
-  /// Raises an alarm and tells ``onAlarm`` (rate-limited, de-duplicated) when it is new.
+  /// Raises an alarm and tells ``onAlarm`` and the operators with instant alarm mail
+  /// (rate-limited, de-duplicated) when it is new.
   ///
   /// - Returns: whether the alarm is new.
   @discardableResult
@@ -21,6 +22,7 @@ extension CentralSystem {
     else { return false }
     log("warning: alarm \(alarm.kind) for \(identity)\(connectorID.map { " connector \($0)" } ?? ""): \(detail ?? "")")
     if let onAlarm, alarmThrottle.admit(alarm, at: now) { onAlarm(alarm) }
+    if mailsAlarms, mailThrottle.admit(alarm, at: now) { try store.queueAlarmMail(alarm) }
     return true
   }
 
@@ -34,9 +36,7 @@ extension CentralSystem {
       try store.clearAlarms(stationID: stationID, kind: .connectorFaulted, connectorID: connector, at: now)
     }
     if status == "Available", connector > 0,
-      let open = try store.db.queryOne(
-        "SELECT id FROM transactions WHERE station_id = ? AND connector_id = ? AND state = 'active'",
-        [stationID, connector])?.int("id")
+      let open = try store.activeTransactionID(stationID: stationID, connectorID: connector)
     {
       try raise(.stuckTransaction, stationID: stationID, identity: identity, connectorID: connector,
                 code: String(open), detail: "transaction \(open) is open while connector \(connector) reports Available",
@@ -72,26 +72,16 @@ extension CentralSystem {
 
   /// Every 30 seconds: stations silent for three heartbeat intervals, and stuck transactions.
   public func periodicAlarms(at now: Timestamp) throws {
-    for row in try store.db.query(
-      """
-      SELECT s.id, s.identity, s.last_seen_at FROM stations s
-      WHERE s.connected = 0 AND s.last_seen_at IS NOT NULL
-        AND s.last_seen_at < strftime('%Y-%m-%dT%H:%M:%fZ', ?, '-' || (3 * s.heartbeat_interval) || ' seconds')
-        AND NOT EXISTS (SELECT 1 FROM alarms a WHERE a.station_id = s.id AND a.kind = 'offline'
-          AND a.cleared_at IS NULL)
-      """, [now.iso8601])
-    {
-      try raise(.offline, stationID: row.int("id"), identity: row.string("identity") ?? "",
-                detail: "no frame since \(row.string("last_seen_at") ?? "-")", at: now)
+    for silent in try store.silentStationsWithoutOfflineAlarm(at: now) {
+      try raise(.offline, stationID: silent.stationID, identity: silent.identity,
+                detail: "no frame since \(silent.lastSeenAt ?? "-")", at: now)
     }
     for id in try store.stuckTransactionIDs() {
-      guard let row = try store.db.queryOne(
-        "SELECT t.station_id, t.connector_id, s.identity FROM transactions t JOIN stations s ON s.id = t.station_id WHERE t.id = ?",
-        [id])
-      else { continue }
-      try raise(.stuckTransaction, stationID: row.int("station_id"), identity: row.string("identity") ?? "",
-                connectorID: row.int("connector_id"), code: String(id),
+      guard let place = try store.transactionPlace(id) else { continue }
+      try raise(.stuckTransaction, stationID: place.stationID, identity: place.identity,
+                connectorID: place.connectorID, code: String(id),
                 detail: "transaction \(id) looks stuck (connector idle or station offline)", at: now)
     }
+    try certificateExpiryAlarms(at: now)
   }
 }

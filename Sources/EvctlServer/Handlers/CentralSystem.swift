@@ -33,6 +33,10 @@ public struct ServerConfiguration: Sendable {
   public var publicFirmware = false
   /// The largest upload accepted.
   public var maxUploadBytes = 64 << 20
+  /// Whether SignCertificate CSRs are signed at once or wait for `evctl certificate approve`.
+  public var certificateApproval = CertificateApproval.auto
+  /// How long the station certificates serve signs are valid, in days.
+  public var stationCertificateDays = CertificateAuthority.stationDays
 
   /// Creates the default configuration.
   public init() {}
@@ -66,6 +70,11 @@ public final class CentralSystem {
   /// Told about new alarms (`serve --alarm-command`): rate-limited and de-duplicated.
   public var onAlarm: ((Alarm) -> Void)?
   var alarmThrottle = AlarmThrottle()
+  /// Whether new alarms are queued as mail to operators with instant alarm mail
+  /// (`serve --smtp`); the mail goes out from ``Mailer``'s thread, never from the loop.
+  public var mailsAlarms = false
+  /// The same alarm is mailed at most once in 10 minutes, at most 10 alarms a minute.
+  var mailThrottle = AlarmThrottle()
   /// Refused connection attempts of unregistered identities, counted before they reach the store.
   var unknownIdentities = UnknownIdentities()
   /// Failed logins per identity and address, to slow down guessing (LoginThrottle.swift).
@@ -109,8 +118,8 @@ public final class CentralSystem {
   /// Tunes the connection for a long-running server and marks every station offline: at
   /// start-up nothing is connected.
   public func resetConnections() throws {
-    try store.db.execute("PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY")
-    try store.db.run("UPDATE stations SET connected = 0 WHERE connected = 1")
+    try store.tuneForServing()
+    try store.markAllStationsDisconnected()
   }
 
   // MARK: Handshake
@@ -155,8 +164,7 @@ public final class CentralSystem {
 
   /// Records that a station connected.
   public func connected(stationID: Int, identity: String, replaced: Bool, at now: Timestamp) throws {
-    try store.db.run(
-      "UPDATE stations SET connected = 1, last_seen_at = ? WHERE id = ?", [now.iso8601, stationID])
+    try store.markStationConnected(stationID, at: now)
     lastSeenWritten[stationID] = now.milliseconds
     try store.clearAlarms(stationID: stationID, kind: .offline, at: now)
     try store.clearUnattachedAlarms(identity: identity, kind: .notRegistered, at: now)
@@ -168,9 +176,7 @@ public final class CentralSystem {
   public func disconnected(stationID: Int, identity: String, reason: String, stillConnected: Bool,
                            at now: Timestamp) throws {
     if !stillConnected {
-      try store.db.run(
-        "UPDATE stations SET connected = 0, last_seen_at = coalesce(?, last_seen_at) WHERE id = ?",
-        [lastSeenPending.removeValue(forKey: stationID)?.iso8601, stationID])
+      try store.markStationDisconnected(stationID, lastSeen: lastSeenPending.removeValue(forKey: stationID))
       lastSeenWritten[stationID] = nil
     }
     try recordEvent(stationID: stationID, identity: identity, kind: "disconnected", detail: reason, at: now)
@@ -195,9 +201,8 @@ public final class CentralSystem {
     var index = 0
     while index < pendingFrames.count {
       let chunk = pendingFrames[index..<min(index + 64, pendingFrames.count)]
-      let placeholders = Array(repeating: "(?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
-      var arguments: [any SQLiteBindable] = []
-      arguments.reserveCapacity(chunk.count * 4)
+      var frames: [Store.LoggedFrame] = []
+      frames.reserveCapacity(chunk.count)
       var lastTime: Timestamp?
       var lastText = ""
       for frame in chunk {
@@ -205,10 +210,10 @@ public final class CentralSystem {
           lastTime = frame.at
           lastText = frame.at.iso8601
         }
-        arguments += [frame.stationID, frame.inbound ? "in" : "out", lastText, frame.text]
+        frames.append(Store.LoggedFrame(
+          stationID: frame.stationID, inbound: frame.inbound, at: lastText, text: frame.text))
       }
-      try store.db.run(
-        "INSERT INTO message_log (station_id, direction, at, frame) VALUES " + placeholders, arguments)
+      try store.appendToMessageLog(frames)
       index += chunk.count
     }
     pendingFrames.removeAll(keepingCapacity: true)
@@ -228,12 +233,11 @@ public final class CentralSystem {
   public func flushLiveness() throws {
     try writeFrames()
     for (station, time) in lastSeenPending {
-      try store.db.run("UPDATE stations SET last_seen_at = ? WHERE id = ?", [time.iso8601, station])
+      try store.writeLastSeen(station, at: time)
       lastSeenWritten[station] = time.milliseconds
     }
     for (station, count) in leniencyPending {
-      try store.db.run(
-        "UPDATE stations SET lenient_count = lenient_count + ? WHERE id = ?", [count, station])
+      try store.addLeniencies(count, stationID: station)
     }
     lastSeenPending.removeAll(keepingCapacity: true)
     leniencyPending.removeAll(keepingCapacity: true)
@@ -266,14 +270,12 @@ public final class CentralSystem {
     pruneEventsDue = true
     localListTransitions.removeAll()
     let cutoff = now.adding(seconds: -configuration.messageLogRetentionSeconds).iso8601
-    guard let bounds = try store.db.queryOne("SELECT min(id) AS lo, max(id) AS hi FROM message_log"),
-      var low = bounds.int("lo"), var high = bounds.int("hi")
-    else { return }
+    guard let bounds = try store.messageLogIDRange() else { return }
+    var (low, high) = bounds
     high += 1
     while low < high {
       let middle = low + (high - low) / 2
-      let at = try store.db.queryOne(
-        "SELECT at FROM message_log WHERE id >= ? ORDER BY id LIMIT 1", [middle])?.string("at")
+      let at = try store.messageLogTime(atOrAfter: middle)
       if let at, at < cutoff { low = middle + 1 } else { high = middle }
     }
     pruneBelow = low
@@ -290,9 +292,7 @@ public final class CentralSystem {
   /// Deletes up to `limit` message-log rows below the retention cutoff; called every second.
   public func pruneStep(limit: Int = 20_000) throws {
     guard let below = pruneBelow else { return }
-    let deleted = try store.db.run(
-      "DELETE FROM message_log WHERE id IN (SELECT id FROM message_log WHERE id < ? ORDER BY id LIMIT ?)",
-      [below, limit])
+    let deleted = try store.deleteMessageLog(below: below, limit: limit)
     if deleted < limit { pruneBelow = nil }
   }
 
@@ -300,9 +300,8 @@ public final class CentralSystem {
   /// message carries one (security events).
   func recordEvent(stationID: Int?, identity: String, kind: String, detail: String?,
                    at now: Timestamp = .now(), reported: Timestamp? = nil) throws {
-    try store.db.run(
-      "INSERT INTO events (station_id, identity, kind, detail, at, reported_at) VALUES (?, ?, ?, ?, ?, ?)",
-      [stationID, identity, kind, detail, now.iso8601, reported?.iso8601])
+    try store.recordEvent(
+      stationID: stationID, identity: identity, kind: kind, detail: detail, at: now, reported: reported)
   }
 
   // MARK: Dispatch
@@ -334,9 +333,7 @@ public final class CentralSystem {
     case "DiagnosticsStatusNotification", "FirmwareStatusNotification",
       "SecurityEventNotification", "LogStatusNotification", "SignedFirmwareStatusNotification":
       result = try notification(action, &reader, payload: payload, context)
-    case "SignCertificate":
-      try keep(action, payload: payload, context)
-      result = ["status": "Rejected"]
+    case "SignCertificate": result = try signCertificate(&reader, payload: payload, context)
     default:
       throw CallError(code: "NotImplemented", description: "unknown action '\(action)'")
     }
@@ -345,9 +342,8 @@ public final class CentralSystem {
   }
 
   func keep(_ action: String, payload: JSONValue, _ context: CallContext) throws {
-    try store.db.run(
-      "INSERT INTO station_data (station_id, action, payload, received_at) VALUES (?, ?, ?, ?)",
-      [context.stationID, action, payload.compact, context.now.iso8601])
+    try store.keepStationData(
+      stationID: context.stationID, action: action, payload: payload.compact, at: context.now)
   }
 }
 

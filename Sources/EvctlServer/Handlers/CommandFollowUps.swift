@@ -12,39 +12,30 @@ extension CentralSystem {
       latencyMilliseconds: Int(now.milliseconds - sentAt.milliseconds))
     let stationID = command.stationID
     let payload = Self.needsPayload.contains(command.action) ? command.payload : [:]
+    try certificateFollowUp(command, state: state, response: response, at: now)
     switch command.action {
+    case "ChangeConfiguration" where payload["key"]?.stringValue == "AuthorizationKey":
+      // The station's new password is never kept readable (its hash is stored by the CLI).
+      break
     case "GetConfiguration":
       guard let response else { return }
       try storeConfiguration(response, stationID: stationID, at: now)
     case "ChangeConfiguration" where state == .accepted:
-      try store.db.run(
-        """
-        INSERT INTO station_configuration (station_id, key, value, readonly, fetched_at)
-        VALUES (?, ?, ?, 0, ?) ON CONFLICT (station_id, key) DO UPDATE SET value = excluded.value,
-          fetched_at = excluded.fetched_at
-        """,
-        [stationID, payload["key"]?.stringValue ?? "", payload["value"]?.stringValue, now.iso8601])
+      try store.noteConfigurationChanged(
+        stationID: stationID, key: payload["key"]?.stringValue ?? "", value: payload["value"]?.stringValue,
+        at: now)
     case "GetLocalListVersion":
       guard let version = response?["listVersion"]?.intValue else { return }
-      try store.db.run(
-        """
-        INSERT INTO local_lists (station_id, version, reported_version, updated_at) VALUES (?, 0, ?, ?)
-        ON CONFLICT (station_id) DO UPDATE SET reported_version = excluded.reported_version,
-          updated_at = excluded.updated_at
-        """, [stationID, version, now.iso8601])
+      try store.noteReportedLocalListVersion(stationID: stationID, version: version, at: now)
     case "SendLocalList" where state == .accepted:
       try store.applyLocalListUpdate(
         stationID: stationID, update: command, transitions: &localListTransitions, at: now)
     case "ReserveNow":
       guard let reservation = payload["reservationId"]?.intValue else { return }
-      try store.db.run(
-        "UPDATE reservations SET state = ?, status = ? WHERE id = ? AND state = 'requested'",
-        [state == .accepted ? "active" : "rejected", status ?? error, reservation])
+      try store.settleReservation(reservation, accepted: state == .accepted, status: status ?? error)
     case "CancelReservation" where state == .accepted:
       guard let reservation = payload["reservationId"]?.intValue else { return }
-      try store.db.run(
-        "UPDATE reservations SET state = 'cancelled' WHERE id = ? AND state IN ('requested', 'active')",
-        [reservation])
+      try store.cancelReservation(reservation)
     case "SetChargingProfile" where state == .accepted:
       try installProfile(payload, stationID: stationID, at: now)
     case "SetChargingProfile":
@@ -54,9 +45,7 @@ extension CentralSystem {
         profile?["chargingProfilePurpose"]?.stringValue == "TxProfile",
         let transaction = profile?["transactionId"]?.intValue
       {
-        try store.db.run(
-          "UPDATE allocations SET purpose = 'TxDefaultProfile', sent_limit = NULL WHERE transaction_id = ?",
-          [transaction])
+        try store.fallBackToDefaultProfile(transactionID: transaction)
         wantRebalance("fallback")
       }
     case "ClearChargingProfile" where state == .accepted:
@@ -87,21 +76,11 @@ extension CentralSystem {
       case .string(let text)?: readonly = text.lowercased() == "true"
       default: readonly = false
       }
-      try store.db.run(
-        """
-        INSERT INTO station_configuration (station_id, key, value, readonly, known, fetched_at)
-        VALUES (?, ?, ?, ?, 1, ?) ON CONFLICT (station_id, key) DO UPDATE SET value = excluded.value,
-          readonly = excluded.readonly, known = 1, fetched_at = excluded.fetched_at
-        """, [stationID, key, value, readonly, now.iso8601])
+      try store.storeConfigurationKey(stationID: stationID, key: key, value: value, readonly: readonly, at: now)
     }
     for key in response["unknownKey"]?.arrayValue ?? [] {
       guard let key = key.stringValue else { continue }
-      try store.db.run(
-        """
-        INSERT INTO station_configuration (station_id, key, value, readonly, known, fetched_at)
-        VALUES (?, ?, NULL, NULL, 0, ?) ON CONFLICT (station_id, key) DO UPDATE SET known = 0,
-          value = NULL, fetched_at = excluded.fetched_at
-        """, [stationID, key, now.iso8601])
+      try store.storeUnknownConfigurationKey(stationID: stationID, key: key, at: now)
     }
   }
 
@@ -113,41 +92,26 @@ extension CentralSystem {
       let stackLevel = profile["stackLevel"]?.intValue
     else { return }
     // The station replaces a profile with the same id, or the same purpose and stack level.
-    try store.db.run(
-      """
-      DELETE FROM installed_profiles WHERE station_id = ? AND (charging_profile_id = ?
-        OR (connector_id = ? AND purpose = ? AND stack_level = ?))
-      """, [stationID, id, connector, purpose, stackLevel])
-    try store.db.run(
-      """
-      INSERT INTO installed_profiles (station_id, connector_id, charging_profile_id, purpose,
-        stack_level, transaction_id, profile, installed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-      """,
-      [stationID, connector, id, purpose, stackLevel, profile["transactionId"]?.intValue,
-       profile.compact, now.iso8601])
+    try store.installProfile(
+      Store.InstalledProfile(
+        stationID: stationID, connectorID: connector, chargingProfileID: id, purpose: purpose,
+        stackLevel: stackLevel, transactionID: profile["transactionId"]?.intValue, profile: profile.compact),
+      at: now)
     if id < Store.allocationProfileID(connector: 0) { wantRebalance("profile") }
   }
 
   private func clearProfiles(_ payload: JSONValue, stationID: Int) throws {
     if let id = payload["id"]?.intValue {
-      try store.db.run(
-        "DELETE FROM installed_profiles WHERE station_id = ? AND charging_profile_id = ?",
-        [stationID, id])
+      try store.removeInstalledProfile(stationID: stationID, chargingProfileID: id)
       return
     }
-    try store.db.run(
-      """
-      DELETE FROM installed_profiles WHERE station_id = ?1 AND (?2 IS NULL OR connector_id = ?2)
-        AND (?3 IS NULL OR purpose = ?3) AND (?4 IS NULL OR stack_level = ?4)
-      """,
-      [stationID, payload["connectorId"]?.intValue, payload["chargingProfilePurpose"]?.stringValue,
-       payload["stackLevel"]?.intValue])
+    try store.removeInstalledProfiles(
+      stationID: stationID, connectorID: payload["connectorId"]?.intValue,
+      purpose: payload["chargingProfilePurpose"]?.stringValue, stackLevel: payload["stackLevel"]?.intValue)
   }
 
   /// Ends reservations whose time has passed.
   public func expireReservations(at now: Timestamp) throws {
-    try store.db.run(
-      "UPDATE reservations SET state = 'expired' WHERE state IN ('requested', 'active') AND expires_at <= ?",
-      [now.iso8601])
+    try store.expireReservations(at: now)
   }
 }

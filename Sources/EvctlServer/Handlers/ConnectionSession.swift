@@ -251,20 +251,20 @@ public final class ConnectionSession {
         ["identity": identity, "peer": peer, "action": action, "id": key]))
     }
     let reply: OCPPMessage
-    try central.store.db.run("SAVEPOINT call")
+    try central.store.beginSavepoint("call")
     do {
       let result = try central.handle(
         action: action, payload: payload, stationID: stationID, identity: identity, at: now)
-      try central.store.db.run("RELEASE call")
+      try central.store.releaseSavepoint("call")
       reply = .result(id: id, payload: result)
       if action == "BootNotification" { logBoot(identity: identity, payload: payload, result: result) }
     } catch let error as CallError {
-      try central.store.db.run("ROLLBACK TO call")
-      try central.store.db.run("RELEASE call")
+      try central.store.rollbackToSavepoint("call")
+      try central.store.releaseSavepoint("call")
       reply = .error(id: id, code: error.code, description: error.description, details: [:])
     } catch {
-      try central.store.db.run("ROLLBACK TO call")
-      try central.store.db.run("RELEASE call")
+      try central.store.rollbackToSavepoint("call")
+      try central.store.releaseSavepoint("call")
       central.log("error: call failed " + ServeLog.fields(
         ["identity": identity, "peer": peer, "action": action, "error": "\(error)"]))
       reply = .error(id: id, code: "InternalError", description: "could not process \(action)",
@@ -305,7 +305,9 @@ public final class ConnectionSession {
       inFlight = (command, messageID, now)
       let frame = command.callFrame(messageID: messageID)
       central.logFrame(
-        stationID: stationID!, inbound: false, text: String(decoding: frame, as: UTF8.self), at: now)
+        stationID: stationID!, inbound: false,
+        text: CentralSystem.loggableFrame(command, messageID: messageID) ?? String(decoding: frame, as: UTF8.self),
+        at: now)
       output += WebSocketFrameEncoder.encode(.text, frame)
     }
   }

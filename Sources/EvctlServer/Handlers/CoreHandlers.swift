@@ -41,30 +41,25 @@ extension CentralSystem {
     let imsi = try r.string("imsi", maxLength: 20)
     let meterType = try r.string("meterType", maxLength: 25)
     let meterSerial = try r.string("meterSerialNumber", maxLength: 25)
-    guard let row = try store.db.queryOne(
-      "SELECT registration_policy, heartbeat_interval, firmware_version FROM stations WHERE id = ?",
-      [c.stationID])
+    guard let facts = try store.bootFacts(stationID: c.stationID)
     else { throw CallError(code: "SecurityError", description: "station no longer registered") }
-    let policy = RegistrationPolicy(rawValue: row.string("registration_policy") ?? "") ?? .accept
-    let interval = row.int("heartbeat_interval") ?? 300
-    try store.db.run(
-      """
-      UPDATE stations SET vendor = ?, model = ?, serial_number = ?, charge_box_serial_number = ?,
-        firmware_version = ?, iccid = ?, imsi = ?, meter_type = ?, meter_serial_number = ?,
-        last_boot_at = ?, registration_status = ?, updated_at = ? WHERE id = ?
-      """,
-      [vendor, model, serial, boxSerial, firmware, iccid, imsi, meterType, meterSerial,
-       c.now.iso8601, policy.ocppStatus, c.now.iso8601, c.stationID])
-    let previousFirmware = row.string("firmware_version")
+    let policy = RegistrationPolicy(rawValue: facts.registrationPolicy ?? "") ?? .accept
+    let interval = facts.heartbeatInterval ?? 300
+    try store.recordBoot(
+      stationID: c.stationID,
+      Store.BootReport(
+        vendor: vendor, model: model, serialNumber: serial, chargeBoxSerialNumber: boxSerial,
+        firmwareVersion: firmware, iccid: iccid, imsi: imsi, meterType: meterType,
+        meterSerialNumber: meterSerial),
+      registrationStatus: policy.ocppStatus, at: c.now)
+    let previousFirmware = facts.firmwareVersion
     var detail = "\(vendor ?? "") \(model ?? "") firmware \(firmware ?? "-"): \(policy.ocppStatus)"
     if let previousFirmware, let firmware, previousFirmware != firmware {
       detail += " (firmware changed from \(previousFirmware))"
     }
     // A boot means a reboot: open transactions now wait for the StopTransaction the station
     // queued (or become ghosts, which `transaction list --stuck` shows).
-    let open = try store.db.query(
-      "SELECT id FROM transactions WHERE station_id = ? AND state = 'active' ORDER BY id", [c.stationID]
-    ).compactMap { $0.int("id") }
+    let open = try store.activeTransactionIDs(stationID: c.stationID)
     if !open.isEmpty {
       detail += "; open transactions await their StopTransaction: \(open.map(String.init).joined(separator: ", "))"
     }
@@ -105,23 +100,11 @@ extension CentralSystem {
     let vendorID = try r.string("vendorId", maxLength: 255)
     let vendorError = try r.string("vendorErrorCode", maxLength: 50)
     let reported = try r.timestamp("timestamp")
-    try store.db.run(
-      """
-      INSERT INTO status_events (station_id, connector_id, status, error_code, info, vendor_id,
-        vendor_error_code, reported_at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-      """,
-      [c.stationID, connector, status, errorCode, info, vendorID, vendorError,
-       reported?.0.iso8601, c.now.iso8601])
-    try store.db.run(
-      """
-      INSERT INTO connectors (station_id, connector_id, status, error_code, info, vendor_error_code,
-        status_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-      ON CONFLICT (station_id, connector_id) DO UPDATE SET status = excluded.status,
-        error_code = excluded.error_code, info = excluded.info,
-        vendor_error_code = excluded.vendor_error_code, status_at = excluded.status_at
-      """,
-      [c.stationID, connector, status, errorCode, info, vendorError,
-       (reported?.0 ?? c.now).iso8601])
+    try store.recordConnectorStatus(
+      Store.ConnectorStatusReport(
+        stationID: c.stationID, connectorID: connector, status: status, errorCode: errorCode,
+        info: info, vendorID: vendorID, vendorErrorCode: vendorError, reportedAt: reported?.0),
+      at: c.now)
     try statusAlarms(stationID: c.stationID, identity: c.identity, connector: connector, status: status,
                      errorCode: errorCode, info: info, at: c.now)
     if connector > 0 { wantRebalance("status") }

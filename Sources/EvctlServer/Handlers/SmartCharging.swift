@@ -55,18 +55,9 @@ extension CentralSystem {
     var handOns: [Int: HandOn] = [:]
     var wakeAt: Timestamp?
     var charges: [ActiveCharge] = []
+    let stationMaximum = try store.stationMaxCurrents()
     var context: [Int: (stationID: Int, identity: String, connector: Int, sent: Double?, purpose: String)] = [:]
-    for row in try store.db.query(
-      """
-      SELECT t.id, t.station_id, t.connector_id, t.started_at, s.identity, s.group_id, c.max_current, c.status,
-        a.limit_amps, a.phases, a.charging_since, a.paused_since, a.needs_higher_minimum, a.sent_limit, a.purpose,
-        a.underdraw_since, a.hand_on_cap, t.authorization_status
-      FROM transactions t JOIN stations s ON s.id = t.station_id
-      LEFT JOIN connectors c ON c.station_id = t.station_id AND c.connector_id = t.connector_id
-      LEFT JOIN allocations a ON a.transaction_id = t.id
-      WHERE t.state = 'active'
-      """)
-    {
+    for row in try store.activeChargeRows() {
       let groupID = row.int("group_id")
       let groups = roots.filter { tree.contains(groupID, under: $0) }
       guard !groups.isEmpty else { continue }
@@ -108,17 +99,20 @@ extension CentralSystem {
         maximum = 0
         source = "refused at StartTransaction (\(status))"
       }
-      charges.append(ActiveCharge(
+      var charge = ActiveCharge(
         transactionID: id, groupID: groupID, startedAt: startedAt,
         phases: phases.isEmpty ? [1, 2, 3] : phases, minimum: minimum,
         maximum: maximum,
         chargingSince: row.double("limit_amps").map { $0 > 0 } == true ? row.date("charging_since") : nil,
         pausedSince: row.double("limit_amps") == 0 ? row.date("paused_since") : nil,
-        maximumSource: source, measured: gridDraw(measured: measured, rotation: rotation)))
+        maximumSource: source, measured: gridDraw(measured: measured, rotation: rotation))
+      charge.stationID = stationID
+      charge.stationMaximum = stationMaximum[stationID]
+      charges.append(charge)
       context[id] = (stationID, row.string("identity") ?? "", connector, row.double("sent_limit"),
                      row.string("purpose") ?? "TxProfile")
       if needsMore != row.bool("needs_higher_minimum") {
-        try store.db.run("UPDATE allocations SET needs_higher_minimum = 1 WHERE transaction_id = ?", [id])
+        try store.markNeedsHigherMinimum(transactionID: id)
       }
     }
     let plan = Allocator.allocate(
@@ -135,20 +129,15 @@ extension CentralSystem {
     }
     for charge in charges.filter(lowers) + charges.filter({ !lowers($0) }) {
       guard let allocation = plan[charge.transactionID], let info = context[charge.transactionID] else { continue }
-      try store.db.run(
-        """
-        INSERT INTO allocations (transaction_id, station_id, connector_id, limit_amps, phases, charging_since,
-          paused_since, note, purpose, updated_at, underdraw_since, hand_on_cap)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT (transaction_id) DO UPDATE SET limit_amps = excluded.limit_amps, phases = excluded.phases,
-          charging_since = excluded.charging_since, paused_since = excluded.paused_since,
-          note = excluded.note, updated_at = excluded.updated_at,
-          underdraw_since = excluded.underdraw_since, hand_on_cap = excluded.hand_on_cap
-        """,
-        [charge.transactionID, info.stationID, info.connector, allocation.limit,
-         charge.phases.map(String.init).joined(separator: ","), allocation.chargingSince?.iso8601,
-         allocation.pausedSince?.iso8601, allocation.note, info.purpose, now.iso8601,
-         handOns[charge.transactionID]?.underdrawSince?.iso8601, handOns[charge.transactionID]?.cap])
+      try store.saveAllocation(
+        Store.AllocationRecord(
+          transactionID: charge.transactionID, stationID: info.stationID, connectorID: info.connector,
+          limit: allocation.limit, phases: charge.phases.map(String.init).joined(separator: ","),
+          chargingSince: allocation.chargingSince, pausedSince: allocation.pausedSince,
+          note: allocation.note, purpose: info.purpose,
+          underdrawSince: handOns[charge.transactionID]?.underdrawSince,
+          handOnCap: handOns[charge.transactionID]?.cap),
+        at: now)
       if let sent = info.sent, abs(sent - allocation.limit) < 0.05 { continue }
       var why = reasons
       if why.isEmpty {
@@ -165,9 +154,8 @@ extension CentralSystem {
     info: (stationID: Int, identity: String, connector: Int, sent: Double?, purpose: String),
     transactionID: Int, reason: String, at now: Timestamp
   ) throws {
-    let stack = try store.db.queryOne(
-      "SELECT value FROM station_configuration WHERE station_id = ? AND key = 'ChargeProfileMaxStackLevel' AND known = 1",
-      [info.stationID])?.string("value").flatMap(Int.init) ?? 1
+    let stack = try store.knownConfigurationValue(
+      stationID: info.stationID, key: "ChargeProfileMaxStackLevel").flatMap(Int.init) ?? 1
     var profile: [String: JSONValue] = [
       "chargingProfileId": .int(Int64(Store.allocationProfileID(connector: info.connector))),
       "stackLevel": .int(Int64(stack)), "chargingProfilePurpose": .string(info.purpose),
@@ -182,8 +170,7 @@ extension CentralSystem {
     } catch StoreError.unavailable {
       return  // offline: the next plan after it reconnects sends it
     }
-    try store.db.run(
-      "UPDATE allocations SET sent_limit = ? WHERE transaction_id = ?", [allocation.limit, transactionID])
+    try store.noteLimitSent(allocation.limit, transactionID: transactionID)
     try recordEvent(
       stationID: info.stationID, identity: info.identity, kind: "allocation",
       detail: "connector \(info.connector) transaction \(transactionID): \(info.sent.map { "\($0)" } ?? "-") → \(allocation.limit) A (\(reason); \(allocation.note))",
@@ -193,9 +180,7 @@ extension CentralSystem {
   /// The connector's phase rotation from the station's `ConnectorPhaseRotation`: for each of
   /// its L1…L3, the grid phase (1…3); `nil` when unknown.
   func phaseRotation(stationID: Int, connector: Int) throws -> [Int]? {
-    guard let rotation = try store.db.queryOne(
-      "SELECT value FROM station_configuration WHERE station_id = ? AND key = 'ConnectorPhaseRotation' AND known = 1",
-      [stationID])?.string("value")
+    guard let rotation = try store.knownConfigurationValue(stationID: stationID, key: "ConnectorPhaseRotation")
     else { return nil }
     // "0.RST,1.RST,2.RTS": connector 2's L1 is grid R (L1), its L2 is grid T (L3) …
     for item in rotation.split(separator: ",") {
@@ -230,12 +215,7 @@ extension CentralSystem {
                   at now: Timestamp) throws -> (Double?, String?) {
     var limit = connectorMax
     var source: String? = connectorMax == nil ? nil : "the connector's maximum"
-    for row in try store.db.query(
-      """
-      SELECT profile, installed_at FROM installed_profiles WHERE station_id = ? AND connector_id IN (0, ?)
-        AND charging_profile_id < 2000000000 ORDER BY charging_profile_id
-      """, [stationID, connector])
-    {
+    for row in try store.operatorProfileRows(stationID: stationID, connectorID: connector) {
       guard let definition = try? JSONValue.parse(row.string("profile") ?? ""),
         let profile = ChargingProfile.installed(definition),
         let value = profile.limit(at: now, transactionStart: transactionStart, installedAt: row.date("installed_at"))

@@ -37,18 +37,16 @@ extension CentralSystem {
     warnImplausible(Double(meterStart), "meterStart", c, text: String(meterStart))
     let (started, rawTimestamp) = try r.timestamp("timestamp", required: true)!
     let reservation = try r.int("reservationId")
-    if let existing = try store.db.queryOne(
-      """
-      SELECT id, authorization_status, parent_id_tag FROM transactions WHERE station_id = ?
-        AND connector_id = ? AND id_tag = ? AND start_timestamp_raw = ? AND meter_start = ?
-      """, [c.stationID, connector, idTag, rawTimestamp, meterStart])
+    if let existing = try store.repeatedStartTransactionID(
+      stationID: c.stationID, connectorID: connector, idTag: idTag, rawTimestamp: rawTimestamp,
+      meterStart: meterStart)
     {
       let decision = try store.isFreeCharging(stationID: c.stationID, connectorID: connector, idTag: idTag)
         ? .freeCharging(at: c.now)
         : try store.authorize(
           idTag: idTag, stationID: c.stationID, connectorID: connector, purpose: .authorize,
           at: c.now).decision
-      return ["transactionId": .int(Int64(existing.int("id")!)), "idTagInfo": decision.idTagInfo]
+      return ["transactionId": .int(Int64(existing)), "idTagInfo": decision.idTagInfo]
     }
     // An open connector (free charging) accepts every tag; the session is anonymous: no token,
     // no user, the tag kept as the station sent it.
@@ -63,31 +61,21 @@ extension CentralSystem {
     }
     // A newer session on the connector replaces an open one: close it as superseded, ending
     // when the new one started (its StopTransaction, if it ever comes, is still recorded).
-    try store.db.run(
-      """
-      UPDATE transactions SET state = 'superseded', stop_reason = 'superseded',
-        stopped_at = CASE WHEN started_at <= ?1 THEN ?1 ELSE started_at END, stop_received_at = ?2
-      WHERE station_id = ?3 AND connector_id = ?4 AND state = 'active'
-      """, [started.iso8601, c.now.iso8601, c.stationID, connector])
+    try store.supersedeActiveTransactions(
+      stationID: c.stationID, connectorID: connector, startedAt: started, at: c.now)
     guard let next = try store.nextTransactionID() else {
       throw CallError(code: "InternalError", description: "transaction id space exhausted")
     }
-    try store.db.run(
-      """
-      INSERT INTO transactions (id, station_id, connector_id, id_tag, token_id, parent_id_tag,
-        authorization_status, meter_start, started_at, start_timestamp_raw, reservation_id,
-        received_at, anonymous) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-      """,
-      [next, c.stationID, connector, idTag, tokenID, decision.parentIDTag,
-       decision.status.rawValue, meterStart, started.iso8601, rawTimestamp, reservation,
-       c.now.iso8601, anonymous])
+    try store.insertTransaction(
+      Store.TransactionStart(
+        id: next, stationID: c.stationID, connectorID: connector, idTag: idTag, tokenID: tokenID,
+        parentIDTag: decision.parentIDTag, authorizationStatus: decision.status.rawValue,
+        meterStart: meterStart, startedAt: started, rawTimestamp: rawTimestamp,
+        reservationID: reservation, anonymous: anonymous),
+      at: c.now)
     wantRebalance("start")
     if let reservation {
-      try store.db.run(
-        """
-        UPDATE reservations SET state = 'used', transaction_id = ? WHERE id = ? AND station_id = ?
-          AND state IN ('requested', 'active')
-        """, [next, reservation, c.stationID])
+      try store.useReservation(reservation, stationID: c.stationID, transactionID: next)
     }
     if decision.status != .accepted {
       try recordEvent(stationID: c.stationID, identity: c.identity, kind: "authorize_refused",
@@ -107,30 +95,21 @@ extension CentralSystem {
     let idTag = try r.string("idTag", maxLength: 20)
     let reason = try r.enumeration("reason", Self.stopReasons) ?? "Local"
     let data = try r.array("transactionData") ?? []
-    let found = try store.db.queryOne(
-      "SELECT connector_id FROM transactions WHERE id = ? AND station_id = ?",
-      [transactionID, c.stationID])
+    let found = try store.transactionConnector(transactionID, stationID: c.stationID)
     if let found {
-      try store.db.run(
-        """
-        UPDATE transactions SET meter_stop = ?, stopped_at = ?, stop_reason = ?, stop_id_tag = ?,
-          state = 'completed', stop_received_at = ? WHERE id = ? AND station_id = ?
-        """,
-        [meterStop, stopped.iso8601, reason, idTag, c.now.iso8601, transactionID, c.stationID])
-      try storeMeterValues(data, connector: found.int("connector_id") ?? 0,
+      try store.completeTransaction(
+        transactionID, stationID: c.stationID, meterStop: meterStop, stoppedAt: stopped,
+        reason: reason, stopIDTag: idTag, at: c.now)
+      try storeMeterValues(data, connector: found,
                            transactionID: transactionID, c, reader: &r)
       try store.clearAlarms(stationID: c.stationID, kind: .stuckTransaction, code: String(transactionID), at: c.now)
       wantRebalance("stop")
       // A TxProfile ends with its transaction [S16 §3.13.1].
-      try store.db.run(
-        "DELETE FROM installed_profiles WHERE station_id = ? AND transaction_id = ? AND purpose = 'TxProfile'",
-        [c.stationID, transactionID])
+      try store.removeTransactionProfiles(stationID: c.stationID, transactionID: transactionID)
     } else {
-      try store.db.run(
-        """
-        INSERT INTO orphan_stops (station_id, transaction_id, id_tag, meter_stop, stopped_at, reason,
-          received_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-        """, [c.stationID, transactionID, idTag, meterStop, stopped.iso8601, reason, c.now.iso8601])
+      try store.recordOrphanStop(
+        stationID: c.stationID, transactionID: transactionID, idTag: idTag, meterStop: meterStop,
+        stoppedAt: stopped, reason: reason, at: c.now)
       try recordEvent(stationID: c.stationID, identity: c.identity, kind: "orphan_stop",
                       detail: "StopTransaction for unknown transaction \(transactionID)", at: c.now)
     }
@@ -147,8 +126,7 @@ extension CentralSystem {
     }
     var transactionID = try r.int("transactionId")
     if let id = transactionID,
-      try store.db.queryOne(
-        "SELECT 1 FROM transactions WHERE id = ? AND station_id = ?", [id, c.stationID]) == nil
+      try !store.hasTransaction(id, stationID: c.stationID)
     {
       transactionID = nil
     }
@@ -186,17 +164,13 @@ extension CentralSystem {
           energy = unit == "kWh" ? number * 1000 : number
           warnImplausible(energy!, "energy reading", c)
         }
-        try store.db.run(
-          """
-          INSERT INTO meter_values (station_id, connector_id, transaction_id, sampled_at, measurand,
-            value, numeric_value, unit, phase, context, location, format, energy_wh)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-          """,
-          [c.stationID, connector, transactionID, sampledAt.iso8601, measurand, text, number, unit,
-           try s.enumeration("phase", Self.phases),
-           try s.enumeration("context", Self.readingContexts) ?? "Sample.Periodic",
-           try s.enumeration("location", Self.locations) ?? "Outlet",
-           try s.enumeration("format", ["Raw", "SignedData"]) ?? "Raw", energy])
+        try store.insertMeterSample(Store.MeterSample(
+          stationID: c.stationID, connectorID: connector, transactionID: transactionID,
+          sampledAt: sampledAt, measurand: measurand, value: text, numericValue: number, unit: unit,
+          phase: try s.enumeration("phase", Self.phases),
+          context: try s.enumeration("context", Self.readingContexts) ?? "Sample.Periodic",
+          location: try s.enumeration("location", Self.locations) ?? "Outlet",
+          format: try s.enumeration("format", ["Raw", "SignedData"]) ?? "Raw", energyWh: energy))
         r.leniencies += s.leniencies
       }
       r.leniencies += entry.leniencies

@@ -36,7 +36,7 @@ final class Checkpointer: @unchecked Sendable {
   }
 
   private func loop() {
-    guard let connection = try? Connection(.path(path)) else { return }
+    guard let checkpointer = WALCheckpointer(path: path) else { return }
     var rounds = 0
     while true {
       stopped.lock()
@@ -44,8 +44,7 @@ final class Checkpointer: @unchecked Sendable {
       let done = isStopped
       stopped.unlock()
       rounds += 1
-      let mode = rounds % 30 == 0 || done ? "TRUNCATE" : "PASSIVE"
-      try? connection.execute("PRAGMA wal_checkpoint(\(mode))")
+      checkpointer.checkpoint(truncating: rounds % 30 == 0 || done)
       if done { return }
     }
   }

@@ -150,9 +150,9 @@ public final class Server {
     try central.store.abandonSentCommands(at: .now())
     // Acknowledged means durable even across power loss: every commit (one per batch) waits for
     // fsync of the WAL (issue 11 item 7).
-    try central.store.db.execute("PRAGMA synchronous = FULL")
+    try central.store.makeCommitsDurable()
     let checkpointer = central.store.databasePath.map { Checkpointer(path: $0) }
-    if checkpointer != nil { try central.store.db.execute("PRAGMA wal_autocheckpoint = 0") }
+    if checkpointer != nil { try central.store.disableAutomaticCheckpoints() }
     checkpointer?.start()
     defer { checkpointer?.stop() }
     var events = [epoll_event](repeating: epoll_event(), count: 1024)
@@ -226,9 +226,9 @@ public final class Server {
           central.discardPendingWrites()
           logFailure("message log and liveness not written: \(error)", now: now)
         }
-        try central.store.db.execute("COMMIT")
+        try central.store.commit()
       } catch {
-        try? central.store.db.execute("ROLLBACK")
+        try? central.store.rollback()
         central.log("error: batch not committed, closing its connections: \(error)")
         // What the batch gathered in memory is dropped, and the disconnects it flushed were taken
         // off their list first (only the ones noted since are kept): a failure never repeats.
@@ -386,6 +386,7 @@ public final class Server {
           ["identity": identity, "peer": link.session.peer]))
         byStation[stationID] = link.fd
         try central.connected(stationID: stationID, identity: identity, replaced: replaced, at: now)
+        try central.noteChannel(stationID: stationID, channel: link.session.channel, at: now)
       case .close(let reason):
         link.closing = true
         if link.session.stationID == nil && !reason.hasSuffix(CentralSystem.quietRefusal) {
@@ -434,19 +435,19 @@ public final class Server {
   /// Runs `body` inside a savepoint: on failure only its own work is rolled back, and the error
   /// is returned for the caller to isolate.
   private func isolated(_ body: () throws -> Void) -> (any Error)? {
-    let db = central.store.db
+    let store = central.store
     do {
-      try db.execute("SAVEPOINT unit")
+      try store.beginSavepoint("unit")
     } catch {
       return error
     }
     do {
       try body()
-      try db.execute("RELEASE unit")
+      try store.releaseSavepoint("unit")
       return nil
     } catch {
-      try? db.execute("ROLLBACK TO unit")
-      try? db.execute("RELEASE unit")
+      try? store.rollbackToSavepoint("unit")
+      try? store.releaseSavepoint("unit")
       return error
     }
   }
@@ -678,6 +679,6 @@ public final class Server {
       noteClosed(link, reason: "server shutting down")
       flush(link)
     }
-    try? central.store.db.transaction { try flushDisconnects(now: .now()) }
+    try? central.store.atomically { try flushDisconnects(now: .now()) }
   }
 }

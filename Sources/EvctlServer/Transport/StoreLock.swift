@@ -19,7 +19,7 @@ struct StoreLock {
 
   /// Begins the batch's transaction; `false` when another process still holds the lock.
   mutating func begin(_ store: Store, now: Timestamp, log: (String) -> Void) throws -> Bool {
-    let began = try store.db.tryBeginImmediate(waitingAtMost: StoreLock.turnMilliseconds)
+    let began = try store.tryBeginWrite(waitingAtMost: StoreLock.turnMilliseconds)
     if began {
       if let since = heldElsewhereSince, reported {
         log("info: store lock regained after \(now.milliseconds - since.milliseconds) ms; answering again")

@@ -109,9 +109,16 @@ final class TLSChannel {
       return ChannelSecurity(tls: true, clientCertificateProblem: reason)
     }
     let subject = X509_get_subject_name(certificate)
-    return ChannelSecurity(
+    var security = ChannelSecurity(
       tls: true, verifiedClientName: TLSChannel.entry(subject, NID_commonName),
       verifiedClientSerial: TLSChannel.entry(subject, NID_serialNumber))
+    var der: UnsafeMutablePointer<UInt8>?
+    let length = i2d_X509(certificate, &der)
+    if length > 0, let der {
+      security.verifiedClientCertificate = Array(UnsafeBufferPointer(start: der, count: Int(length)))
+      CRYPTO_free(der, #file, #line)
+    }
+    return security
   }
 
   private static func entry(_ name: OpaquePointer?, _ nid: Int32) -> String? {

@@ -30,6 +30,8 @@ public struct ChannelSecurity: Sendable, Equatable {
   public var verifiedClientSerial: String?
   /// Why a presented client certificate did not verify, when one was presented.
   public var clientCertificateProblem: String?
+  /// The verified client certificate (DER), for the certificate inventory.
+  public var verifiedClientCertificate: [UInt8]?
 
   /// A plain TCP connection.
   public static let plain = ChannelSecurity(tls: false)
