@@ -115,9 +115,16 @@ enum Key: Equatable {
         case 0x42: keys.append(.down)
         case 0x48: keys.append(.home)
         case 0x46: keys.append(.end)
-        case 0x35, 0x36:
+        case 0x31...0x38:
+          // ESC [ n ~: 1 or 7 Home, 4 or 8 End, 5 Page Up, 6 Page Down.
           if index + 3 < bytes.count, bytes[index + 3] == 0x7E { length = 4 }
-          keys.append(final == 0x35 ? .pageUp : .pageDown)
+          switch final {
+          case 0x31, 0x37: keys.append(.home)
+          case 0x34, 0x38: keys.append(.end)
+          case 0x35: keys.append(.pageUp)
+          case 0x36: keys.append(.pageDown)
+          default: break
+          }
         default: break
         }
         index += length
