@@ -230,7 +230,7 @@ extension Store {
       let verb = row.string("sent_at") == nil ? "queued" : "sent"
       let outcome: String
       switch state {
-      case "accepted", "rejected": outcome = (row.string("status") ?? state) + latency
+      case "accepted", "rejected": outcome = (row.string("status") ?? (state == "accepted" ? "answered" : state)) + latency
       case "timed_out": outcome = "no answer within \(row.int("timeout_seconds") ?? 30) s (outcome unknown)"
       case "failed": outcome = "failed" + (row.string("error").map { ": \($0)" } ?? "") + latency
       case "expired": outcome = "never sent" + (row.string("error").map { ": \($0)" } ?? "")
