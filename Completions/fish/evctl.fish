@@ -43,6 +43,8 @@ function __evctl_sub
             echo 'report'
         case 'evctl|status'
             echo 'status'
+        case 'evctl|top'
+            echo 'top'
         case 'evctl|event'
             echo 'event'
         case 'evctl|events'
@@ -137,6 +139,8 @@ function __evctl_sub
             echo 'messages'
         case 'evctl station|events'
             echo 'events'
+        case 'evctl station|timeline'
+            echo 'timeline'
         case 'evctl station|reset'
             echo 'reset'
         case 'evctl station|availability'
@@ -360,6 +364,7 @@ function __evctl_words
                 'command' 'The audit log of remote commands' \
                 'report' 'Session reports and energy statistics' \
                 'status' 'Show the network at a glance: stations, connectors, the last 24 hours, alarms' \
+                'top' 'Watch the network live, full screen: stations, sessions, capacity, alarms, serve' \
                 'event' 'Events across stations: status changes, connections, boots' \
                 'alarm' 'Alarms raised and cleared by serve' \
                 'transaction' 'Inspect transactions and close ghost ones' \
@@ -734,6 +739,7 @@ function __evctl_words
                 'connector' 'List and configure a station\'s connectors' \
                 'messages' 'Show the OCPP frames a station sent and received' \
                 'events' 'Show a station\'s status changes and connection events, at the station\'s time and ours' \
+                'timeline' 'Tell a station\'s story: status, connections, commands, alarms, sessions and allocations, with causes' \
                 'reset' 'Reset a station (OCPP Reset)' \
                 'availability' 'Make a station or connector operative or inoperative (ChangeAvailability)' \
                 'unlock' 'Unlock a connector\'s cable (UnlockConnector)' \
@@ -975,6 +981,25 @@ function __evctl_words
                 '--connector' 'Only this connector\'s status changes' \
                 '--since' 'Only events after this time; points into the past (1h = an hour ago)' \
                 '--limit' 'The newest this many; default 100' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl station timeline'
+            printf '%s\t%s\n' \
+                '--from' 'Start here; points into the past (2h = two hours ago)' \
+                '--to' 'End here; points into the past (default now)' \
+                '--around' '30 minutes either side of this time; points into the past (a driver\'s call: --around 14:05)' \
+                '--limit' 'The newest this many lines; default 5000' \
                 '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
@@ -2585,6 +2610,28 @@ function __evctl_words
         case 'evctl status'
             printf '%s\t%s\n' \
                 '--group' 'Only this group\'s subtree' \
+                '--watch' 'Print a fresh snapshot every --interval until stopped (one JSON object per line with -o json)' \
+                '-w' 'Print a fresh snapshot every --interval until stopped (one JSON object per line with -o json)' \
+                '--interval' 'With --watch, the time between snapshots; default 2s, at least 1s' \
+                '--count' 'With --watch, stop after this many snapshots' \
+                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl top'
+            printf '%s\t%s\n' \
+                '--group' 'Only this group\'s subtree' \
+                '--sort' 'The first order; s changes it' \
+                '--state' 'Only stations in this state at first; f changes it' \
                 '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
@@ -3469,6 +3516,26 @@ function __evctl_values
         case 'evctl station events|--tz'
             echo 'none:'
         case 'evctl station events|'
+            echo 'dynamic:stations'
+        case 'evctl station timeline|--from'
+            echo 'none:'
+        case 'evctl station timeline|--to'
+            echo 'none:'
+        case 'evctl station timeline|--around'
+            echo 'none:'
+        case 'evctl station timeline|--limit'
+            echo 'none:'
+        case 'evctl station timeline|--db'
+            echo 'files:'
+        case 'evctl station timeline|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl station timeline|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl station timeline|--color'
+            echo 'words:auto always never'
+        case 'evctl station timeline|--tz'
+            echo 'none:'
+        case 'evctl station timeline|'
             echo 'dynamic:stations'
         case 'evctl station reset|--group'
             echo 'dynamic:groups'
@@ -4740,6 +4807,10 @@ function __evctl_values
             echo 'none:'
         case 'evctl status|--group'
             echo 'dynamic:groups'
+        case 'evctl status|--interval'
+            echo 'none:'
+        case 'evctl status|--count'
+            echo 'none:'
         case 'evctl status|--db'
             echo 'files:'
         case 'evctl status|--output'
@@ -4749,6 +4820,22 @@ function __evctl_values
         case 'evctl status|--color'
             echo 'words:auto always never'
         case 'evctl status|--tz'
+            echo 'none:'
+        case 'evctl top|--group'
+            echo 'dynamic:groups'
+        case 'evctl top|--sort'
+            echo 'words:identity state power last-seen'
+        case 'evctl top|--state'
+            echo 'words:faulted charging online unknown offline never_connected'
+        case 'evctl top|--db'
+            echo 'files:'
+        case 'evctl top|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl top|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl top|--color'
+            echo 'words:auto always never'
+        case 'evctl top|--tz'
             echo 'none:'
         case 'evctl event|--db'
             echo 'files:'

@@ -145,21 +145,26 @@ extension Store {
       let before = last[connector]
       last[connector] = status
       let subject = connector == 0 ? "station" : "connector \(connector)"
-      let text = before.map { "\(subject) \($0) → \(status)" } ?? "\(subject) \(status)"
+      let text = before.map { $0 == status ? "\(subject) still \(status)" : "\(subject) \($0) → \(status)" }
+        ?? "\(subject) \(status)"
       var causes: [String] = []
       if let code = row.string("error_code"), code != "NoError" { causes.append(code) }
       if let vendor = row.string("vendor_error_code") { causes.append("vendor code \(vendor)") }
       if let info = row.string("info") { causes.append(info) }
-      if status == "SuspendedEVSE" || status == "Charging",
-        let change = allocations.last(where: {
-          $0.at <= at && $0.at.adding(seconds: 300) >= at && ($0.connector == nil || $0.connector == connector)
-        })
+      // A limit set just before explains a pause (some stations say SuspendedEV for it) or a
+      // resumed charge.
+      let change = allocations.last {
+        $0.at <= at && $0.at.adding(seconds: 300) >= at && ($0.connector == nil || $0.connector == connector)
+      }
+      let paused = change?.limit == "0"
+      if let change, ["SuspendedEVSE", "SuspendedEV", "Charging"].contains(status),
+        paused == (status != "Charging")
       {
         var why = "limit \(change.limit) A"
         if let group { why += " from group \(group.path)" }
         var details: [String] = []
         if let note = change.note { details.append(note) }
-        if change.limit == "0", let group {
+        if paused, let group {
           details.append("rotation every \(DurationText.format(seconds: group.alternateSeconds))")
         }
         if !details.isEmpty { why += " (" + details.joined(separator: ", ") + ")" }
