@@ -95,20 +95,24 @@ def test_top_shows_the_network_live_answers_keys_resizes_and_restores_the_termin
                 {"value": "10.5", "measurand": "Current.Import", "unit": "A", "phase": "L1"}]}]))
         screen = Screen(evctl, shlex.quote(BINARY) + " top")
         first = await asyncio.to_thread(screen.wait, lambda s: "CP-1" in s and "1 session" in s and "7.4 kW" in s)
+        colours = screen.tmux("capture-pane", "-e", "-p", "-t", "top").stdout
         # Heartbeats make messages: serve's line shows a rate once two refreshes have passed.
         for _ in range(3):
             await cp1.call(call.Heartbeat())
             await asyncio.sleep(0.4)
-        rated = await asyncio.to_thread(screen.wait, lambda s: re.search(r"[0-9.]+ msg/s", s) is not None)
+        await asyncio.to_thread(screen.wait, lambda s: re.search(r"[0-9.]+ msg/s", s) is not None)
         # The view moves by itself: CP-2's fault clears without a key pressed.
         await cp2.call(call.StatusNotification(connector_id=1, error_code="NoError", status="Available"))
-        cleared = await asyncio.to_thread(screen.wait, lambda s: "online" in row(s, "CP-2"))
+        await asyncio.to_thread(screen.wait, lambda s: "online" in row(s, "CP-2"))
         for task in (t1, t2):
             task.cancel()
-        return first, rated, cleared, ws1, ws2
+        return first, colours, ws1, ws2
 
     try:
-        first, rated, cleared, ws1, ws2 = asyncio.run(scenario())
+        first, colours, ws1, ws2 = asyncio.run(scenario())
+        # The portals' colours, with the state in words: charging blue, faulted red, never connected grey.
+        assert "\x1b[34mcharging" in colours and "\x1b[31mfaulted" in colours, repr(colours)
+        assert "\x1b[90mnever connected" in colours
         cp1 = row(first, "CP-1")
         assert "charging" in cp1 and "1:Charging" in cp1 and "7.4 kW" in cp1 and "1.5 kWh" in cp1, cp1
         assert "faulted" in row(first, "CP-2") and "1:Faulted" in row(first, "CP-2")

@@ -90,7 +90,7 @@ struct TopView {
         }
         var events: [TimelineEntry] = []
         if let identity = state.eventsOf {
-          events = (try? store.timeline(station: identity, from: nil, to: nil, limit: 20)) ?? []
+          events = (try? store.timeline(station: identity, from: now.adding(seconds: -86_400), to: nil, limit: 20)) ?? []
         }
         let screen = TopScreen(
           snapshot: shown, state: state, events: events, scope: group.map { "group \($0)" } ?? "whole network",

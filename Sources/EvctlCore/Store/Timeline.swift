@@ -309,7 +309,8 @@ extension Store {
     for row in try db.query(
       """
       SELECT direction, at, frame FROM message_log WHERE station_id = ? AND at >= ? AND at <= ?
-        AND (frame LIKE '[2%' OR frame LIKE '[3%' OR frame LIKE '[4%') ORDER BY id
+        AND (frame LIKE '[2%' OR frame LIKE '[3%' OR frame LIKE '[4%')
+        AND frame NOT LIKE '[2,%"Heartbeat"%' AND frame NOT LIKE '[2,%"MeterValues"%' ORDER BY id
       """, [stationID, lo, hi])
     {
       guard let at = row.date("at"), let frame = try? JSONValue.parse(row.string("frame") ?? ""),
