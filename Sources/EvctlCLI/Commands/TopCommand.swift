@@ -31,7 +31,9 @@ extension Commands {
     state.sort = inv.arguments.option("sort").flatMap(LiveSort.init(rawValue:)) ?? .identity
     state.filter = inv.arguments.option("state")
     let group = inv.arguments.option("group")
-    if let group { _ = try store.resolveGroup(group) }
+    // A group that does not exist or lies outside the operator's domain fails here, before
+    // the screen is taken.
+    _ = try store.liveSnapshot(LiveQuery(group: group))
     let view = TopView(store: store, group: group, zone: try inv.context.zone(), color: inv.context.useColor)
     let terminal = RawTerminal()
     try terminal.enter()
