@@ -78,6 +78,7 @@ def child_of(pid):
 @pytest.mark.skipif(TMUX is None, reason="tmux is not installed")
 def test_top_shows_the_network_live_answers_keys_resizes_and_restores_the_terminal(evctl):
     evctl.run("group", "capacity", "set", "HQ", "--max-current", "16")
+    evctl.run("group", "load", "report", "HQ", "--l1", "0.5", "--l2", "0.5", "--l3", "1", "--valid-for", "1h")
     screen = None
 
     async def scenario():
@@ -118,7 +119,7 @@ def test_top_shows_the_network_live_answers_keys_resizes_and_restores_the_termin
         assert "faulted" in row(first, "CP-2") and "1:Faulted" in row(first, "CP-2")
         assert "never connected" in row(first, "CP-SEC")
         assert re.search(r"stations\s+3\s+faulted 1\s+charging 1\s+online 0\s+offline 0\s+never connected 1", first), first
-        assert "HQ: limit 16 A, allocated 16 A, measured 10.5 A, 1 session" in first, first
+        assert "HQ: limit 16 A, allocated 15.5 A, measured 10.5 A, 1 session, other load 1 A" in first, first
         assert re.search(r"alarms\s+\d+ active", first)
         assert re.search(r"serve\s+running pid \d+ on .*up since .*, 2 connected", first), first
         assert any(line.strip().startswith("STATION ") and "LAST SEEN" in line for line in first.split("\n"))

@@ -93,6 +93,10 @@ struct TopScreen {
       line.add(": limit \(Self.number(capacity.maxCurrent)) A, allocated \(Self.number(capacity.allocated)) A, measured ")
       line.add(measured, style: over ? "31" : nil)
       line.add(", \(capacity.sessions) session\(capacity.sessions == 1 ? "" : "s")")
+      if let load = capacity.otherLoad {
+        line.add(", other load ")
+        line.add(Self.number(load) + " A", style: load > capacity.maxCurrent + 0.05 ? "31" : nil)
+      }
       lines.append(line)
     }
     if snapshot.capacities.count > capacities.count {

@@ -69,6 +69,9 @@ public struct LiveCapacity: Sendable, Equatable {
   public var measured: Double?
   /// Active sessions in its subtree.
   public var sessions: Int
+  /// The highest phase of the other load on its connection (`group load report`) while the
+  /// reading is valid; `nil` without one.
+  public var otherLoad: Double? = nil
 }
 
 /// One refresh of the live view: counts over the whole selection, one page of rows.
@@ -237,7 +240,10 @@ extension Store {
         group: row.int("group_id"), limit: row.double("limit_amps") ?? 0,
         phases: try measuredCurrents(transaction: row.int("transaction_id")!)))
     }
+    let readings = try loadReadings()
+    let now = now()
     return capacities.map { capacity in
+      let reading = readings[capacity.groupID].flatMap { $0.validUntil >= now ? $0.currents.max() : nil }
       let mine = charges.filter { tree.contains($0.group, under: capacity.groupID) }
       var perPhase: [Double] = [0, 0, 0]
       var anyMeasured = false
@@ -249,7 +255,7 @@ extension Store {
       return LiveCapacity(
         path: tree.byID[capacity.groupID]?.path ?? "?", maxCurrent: capacity.maxCurrent,
         allocated: mine.reduce(0) { $0 + $1.limit }, measured: anyMeasured ? perPhase.max() : nil,
-        sessions: mine.count)
+        sessions: mine.count, otherLoad: reading)
     }
   }
 
