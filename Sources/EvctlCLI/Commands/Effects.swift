@@ -33,7 +33,7 @@ extension Commands {
     "station list": .reads, "station show": .reads, "station create": .creates,
     "station update": .writes, "station passwd": .writes, "station delete": .writes,
     "station import": .creates, "station connector list": .reads, "station connector update": .writes,
-    "station messages": .reads, "station events": .reads,
+    "station messages": .reads, "station events": .reads, "station timeline": .reads,
     "station reset": .writes, "station availability": .writes, "station unlock": .writes,
     "station start": .writes, "station stop": .writes, "station clear-cache": .writes,
     "station config get": .reads, "station config set": .writes, "station config show": .reads,
@@ -68,7 +68,7 @@ extension Commands {
     // Monitoring and reports
     "command list": .reads, "command show": .reads, "command cancel": .writes,
     "report sessions": .reads,
-    "report energy": .reads, "status": .reads, "event list": .reads, "alarm list": .reads,
+    "report energy": .reads, "status": .reads, "top": .reads, "event list": .reads, "alarm list": .reads,
     "alarm ack": .writes, "transaction list": .reads, "transaction show": .reads,
     "transaction close": .writes,
     // Sessions, the store, the service, help

@@ -6,10 +6,18 @@ extension Commands {
   static let status: CommandSpec = CommandSpec(
     "status", abstract: "Show the network at a glance: stations, connectors, the last 24 hours, alarms",
     arguments: [.option("group", value: "group", help: "Only this group's subtree", repeating: true,
-                        completion: .groups)],
-    examples: [.init("A monitoring check", "evctl status -o json | jq -e '.stations.faulted == 0'")]
+                        completion: .groups)] + statusWatchArguments,
+    examples: [
+      .init("A monitoring check", "evctl status -o json | jq -e '.stations.faulted == 0'"),
+      .init("A snapshot every 10 seconds into a log", "evctl status --watch --interval 10s >> status.log"),
+    ]
   ) { inv in
     try inv.supportsOnly([.table, .wide, .json])
+    try watchStatus(inv)
+  }
+
+  /// One `status` snapshot on stdout.
+  static func printStatus(_ inv: Invocation, compact: Bool = false) throws {
     let store = try inv.context.openStore()
     let groups = inv.arguments.values("group")
     let stations = try store.stations(StationFilter(groups: groups))
@@ -43,7 +51,7 @@ extension Commands {
       "at": .string(now.iso8601),
     ]
     if inv.context.renderer().format == .json {
-      inv.context.console.writeOut(body.pretty + "\n")
+      inv.context.console.writeOut((compact ? body.compact : body.pretty) + "\n")
       return
     }
     let renderer = inv.context.renderer()

@@ -257,7 +257,7 @@ extension Commands {
     return parts.joined(separator: " and ")
   }
 
-  static let stationServerCommands: [CommandSpec] = [stationMessages, stationEvents]
+  static let stationServerCommands: [CommandSpec] = [stationMessages, stationEvents, stationTimeline]
 
   static let stationMessages: CommandSpec = CommandSpec(
     "messages", abstract: "Show the OCPP frames a station sent and received",
