@@ -59,6 +59,8 @@ function __evctl_sub
             echo 'login'
         case 'evctl|logout'
             echo 'logout'
+        case 'evctl|password-reset'
+            echo 'password-reset'
         case 'evctl|whoami'
             echo 'whoami'
         case 'evctl|db'
@@ -233,6 +235,8 @@ function __evctl_sub
             echo 'passwd'
         case 'evctl operator|token'
             echo 'token'
+        case 'evctl operator|invite'
+            echo 'invite'
         case 'evctl operator token|create'
             echo 'create'
         case 'evctl user|list'
@@ -353,6 +357,8 @@ function __evctl_sub
             echo 'check'
         case 'evctl db|backup'
             echo 'backup'
+        case 'evctl db|copy'
+            echo 'copy'
         case 'evctl ca|init'
             echo 'init'
         case 'evctl ca|import'
@@ -391,6 +397,7 @@ function __evctl_words
                 'transaction' 'Inspect transactions and close ghost ones' \
                 'login' 'Log in as an operator for two hours' \
                 'logout' 'End the login session' \
+                'password-reset' 'Mail an operator a one-time code to set a new password (1 h, single use)' \
                 'whoami' 'Show who evctl acts as' \
                 'db' 'Manage the store file' \
                 'ca' 'Manage evctl\'s certificate authority for station certificates (security profile 3)' \
@@ -400,7 +407,7 @@ function __evctl_words
                 'completion' 'Print a shell completion script' \
                 'help' 'Show help for a command or a topic (exit-codes, formatting, environment)' \
                 'version' 'Show the versions of evctl, SQLite and the store schema' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -428,7 +435,7 @@ function __evctl_words
                 'suspend' 'Pause all charging in a group (a grid operator\'s signal)' \
                 'resume' 'Resume charging in a suspended group' \
                 'allocation' 'Show the current load-balancing plan: limits and measured currents' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -443,7 +450,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl group list'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -458,7 +465,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl group tree'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -473,7 +480,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl group show'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -495,7 +502,7 @@ function __evctl_words
                 '--lon' 'Longitude in degrees, -180 to 180' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -512,7 +519,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -533,7 +540,7 @@ function __evctl_words
                 '--lon' 'Longitude in degrees, -180 to 180' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -552,7 +559,7 @@ function __evctl_words
                 '--top' 'Move to the top level' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -571,7 +578,7 @@ function __evctl_words
                 '-y' 'Do it without asking first' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -589,7 +596,7 @@ function __evctl_words
                 'set' 'Set or change a group\'s capacity' \
                 'show' 'Show capacities, their readings and suspensions' \
                 'clear' 'Remove a group\'s capacity' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -618,7 +625,7 @@ function __evctl_words
                 '--no-meter-includes-chargers' 'Load readings are other load only (the default)' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -633,7 +640,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl group capacity show'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -650,7 +657,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -666,7 +673,7 @@ function __evctl_words
         case 'evctl group load'
             printf '%s\t%s\n' \
                 'report' 'Tell serve the non-charging load per phase; it balances on the headroom' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -687,7 +694,7 @@ function __evctl_words
                 '--valid-for' 'After this, serve falls back to the safe current; default 60s' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -705,7 +712,7 @@ function __evctl_words
                 '--until' 'Resume by itself then; points into the future (18:00 = the next 18:00, 2h = in two hours)' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -722,7 +729,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -737,7 +744,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl group allocation'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -776,7 +783,7 @@ function __evctl_words
                 'log' 'Ask a station to upload a diagnostics or security log (security extension GetLog)' \
                 'certificate' 'Manage a station\'s certificates (security extension)' \
                 'security' 'Move stations to security profile 2 or 3' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -799,7 +806,7 @@ function __evctl_words
                 '--vendor' 'Only this vendor (from BootNotification)' \
                 '--model' 'Only this model (from BootNotification)' \
                 '--orphans' 'Only stations without a group' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -814,7 +821,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl station show'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -836,7 +843,7 @@ function __evctl_words
                 '--password-stdin' 'Read the password from standard input' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -860,7 +867,7 @@ function __evctl_words
                 '--registration' 'How BootNotification is answered' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -881,7 +888,7 @@ function __evctl_words
                 '--timeout' 'With --rotate: wait this long for the answer; default 30' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -900,7 +907,7 @@ function __evctl_words
                 '-y' 'Do it without asking first' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -917,7 +924,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Check only; write nothing' \
                 '-n' 'Check only; write nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -934,7 +941,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 'list' 'List a station\'s connectors' \
                 'update' 'Configure a connector: plug type, maximum current, free or RFID charging' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -949,7 +956,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl station connector list'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -970,7 +977,7 @@ function __evctl_words
                 '--parking-space' 'Parking space label' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -988,7 +995,7 @@ function __evctl_words
                 '--limit' 'The newest this many frames; default 50' \
                 '--follow' 'Keep printing new frames as they arrive' \
                 '-f' 'Keep printing new frames as they arrive' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1006,7 +1013,7 @@ function __evctl_words
                 '--connector' 'Only this connector\'s status changes' \
                 '--since' 'Only events after this time; points into the past (1h = an hour ago)' \
                 '--limit' 'The newest this many; default 100' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1032,7 +1039,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1055,7 +1062,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1078,7 +1085,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1103,7 +1110,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1127,7 +1134,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1149,7 +1156,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1167,7 +1174,7 @@ function __evctl_words
                 'get' 'Read configuration keys from the station (GetConfiguration) and keep the snapshot' \
                 'set' 'Change a configuration key (ChangeConfiguration)' \
                 'show' 'Show the configuration snapshot from the last GetConfiguration' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1183,7 +1190,7 @@ function __evctl_words
         case 'evctl station config get'
             printf '%s\t%s\n' \
                 '--timeout' 'Wait this long for the answer; default 30' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1205,7 +1212,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1220,7 +1227,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl station config show'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1245,7 +1252,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1269,7 +1276,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1287,7 +1294,7 @@ function __evctl_words
                 'update' 'Tell a station to fetch and install firmware (UpdateFirmware)' \
                 'signed-update' 'Send a signed firmware update (security extension SignedUpdateFirmware)' \
                 'status' 'Show firmware jobs and the station\'s progress notifications' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1314,7 +1321,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1343,7 +1350,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1358,7 +1365,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl station firmware status'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1387,7 +1394,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1402,7 +1409,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl station diagnostics status'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1430,7 +1437,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1451,7 +1458,7 @@ function __evctl_words
                 'install' 'Install a root certificate on a station (InstallCertificate)' \
                 'delete' 'Delete a certificate from a station (DeleteCertificate)' \
                 'signed' 'Send a signed certificate chain to a station (CertificateSigned)' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1469,7 +1476,7 @@ function __evctl_words
                 '--type' 'Ask only for this type of root certificate' \
                 '--no-ask' 'Do not ask the station; show what the store knows' \
                 '--timeout' 'Wait this long for each answer; default 30' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1488,7 +1495,7 @@ function __evctl_words
                 '--days' 'Validity in days; default 365 (0: one that expires at once, to test refusals)' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1510,7 +1517,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1534,7 +1541,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1560,7 +1567,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1583,7 +1590,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1599,7 +1606,7 @@ function __evctl_words
         case 'evctl station security'
             printf '%s\t%s\n' \
                 'upgrade' 'Upgrade stations to security profile 2 (TLS + password) or 3 (TLS + client certificate)' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1621,7 +1628,7 @@ function __evctl_words
                 '--reconnect-timeout' 'Wait this long for a new certificate and for the reconnect; default 300' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1645,7 +1652,8 @@ function __evctl_words
                 'delete' 'Delete an operator (never the last active admin)' \
                 'passwd' 'Set an operator\'s password (8+ characters, letters and digits)' \
                 'token' 'Manage API tokens for scripts' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                'invite' 'Invite an operator by mail with a one-time code (48 h, single use)' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1660,7 +1668,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl operator list'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1675,7 +1683,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl operator show'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1696,7 +1704,7 @@ function __evctl_words
                 '--password-stdin' 'Read the password from standard input' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1715,9 +1723,11 @@ function __evctl_words
                 '--name' 'Full name' \
                 '--role' 'What they may do' \
                 '--base-group' 'The subtree they see' \
+                '--alarm-mail' 'Mail about alarms in their base group: one per new alarm, a daily digest of the active ones, or none' \
+                '--alarm-mail-hour' 'Hour (0-23, in --tz of serve) of the daily digest; default 7' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1734,7 +1744,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1751,7 +1761,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1768,7 +1778,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1786,7 +1796,7 @@ function __evctl_words
                 '--password-stdin' 'Read the password from standard input' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1802,7 +1812,7 @@ function __evctl_words
         case 'evctl operator token'
             printf '%s\t%s\n' \
                 'create' 'Create an API token for the logged-in operator, printed once' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1821,7 +1831,27 @@ function __evctl_words
                 '--expires' 'Lifetime such as 90d; default: never' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl operator invite'
+            printf '%s\t%s\n' \
+                '--role' 'What they may do; needed for a new operator' \
+                '--base-group' 'The subtree they see; omit for the whole network' \
+                '--name' 'Full name' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1845,7 +1875,7 @@ function __evctl_words
                 'revoke' 'Take back an access right' \
                 'import' 'Create or update charging users and their tokens from a CSV file, all or nothing' \
                 'export' 'Print charging users and their tokens as CSV in the format user import reads' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1861,7 +1891,7 @@ function __evctl_words
         case 'evctl user list'
             printf '%s\t%s\n' \
                 '--search' 'Only users whose email or name contains this' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1876,7 +1906,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl user show'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1897,7 +1927,7 @@ function __evctl_words
                 '--group' 'Owning group; default your base group' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1918,7 +1948,7 @@ function __evctl_words
                 '--group' 'Owning group' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1937,7 +1967,7 @@ function __evctl_words
                 '-y' 'Do it without asking first' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1956,7 +1986,7 @@ function __evctl_words
                 '--station' 'One station' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1975,7 +2005,7 @@ function __evctl_words
                 '--station' 'One station' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1992,7 +2022,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Check only; write nothing' \
                 '-n' 'Check only; write nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2007,7 +2037,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl user export'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2031,7 +2061,7 @@ function __evctl_words
                 'delete' 'Delete a token' \
                 'import' 'Add or update tokens from a CSV file, all or nothing' \
                 'export' 'Print tokens as CSV in the format token import reads' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2049,7 +2079,7 @@ function __evctl_words
                 '--user' 'Only this user\'s tokens' \
                 '--status' 'Only tokens in this state' \
                 '--expiring' 'Only tokens expiring within this period, e.g. 30d' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2064,7 +2094,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl token show'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2089,7 +2119,7 @@ function __evctl_words
                 '--allow-concurrent' 'May be used in several transactions at once' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2114,7 +2144,7 @@ function __evctl_words
                 '--allow-concurrent' 'May be used in several transactions at once' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2132,7 +2162,7 @@ function __evctl_words
                 '--clear-cache' 'Also queue ClearCache to every station that was told about the token (it may have cached it)' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2149,7 +2179,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2167,7 +2197,7 @@ function __evctl_words
                 '--clear-cache' 'Also queue ClearCache to every station that was told about the token (it may have cached it)' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2184,7 +2214,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Check only; write nothing' \
                 '-n' 'Check only; write nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2199,7 +2229,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl token export'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2217,7 +2247,7 @@ function __evctl_words
                 'push' 'Bring stations\' local authorization lists up to date (SendLocalList)' \
                 'version' 'Ask a station which list version it holds (GetLocalListVersion)' \
                 'show' 'Show the list we believe a station holds' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2242,7 +2272,7 @@ function __evctl_words
                 '-y' 'Do it without asking first' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2262,7 +2292,7 @@ function __evctl_words
                 '--timeout' 'Wait this long for the answer; default 30' \
                 '--queue' 'If a station is offline, deliver on its next connection' \
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2277,7 +2307,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl local-list show'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2295,7 +2325,7 @@ function __evctl_words
                 'list' 'List reservations' \
                 'create' 'Reserve a connector until a time' \
                 'cancel' 'Cancel a reservation (CancelReservation)' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2312,7 +2342,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--station' 'Only this station' \
                 '--active' 'Only requested or active reservations' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2334,7 +2364,7 @@ function __evctl_words
                 '--timeout' 'Wait this long for the answer; default 30' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2352,7 +2382,7 @@ function __evctl_words
                 '--timeout' 'Wait this long for the answer; default 30' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2375,7 +2405,7 @@ function __evctl_words
                 'clear' 'Remove profiles from a station (ClearChargingProfile); no filter clears all' \
                 'composite' 'Ask a station for its composite schedule (GetCompositeSchedule)' \
                 'installed' 'Show the profiles we believe a station holds' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2390,7 +2420,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl profile list'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2405,7 +2435,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl profile show'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2433,7 +2463,7 @@ function __evctl_words
                 '--min-rate' 'Minimum charging rate' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2450,7 +2480,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2474,7 +2504,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2502,7 +2532,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2522,7 +2552,7 @@ function __evctl_words
                 '--unit' 'Rate unit' \
                 '--chart' 'Draw the limits as a bar chart' \
                 '--timeout' 'Wait this long for the answer; default 30' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2537,7 +2567,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl profile installed'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2555,7 +2585,7 @@ function __evctl_words
                 'list' 'List remote commands, newest first' \
                 'show' 'Show one remote command with its payload and answer' \
                 'cancel' 'Withdraw a queued command before serve sends it' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2574,7 +2604,7 @@ function __evctl_words
                 '--action' 'Only this OCPP action, e.g. Reset' \
                 '--state' 'Only this state' \
                 '--limit' 'At most this many; default 100' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2589,7 +2619,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl command show'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2606,7 +2636,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2623,7 +2653,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 'sessions' 'List charging sessions with energy, for spreadsheets and scripts' \
                 'energy' 'Energy statistics per day, week, month, station, group or user' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2651,7 +2681,7 @@ function __evctl_words
                 '--active' 'Only sessions still charging' \
                 '--completed' 'Only finished sessions' \
                 '--anonymous' 'Leave out id tags and user emails' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2678,7 +2708,7 @@ function __evctl_words
                 '--authorization' 'Only sessions authorized this way' \
                 '--min-energy' 'Only sessions of at least this energy: 0.5, 500Wh or 2kWh' \
                 '--min-duration' 'Only sessions at least this long: 90, 30m or 2h' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2694,7 +2724,7 @@ function __evctl_words
         case 'evctl status'
             printf '%s\t%s\n' \
                 '--group' 'Only this group\'s subtree' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2710,7 +2740,7 @@ function __evctl_words
         case 'evctl event'
             printf '%s\t%s\n' \
                 'list' 'List events, newest last, at the station\'s time and ours' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2730,7 +2760,7 @@ function __evctl_words
                 '--kind' 'Only this kind: status, connected, disconnected, boot, not_registered, security, upload …' \
                 '--since' 'Only events after this time; points into the past (1h = an hour ago)' \
                 '--limit' 'The newest this many; default 200' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2747,7 +2777,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 'list' 'List alarms, newest first' \
                 'ack' 'Acknowledge an alarm' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2766,7 +2796,7 @@ function __evctl_words
                 '--history' 'Every alarm, cleared ones too' \
                 '--station' 'Only this station (with the not_registered alarms of its identity), or an identity that is not registered' \
                 '--limit' 'With --history, the newest this many cleared alarms; default 1000 (active ones are always all listed)' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2783,7 +2813,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2801,7 +2831,7 @@ function __evctl_words
                 'list' 'List transactions, newest first' \
                 'show' 'Show a transaction with its meter values' \
                 'close' 'Close a ghost transaction in the store, without inventing meter data' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2820,7 +2850,7 @@ function __evctl_words
                 '--stuck' 'Only open transactions that look stuck (connector idle, station long offline)' \
                 '--station' 'Only this station' \
                 '--limit' 'At most this many; default 100' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2835,7 +2865,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl transaction show'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2853,7 +2883,7 @@ function __evctl_words
                 '--reason' 'Why, for the audit trail' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2868,10 +2898,11 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl login'
             printf '%s\t%s\n' \
+                '--invite' 'A one-time code from an invitation or password-reset mail: set a new password' \
                 '--password-stdin' 'Read the password from standard input' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2888,7 +2919,24 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl password-reset'
+            printf '%s\t%s\n' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2903,7 +2951,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl whoami'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2918,11 +2966,12 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl db'
             printf '%s\t%s\n' \
-                'path' 'Print the path of the store file' \
+                'path' 'Print the path of the store file (or the PostgreSQL URL, password hidden)' \
                 'migrate' 'Create the store or bring its schema up to date' \
                 'check' 'Check the store\'s integrity and foreign keys' \
                 'backup' 'Copy the store to a file, safely while serve runs' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                'copy' 'Copy a whole store between SQLite and PostgreSQL, verified' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2937,7 +2986,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl db path'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2954,7 +3003,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2969,7 +3018,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl db check'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2984,7 +3033,26 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl db backup'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl db copy'
+            printf '%s\t%s\n' \
+                '--from' 'The store to read: sqlite:FILE, FILE or postgresql://…' \
+                '--to' 'The store to create: sqlite:FILE, FILE or postgresql://…' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -3002,7 +3070,7 @@ function __evctl_words
                 'init' 'Create the CSMS root certificate and key' \
                 'import' 'Create an intermediate CA signed by an existing root (the root\'s key is not kept)' \
                 'show' 'Show the certificate authority (never its key)' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -3021,7 +3089,7 @@ function __evctl_words
                 '--days' 'Validity in days; default 3650' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -3042,7 +3110,7 @@ function __evctl_words
                 '--days' 'Validity in days; default 3650' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -3057,7 +3125,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl ca show'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -3075,7 +3143,7 @@ function __evctl_words
                 'pending' 'List CSRs waiting for approval' \
                 'approve' 'Sign a pending CSR and send the certificate (CertificateSigned)' \
                 'reject' 'Reject a pending CSR' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -3092,7 +3160,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--station' 'Only this station\'s' \
                 '--all' 'Also those signed, rejected or refused' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -3110,7 +3178,7 @@ function __evctl_words
                 '--days' 'Validity in days; default 365' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -3128,7 +3196,7 @@ function __evctl_words
                 '--reason' 'Why, for the audit log' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -3162,7 +3230,14 @@ function __evctl_words
                 '--public-url' 'The URL stations reach this server at, for --files-dir; default http://HOST:PORT' \
                 '--alarm-command' 'Run this shell command with each new alarm as JSON on stdin; the same alarm at most once in 10 min, at most 10 runs a minute' \
                 '--log-level' 'Least severe diagnostics shown; default info' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--smtp' 'Send mail (alarms, invitations, password resets) through this server: smtps://HOST:465 or smtp://HOST:587 (STARTTLS); never put a password in it' \
+                '--mail-from' 'Sender address of serve\'s mail; needed with --smtp' \
+                '--smtp-user' 'User name to log in to the --smtp server' \
+                '--smtp-password-file' 'Read the --smtp password from FILE (first line)' \
+                '--smtp-password-stdin' 'Read the --smtp password from standard input' \
+                '--smtp-ca' 'PEM CA certificates to trust for the --smtp server instead of the system\'s' \
+                '--mail-retry' 'First delay before mail that failed is retried, doubling up to 1h, 10 attempts; default 1m' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -3203,7 +3278,7 @@ function __evctl_words
                 '--tls-ca' 'With wss://, trust this CA bundle (PEM) instead of the system\'s' \
                 '--client-cert' 'With wss://, present this client certificate (PEM; security profile 3)' \
                 '--client-key' 'The client certificate\'s private key (PEM); default: in the certificate file' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -3218,7 +3293,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl completion'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -3233,7 +3308,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl help'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -3248,7 +3323,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl version'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -4312,6 +4387,10 @@ function __evctl_values
             echo 'words:admin support basic'
         case 'evctl operator update|--base-group'
             echo 'dynamic:groups'
+        case 'evctl operator update|--alarm-mail'
+            echo 'words:off instant daily'
+        case 'evctl operator update|--alarm-mail-hour'
+            echo 'none:'
         case 'evctl operator update|--db'
             echo 'files:'
         case 'evctl operator update|--output'
@@ -4395,6 +4474,22 @@ function __evctl_values
         case 'evctl operator token create|--color'
             echo 'words:auto always never'
         case 'evctl operator token create|--tz'
+            echo 'none:'
+        case 'evctl operator invite|--role'
+            echo 'words:admin support basic'
+        case 'evctl operator invite|--base-group'
+            echo 'dynamic:groups'
+        case 'evctl operator invite|--name'
+            echo 'none:'
+        case 'evctl operator invite|--db'
+            echo 'files:'
+        case 'evctl operator invite|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl operator invite|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl operator invite|--color'
+            echo 'words:auto always never'
+        case 'evctl operator invite|--tz'
             echo 'none:'
         case 'evctl user|--db'
             echo 'files:'
@@ -5178,6 +5273,8 @@ function __evctl_values
             echo 'words:auto always never'
         case 'evctl transaction close|--tz'
             echo 'none:'
+        case 'evctl login|--invite'
+            echo 'none:'
         case 'evctl login|--db'
             echo 'files:'
         case 'evctl login|--output'
@@ -5197,6 +5294,16 @@ function __evctl_values
         case 'evctl logout|--color'
             echo 'words:auto always never'
         case 'evctl logout|--tz'
+            echo 'none:'
+        case 'evctl password-reset|--db'
+            echo 'files:'
+        case 'evctl password-reset|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl password-reset|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl password-reset|--color'
+            echo 'words:auto always never'
+        case 'evctl password-reset|--tz'
             echo 'none:'
         case 'evctl whoami|--db'
             echo 'files:'
@@ -5260,6 +5367,20 @@ function __evctl_values
             echo 'none:'
         case 'evctl db backup|'
             echo 'files:'
+        case 'evctl db copy|--from'
+            echo 'files:'
+        case 'evctl db copy|--to'
+            echo 'files:'
+        case 'evctl db copy|--db'
+            echo 'files:'
+        case 'evctl db copy|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl db copy|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl db copy|--color'
+            echo 'words:auto always never'
+        case 'evctl db copy|--tz'
+            echo 'none:'
         case 'evctl ca|--db'
             echo 'files:'
         case 'evctl ca|--output'
@@ -5392,6 +5513,18 @@ function __evctl_values
             echo 'none:'
         case 'evctl serve|--log-level'
             echo 'words:debug info warning error'
+        case 'evctl serve|--smtp'
+            echo 'none:'
+        case 'evctl serve|--mail-from'
+            echo 'none:'
+        case 'evctl serve|--smtp-user'
+            echo 'none:'
+        case 'evctl serve|--smtp-password-file'
+            echo 'files:'
+        case 'evctl serve|--smtp-ca'
+            echo 'files:'
+        case 'evctl serve|--mail-retry'
+            echo 'none:'
         case 'evctl serve|--db'
             echo 'files:'
         case 'evctl serve|--output'
