@@ -161,4 +161,62 @@ struct PostgresConnectionTests {
     #expect(throws: StoreError.self) { try StoreCopy(from: store.db, to: postgres).run() }
     #expect(try postgres.query("SELECT count(*) AS n FROM groups").first?.int("n") == 2)
   }
+
+  @Test func mailAndCertificateRowsCopyThroughPostgreSQLWithTheirTypes() throws {
+    let store = try Store(.memory)
+    let now = "2026-11-21T08:00:00.000Z"
+    try store.db.run(
+      "INSERT INTO stations (identity, name, created_at, updated_at) VALUES ('CP-1', 'Gate', ?, ?)", [now, now])
+    try store.db.run(
+      """
+      INSERT INTO operators (email, name, role, created_at, updated_at, alarm_mail, alarm_mail_hour, last_digest_on)
+      VALUES ('ann@example.com', 'Ann', 'admin', ?, ?, 'daily', 6, '2026-11-20')
+      """, [now, now])
+    try store.db.run(
+      "INSERT INTO operator_codes (operator_id, purpose, code_hash, created_at, expires_at) VALUES (1, 'invite', 'h', ?, ?)",
+      [now, "2026-11-23T08:00:00.000Z"])
+    try store.db.run(
+      """
+      INSERT INTO mail_outbox (operator_id, recipient, kind, subject, body, attempts, next_attempt_at, created_at)
+      VALUES (1, 'ann@example.com', 'digest', 'Alarms', 'None', 2, ?, ?)
+      """, [now, now])
+    try store.db.run(
+      """
+      INSERT INTO station_certificates (station_id, source, certificate_type, serial, not_after, first_seen_at, last_seen_at)
+      VALUES (1, 'issued', 'ChargingStationCertificate', '0A', '2027-11-21T08:00:00.000Z', ?, ?)
+      """, [now, now])
+    try store.db.run(
+      "INSERT INTO certificate_requests (station_id, csr, state, received_at, certificate_id) VALUES (1, 'PEM', 'signed', ?, 1)",
+      [now])
+    try store.db.run("INSERT INTO station_links (station_id, tls, connected_at) VALUES (1, 1, ?)", [now])
+    try store.db.run("INSERT INTO station_security_profiles (station_id, profile, updated_at) VALUES (1, 2, ?)", [now])
+    let postgres = try LivePostgres.connection()
+    try StoreCopy(from: store.db, to: postgres).run()
+    var types: [String: String] = [:]
+    for row in try postgres.query(
+      "SELECT table_name || '.' || column_name AS name, data_type FROM information_schema.columns WHERE table_schema = current_schema()", [])
+    {
+      types[row.string("name") ?? ""] = row.string("data_type")
+    }
+    #expect(types["station_links.tls"] == "boolean")
+    #expect(types["station_certificates.not_after"] == "timestamp with time zone")
+    #expect(types["mail_outbox.next_attempt_at"] == "timestamp with time zone")
+    #expect(types["operator_codes.expires_at"] == "timestamp with time zone")
+    #expect(types["station_certificates.id"] == "bigint" && types["mail_outbox.id"] == "bigint")
+    #expect(types["operators.last_digest_on"] == "text")
+    #expect(try postgres.query("SELECT count(*) AS n FROM station_links WHERE tls").first?.int("n") == 1)
+    // Identities carry on after the copied rows.
+    try postgres.run(
+      "INSERT INTO mail_outbox (recipient, kind, subject, body, next_attempt_at, created_at) VALUES ('b@example.com', 'alarm', 's', 'b', ?, ?)",
+      [now, now])
+    #expect(try postgres.query("SELECT max(id) AS id FROM mail_outbox").first?.int("id") == 2)
+    try postgres.run("DELETE FROM mail_outbox WHERE id = 2", [])
+    let back = try Connection(.memory)
+    try StoreCopy(from: postgres, to: back).run()
+    for table in ["operators", "operator_codes", "mail_outbox", "station_certificates", "certificate_requests",
+                  "station_links", "station_security_profiles"] {
+      #expect(try back.query("SELECT * FROM \(table) ORDER BY 1").map(\.values)
+        == (try store.db.query("SELECT * FROM \(table) ORDER BY 1").map(\.values)), "\(table)")
+    }
+  }
 }

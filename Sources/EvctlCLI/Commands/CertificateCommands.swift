@@ -65,7 +65,7 @@ extension Commands {
     if inv.context.isDryRun {
       throw DryRunStop(plan: "would sign request \(id) of \(station.identity) and queue CertificateSigned\n")
     }
-    try store.db.transaction {
+    try store.atomically {
       let certificateID = try store.recordStationCertificate(
         stationID: station.id, source: .issued, certificate: signed, state: "signed", at: .now())
       try store.decideSigningRequest(id, state: "signed", reason: nil, certificateID: certificateID)

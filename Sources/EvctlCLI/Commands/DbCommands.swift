@@ -53,22 +53,16 @@ extension Commands {
 
   /// `db migrate` on PostgreSQL: in one transaction under an advisory lock; rolled back for --dry-run.
   static func migratePostgres(_ inv: Invocation) throws {
-    let db = try inv.context.openPostgres()
-    let before = try PostgresSchema.migrator.currentVersion(of: db)
-    let pending = try PostgresSchema.migrator.pending(in: db)
+    let outcome = try PostgresSchema.migrator.apply(to: inv.context.openPostgres(), dryRun: inv.context.isDryRun)
     if inv.context.isDryRun {
-      try db.execute("BEGIN")
-      defer { try? db.execute("ROLLBACK") }
-      try PostgresSchema.migrator.migrate(db)
-      printMigrationPlan(inv, from: before, pending: pending, migrations: PostgresSchema.migrations)
+      printMigrationPlan(inv, from: outcome.before, pending: outcome.pending, migrations: PostgresSchema.migrations)
       return
     }
-    let applied = try PostgresSchema.migrator.migrate(db)
     if !inv.context.isQuiet {
       inv.context.console.writeOut(
-        applied == 0
-          ? "schema is up to date (version \(before))\n"
-          : "migrated schema from version \(before) to \(before + applied)\n")
+        outcome.applied == 0
+          ? "schema is up to date (version \(outcome.before))\n"
+          : "migrated schema from version \(outcome.before) to \(outcome.before + outcome.applied)\n")
     }
   }
 

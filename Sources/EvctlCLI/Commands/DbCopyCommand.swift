@@ -34,8 +34,7 @@ extension Commands {
     }
     // The source: a SQLite file that exists (its administrator only, when a session or token
     // acts), or a PostgreSQL database (its roles decide).
-    var sourceStore: Store?
-    let source: any StoreBackend
+    let source: StoreCopy.Source
     switch from {
     case .sqlite(let path):
       guard FileManager.default.fileExists(atPath: path) else {
@@ -44,12 +43,10 @@ extension Commands {
       let store = try Store(.path(path), migrate: false)
       store.actor = try context.resolveActor(store, path: path)
       try store.requireStoreAdministrator(to: "copy the whole store")
-      sourceStore = store
-      source = store.db
+      source = .store(store)
     case .postgresql(let url):
-      source = try PostgresConnection(url: url)
+      source = .postgresql(try PostgresConnection(url: url))
     }
-    defer { sourceStore = nil }
     let reports: [StoreCopy.TableReport]
     switch to {
     case .postgresql(let url):
@@ -76,7 +73,7 @@ extension Commands {
 
   /// Copies into a new SQLite file: written under a temporary name beside it (mode 0600) and
   /// renamed into place only once verified, so a failure leaves no file behind.
-  static func copyIntoNewFile(_ path: String, from source: any StoreBackend, commit: Bool) throws
+  static func copyIntoNewFile(_ path: String, from source: StoreCopy.Source, commit: Bool) throws
     -> [StoreCopy.TableReport]
   {
     if FileManager.default.fileExists(atPath: path) {
@@ -96,10 +93,8 @@ extension Commands {
       for suffix in ["", "-wal", "-shm", "-journal"] { try? FileManager.default.removeItem(atPath: temporary + suffix) }
     }
     do {
-      let target = try Connection(.path(temporary))
-      let reports = try StoreCopy(from: source, to: target).run(commit: commit)
       // Everything into the main file (the WAL checkpointed and removed) before it is renamed.
-      try target.execute("PRAGMA journal_mode = DELETE")
+      let reports = try StoreCopy.intoSQLiteFile(temporary, from: source, commit: commit)
       guard commit else {
         removeTemporary()
         return reports

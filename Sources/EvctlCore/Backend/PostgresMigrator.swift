@@ -64,6 +64,30 @@ public struct PostgresMigrator: Sendable {
     }
   }
 
+  /// What ``apply(to:dryRun:)`` found and did.
+  public struct Outcome: Sendable {
+    /// The version the database had.
+    public let before: Int
+    /// The versions that were (or, for a dry run, would be) applied.
+    public let pending: [Int]
+    /// How many migrations were applied and kept (0 for a dry run).
+    public let applied: Int
+  }
+
+  /// `db migrate` on PostgreSQL: applies the pending migrations, or with `dryRun` applies them
+  /// in a transaction and rolls it back, so a migration that would fail fails here first.
+  ///
+  /// - Throws: as ``migrate(_:)``.
+  public func apply(to db: PostgresConnection, dryRun: Bool) throws -> Outcome {
+    let before = try currentVersion(of: db)
+    let pending = try pending(in: db)
+    guard dryRun else { return Outcome(before: before, pending: pending, applied: try migrate(db)) }
+    try db.execute("BEGIN")
+    defer { try? db.execute("ROLLBACK") }
+    try migrate(db)
+    return Outcome(before: before, pending: pending, applied: 0)
+  }
+
   /// Throws when ``Schema/migrations`` has migrations without a PostgreSQL twin: a store on
   /// PostgreSQL would then lack tables or columns the SQLite one has.
   func checkParity() throws {

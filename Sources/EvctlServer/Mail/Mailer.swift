@@ -63,7 +63,7 @@ public final class Mailer: @unchecked Sendable {
       do {
         if now.milliseconds - lastDigests.milliseconds >= 10_000 {
           lastDigests = now
-          try store.db.transaction { _ = try store.queueDueDigests(at: now, zone: settings.zone) }
+          try store.atomically { _ = try store.queueDueDigests(at: now, zone: settings.zone) }
         }
         if now.milliseconds - lastPrune.milliseconds >= 3_600_000 {
           lastPrune = now
