@@ -123,3 +123,23 @@ import Testing
     }
   }
 }
+
+/// serve's periodic queries over running sessions stay flat as finished ones pile up (issue 15).
+@Suite struct FlatCostTests {
+  @Test func queriesOverActiveTransactionsUseThePartialIndex() throws {
+    let store = try makeStore()
+    for sql in [
+      // stuck-transaction alarms (every 30 s) and the smart-charging plan read only these rows
+      """
+      SELECT t.id FROM transactions t JOIN stations s ON s.id = t.station_id
+      LEFT JOIN connectors c ON c.station_id = t.station_id AND c.connector_id = t.connector_id
+      WHERE t.state = 'active' AND ((c.status IN ('Available', 'Unavailable', 'Faulted') AND c.status_at > t.started_at)
+        OR (s.connected = 0 AND coalesce(s.last_seen_at, '') < '2026-01-01'))
+      """,
+      "SELECT t.id, t.started_at, t.authorization_status FROM transactions t WHERE t.state = 'active'",
+    ] {
+      let plan = try store.db.query("EXPLAIN QUERY PLAN " + sql).compactMap { $0.string("detail") }
+      #expect(plan.contains { $0.contains("transactions_active") }, "\(plan)")
+    }
+  }
+}
