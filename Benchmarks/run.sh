@@ -276,7 +276,8 @@ for r in "${runs[@]}"; do
     sat)   run sat_mixed200 --stations 200 --duration 20 --rate 0 --scenario mixed --cpu-affinity 1 --procs 1
            # The Python null responder (persists nothing, validates nothing) in the same run.
            bash "$BENCH/run_one.sh" null_sat_mixed200 null 0 --stations 200 --duration 20 --rate 0 --scenario mixed --cpu-affinity 1 --procs 1 ;;
-    rtt)   run mixed1000_r4 --stations 1000 --duration 30 --rate 4 --scenario mixed --cpu-affinity 1 --procs 1 ;;
+    rtt)   run mixed1000_r4 --stations 1000 --duration 30 --rate 4 --scenario mixed --cpu-affinity 1 --procs 1
+           run mixed5000_r1 --stations 5000 --duration 30 --rate 1 --scenario mixed --cpu-affinity 1 --procs 1 --warmup 8 ;;
     hold)  run hb19500_every60s --stations 19500 --duration 80 --rate 0.01667 --scenario heartbeat --cpu-affinity 1 --procs 2 --warmup 5 --connect-timeout 30 ;;
     cold)  run hb10000_cold --stations 10000 --duration 30 --rate 0.0333 --scenario heartbeat --cpu-affinity 1 --procs 2 --warmup 5 ;;
     storm) run storm10000 --stations 10000 --duration 20 --rate 0.0333 --scenario heartbeat --cpu-affinity 1 --procs 2 --warmup 5 --storm --storm-timeout 60 ;;
