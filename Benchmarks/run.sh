@@ -5,6 +5,7 @@
 #
 #   bash Benchmarks/run.sh            # every run (about 15 minutes)
 #   bash Benchmarks/run.sh sat rtt    # only some: sat rtt hold cold storm locallist reports simgen
+#                                     # big-store sat-native cli-scale
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -31,6 +32,7 @@ if [ ! -f "$TEMPLATE" ]; then
   "$PY" - <<'PY' > /tmp/evctl-bench-stations.csv
 print("identity,name,connectors,security_profile")
 for i in range(20000): print(f"CP{i:06d},Bench {i},2,0")
+for i in range(2000): print(f"SM{i:06d},Simulated {i},2,0")
 PY
   "$PY" - <<'PY' > /tmp/evctl-bench-tokens.csv
 print("id_tag,user")
@@ -141,6 +143,7 @@ sim_run() {
     evctl) rm -f /tmp/evctl-bench.db*; cp "$TEMPLATE" /tmp/evctl-bench.db
            taskset -c 0 "$EVCTL" serve --listen 127.0.0.1:$port --db /tmp/evctl-bench.db --log-level error & ;;
     null)  taskset -c 0 "$PY" "$BENCH/null_csms_raw.py" --port $port --max-seconds 300 >/dev/null 2>&1 & ;;
+    ocpp)  taskset -c 0 "$PY" "$BENCH/peer_csms_ocpp.py" --port $port --db /tmp/evctl-bench-peer.db --fresh-db --max-seconds 300 >/dev/null 2>&1 & ;;
     *) echo "unknown peer $peer" >&2; exit 64 ;;
   esac
   server=$!
@@ -162,21 +165,134 @@ print(summary["label"], s["msgs_per_s"], "msg/s", s["latency_ms"], "generator CP
 PY
 }
 
+# big-store: the same `sat` run on a store that already holds 1,000,000 transactions, 20,000,000
+# message-log rows (older than the 7-day retention, so serve prunes them during the run) and
+# 200,000 tokens, beside the empty store, in the same minute (sizes: BIG_TX, BIG_LOG, BIG_TOKENS).
+big_store() {
+  local big=/tmp/evctl-bench-big.db tx=${BIG_TX:-1000000} log=${BIG_LOG:-20000000} tokens=${BIG_TOKENS:-200000}
+  if [ ! -f "$big" ]; then
+    cp "$TEMPLATE" "$big"
+    "$PY" -c "import sys; n=int(sys.argv[1]); print('id_tag,user'); [print(f'BIG{i:07d},bench@example.com') for i in range(n)]" \
+      "$tokens" > /tmp/evctl-big-tokens.csv
+    "$EVCTL" --db "$big" -q token import /tmp/evctl-big-tokens.csv
+    sqlite3 "$big" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $tx)
+      INSERT INTO transactions (id, station_id, connector_id, id_tag, authorization_status, meter_start,
+        started_at, start_timestamp_raw, meter_stop, stopped_at, stop_reason, state, received_at)
+      SELECT i, 1 + i % 20000, 1 + i % 2, printf('BIG%07d', i % $tokens), 'Accepted', 0,
+        strftime('%Y-%m-%dT%H:%M:%fZ', '2025-01-01', '+' || (i * 20) || ' seconds'),
+        strftime('%Y-%m-%dT%H:%M:%fZ', '2025-01-01', '+' || (i * 20) || ' seconds'), 1000 + i % 50000,
+        strftime('%Y-%m-%dT%H:%M:%fZ', '2025-01-01', '+' || (i * 20 + 3600) || ' seconds'), 'EVDisconnected',
+        'completed', strftime('%Y-%m-%dT%H:%M:%fZ', '2025-01-01', '+' || (i * 20) || ' seconds') FROM n;"
+    sqlite3 "$big" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $log)
+      INSERT INTO message_log (id, station_id, direction, at, frame)
+      SELECT i, 1 + i % 20000, CASE i % 2 WHEN 0 THEN 'in' ELSE 'out' END,
+        strftime('%Y-%m-%dT%H:%M:%fZ', '2025-06-01', '+' || (i / 50) || ' seconds'),
+        CASE i % 2 WHEN 0 THEN '[2,\"' || i || '\",\"Heartbeat\",{}]'
+          ELSE '[3,\"' || i || '\",{\"currentTime\":\"2025-06-01T00:00:00.000Z\"}]' END FROM n;
+      PRAGMA wal_checkpoint(TRUNCATE);"
+  fi
+  local run_name
+  for run_name in empty big; do
+    rm -f /tmp/evctl-bench.db*
+    if [ $run_name = empty ]; then cp "$TEMPLATE" /tmp/evctl-bench.db; else cp "$big" /tmp/evctl-bench.db; fi
+    SERVER_CMD="$EVCTL serve --listen 127.0.0.1:9003 --db /tmp/evctl-bench.db --log-level error" PORT=9003 \
+      bash "$BENCH/run_one.sh" "bigstore_${run_name}_sat_mixed200" cmd 0 \
+      --stations 200 --duration 30 --rate 0 --scenario mixed --cpu-affinity 1 --procs 1
+  done
+  sqlite3 /tmp/evctl-bench.db "SELECT 'message_log rows left after the run: ' || count(*) FROM message_log" \
+    > "$OUT/bigstore_big_sat_mixed200.rows.txt"
+}
+
+# sat-native: `evctl simulate` (one core) as the closed-loop generator, fast enough to go past
+# loadgen.py's ceiling: 200 stations, Heartbeat, against serve, the peer and the null responder.
+sat_native() {
+  sim_run native_evctl_sat_hb200 evctl --stations 200 --rate 0 --duration 20 --warmup 5
+  sim_run native_ocpp_sat_hb200 ocpp --stations 200 --rate 0 --duration 20 --warmup 5
+  sim_run native_null_sat_hb200 null --stations 200 --rate 0 --duration 20 --warmup 5
+}
+
+# cli-scale: the CLI on a store with 20,000 stations and 200,000 tokens (wall seconds, best of 3).
+cli_scale() {
+  local db=/tmp/evctl-bench-cli.db out="$OUT/cli/cli_scale.json"; mkdir -p "$OUT/cli"
+  rm -f "$db"*
+  cp "$TEMPLATE" "$db"
+  "$PY" -c 'print("id_tag,user"); [print(f"CLI{i:07d},bench@example.com") for i in range(180000)]' > /tmp/evctl-cli-tokens.csv
+  "$PY" -c 'print("id_tag,user"); [print(f"NEW{i:07d},bench@example.com") for i in range(100000)]' > /tmp/evctl-cli-new.csv
+  "$EVCTL" --db "$db" -q token import /tmp/evctl-cli-tokens.csv
+  "$PY" - "$EVCTL" "$db" "$out" <<'PY'
+import json, shutil, subprocess, sys, time
+evctl, db, out = sys.argv[1:]
+def best(args, reset=None, n=3):
+    times = []
+    for _ in range(n):
+        if reset: reset()
+        t = time.perf_counter()
+        r = subprocess.run([evctl, "--db", db, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        times.append(time.perf_counter() - t)
+        if r.returncode != 0: raise SystemExit(f"{args} failed: {r.stderr}")
+    return round(min(times), 4)
+shutil.copy(db, db + ".orig")
+def restore(): shutil.copy(db + ".orig", db); subprocess.run(["rm", "-f", db + "-wal", db + "-shm"])
+result = {"stations": 20000, "tokens": 200000,
+          "startup_version_s": best(["version"]),
+          "startup_group_list_s": best(["group", "list", "-o", "json"]),
+          "station_list_json_s": best(["station", "list", "-o", "json"]),
+          "local_list_push_all_dry_run_s": best(["local-list", "push", "--all", "--dry-run"]),
+          "token_import_100000_s": best(["-q", "token", "import", "/tmp/evctl-cli-new.csv"], reset=restore)}
+json.dump(result, open(out, "w"), indent=2)
+print("cli-scale", json.dumps(result))
+PY
+}
+
+# sim_both NAME STATIONS RATE: evctl simulate (SM… stations) and loadgen.py (CP…) at the same time
+# against one serve, so that both measure the same server in the same seconds (issue 13 item 5).
+sim_both() {
+  local name=$1 stations=$2 rate=$3 port=9006 server sim
+  mkdir -p "$OUT/sim"
+  rm -f /tmp/evctl-bench.db*; cp "$TEMPLATE" /tmp/evctl-bench.db
+  taskset -c 0 "$EVCTL" serve --listen 127.0.0.1:$port --db /tmp/evctl-bench.db --log-level error &
+  server=$!
+  for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+  ulimit -n "$(ulimit -Hn)"
+  taskset -c 1 "$EVCTL" simulate --url ws://127.0.0.1:$port/ocpp -q -o json --stations "$stations" --id-prefix SM \
+    --rate "$rate" --duration 25 --warmup 5 > "$OUT/sim/${name}_simulate.json" &
+  sim=$!
+  taskset -c 1 "$PY" "$BENCH/loadgen.py" --url ws://127.0.0.1:$port/ocpp --server-pid $server --stations "$stations" \
+    --duration 20 --rate "$rate" --scenario heartbeat --cpu-affinity 1 --procs 1 --warmup 5 \
+    --out "$OUT/sim/${name}_loadgen.json" > /dev/null 2>&1
+  wait $sim
+  kill -TERM $server; wait $server 2>/dev/null || true
+  "$PY" - "$OUT/sim/${name}" <<'PY'
+import json, sys
+rows = {g: json.load(open(f"{sys.argv[1]}_{g}.json"))["steady"] for g in ("simulate", "loadgen")}
+for g, s in rows.items():
+    l = s["latency_ms"]
+    print(f"{g:8} msg/s {s['msgs_per_s']}  p50 {l['p50']}  p95 {l['p95']}  p99 {l['p99']}")
+PY
+}
+
 for r in "${runs[@]}"; do
   case "$r" in
-    sat)   run sat_mixed200 --stations 200 --duration 20 --rate 0 --scenario mixed --cpu-affinity 1 --procs 1 ;;
-    rtt)   run mixed1000_r4 --stations 1000 --duration 30 --rate 4 --scenario mixed --cpu-affinity 1 --procs 1 ;;
+    sat)   run sat_mixed200 --stations 200 --duration 20 --rate 0 --scenario mixed --cpu-affinity 1 --procs 1
+           # The Python null responder (persists nothing, validates nothing) in the same run.
+           bash "$BENCH/run_one.sh" null_sat_mixed200 null 0 --stations 200 --duration 20 --rate 0 --scenario mixed --cpu-affinity 1 --procs 1 ;;
+    rtt)   run mixed1000_r4 --stations 1000 --duration 30 --rate 4 --scenario mixed --cpu-affinity 1 --procs 1
+           run mixed5000_r1 --stations 5000 --duration 30 --rate 1 --scenario mixed --cpu-affinity 1 --procs 1 --warmup 8 ;;
     hold)  run hb19500_every60s --stations 19500 --duration 80 --rate 0.01667 --scenario heartbeat --cpu-affinity 1 --procs 2 --warmup 5 --connect-timeout 30 ;;
     cold)  run hb10000_cold --stations 10000 --duration 30 --rate 0.0333 --scenario heartbeat --cpu-affinity 1 --procs 2 --warmup 5 ;;
     storm) run storm10000 --stations 10000 --duration 20 --rate 0.0333 --scenario heartbeat --cpu-affinity 1 --procs 2 --warmup 5 --storm --storm-timeout 60 ;;
     locallist) local_list_push ;;
     reports) report_sessions ;;
+    big-store) big_store ;;
+    sat-native) sat_native ;;
+    cli-scale) cli_scale ;;
     simgen)
       sim_run null_sat_hb200 null --stations 200 --rate 0 --duration 20
       sim_run evctl_sat_hb200 evctl --stations 200 --rate 0 --duration 20
       sim_run evctl_hb1000_r1 evctl --stations 1000 --rate 1 --duration 30 --warmup 5
-      run hb1000_r1 --stations 1000 --duration 30 --rate 1 --scenario heartbeat --cpu-affinity 1 --procs 1 --warmup 5 ;;
-    *) echo "unknown run '$r' (sat rtt hold cold storm locallist reports simgen)" >&2; exit 64 ;;
+      run hb1000_r1 --stations 1000 --duration 30 --rate 1 --scenario heartbeat --cpu-affinity 1 --procs 1 --warmup 5
+      sim_both both_hb500_r1 500 1 ;;
+    *) echo "unknown run '$r' (sat rtt hold cold storm locallist reports simgen big-store sat-native cli-scale)" >&2; exit 64 ;;
   esac
 done
 

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The first command to run: checks for Swift, installs what evctl needs on Debian, builds it,
 # installs the binary where the tour expects it (~/.local/bin/evctl, or $EVCTL_BIN_DIR/evctl), and
-# runs `evctl serve` in the foreground on the default store ($XDG_DATA_HOME/evctl/evctl.db, else
-# ~/.local/share/evctl/evctl.db). Extra arguments go to serve. Ctrl-C stops it.
+# runs `evctl serve --demo` in the foreground on the default store ($XDG_DATA_HOME/evctl/evctl.db,
+# else ~/.local/share/evctl/evctl.db): it first creates the demo-… site, stations, user and token
+# that `evctl simulate --demo` plays in a second terminal (`evctl simulate --demo --remove` deletes
+# them). Extra arguments go to serve. Ctrl-C stops it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,5 +34,6 @@ case ":$PATH:" in
   *":$bin_dir:"*) ;;
   *) echo "note: $bin_dir is not on your PATH; in the second terminal run: export PATH=\"$bin_dir:\$PATH\"" >&2 ;;
 esac
-echo "serve runs in the foreground here (Ctrl-C stops it): open a second terminal for the tour." >&2
-exec "$bin_dir/evctl" serve "$@"
+echo "serve runs in the foreground here (Ctrl-C stops it): open a second terminal for the tour," >&2
+echo "and run 'evctl simulate --demo' there to watch two demo stations boot, charge and stop." >&2
+exec "$bin_dir/evctl" serve --demo "$@"

@@ -1,3 +1,3 @@
-# 2026-11-21T09:26:46Z  2 CPUs, 23 GiB
+# 2026-12-03T13:43:58Z  2 CPUs, 23 GiB
 server: taskset -c 0 bash -c exec ./.build/release/evctl serve --listen 127.0.0.1:9003 --db /tmp/evctl-bench.db --log-level error
-loadgen: Benchmarks/.venv/bin/python ../shared/bench/loadgen.py --url ws://127.0.0.1:9003/ocpp --server-pid 1084 --label evctl_mixed1000_r4 --out ./Benchmarks/results/evctl_mixed1000_r4.json --stations 1000 --duration 30 --rate 4 --scenario mixed --cpu-affinity 1 --procs 1
+loadgen: Benchmarks/.venv/bin/python ../shared/bench/loadgen.py --url ws://127.0.0.1:9003/ocpp --server-pid 8548 --label evctl_mixed1000_r4 --out ./Benchmarks/results/evctl_mixed1000_r4.json --stations 1000 --duration 30 --rate 4 --scenario mixed --cpu-affinity 1 --procs 1

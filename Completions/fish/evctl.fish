@@ -2955,6 +2955,7 @@ function __evctl_words
                 '--public-url' 'The URL stations reach this server at, for --files-dir; default http://HOST:PORT' \
                 '--alarm-command' 'Run this shell command with each new alarm as JSON on stdin; the same alarm at most once in 10 min, at most 10 runs a minute' \
                 '--log-level' 'Least severe diagnostics shown; default info' \
+                '--demo' 'First create what is missing of the demo-… site, stations, user and token, for evctl simulate --demo in a second terminal (evctl simulate --demo --remove deletes them)' \
                 '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \

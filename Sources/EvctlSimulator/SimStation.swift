@@ -74,6 +74,10 @@ final class SimStation {
   var heartbeatAt: Double?
   var heartbeatSeconds: Double = 300
   var loadAt: Double?
+  /// When the last load-mode CALL was due: the next is due one interval later, whenever the
+  /// answer came (a fixed schedule, as `loadgen.py` keeps; timing the next CALL from the answer
+  /// would make stations answered in the same batch send together again, and clump).
+  var loadSlot: Double?
   var inFlight: [String: PendingCall] = [:]
   var queue: [QueuedCall] = []
   var nextMessageId = 1

@@ -21,7 +21,9 @@ extension Simulator {
   func transmit(_ station: SimStation, _ queued: QueuedCall) {
     let id = String(station.nextMessageId)
     station.nextMessageId += 1
-    station.inFlight[id] = PendingCall(action: queued.action, sentAt: now, context: queued.context)
+    // The clock when the frame is written, not when this turn of the loop began: with many
+    // answers to handle first, the turn's time would count the simulator's own work as latency.
+    station.inFlight[id] = PendingCall(action: queued.action, sentAt: Clock.now(), context: queued.context)
     stats.sent(queued.action)
     let payload = options.misbehave.isEmpty ? queued.payload : Misbehaviour.apply(options.misbehave, to: queued.payload)
     let message = OCPPMessage.call(id: .string(id), action: queued.action, payload: payload)
@@ -65,14 +67,14 @@ extension Simulator {
       afterAnswer(station, action: action, payload: payload, answer: answer)
     case .result(let id, let payload):
       guard let key = Self.key(id), let pending = station.inFlight.removeValue(forKey: key) else { return }
-      stats.answered(pending.action, seconds: now - pending.sentAt, sentAt: pending.sentAt)
+      stats.answered(pending.action, seconds: Clock.now() - pending.sentAt, sentAt: pending.sentAt)
       emit(station, .answered(action: pending.action, payload: payload))
       handleResult(station, pending, payload)
       sendQueued(station)
     case .error(let id, let code, let description, _):
       guard let key = Self.key(id), let pending = station.inFlight.removeValue(forKey: key) else { return }
       stats.count("CALLERROR \(code)")
-      stats.answered(pending.action, seconds: now - pending.sentAt, sentAt: pending.sentAt, ok: false)
+      stats.answered(pending.action, seconds: Clock.now() - pending.sentAt, sentAt: pending.sentAt, ok: false)
       emit(station, .callError(action: pending.action, code: code, description: description))
       handleFailure(station, pending)
       sendQueued(station)
@@ -197,7 +199,15 @@ extension Simulator {
 
   func scheduleLoad(_ station: SimStation) {
     guard let rate = options.loadRate, station.registration == .accepted else { return }
-    station.loadAt = rate > 0 ? max(now, (station.loadAt ?? now)) + 1 / rate : now
+    guard rate > 0 else {
+      station.loadAt = now
+      return
+    }
+    // One interval after the last CALL was due, not after its answer; a station that fell more
+    // than an interval behind starts again from now instead of bursting to catch up.
+    var next = (station.loadSlot ?? now) + 1 / rate
+    if now - next > 1 / rate { next = now }
+    station.loadAt = next
   }
 
   /// StatusNotification for one connector with what it is doing now.

@@ -282,6 +282,7 @@ extension Simulator {
     station.bootAt = nil
     station.heartbeatAt = nil
     station.loadAt = nil
+    station.loadSlot = nil
     station.registration = .none
     station.output = []
     station.input = []

@@ -298,6 +298,7 @@ public final class Simulator {
     }
     if let at = station.loadAt, at <= now {
       station.loadAt = nil
+      station.loadSlot = at
       call(station, "Heartbeat", [:])
     }
     chargingTick(station)

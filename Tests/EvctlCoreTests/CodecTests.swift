@@ -38,6 +38,18 @@ import Testing
     #expect(try JSONValue.parse(value.compact) == value)
   }
 
+  /// The writer appends digits and unescaped runs straight into the buffer (serve writes every
+  /// answer with it): the bytes are exactly what they were.
+  @Test func writerBytesAreExact() {
+    let value: JSONValue = [
+      "s": .string("a\"b\\c\n\r\t\u{1}\u{1F}é😀 end"), "e": "", "i": .int(Int64.min), "j": .int(Int64.max),
+      "z": .int(0), "n": .int(-42), "d": .double(2.5), "w": .double(3), "x": .double(.infinity),
+      "t": true, "f": false, "0": .null, "a": [1, "two", [:], []],
+    ]
+    #expect(value.compact == #"{"0":null,"a":[1,"two",{},[]],"d":2.5,"e":"","f":false,"i":-9223372036854775808,"#
+      + #""j":9223372036854775807,"n":-42,"s":"a\"b\\c\n\r\t\u0001\u001fé😀 end","t":true,"w":3,"x":null,"z":0}"#)
+  }
+
   @Test func prettyOutputIsSortedAndStable() throws {
     let value: JSONValue = ["b": 1, "a": ["x": nil]]
     #expect(value.pretty == "{\n  \"a\": {\n    \"x\": null\n  },\n  \"b\": 1\n}")

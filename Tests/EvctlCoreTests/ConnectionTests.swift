@@ -12,6 +12,49 @@ import Testing
     #expect(row.values == [.integer(42), .real(1.5), .text("é"), .blob([0, 255]), .null])
   }
 
+  /// serve runs SAVEPOINT/RELEASE around every unit of work and COMMIT every batch: a single
+  /// statement is prepared once and reused, not parsed again on every call (issue 15).
+  @Test func singleStatementsAreParsedOnceAndReused() throws {
+    let db = try Connection(.memory)
+    try db.execute("CREATE TABLE t (v)")
+    var counts: [Int] = []
+    for value in 0..<3 {
+      try db.execute("BEGIN IMMEDIATE")
+      try db.execute("SAVEPOINT unit")
+      try db.run("INSERT INTO t VALUES (?)", [value])
+      try db.execute("RELEASE unit")
+      try db.execute("COMMIT")
+      counts.append(db.cachedStatementCount)
+    }
+    let before = counts[0]
+    #expect(counts == [before, before, before])
+    #expect(before >= 5)
+    #expect(try db.queryOne("SELECT count(*) FROM t")?.values.first == .integer(3))
+    // Several statements at once still run through sqlite3_exec, uncached.
+    let cached = db.cachedStatementCount
+    try db.execute("INSERT INTO t VALUES (10); INSERT INTO t VALUES (11)")
+    #expect(db.cachedStatementCount == cached)
+    #expect(try db.queryOne("SELECT count(*) FROM t")?.values.first == .integer(5))
+  }
+
+  /// Text is bound from its UTF-8 in place: non-ASCII survives, a NUL still ends the text as it
+  /// did when it went through a C string, and fewer arguments than parameters leave NULLs.
+  @Test func textBindsAsBeforeWithoutTheCStringCopy() throws {
+    let db = try Connection(.memory)
+    try db.execute("CREATE TABLE t (a, b)")
+    try db.run("INSERT INTO t VALUES (?, ?)", ["ÆØÅ ⚡︎ 日本", ""])
+    try db.run("INSERT INTO t VALUES (?, ?)", ["cut\u{0}here", "x"])
+    let statement = try db.prepare("INSERT INTO t VALUES (?, ?)")
+    try statement.bind(["first", "second"])
+    while try statement.step() != nil {}
+    statement.reset()
+    try statement.bind(["only"])
+    while try statement.step() != nil {}
+    let rows = try db.query("SELECT a, b FROM t ORDER BY rowid")
+    #expect(rows.map(\.values) == [[.text("ÆØÅ ⚡︎ 日本"), .text("")], [.text("cut"), .text("x")],
+                                    [.text("first"), .text("second")], [.text("only"), .null]])
+  }
+
   @Test func uniqueViolationReportsExtendedCode() throws {
     let db = try Connection(.memory)
     try db.execute("CREATE TABLE t (v UNIQUE); INSERT INTO t VALUES (1)")
@@ -77,6 +120,26 @@ import Testing
     try db.execute("PRAGMA user_version = 999")
     #expect(throws: StoreError.schemaTooNew(found: 999, supported: Schema.migrator.latestVersion)) {
       try Schema.migrator.migrate(db)
+    }
+  }
+}
+
+/// serve's periodic queries over running sessions stay flat as finished ones pile up (issue 15).
+@Suite struct FlatCostTests {
+  @Test func queriesOverActiveTransactionsUseThePartialIndex() throws {
+    let store = try makeStore()
+    for sql in [
+      // stuck-transaction alarms (every 30 s) and the smart-charging plan read only these rows
+      """
+      SELECT t.id FROM transactions t JOIN stations s ON s.id = t.station_id
+      LEFT JOIN connectors c ON c.station_id = t.station_id AND c.connector_id = t.connector_id
+      WHERE t.state = 'active' AND ((c.status IN ('Available', 'Unavailable', 'Faulted') AND c.status_at > t.started_at)
+        OR (s.connected = 0 AND coalesce(s.last_seen_at, '') < '2026-01-01'))
+      """,
+      "SELECT t.id, t.started_at, t.authorization_status FROM transactions t WHERE t.state = 'active'",
+    ] {
+      let plan = try store.db.query("EXPLAIN QUERY PLAN " + sql).compactMap { $0.string("detail") }
+      #expect(plan.contains { $0.contains("transactions_active") }, "\(plan)")
     }
   }
 }

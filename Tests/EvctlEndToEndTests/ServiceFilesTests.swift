@@ -61,8 +61,14 @@ import Testing
     let script = try String(contentsOfFile: BinaryTests.root + "/Examples/serve-quickstart.sh", encoding: .utf8)
     #expect(script.contains("install -m 0755 .build/release/evctl \"$bin_dir/evctl\""))
     #expect(script.contains("open a second terminal"))
+    #expect(script.contains("exec \"$bin_dir/evctl\" serve --demo \"$@\""))
+    #expect(script.contains("evctl simulate --demo"))
     let readme = try String(contentsOfFile: BinaryTests.root + "/README.md", encoding: .utf8)
     #expect(readme.contains("**open a second terminal**"))
+    // The README's first command brings up a demo network; the second terminal plays it.
+    #expect(readme.contains("run `evctl serve --demo`"))
+    #expect(readme.contains("evctl simulate --demo               # second terminal"))
+    #expect(readme.contains("evctl simulate --demo --remove"))
     #expect(readme.contains("https://www.swift.org/install/linux/"))
   }
 }

@@ -370,3 +370,67 @@ def test_wss_with_a_trusted_ca_and_a_client_certificate(evctl, tmp_path):
     assert any(m["action"] == "StopTransaction" for m in foreign.received())
     plain = simulate(evctl, "--url", base(evctl), "--identity", "CP-1", "--tls-ca", server_cert)
     assert plain.returncode == 64 and "--tls-ca needs a wss:// URL" in plain.stderr
+
+
+def test_serve_demo_provisions_the_demo_network_that_simulate_demo_plays(tmp_path):
+    """The quickstart's `evctl serve --demo`: demo-… objects exist before any simulator runs, serve
+    says what to run in a second terminal, and one command removes everything again."""
+    from conftest import Evctl
+    server = Evctl(str(tmp_path / "evctl.db"))
+    server.start("--demo")
+    try:
+        stations = json.loads(server.run("station", "list", "-o", "json").stdout)
+        assert sorted(s["identity"] for s in stations) == ["demo-CP-1", "demo-CP-2"]
+        assert "demo-site" in server.run("group", "list", "-o", "json").stdout
+        assert "DEMO-TAG-1" in server.run("token", "list", "-o", "json").stdout
+        sim = background(server, "--demo", "--speed", "600")
+        try:
+            wait_for(lambda: query(server, "SELECT COUNT(*) FROM transactions WHERE stopped_at IS NOT NULL")[0][0] >= 1,
+                     timeout=40)
+        finally:
+            sim.terminate()
+            out, err = sim.communicate(timeout=20)
+        assert sim.returncode == 0, err
+        assert "created" not in out, out  # serve --demo already made everything
+        removed = simulate(server, "--demo", "--remove")
+        assert removed.returncode == 0 and "removed group demo-site" in removed.stdout, removed.stderr
+        assert json.loads(server.run("station", "list", "-o", "json").stdout) == []
+    finally:
+        code, err = server.stop()
+    assert code == 0, err
+    assert "evctl: demo network created group demo-site, station demo-CP-1" in err, err
+    assert "evctl: in a second terminal: evctl simulate --demo" in err
+    assert "evctl: remove the demo with: evctl simulate --demo --remove" in err
+
+
+def test_load_mode_keeps_a_fixed_schedule_whatever_the_answer_time(tmp_path):
+    """`--rate R` sends one CALL every 1/R s on a fixed schedule, like loadgen.py: with answers
+    that take 0.3 s, 2 CALLs a second still go out (timing the next CALL from the answer gave
+    1/(0.5 + 0.3) = 1.25 a second, and made stations answered together send together again)."""
+    port, log = free_port(), tmp_path / "arrivals.jsonl"
+    server = subprocess.Popen([sys.executable, os.path.join(HERE, "slow_csms.py"), "--port", str(port),
+                               "--delay", "0.3", "--log", str(log)], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                assert time.time() < deadline, "slow_csms.py did not start"
+                time.sleep(0.05)
+        result = subprocess.run([BINARY, "simulate", "--url", f"ws://127.0.0.1:{port}/ocpp", "--stations", "2",
+                                 "--rate", "2", "--duration", "6s", "-q", "-o", "json"],
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+    finally:
+        server.terminate()
+        server.communicate(timeout=20)
+    arrivals = [json.loads(line) for line in log.read_text().splitlines()]
+    for identity in ("CP000000", "CP000001"):
+        times = [a["t"] for a in arrivals if a["identity"] == identity and a["action"] == "Heartbeat"]
+        assert len(times) >= 6, (identity, len(times))
+        gaps = sorted(b - a for a, b in zip(times, times[1:]))
+        median = gaps[len(gaps) // 2]
+        assert 0.4 <= median <= 0.65, (identity, gaps)

@@ -39,9 +39,11 @@ extension Commands {
       .option("alarm-command", value: "command", help: "Run this shell command with each new alarm as JSON on stdin; the same alarm at most once in 10 min, at most 10 runs a minute"),
       .option("log-level", value: "level", help: "Least severe diagnostics shown; default info",
               choices: LogLevel.allCases.map(\.name)),
+      .flag("demo", help: "First create what is missing of the demo-… site, stations, user and token, for evctl simulate --demo in a second terminal (evctl simulate --demo --remove deletes them)"),
     ] + serveMailArguments,
     examples: [
       .init("Listen on the default port with the default store", "evctl serve"),
+      .init("The quickstart: a demo network to play with evctl simulate --demo", "evctl serve --demo"),
       .init("Only on loopback, behind a TLS proxy", "evctl serve --listen 127.0.0.1:8180"),
       .init("Terminate TLS itself, on IPv6 and IPv4", "evctl serve --tls-listen [::]:8443 --tls-cert /etc/evctl/fullchain.pem --tls-key /etc/evctl/privkey.pem"),
       .init("Serve firmware and take diagnostics uploads, no FTP server needed", "evctl serve --files-dir /var/lib/evctl/files --public-url http://evctl.example.com:8180"),
@@ -117,6 +119,7 @@ extension Commands {
         message, hint: "stop that serve first; a lock whose process died is taken over")
     }
     defer { try? store.releaseServeLock(pid: owner.pid, host: owner.host) }
+    let demo = inv.arguments.flag("demo") ? try SimulateDemo.provision(store) : nil
     let central = CentralSystem(store: store, configuration: configuration)
     if let directory = inv.arguments.option("files-dir") {
       let absolute = inv.context.absolute(directory)
@@ -210,6 +213,7 @@ extension Commands {
       mailer.start()
     }
     defer { mailer?.stop() }
+    for line in demo.map(SimulateDemo.serveHint) ?? [] { console.diagnose(line) }
     try server.run()
     sources.forEach { $0.cancel() }
     console.diagnose(serveLog.always(.info, "stopped"))

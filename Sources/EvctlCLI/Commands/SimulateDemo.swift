@@ -42,6 +42,16 @@ enum SimulateDemo {
     return created
   }
 
+  /// What `serve --demo` prints once it listens: what exists and the next two commands.
+  static func serveHint(created: [String]) -> [String] {
+    let made = created.isEmpty ? "already there" : "created " + created.joined(separator: ", ")
+    return [
+      "evctl: demo network \(made) (group \(site), stations \(stations.joined(separator: ", ")), user \(user), token \(tag))",
+      "evctl: in a second terminal: evctl simulate --demo   (then watch evctl status and evctl station list)",
+      "evctl: remove the demo with: evctl simulate --demo --remove",
+    ]
+  }
+
   /// Removes every demo object (`--demo --remove`); the sessions of demo stations go with them.
   static func remove(_ store: Store) throws -> [String] {
     var removed: [String] = []

@@ -55,7 +55,16 @@ public final class Connection {
   public static var libraryVersion: String { String(cString: sqlite3_libversion()) }
 
   /// Runs one or more statements that return no rows.
+  ///
+  /// A single statement (no `;`, such as serve's `SAVEPOINT`/`RELEASE`/`COMMIT` around every
+  /// unit of work) runs as a cached prepared statement instead of being parsed again each time.
   public func execute(_ sql: String) throws {
+    if !sql.utf8.contains(UInt8(ascii: ";")) {
+      let statement = try prepare(sql)
+      defer { statement.reset() }
+      while try statement.step() != nil {}
+      return
+    }
     var error: UnsafeMutablePointer<CChar>?
     let rc = sqlite3_exec(handle, sql, nil, nil, &error)
     if rc != SQLITE_OK {
@@ -64,6 +73,9 @@ public final class Connection {
       throw SQLiteError(code: sqlite3_extended_errcode(handle), message: message, sql: sql)
     }
   }
+
+  /// How many prepared statements the connection keeps for reuse.
+  var cachedStatementCount: Int { statementCache.count }
 
   /// Returns a prepared statement for `sql`, cached for reuse.
   public func prepare(_ sql: String) throws -> Statement {

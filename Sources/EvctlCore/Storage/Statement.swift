@@ -6,6 +6,7 @@ public final class Statement {
   private let handle: OpaquePointer
   private let sql: String
   private let columns: [String: Int]
+  private let parameterCount: Int
 
   init(connection: Connection, sql: String) throws {
     self.connection = connection
@@ -22,13 +23,16 @@ public final class Statement {
       names[String(cString: sqlite3_column_name(statement, index))] = Int(index)
     }
     columns = names
+    parameterCount = Int(sqlite3_bind_parameter_count(statement))
   }
 
   deinit { sqlite3_finalize(handle) }
 
   /// Binds positional arguments (`?`), replacing earlier bindings.
   public func bind(_ arguments: [any SQLiteBindable]) throws {
-    sqlite3_clear_bindings(handle)
+    // Every parameter is bound again below when all are given: clearing first is only needed
+    // when fewer arguments than parameters come.
+    if arguments.count < parameterCount { sqlite3_clear_bindings(handle) }
     for (offset, argument) in arguments.enumerated() {
       let index = Int32(offset + 1)
       let rc: Int32
@@ -36,13 +40,26 @@ public final class Statement {
       case .null: rc = sqlite3_bind_null(handle, index)
       case .integer(let value): rc = sqlite3_bind_int64(handle, index, value)
       case .real(let value): rc = sqlite3_bind_double(handle, index, value)
-      case .text(let value): rc = sqlite3_bind_text(handle, index, value, -1, csqlite_transient())
+      case .text(let value): rc = Self.bindText(handle, index, value)
       case .blob(let bytes):
         rc = bytes.withUnsafeBytes {
           sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), csqlite_transient())
         }
       }
       try connection.check(rc, sql: sql)
+    }
+  }
+
+  /// Binds the UTF-8 of `value` in place (up to a NUL, as a C string would end), without the
+  /// NUL-terminated copy that passing a `String` as `char *` makes; SQLite copies it once.
+  private static func bindText(_ handle: OpaquePointer, _ index: Int32, _ value: String) -> Int32 {
+    var text = value
+    return text.withUTF8 { bytes in
+      guard let base = bytes.baseAddress else { return sqlite3_bind_text(handle, index, "", 0, csqlite_transient()) }
+      let length = bytes.firstIndex(of: 0) ?? bytes.count
+      return base.withMemoryRebound(to: CChar.self, capacity: length) {
+        sqlite3_bind_text(handle, index, $0, Int32(length), csqlite_transient())
+      }
     }
   }
 

@@ -19,18 +19,18 @@ extension JSONValue {
 
   func write(into out: inout [UInt8], indent: Int?, level: Int) {
     switch self {
-    case .null: out += Array("null".utf8)
-    case .bool(let value): out += Array((value ? "true" : "false").utf8)
-    case .int(let value): out += Array(String(value).utf8)
+    case .null: JSONValue.append("null", to: &out)
+    case .bool(let value): JSONValue.append(value ? "true" : "false", to: &out)
+    case .int(let value): JSONValue.writeInteger(value, into: &out)
     case .double(let value):
       if value.isFinite {
         if value == value.rounded(), abs(value) < 1e15 {
-          out += Array(String(Int64(value)).utf8)
+          JSONValue.writeInteger(Int64(value), into: &out)
         } else {
-          out += Array(String(value).utf8)
+          JSONValue.append(String(value), to: &out)
         }
       } else {
-        out += Array("null".utf8)
+        JSONValue.append("null", to: &out)
       }
     case .string(let value): JSONValue.writeString(value, into: &out)
     case .array(let elements):
@@ -52,13 +52,14 @@ extension JSONValue {
         return
       }
       out.append(0x7B)
-      for (offset, key) in members.keys.sorted().enumerated() {
+      // Sorted once as (key, value) pairs: no second lookup of each key.
+      for (offset, member) in members.sorted(by: { $0.key < $1.key }).enumerated() {
         if offset > 0 { out.append(0x2C) }
         JSONValue.newline(&out, indent: indent, level: level + 1)
-        JSONValue.writeString(key, into: &out)
+        JSONValue.writeString(member.key, into: &out)
         out.append(0x3A)
         if indent != nil { out.append(0x20) }
-        members[key]!.write(into: &out, indent: indent, level: level + 1)
+        member.value.write(into: &out, indent: indent, level: level + 1)
       }
       JSONValue.newline(&out, indent: indent, level: level)
       out.append(0x7D)
@@ -68,24 +69,54 @@ extension JSONValue {
   static func newline(_ out: inout [UInt8], indent: Int?, level: Int) {
     guard let indent else { return }
     out.append(0x0A)
-    out += [UInt8](repeating: 0x20, count: indent * level)
+    out.append(contentsOf: repeatElement(0x20, count: indent * level))
+  }
+
+  /// Appends the UTF-8 of `text` without an intermediate array.
+  static func append(_ text: String, to out: inout [UInt8]) {
+    var text = text
+    text.withUTF8 { out.append(contentsOf: $0) }
+  }
+
+  /// Appends the decimal digits of `value` without formatting a `String` first.
+  static func writeInteger(_ value: Int64, into out: inout [UInt8]) {
+    if value < 0 { out.append(0x2D) }
+    var magnitude = value.magnitude
+    var digits: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)  // 32 bytes: room for 20 digits
+    var count = 0
+    withUnsafeMutableBytes(of: &digits) { buffer in
+      repeat {
+        buffer[31 - count] = UInt8(truncatingIfNeeded: magnitude % 10) + 0x30
+        magnitude /= 10
+        count += 1
+      } while magnitude > 0
+      out.append(contentsOf: buffer[(32 - count)...])
+    }
   }
 
   static func writeString(_ value: String, into out: inout [UInt8]) {
-    let hex = Array("0123456789abcdef".utf8)
     out.append(0x22)
-    for byte in value.utf8 {
-      switch byte {
-      case 0x22: out += [0x5C, 0x22]
-      case 0x5C: out += [0x5C, 0x5C]
-      case 0x0A: out += [0x5C, 0x6E]
-      case 0x0D: out += [0x5C, 0x72]
-      case 0x09: out += [0x5C, 0x74]
-      case 0x00..<0x20:
-        out += [0x5C, 0x75, 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
-      default: out.append(byte)
+    var text = value
+    text.withUTF8 { bytes in
+      // Runs that need no escape are copied at once.
+      var start = 0
+      for (index, byte) in bytes.enumerated() where byte < 0x20 || byte == 0x22 || byte == 0x5C {
+        out.append(contentsOf: bytes[start..<index])
+        start = index + 1
+        switch byte {
+        case 0x22: out += [0x5C, 0x22]
+        case 0x5C: out += [0x5C, 0x5C]
+        case 0x0A: out += [0x5C, 0x6E]
+        case 0x0D: out += [0x5C, 0x72]
+        case 0x09: out += [0x5C, 0x74]
+        default:
+          out += [0x5C, 0x75, 0x30, 0x30, hexDigit(byte >> 4), hexDigit(byte & 0xF)]
+        }
       }
+      out.append(contentsOf: bytes[start...])
     }
     out.append(0x22)
   }
+
+  private static func hexDigit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 0x30 + nibble : 0x57 + nibble }
 }

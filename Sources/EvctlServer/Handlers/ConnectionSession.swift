@@ -21,7 +21,7 @@ public final class ConnectionSession {
   private let httpDecoder = HTTPRequestDecoder()
   private let frameDecoder: WebSocketFrameDecoder
   private var assembler: WebSocketMessageAssembler
-  private var answered: [String: (request: String, response: [UInt8])] = [:]
+  private var answered: [String: (action: String, payload: JSONValue, response: [UInt8])] = [:]
   private var answeredOrder: [String] = []
   /// An upload (`--files-dir`) whose body is still arriving.
   private var upload: (receiver: UploadReceiver, grant: FileGrant)?
@@ -241,8 +241,9 @@ public final class ConnectionSession {
     }
     guard case .call(let id, let action, let payload) = message else { return }
     let key = id.compact
-    let request = action + payload.compact
-    if let cached = answered[key], cached.request == request {
+    // A repeated CALL (same id, action and payload) gets the same answer; the payload is kept
+    // as parsed, not serialised again for every CALL just in case one repeats.
+    if let cached = answered[key], cached.action == action, cached.payload == payload {
       output += cached.response
       return
     }
@@ -271,7 +272,7 @@ public final class ConnectionSession {
                      details: [:])
     }
     let bytes = send(reply, now: now)
-    remember(key, request: request, response: bytes)
+    remember(key, action: action, payload: payload, response: bytes)
   }
 
   /// One line per boot: who, from where, what it reported and how it was answered.
@@ -363,9 +364,9 @@ public final class ConnectionSession {
     return frame
   }
 
-  private func remember(_ key: String, request: String, response: [UInt8]) {
+  private func remember(_ key: String, action: String, payload: JSONValue, response: [UInt8]) {
     if answered[key] == nil { answeredOrder.append(key) }
-    answered[key] = (request, response)
+    answered[key] = (action, payload, response)
     if answeredOrder.count > 16 { answered[answeredOrder.removeFirst()] = nil }
   }
 }

@@ -1,0 +1,3 @@
+# 2026-12-03T13:45:04Z  2 CPUs, 23 GiB
+server: taskset -c 0 bash -c exec ./.build/release/evctl serve --listen 127.0.0.1:9003 --db /tmp/evctl-bench.db --log-level error
+loadgen: Benchmarks/.venv/bin/python ../shared/bench/loadgen.py --url ws://127.0.0.1:9003/ocpp --server-pid 10576 --label evctl_mixed5000_r1 --out ./Benchmarks/results/evctl_mixed5000_r1.json --stations 5000 --duration 30 --rate 1 --scenario mixed --cpu-affinity 1 --procs 1 --warmup 8
