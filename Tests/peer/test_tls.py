@@ -63,7 +63,7 @@ def tls_serve(tmp_path):
 
 
 def wait_for_port(port, host="127.0.0.1"):
-    deadline = time.time() + 20
+    deadline = time.time() + 60
     while time.time() < deadline:
         try:
             with socket.create_connection((host, port), timeout=0.2):
