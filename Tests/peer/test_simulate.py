@@ -33,7 +33,7 @@ def query(evctl, sql, args=()):
         return db.execute(sql, args).fetchall()
 
 
-def wait_for(predicate, timeout=20):
+def wait_for(predicate, timeout=60):
     deadline = time.time() + timeout
     while time.time() < deadline:
         value = predicate()
