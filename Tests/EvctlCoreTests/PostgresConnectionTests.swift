@@ -219,4 +219,54 @@ struct PostgresConnectionTests {
         == (try store.db.query("SELECT * FROM \(table) ORDER BY 1").map(\.values)), "\(table)")
     }
   }
+
+  @Test func stationDetailsAndFileGrantsCopyThroughPostgreSQLAndItFillsUUIDsAsSQLiteDoes() throws {
+    let store = try Store(.memory)
+    let now = "2026-11-21T08:00:00.000Z"
+    try store.db.run("INSERT INTO groups (name, address, latitude, longitude, created_at) VALUES ('HQ', 'Main St 1', 60.17, 24.94, ?)", [now])
+    try store.db.run(
+      """
+      INSERT INTO stations (identity, name, group_id, password_hash, created_at, updated_at, address, latitude, longitude,
+        external_id, max_current, security_profile)
+      VALUES ('CP-1', 'Gate', 1, 'h', ?, ?, 'Dock 4', 60.1699, 24.9384, 'EXT-1', 32.5, 2)
+      """, [now, now])
+    try store.db.run("INSERT INTO connectors (station_id, connector_id, external_id) VALUES (1, 1, 'EXT-1-1')", [])
+    try store.db.run(
+      "INSERT INTO file_grants (token, station_id, kind, name, created_at, expires_at, closed_at) VALUES ('t0k3n', 1, 'upload', 'diag.zip', ?, ?, ?)",
+      [now, "2026-11-21T09:00:00.000Z", now])
+    let uuid = try #require(try store.db.query("SELECT uuid FROM stations").first?.string("uuid"))
+    let postgres = try LivePostgres.connection()
+    try StoreCopy(from: store.db, to: postgres).run()
+    var types: [String: String] = [:]
+    for row in try postgres.query(
+      "SELECT table_name || '.' || column_name AS name, data_type FROM information_schema.columns WHERE table_schema = current_schema()", [])
+    {
+      types[row.string("name") ?? ""] = row.string("data_type")
+    }
+    #expect(types["stations.latitude"] == "double precision" && types["stations.max_current"] == "double precision")
+    #expect(types["stations.uuid"] == "text" && types["connectors.uuid"] == "text")
+    #expect(types["groups.updated_at"] == "timestamp with time zone")
+    #expect(types["stations.security_profile"] == "integer")
+    #expect(types["file_grants.expires_at"] == "timestamp with time zone")
+    #expect(try postgres.query("SELECT uuid FROM stations").first?.string("uuid") == uuid)
+    // What SQLite's triggers fill in, PostgreSQL fills in too: UUIDs (also for an explicit NULL)
+    // and a group's updated_at.
+    try postgres.run("INSERT INTO stations (identity, name, created_at, updated_at) VALUES ('CP-2', 'b', ?, ?)", [now, now])
+    try postgres.run("INSERT INTO stations (identity, name, created_at, updated_at, uuid) VALUES ('CP-3', 'c', ?, ?, NULL)", [now, now])
+    try postgres.run("INSERT INTO connectors (station_id, connector_id, uuid) VALUES (2, 1, NULL)", [])
+    try postgres.run("INSERT INTO groups (name, created_at) VALUES ('Depot', ?)", [now])
+    let filled = try postgres.query("SELECT uuid FROM stations WHERE identity <> 'CP-1' UNION ALL SELECT uuid FROM connectors WHERE station_id = 2")
+      .compactMap { $0.string("uuid") }
+    #expect(filled.count == 3 && Set(filled).count == 3)
+    #expect(filled.allSatisfy { $0.range(of: "^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$", options: .regularExpression) != nil })
+    #expect(try postgres.query("SELECT updated_at FROM groups WHERE name = 'Depot'").first?.string("updated_at") == now)
+    try postgres.run("DELETE FROM groups WHERE name = 'Depot'", [])
+    try postgres.run("DELETE FROM stations WHERE identity <> 'CP-1'", [])
+    let back = try Connection(.memory)
+    try StoreCopy(from: postgres, to: back).run()
+    for table in ["groups", "stations", "connectors", "file_grants"] {
+      #expect(try back.query("SELECT * FROM \(table) ORDER BY 1").map(\.values)
+        == (try store.db.query("SELECT * FROM \(table) ORDER BY 1").map(\.values)), "\(table)")
+    }
+  }
 }

@@ -83,6 +83,11 @@ import Testing
   }
 
   @Test func migrationSummariesNameEachStatement() {
+    // A semicolon in a function body does not end the statement.
+    let details = MigrationSummary.statements(PostgresSchema.stationDetails)
+    #expect(details.contains("CREATE FUNCTION"))
+    #expect(details.contains("CREATE TRIGGER groups_new_updated_at BEFORE INSERT ON"))
+    #expect(!details.contains { $0.contains("RETURN") || $0.contains("END") || $0.hasPrefix("NEW.") })
     #expect(MigrationSummary.statements(Schema.v3) == [
       "CREATE TABLE alarms", "CREATE INDEX alarms_active ON alarms", "CREATE INDEX alarms_raised ON alarms",
       "ALTER TABLE transactions ADD COLUMN closed_by", "CREATE INDEX status_events_received ON status_events",

@@ -42,7 +42,7 @@ class Evctl:
             [BINARY, "--db", self.db, "serve", "--listen", f"127.0.0.1:{self.port}",
              "--ping-interval", "30", *self.serve_args, *extra],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=self.env)
-        deadline = time.time() + 20
+        deadline = time.time() + 60
         while time.time() < deadline:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
@@ -58,7 +58,7 @@ class Evctl:
             self.process.kill()
         else:
             self.process.terminate()
-        _, err = self.process.communicate(timeout=20)
+        _, err = self.process.communicate(timeout=60)
         code = self.process.returncode
         self.process = None
         return code, err

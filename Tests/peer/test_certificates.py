@@ -186,7 +186,7 @@ def as_json(result):
     return json.loads(result.stdout)
 
 
-def wait_until(predicate, seconds=15):
+def wait_until(predicate, seconds=60):
     deadline = time.time() + seconds
     while time.time() < deadline:
         value = predicate()

@@ -133,7 +133,7 @@ def test_simulated_profile_2_station_fetches_firmware_and_uploads_over_https(fil
     sim.stdin = None
     uploads = file_serve.files / "uploads" / "CP-2"
     try:
-        deadline = time.time() + 30
+        deadline = time.time() + 60
         while time.time() < deadline:
             with sqlite3.connect(file_serve.db) as db:
                 if db.execute("SELECT connected FROM stations WHERE identity = 'CP-2'").fetchone()[0]:
@@ -143,11 +143,11 @@ def test_simulated_profile_2_station_fetches_firmware_and_uploads_over_https(fil
         assert update.returncode == 0, update.stderr
         diagnostics = file_serve.run("station", "diagnostics", "CP-2", "--upload", check=False)
         assert diagnostics.returncode == 0, diagnostics.stderr
-        deadline = time.time() + 30
+        deadline = time.time() + 60
         while time.time() < deadline and not (uploads.exists() and list(uploads.glob("*"))):
             time.sleep(0.2)
         assert "identity: CP-2" in next(uploads.glob("*")).read_text()
     finally:
         sim.terminate()
-        out, err = sim.communicate(timeout=20)
+        out, err = sim.communicate(timeout=60)
     assert "firmware downloaded: 3500 bytes from https://localhost" in out, out + err

@@ -92,7 +92,7 @@ def test_kill_9_restarts_under_load_lose_no_acknowledged_message(evctl, tmp_path
     for cycle in range(CYCLES):
         evctl.start()
         asyncio.run(load(evctl, identities, cycle, ledger, kill_after=rng.uniform(1.2, 2.4)))
-        evctl.process.communicate(timeout=20)
+        evctl.process.communicate(timeout=60)
         evctl.process = None
 
     assert len(ledger.starts) > STATIONS and len(ledger.stops) > STATIONS, "the load did not run"

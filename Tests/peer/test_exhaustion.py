@@ -28,7 +28,7 @@ def test_out_of_file_descriptors_serve_does_not_spin_and_recovers(evctl, tmp_pat
                                stdout=subprocess.DEVNULL, stderr=log, env=evctl.env)
     held = []
     try:
-        deadline = time.time() + 20
+        deadline = time.time() + 60
         while time.time() < deadline:
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
@@ -67,5 +67,5 @@ def test_out_of_file_descriptors_serve_does_not_spin_and_recovers(evctl, tmp_pat
         for s in held:
             s.close()
         process.terminate()
-        process.wait(timeout=20)
+        process.wait(timeout=60)
         log.close()

@@ -7,6 +7,7 @@ import asyncio
 import json
 import re
 import sqlite3
+import time
 import urllib.error
 
 import pytest
@@ -378,8 +379,12 @@ def test_queued_command_is_delivered_on_the_next_connection(evctl):
 
     async def scenario():
         station, ws, task = await online(evctl, "CP-2")
-        for _ in range(100):
-            if station.received and query(evctl, "SELECT state FROM commands") != [("sent",)]:
+        # Wait for the Reset itself to arrive and be answered: serve's own GetConfiguration may
+        # come first, and the Reset's row stays queued or sent until its answer is stored.
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if any(a == "Reset" for a, _ in station.received) and query(
+                    evctl, "SELECT state FROM commands WHERE action = 'Reset'") not in ([("queued",)], [("sent",)]):
                 break
             await asyncio.sleep(0.1)
         task.cancel()
@@ -397,6 +402,12 @@ def test_expired_queued_command_is_never_sent(evctl):
 
     async def scenario():
         station, ws, task = await online(evctl, "CP-2")
+        # Until serve has decided the queued Reset's fate (under load that takes a while), then a
+        # little longer, so a Reset sent late would still be seen.
+        deadline = time.time() + 60
+        while time.time() < deadline and query(
+                evctl, "SELECT state FROM commands WHERE action = 'Reset'") == [("queued",)]:
+            await asyncio.sleep(0.1)
         await asyncio.sleep(0.5)
         task.cancel()
         await ws.close()

@@ -26,7 +26,7 @@ def start_with_stderr(evctl, env_extra, *extra):
     os.close(write_fd)
     import socket
     import time
-    deadline = time.time() + 20
+    deadline = time.time() + 60
     while time.time() < deadline:
         try:
             with socket.create_connection(("127.0.0.1", evctl.port), timeout=0.2):
@@ -38,7 +38,7 @@ def start_with_stderr(evctl, env_extra, *extra):
 
 def stop_and_read(evctl, read_fd):
     evctl.process.terminate()
-    evctl.process.wait(timeout=20)
+    evctl.process.wait(timeout=60)
     evctl.process = None
     with os.fdopen(read_fd, encoding="utf-8") as stream:
         return stream.read()

@@ -33,7 +33,7 @@ def query(evctl, sql, args=()):
         return db.execute(sql, args).fetchall()
 
 
-def wait_for(predicate, timeout=20):
+def wait_for(predicate, timeout=60):
     deadline = time.time() + timeout
     while time.time() < deadline:
         value = predicate()
@@ -120,7 +120,7 @@ class Foreign:
             [sys.executable, os.path.join(HERE, "foreign_csms.py"), "--port", str(self.port),
              "--log", str(self.log), "--max-seconds", "90", *extra],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.time() + 20
+        deadline = time.time() + 60
         while time.time() < deadline:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
@@ -139,7 +139,7 @@ class Foreign:
 
     def stop(self):
         self.process.terminate()
-        _, err = self.process.communicate(timeout=10)
+        _, err = self.process.communicate(timeout=60)
         return err
 
 
@@ -283,7 +283,7 @@ def test_the_simulated_station_obeys_every_operation_from_the_cli(evctl, tmp_pat
         wait_for(lambda: boots() > before)
     finally:
         sim.terminate()
-        out, err = sim.communicate(timeout=20)
+        out, err = sim.communicate(timeout=60)
     assert sim.returncode == 0, err
     assert "central system sent RemoteStartTransaction: Accepted" in out
     assert "central system sent Reset: Accepted" in out and "rebooting" in out
@@ -328,7 +328,7 @@ def test_demo_provisions_charges_stops_and_is_removed_with_one_command(evctl):
         assert "demo-CP-1" in listed and "demo-CP-2" in listed
     finally:
         sim.terminate()
-        out, err = sim.communicate(timeout=20)
+        out, err = sim.communicate(timeout=60)
     assert sim.returncode == 0, err
     assert out.startswith("created group demo-site\ncreated station demo-CP-1\n"), out
     assert "playing demo-CP-1, demo-CP-2 against ws://127.0.0.1:" in out

@@ -31,7 +31,7 @@ class Screen:
 
     def tmux(self, *args):
         return subprocess.run([TMUX, "-u", "-L", self.socket, "-f", "/dev/null", *args],
-                              capture_output=True, text=True, timeout=20)
+                              capture_output=True, text=True, timeout=60)
 
     def text(self):
         return self.tmux("capture-pane", "-p", "-t", "top").stdout
@@ -42,7 +42,7 @@ class Screen:
     def send(self, *keys):
         self.tmux("send-keys", "-t", "top", *keys)
 
-    def wait(self, predicate, timeout=20):
+    def wait(self, predicate, timeout=60):
         deadline = time.time() + timeout
         while time.time() < deadline:
             screen = self.text()

@@ -102,8 +102,9 @@ public struct PostgresMigrator: Sendable {
 public enum MigrationSummary {
   /// The statements of `sql`, each as its first few words: `CREATE TABLE groups`,
   /// `ALTER TABLE transactions ADD COLUMN closed_by`, `CREATE INDEX events_at ON events`.
+  /// A semicolon inside a `$$`-quoted function body does not end a statement.
   public static func statements(_ sql: String) -> [String] {
-    sql.split(separator: ";").compactMap { statement -> String? in
+    splitOutsideDollarQuotes(sql).compactMap { statement -> String? in
       let words = statement.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" })
       var kept: [Substring] = []
       for word in words {
@@ -112,5 +113,26 @@ public enum MigrationSummary {
       }
       return kept.isEmpty ? nil : kept.joined(separator: " ")
     }
+  }
+
+  /// `sql` cut at each `;` that is not between a pair of `$$`.
+  static func splitOutsideDollarQuotes(_ sql: String) -> [Substring] {
+    var parts: [Substring] = []
+    var start = sql.startIndex, index = sql.startIndex, quoted = false
+    while index < sql.endIndex {
+      let next = sql.index(after: index)
+      if sql[index] == "$", next < sql.endIndex, sql[next] == "$" {
+        quoted.toggle()
+        index = sql.index(after: next)
+        continue
+      }
+      if sql[index] == ";", !quoted {
+        parts.append(sql[start..<index])
+        start = next
+      }
+      index = next
+    }
+    parts.append(sql[start...])
+    return parts
   }
 }

@@ -1,7 +1,5 @@
 extension PostgresSchema {
-  /// The PostgreSQL twin of ``Schema/sec`` (security profiles per station, file grants). Not yet
-  /// in ``migrations``: it goes after the twins of the migrations before it (mail, ca,
-  /// stationDetails), which do not exist yet.
+  /// The PostgreSQL twin of ``Schema/sec`` (security profiles per station, file grants).
   static let sec = """
     ALTER TABLE stations ADD COLUMN security_profile integer NOT NULL DEFAULT 1
       CHECK (security_profile BETWEEN 0 AND 3);

@@ -15,7 +15,8 @@
 public enum PostgresSchema {
   /// Every migration, oldest first, one for each of ``Schema/migrations``.
   public static let migrations: [String] = [
-    v1, v2, v3, v4, pipeline, smartCharging, proto, transport, imports, mail, ca,
+    v1, v2, v3, v4, pipeline, smartCharging, proto, transport, imports, mail, ca, stationDetails, sec,
+    liveView,
   ]
 
   /// The migrator for this schema.
