@@ -61,10 +61,18 @@ function __evctl_sub
             echo 'login'
         case 'evctl|logout'
             echo 'logout'
+        case 'evctl|password-reset'
+            echo 'password-reset'
         case 'evctl|whoami'
             echo 'whoami'
         case 'evctl|db'
             echo 'db'
+        case 'evctl|ca'
+            echo 'ca'
+        case 'evctl|certificate'
+            echo 'certificate'
+        case 'evctl|certificates'
+            echo 'certificate'
         case 'evctl|serve'
             echo 'serve'
         case 'evctl|simulate'
@@ -169,6 +177,8 @@ function __evctl_sub
             echo 'certificate'
         case 'evctl station|certificates'
             echo 'certificate'
+        case 'evctl station|security'
+            echo 'security'
         case 'evctl station connector|list'
             echo 'list'
         case 'evctl station connector|ls'
@@ -193,6 +203,10 @@ function __evctl_sub
             echo 'list'
         case 'evctl station certificate|ls'
             echo 'list'
+        case 'evctl station certificate|issue'
+            echo 'issue'
+        case 'evctl station certificate|renew'
+            echo 'renew'
         case 'evctl station certificate|install'
             echo 'install'
         case 'evctl station certificate|delete'
@@ -201,6 +215,8 @@ function __evctl_sub
             echo 'delete'
         case 'evctl station certificate|signed'
             echo 'signed'
+        case 'evctl station security|upgrade'
+            echo 'upgrade'
         case 'evctl operator|list'
             echo 'list'
         case 'evctl operator|ls'
@@ -223,6 +239,8 @@ function __evctl_sub
             echo 'passwd'
         case 'evctl operator|token'
             echo 'token'
+        case 'evctl operator|invite'
+            echo 'invite'
         case 'evctl operator token|create'
             echo 'create'
         case 'evctl user|list'
@@ -343,6 +361,20 @@ function __evctl_sub
             echo 'check'
         case 'evctl db|backup'
             echo 'backup'
+        case 'evctl db|copy'
+            echo 'copy'
+        case 'evctl ca|init'
+            echo 'init'
+        case 'evctl ca|import'
+            echo 'import'
+        case 'evctl ca|show'
+            echo 'show'
+        case 'evctl certificate|pending'
+            echo 'pending'
+        case 'evctl certificate|approve'
+            echo 'approve'
+        case 'evctl certificate|reject'
+            echo 'reject'
         case '*'
             return 1
     end
@@ -370,14 +402,17 @@ function __evctl_words
                 'transaction' 'Inspect transactions and close ghost ones' \
                 'login' 'Log in as an operator for two hours' \
                 'logout' 'End the login session' \
+                'password-reset' 'Mail an operator a one-time code to set a new password (1 h, single use)' \
                 'whoami' 'Show who evctl acts as' \
                 'db' 'Manage the store file' \
+                'ca' 'Manage evctl\'s certificate authority for station certificates (security profile 3)' \
+                'certificate' 'Approve or reject station CSRs (serve --certificate-approval manual)' \
                 'serve' 'Run the OCPP 1.6J central system that stations connect to' \
                 'simulate' 'Play OCPP 1.6J charge points against any central system' \
                 'completion' 'Print a shell completion script' \
                 'help' 'Show help for a command or a topic (exit-codes, formatting, environment)' \
                 'version' 'Show the versions of evctl, SQLite and the store schema' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -392,7 +427,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl group'
             printf '%s\t%s\n' \
-                'list' 'List groups with their full paths' \
+                'list' 'List groups with their full paths and states' \
                 'tree' 'Show the navigator: nested groups with their stations and states' \
                 'show' 'Show one group' \
                 'create' 'Create a group' \
@@ -405,7 +440,7 @@ function __evctl_words
                 'suspend' 'Pause all charging in a group (a grid operator\'s signal)' \
                 'resume' 'Resume charging in a suspended group' \
                 'allocation' 'Show the current load-balancing plan: limits and measured currents' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -420,7 +455,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl group list'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -435,7 +470,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl group tree'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -450,7 +485,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl group show'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -472,7 +507,7 @@ function __evctl_words
                 '--lon' 'Longitude in degrees, -180 to 180' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -489,7 +524,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -510,7 +545,7 @@ function __evctl_words
                 '--lon' 'Longitude in degrees, -180 to 180' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -529,7 +564,7 @@ function __evctl_words
                 '--top' 'Move to the top level' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -548,7 +583,7 @@ function __evctl_words
                 '-y' 'Do it without asking first' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -566,7 +601,7 @@ function __evctl_words
                 'set' 'Set or change a group\'s capacity' \
                 'show' 'Show capacities, their readings and suspensions' \
                 'clear' 'Remove a group\'s capacity' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -595,7 +630,7 @@ function __evctl_words
                 '--no-meter-includes-chargers' 'Load readings are other load only (the default)' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -610,7 +645,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl group capacity show'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -627,7 +662,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -643,7 +678,7 @@ function __evctl_words
         case 'evctl group load'
             printf '%s\t%s\n' \
                 'report' 'Tell serve the non-charging load per phase; it balances on the headroom' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -664,7 +699,7 @@ function __evctl_words
                 '--valid-for' 'After this, serve falls back to the safe current; default 60s' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -682,7 +717,7 @@ function __evctl_words
                 '--until' 'Resume by itself then; points into the future (18:00 = the next 18:00, 2h = in two hours)' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -699,7 +734,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -714,7 +749,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl group allocation'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -733,7 +768,7 @@ function __evctl_words
                 'show' 'Show everything known about a station' \
                 'create' 'Register a station' \
                 'update' 'Change a station\'s settings' \
-                'passwd' 'Set or clear a station\'s OCPP Basic-auth password (security profile 1)' \
+                'passwd' 'Set, clear or rotate a station\'s OCPP Basic-auth password (AuthorizationKey)' \
                 'delete' 'Remove a station and its history' \
                 'import' 'Create or update stations from a CSV file, all or nothing' \
                 'connector' 'List and configure a station\'s connectors' \
@@ -753,7 +788,8 @@ function __evctl_words
                 'diagnostics' 'Ask a station to upload diagnostics (GetDiagnostics)' \
                 'log' 'Ask a station to upload a diagnostics or security log (security extension GetLog)' \
                 'certificate' 'Manage a station\'s certificates (security extension)' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                'security' 'Move stations to security profile 2 or 3' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -775,8 +811,9 @@ function __evctl_words
                 '--firmware' 'Only this firmware version' \
                 '--vendor' 'Only this vendor (from BootNotification)' \
                 '--model' 'Only this model (from BootNotification)' \
+                '--security-profile' 'Only stations on this security profile (0: no authentication)' \
                 '--orphans' 'Only stations without a group' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -791,7 +828,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl station show'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -810,10 +847,16 @@ function __evctl_words
                 '--group' 'The group it belongs to' \
                 '--description' 'Free text' \
                 '--connectors' 'Number of connectors; default 1' \
-                '--password-stdin' 'Read the password from standard input' \
+                '--security-profile' '0 none, 1 Basic auth (default), 2 TLS + Basic auth, 3 TLS + client certificate' \
+                '--password-stdin' 'Read the AuthorizationKey (16-40 characters) from standard input instead of generating one' \
+                '--address' 'Street address where it stands' \
+                '--lat' 'Latitude in degrees, -90 to 90 (with --lon)' \
+                '--lon' 'Longitude in degrees, -180 to 180 (with --lat)' \
+                '--external-id' 'Its id in another system; unique among stations' \
+                '--max-current' 'Most the whole station may draw per phase; smart charging shares it between its connectors' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -835,9 +878,20 @@ function __evctl_words
                 '--heartbeat-interval' 'Heartbeat interval sent at boot' \
                 '--availability' 'public: any valid token; private: users with access rights only' \
                 '--registration' 'How BootNotification is answered' \
+                '--security-profile' 'How it must authenticate: 0 none, 1 Basic auth, 2 TLS + Basic auth, 3 TLS + client certificate' \
+                '--allow-downgrade' 'Allow --security-profile to lower the profile (0 also drops the password)' \
+                '--address' 'Street address where it stands' \
+                '--lat' 'Latitude in degrees, -90 to 90 (with --lon)' \
+                '--lon' 'Longitude in degrees, -180 to 180 (with --lat)' \
+                '--external-id' 'Its id in another system; unique among stations' \
+                '--max-current' 'Most the whole station may draw per phase; smart charging shares it between its connectors' \
+                '--no-address' 'Remove the address' \
+                '--no-location' 'Remove the coordinates' \
+                '--no-external-id' 'Remove the external id' \
+                '--no-max-current' 'Remove the station\'s maximum current' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -854,9 +908,11 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--password-stdin' 'Read the password from standard input' \
                 '--clear' 'Remove the password' \
+                '--rotate' 'Send the connected station a new random AuthorizationKey (ChangeConfiguration); stored once it answers Accepted' \
+                '--timeout' 'With --rotate: wait this long for the answer; default 30' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -875,7 +931,7 @@ function __evctl_words
                 '-y' 'Do it without asking first' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -892,7 +948,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Check only; write nothing' \
                 '-n' 'Check only; write nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -909,7 +965,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 'list' 'List a station\'s connectors' \
                 'update' 'Configure a connector: plug type, maximum current, free or RFID charging' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -924,7 +980,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl station connector list'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -943,9 +999,11 @@ function __evctl_words
                 '--max-current' 'Maximum current' \
                 '--mode' 'open: free charging; rfid: a token is needed' \
                 '--parking-space' 'Parking space label' \
+                '--external-id' 'Its id in another system; unique among connectors' \
+                '--no-external-id' 'Remove the external id' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -963,7 +1021,7 @@ function __evctl_words
                 '--limit' 'The newest this many frames; default 50' \
                 '--follow' 'Keep printing new frames as they arrive' \
                 '-f' 'Keep printing new frames as they arrive' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -981,7 +1039,7 @@ function __evctl_words
                 '--connector' 'Only this connector\'s status changes' \
                 '--since' 'Only events after this time; points into the past (1h = an hour ago)' \
                 '--limit' 'The newest this many; default 100' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1000,7 +1058,7 @@ function __evctl_words
                 '--to' 'End here; points into the past (default now)' \
                 '--around' '30 minutes either side of this time; points into the past (a driver\'s call: --around 14:05)' \
                 '--limit' 'The newest this many lines; default 5000' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1026,7 +1084,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1049,7 +1107,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1072,7 +1130,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1097,7 +1155,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1121,7 +1179,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1143,7 +1201,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1161,7 +1219,7 @@ function __evctl_words
                 'get' 'Read configuration keys from the station (GetConfiguration) and keep the snapshot' \
                 'set' 'Change a configuration key (ChangeConfiguration)' \
                 'show' 'Show the configuration snapshot from the last GetConfiguration' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1177,7 +1235,7 @@ function __evctl_words
         case 'evctl station config get'
             printf '%s\t%s\n' \
                 '--timeout' 'Wait this long for the answer; default 30' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1199,7 +1257,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1214,7 +1272,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl station config show'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1239,7 +1297,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1263,7 +1321,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1281,7 +1339,7 @@ function __evctl_words
                 'update' 'Tell a station to fetch and install firmware (UpdateFirmware)' \
                 'signed-update' 'Send a signed firmware update (security extension SignedUpdateFirmware)' \
                 'status' 'Show firmware jobs and the station\'s progress notifications' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1308,7 +1366,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1337,7 +1395,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1352,7 +1410,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl station firmware status'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1381,7 +1439,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1396,7 +1454,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl station diagnostics status'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1413,6 +1471,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--type' 'Which log' \
                 '--location' 'Where the station uploads the file' \
+                '--upload' 'Upload to \'evctl serve --files-dir\' over HTTP instead (an expiring path for this request)' \
                 '--oldest' 'Oldest entry to include; points into the past (1d = a day ago)' \
                 '--latest' 'Newest entry to include; points into the past (1h = an hour ago)' \
                 '--retries' 'How often the station retries' \
@@ -1424,7 +1483,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1439,11 +1498,13 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl station certificate'
             printf '%s\t%s\n' \
-                'list' 'Ask which certificates a station holds (GetInstalledCertificateIds)' \
+                'list' 'List a station\'s certificates: those evctl issued or saw, and those it holds' \
+                'issue' 'Make a key and certificate for a station without SignCertificate support' \
+                'renew' 'Ask a station for a new CSR (ExtendedTriggerMessage SignChargePointCertificate)' \
                 'install' 'Install a root certificate on a station (InstallCertificate)' \
                 'delete' 'Delete a certificate from a station (DeleteCertificate)' \
                 'signed' 'Send a signed certificate chain to a station (CertificateSigned)' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1458,13 +1519,51 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl station certificate list'
             printf '%s\t%s\n' \
-                '--type' 'Certificate type' \
+                '--type' 'Ask only for this type of root certificate' \
+                '--no-ask' 'Do not ask the station; show what the store knows' \
+                '--timeout' 'Wait this long for each answer; default 30' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl station certificate issue'
+            printf '%s\t%s\n' \
+                '--out' 'An existing folder for the files' \
+                '--days' 'Validity in days; default 365 (0: one that expires at once, to test refusals)' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl station certificate renew'
+            printf '%s\t%s\n' \
                 '--group' 'Send to every station in this group\'s subtree' \
                 '--all' 'Send to every station you may see' \
                 '--timeout' 'Wait this long for the answer; default 30' \
                 '--queue' 'If a station is offline, deliver on its next connection' \
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1488,7 +1587,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1514,7 +1613,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1537,7 +1636,45 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl station security'
+            printf '%s\t%s\n' \
+                'upgrade' 'Upgrade stations to security profile 2 (TLS + password) or 3 (TLS + client certificate)' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl station security upgrade'
+            printf '%s\t%s\n' \
+                '--group' 'Every station in this group\'s subtree' \
+                '--profile' 'The security profile to reach' \
+                '--root' 'The root certificate stations must trust for serve\'s TLS certificate; default evctl\'s CA root' \
+                '--timeout' 'Wait this long for each answer; default 30' \
+                '--reconnect-timeout' 'Wait this long for a new certificate and for the reconnect; default 300' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1561,7 +1698,8 @@ function __evctl_words
                 'delete' 'Delete an operator (never the last active admin)' \
                 'passwd' 'Set an operator\'s password (8+ characters, letters and digits)' \
                 'token' 'Manage API tokens for scripts' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                'invite' 'Invite an operator by mail with a one-time code (48 h, single use)' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1576,7 +1714,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl operator list'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1591,7 +1729,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl operator show'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1612,7 +1750,7 @@ function __evctl_words
                 '--password-stdin' 'Read the password from standard input' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1631,9 +1769,11 @@ function __evctl_words
                 '--name' 'Full name' \
                 '--role' 'What they may do' \
                 '--base-group' 'The subtree they see' \
+                '--alarm-mail' 'Mail about alarms in their base group: one per new alarm, a daily digest of the active ones, or none' \
+                '--alarm-mail-hour' 'Hour (0-23, in --tz of serve) of the daily digest; default 7' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1650,7 +1790,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1667,7 +1807,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1684,7 +1824,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1702,7 +1842,7 @@ function __evctl_words
                 '--password-stdin' 'Read the password from standard input' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1718,7 +1858,7 @@ function __evctl_words
         case 'evctl operator token'
             printf '%s\t%s\n' \
                 'create' 'Create an API token for the logged-in operator, printed once' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1737,7 +1877,27 @@ function __evctl_words
                 '--expires' 'Lifetime such as 90d; default: never' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl operator invite'
+            printf '%s\t%s\n' \
+                '--role' 'What they may do; needed for a new operator' \
+                '--base-group' 'The subtree they see; omit for the whole network' \
+                '--name' 'Full name' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1761,7 +1921,7 @@ function __evctl_words
                 'revoke' 'Take back an access right' \
                 'import' 'Create or update charging users and their tokens from a CSV file, all or nothing' \
                 'export' 'Print charging users and their tokens as CSV in the format user import reads' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1777,7 +1937,7 @@ function __evctl_words
         case 'evctl user list'
             printf '%s\t%s\n' \
                 '--search' 'Only users whose email or name contains this' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1792,7 +1952,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl user show'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1813,7 +1973,7 @@ function __evctl_words
                 '--group' 'Owning group; default your base group' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1834,7 +1994,7 @@ function __evctl_words
                 '--group' 'Owning group' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1853,7 +2013,7 @@ function __evctl_words
                 '-y' 'Do it without asking first' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1872,7 +2032,7 @@ function __evctl_words
                 '--station' 'One station' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1891,7 +2051,7 @@ function __evctl_words
                 '--station' 'One station' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1908,7 +2068,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Check only; write nothing' \
                 '-n' 'Check only; write nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1923,7 +2083,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl user export'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1947,7 +2107,7 @@ function __evctl_words
                 'delete' 'Delete a token' \
                 'import' 'Add or update tokens from a CSV file, all or nothing' \
                 'export' 'Print tokens as CSV in the format token import reads' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1965,7 +2125,7 @@ function __evctl_words
                 '--user' 'Only this user\'s tokens' \
                 '--status' 'Only tokens in this state' \
                 '--expiring' 'Only tokens expiring within this period, e.g. 30d' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -1980,7 +2140,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl token show'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2005,7 +2165,7 @@ function __evctl_words
                 '--allow-concurrent' 'May be used in several transactions at once' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2030,7 +2190,7 @@ function __evctl_words
                 '--allow-concurrent' 'May be used in several transactions at once' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2048,7 +2208,7 @@ function __evctl_words
                 '--clear-cache' 'Also queue ClearCache to every station that was told about the token (it may have cached it)' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2065,7 +2225,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2083,7 +2243,7 @@ function __evctl_words
                 '--clear-cache' 'Also queue ClearCache to every station that was told about the token (it may have cached it)' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2100,7 +2260,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Check only; write nothing' \
                 '-n' 'Check only; write nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2115,7 +2275,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl token export'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2133,7 +2293,7 @@ function __evctl_words
                 'push' 'Bring stations\' local authorization lists up to date (SendLocalList)' \
                 'version' 'Ask a station which list version it holds (GetLocalListVersion)' \
                 'show' 'Show the list we believe a station holds' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2158,7 +2318,7 @@ function __evctl_words
                 '-y' 'Do it without asking first' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2178,7 +2338,7 @@ function __evctl_words
                 '--timeout' 'Wait this long for the answer; default 30' \
                 '--queue' 'If a station is offline, deliver on its next connection' \
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2193,7 +2353,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl local-list show'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2211,7 +2371,7 @@ function __evctl_words
                 'list' 'List reservations' \
                 'create' 'Reserve a connector until a time' \
                 'cancel' 'Cancel a reservation (CancelReservation)' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2228,7 +2388,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--station' 'Only this station' \
                 '--active' 'Only requested or active reservations' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2250,7 +2410,7 @@ function __evctl_words
                 '--timeout' 'Wait this long for the answer; default 30' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2268,7 +2428,7 @@ function __evctl_words
                 '--timeout' 'Wait this long for the answer; default 30' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2291,7 +2451,7 @@ function __evctl_words
                 'clear' 'Remove profiles from a station (ClearChargingProfile); no filter clears all' \
                 'composite' 'Ask a station for its composite schedule (GetCompositeSchedule)' \
                 'installed' 'Show the profiles we believe a station holds' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2306,7 +2466,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl profile list'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2321,7 +2481,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl profile show'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2349,7 +2509,7 @@ function __evctl_words
                 '--min-rate' 'Minimum charging rate' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2366,7 +2526,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2390,7 +2550,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2418,7 +2578,7 @@ function __evctl_words
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2438,7 +2598,7 @@ function __evctl_words
                 '--unit' 'Rate unit' \
                 '--chart' 'Draw the limits as a bar chart' \
                 '--timeout' 'Wait this long for the answer; default 30' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2453,7 +2613,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl profile installed'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2471,7 +2631,7 @@ function __evctl_words
                 'list' 'List remote commands, newest first' \
                 'show' 'Show one remote command with its payload and answer' \
                 'cancel' 'Withdraw a queued command before serve sends it' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2490,7 +2650,7 @@ function __evctl_words
                 '--action' 'Only this OCPP action, e.g. Reset' \
                 '--state' 'Only this state' \
                 '--limit' 'At most this many; default 100' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2505,7 +2665,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl command show'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2522,7 +2682,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2538,8 +2698,8 @@ function __evctl_words
         case 'evctl report'
             printf '%s\t%s\n' \
                 'sessions' 'List charging sessions with energy, for spreadsheets and scripts' \
-                'energy' 'Energy statistics per day, week, month, station, group or user' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                'energy' 'Energy statistics per hour, day, week, month, station, group or user' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2567,7 +2727,8 @@ function __evctl_words
                 '--active' 'Only sessions still charging' \
                 '--completed' 'Only finished sessions' \
                 '--anonymous' 'Leave out id tags and user emails' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--chart' 'Also draw sessions per hour of day (when people charge), in --tz' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2583,7 +2744,8 @@ function __evctl_words
         case 'evctl report energy'
             printf '%s\t%s\n' \
                 '--by' 'How to group sessions' \
-                '--chart' 'Draw the energy per bucket as a bar chart' \
+                '--chart' 'Also draw a bar chart; by time, every bucket of the period, empty ones too' \
+                '--metric' 'What the chart draws; default energy' \
                 '--from' 'Sessions that started at or after this; points into the past (7d = 7 days ago; a date is midnight in --tz)' \
                 '--to' 'Sessions that started before this; points into the past (1d = a day ago)' \
                 '--station' 'Only this station' \
@@ -2594,7 +2756,7 @@ function __evctl_words
                 '--authorization' 'Only sessions authorized this way' \
                 '--min-energy' 'Only sessions of at least this energy: 0.5, 500Wh or 2kWh' \
                 '--min-duration' 'Only sessions at least this long: 90, 30m or 2h' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2614,7 +2776,7 @@ function __evctl_words
                 '-w' 'Print a fresh snapshot every --interval until stopped (one JSON object per line with -o json)' \
                 '--interval' 'With --watch, the time between snapshots; default 2s, at least 1s' \
                 '--count' 'With --watch, stop after this many snapshots' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2632,7 +2794,7 @@ function __evctl_words
                 '--group' 'Only this group\'s subtree' \
                 '--sort' 'The first order; s changes it' \
                 '--state' 'Only stations in this state at first; f changes it' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2648,7 +2810,7 @@ function __evctl_words
         case 'evctl event'
             printf '%s\t%s\n' \
                 'list' 'List events, newest last, at the station\'s time and ours' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2668,7 +2830,7 @@ function __evctl_words
                 '--kind' 'Only this kind: status, connected, disconnected, boot, not_registered, security, upload …' \
                 '--since' 'Only events after this time; points into the past (1h = an hour ago)' \
                 '--limit' 'The newest this many; default 200' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2685,7 +2847,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 'list' 'List alarms, newest first' \
                 'ack' 'Acknowledge an alarm' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2704,7 +2866,7 @@ function __evctl_words
                 '--history' 'Every alarm, cleared ones too' \
                 '--station' 'Only this station (with the not_registered alarms of its identity), or an identity that is not registered' \
                 '--limit' 'With --history, the newest this many cleared alarms; default 1000 (active ones are always all listed)' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2721,7 +2883,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2739,7 +2901,7 @@ function __evctl_words
                 'list' 'List transactions, newest first' \
                 'show' 'Show a transaction with its meter values' \
                 'close' 'Close a ghost transaction in the store, without inventing meter data' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2758,7 +2920,7 @@ function __evctl_words
                 '--stuck' 'Only open transactions that look stuck (connector idle, station long offline)' \
                 '--station' 'Only this station' \
                 '--limit' 'At most this many; default 100' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2773,7 +2935,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl transaction show'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2791,7 +2953,7 @@ function __evctl_words
                 '--reason' 'Why, for the audit trail' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2806,10 +2968,11 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl login'
             printf '%s\t%s\n' \
+                '--invite' 'A one-time code from an invitation or password-reset mail: set a new password' \
                 '--password-stdin' 'Read the password from standard input' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2826,7 +2989,24 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl password-reset'
+            printf '%s\t%s\n' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2841,7 +3021,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl whoami'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2856,11 +3036,12 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl db'
             printf '%s\t%s\n' \
-                'path' 'Print the path of the store file' \
+                'path' 'Print the path of the store file (or the PostgreSQL URL, password hidden)' \
                 'migrate' 'Create the store or bring its schema up to date' \
                 'check' 'Check the store\'s integrity and foreign keys' \
                 'backup' 'Copy the store to a file, safely while serve runs' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                'copy' 'Copy a whole store between SQLite and PostgreSQL, verified' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2875,7 +3056,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl db path'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2892,7 +3073,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2907,7 +3088,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl db check'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2922,7 +3103,170 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl db backup'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl db copy'
+            printf '%s\t%s\n' \
+                '--from' 'The store to read: sqlite:FILE, FILE or postgresql://…' \
+                '--to' 'The store to create: sqlite:FILE, FILE or postgresql://…' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl ca'
+            printf '%s\t%s\n' \
+                'init' 'Create the CSMS root certificate and key' \
+                'import' 'Create an intermediate CA signed by an existing root (the root\'s key is not kept)' \
+                'show' 'Show the certificate authority (never its key)' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl ca init'
+            printf '%s\t%s\n' \
+                '--subject' 'The root\'s subject; default \'CN=evctl CSMS Root CA,O=evctl\'' \
+                '--days' 'Validity in days; default 3650' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl ca import'
+            printf '%s\t%s\n' \
+                '--root-cert' 'The existing root (or CA) certificate; more certificates after it are its issuers' \
+                '--root-key' 'Its private key (unencrypted PEM), used once' \
+                '--subject' 'The intermediate\'s subject; default \'CN=evctl CSMS Intermediate CA\'' \
+                '--days' 'Validity in days; default 3650' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl ca show'
+            printf '%s\t%s\n' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl certificate'
+            printf '%s\t%s\n' \
+                'pending' 'List CSRs waiting for approval' \
+                'approve' 'Sign a pending CSR and send the certificate (CertificateSigned)' \
+                'reject' 'Reject a pending CSR' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl certificate pending'
+            printf '%s\t%s\n' \
+                '--station' 'Only this station\'s' \
+                '--all' 'Also those signed, rejected or refused' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl certificate approve'
+            printf '%s\t%s\n' \
+                '--days' 'Validity in days; default 365' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl certificate reject'
+            printf '%s\t%s\n' \
+                '--reason' 'Why, for the audit log' \
+                '--dry-run' 'Show what would happen; write and send nothing' \
+                '-n' 'Show what would happen; write and send nothing' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2941,7 +3285,7 @@ function __evctl_words
                 '--tls-listen' 'Address for wss:// (TLS 1.2/1.3), e.g. [::]:8443; needs --tls-cert and --tls-key' \
                 '--tls-cert' 'PEM server certificate chain for --tls-listen; reread on SIGHUP' \
                 '--tls-key' 'PEM private key of --tls-cert; reread on SIGHUP' \
-                '--tls-client-ca' 'PEM CA certificates that station client certificates (security profile 3) must chain to' \
+                '--tls-client-ca' 'PEM CA certificates that station client certificates (security profile 3) must chain to; default evctl\'s CA root (evctl ca init), if there is one' \
                 '--tls-handshake-timeout' 'Close a connection whose TLS handshake takes longer; default 10' \
                 '--path' 'URL path prefix; default /ocpp' \
                 '--ping-interval' 'Ping a silent station after this long; default 60' \
@@ -2949,14 +3293,23 @@ function __evctl_words
                 '--no-message-log' 'Do not log frames' \
                 '--command-retention' 'Keep finished remote commands this long; default 90d' \
                 '--command-payload-retention' 'Keep the payloads and answers of finished commands this long; default 7d' \
+                '--certificate-approval' 'SignCertificate CSRs: auto signs them with evctl\'s CA at once, manual keeps them for \'evctl certificate approve\'; default auto' \
                 '--no-auto-config' 'Do not send GetConfiguration after a station\'s first accepted boot or a firmware change' \
                 '--event-retention' 'Keep events and cleared alarms this long; default 90d' \
-                '--files-dir' 'Serve firmware from DIR and accept diagnostics uploads into DIR/uploads over HTTP on the same port' \
-                '--public-url' 'The URL stations reach this server at, for --files-dir; default http://HOST:PORT' \
+                '--files-dir' 'Hand out firmware from DIR and take diagnostics and log uploads into DIR/uploads over HTTP on the same ports, each through an expiring path of its request' \
+                '--public-url' 'The URL stations reach this server at, for --files-dir; default https://HOST:TLSPORT with --tls-listen, else http://HOST:PORT' \
+                '--public-firmware' 'With --files-dir, let anyone GET /files/NAME (otherwise firmware goes out only through the expiring path of its update request)' \
                 '--alarm-command' 'Run this shell command with each new alarm as JSON on stdin; the same alarm at most once in 10 min, at most 10 runs a minute' \
                 '--log-level' 'Least severe diagnostics shown; default info' \
                 '--demo' 'First create what is missing of the demo-… site, stations, user and token, for evctl simulate --demo in a second terminal (evctl simulate --demo --remove deletes them)' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--smtp' 'Send mail (alarms, invitations, password resets) through this server: smtps://HOST:465 or smtp://HOST:587 (STARTTLS); never put a password in it' \
+                '--mail-from' 'Sender address of serve\'s mail; needed with --smtp' \
+                '--smtp-user' 'User name to log in to the --smtp server' \
+                '--smtp-password-file' 'Read the --smtp password from FILE (first line)' \
+                '--smtp-password-stdin' 'Read the --smtp password from standard input' \
+                '--smtp-ca' 'PEM CA certificates to trust for the --smtp server instead of the system\'s' \
+                '--mail-retry' 'First delay before mail that failed is retried, doubling up to 1h, 10 attempts; default 1m' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -2997,7 +3350,7 @@ function __evctl_words
                 '--tls-ca' 'With wss://, trust this CA bundle (PEM) instead of the system\'s' \
                 '--client-cert' 'With wss://, present this client certificate (PEM; security profile 3)' \
                 '--client-key' 'The client certificate\'s private key (PEM); default: in the certificate file' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -3012,7 +3365,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl completion'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -3027,7 +3380,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl help'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -3042,7 +3395,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl version'
             printf '%s\t%s\n' \
-                '--db' 'Store file; default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
                 '--json' 'Same as -o json' \
@@ -3344,6 +3697,8 @@ function __evctl_values
             echo 'none:'
         case 'evctl station list|--model'
             echo 'none:'
+        case 'evctl station list|--security-profile'
+            echo 'words:0 1 2 3'
         case 'evctl station list|--db'
             echo 'files:'
         case 'evctl station list|--output'
@@ -3374,6 +3729,18 @@ function __evctl_values
             echo 'none:'
         case 'evctl station create|--connectors'
             echo 'none:'
+        case 'evctl station create|--security-profile'
+            echo 'words:0 1 2 3'
+        case 'evctl station create|--address'
+            echo 'none:'
+        case 'evctl station create|--lat'
+            echo 'none:'
+        case 'evctl station create|--lon'
+            echo 'none:'
+        case 'evctl station create|--external-id'
+            echo 'none:'
+        case 'evctl station create|--max-current'
+            echo 'none:'
         case 'evctl station create|--db'
             echo 'files:'
         case 'evctl station create|--output'
@@ -3396,6 +3763,18 @@ function __evctl_values
             echo 'words:public private'
         case 'evctl station update|--registration'
             echo 'words:accept pending reject'
+        case 'evctl station update|--security-profile'
+            echo 'words:0 1 2 3'
+        case 'evctl station update|--address'
+            echo 'none:'
+        case 'evctl station update|--lat'
+            echo 'none:'
+        case 'evctl station update|--lon'
+            echo 'none:'
+        case 'evctl station update|--external-id'
+            echo 'none:'
+        case 'evctl station update|--max-current'
+            echo 'none:'
         case 'evctl station update|--db'
             echo 'files:'
         case 'evctl station update|--output'
@@ -3408,6 +3787,8 @@ function __evctl_values
             echo 'none:'
         case 'evctl station update|'
             echo 'dynamic:stations'
+        case 'evctl station passwd|--timeout'
+            echo 'none:'
         case 'evctl station passwd|--db'
             echo 'files:'
         case 'evctl station passwd|--output'
@@ -3473,6 +3854,8 @@ function __evctl_values
         case 'evctl station connector update|--mode'
             echo 'words:open rfid'
         case 'evctl station connector update|--parking-space'
+            echo 'none:'
+        case 'evctl station connector update|--external-id'
             echo 'none:'
         case 'evctl station connector update|--db'
             echo 'files:'
@@ -3920,11 +4303,7 @@ function __evctl_values
             echo 'none:'
         case 'evctl station certificate list|--type'
             echo 'words:CentralSystemRootCertificate ManufacturerRootCertificate'
-        case 'evctl station certificate list|--group'
-            echo 'dynamic:groups'
         case 'evctl station certificate list|--timeout'
-            echo 'none:'
-        case 'evctl station certificate list|--expires'
             echo 'none:'
         case 'evctl station certificate list|--db'
             echo 'files:'
@@ -3937,6 +4316,40 @@ function __evctl_values
         case 'evctl station certificate list|--tz'
             echo 'none:'
         case 'evctl station certificate list|'
+            echo 'dynamic:stations'
+        case 'evctl station certificate issue|--out'
+            echo 'files:'
+        case 'evctl station certificate issue|--days'
+            echo 'none:'
+        case 'evctl station certificate issue|--db'
+            echo 'files:'
+        case 'evctl station certificate issue|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl station certificate issue|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl station certificate issue|--color'
+            echo 'words:auto always never'
+        case 'evctl station certificate issue|--tz'
+            echo 'none:'
+        case 'evctl station certificate issue|'
+            echo 'dynamic:stations'
+        case 'evctl station certificate renew|--group'
+            echo 'dynamic:groups'
+        case 'evctl station certificate renew|--timeout'
+            echo 'none:'
+        case 'evctl station certificate renew|--expires'
+            echo 'none:'
+        case 'evctl station certificate renew|--db'
+            echo 'files:'
+        case 'evctl station certificate renew|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl station certificate renew|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl station certificate renew|--color'
+            echo 'words:auto always never'
+        case 'evctl station certificate renew|--tz'
+            echo 'none:'
+        case 'evctl station certificate renew|'
             echo 'dynamic:stations'
         case 'evctl station certificate install|--type'
             echo 'words:CentralSystemRootCertificate ManufacturerRootCertificate'
@@ -4006,6 +4419,38 @@ function __evctl_values
             echo 'none:'
         case 'evctl station certificate signed|'
             echo 'dynamic:stations'
+        case 'evctl station security|--db'
+            echo 'files:'
+        case 'evctl station security|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl station security|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl station security|--color'
+            echo 'words:auto always never'
+        case 'evctl station security|--tz'
+            echo 'none:'
+        case 'evctl station security upgrade|--group'
+            echo 'dynamic:groups'
+        case 'evctl station security upgrade|--profile'
+            echo 'words:2 3'
+        case 'evctl station security upgrade|--root'
+            echo 'files:'
+        case 'evctl station security upgrade|--timeout'
+            echo 'none:'
+        case 'evctl station security upgrade|--reconnect-timeout'
+            echo 'none:'
+        case 'evctl station security upgrade|--db'
+            echo 'files:'
+        case 'evctl station security upgrade|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl station security upgrade|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl station security upgrade|--color'
+            echo 'words:auto always never'
+        case 'evctl station security upgrade|--tz'
+            echo 'none:'
+        case 'evctl station security upgrade|'
+            echo 'dynamic:stations'
         case 'evctl operator|--db'
             echo 'files:'
         case 'evctl operator|--output'
@@ -4062,6 +4507,10 @@ function __evctl_values
             echo 'words:admin support basic'
         case 'evctl operator update|--base-group'
             echo 'dynamic:groups'
+        case 'evctl operator update|--alarm-mail'
+            echo 'words:off instant daily'
+        case 'evctl operator update|--alarm-mail-hour'
+            echo 'none:'
         case 'evctl operator update|--db'
             echo 'files:'
         case 'evctl operator update|--output'
@@ -4145,6 +4594,22 @@ function __evctl_values
         case 'evctl operator token create|--color'
             echo 'words:auto always never'
         case 'evctl operator token create|--tz'
+            echo 'none:'
+        case 'evctl operator invite|--role'
+            echo 'words:admin support basic'
+        case 'evctl operator invite|--base-group'
+            echo 'dynamic:groups'
+        case 'evctl operator invite|--name'
+            echo 'none:'
+        case 'evctl operator invite|--db'
+            echo 'files:'
+        case 'evctl operator invite|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl operator invite|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl operator invite|--color'
+            echo 'words:auto always never'
+        case 'evctl operator invite|--tz'
             echo 'none:'
         case 'evctl user|--db'
             echo 'files:'
@@ -4775,7 +5240,9 @@ function __evctl_values
         case 'evctl report sessions|--tz'
             echo 'none:'
         case 'evctl report energy|--by'
-            echo 'words:day week month station group user'
+            echo 'words:hour day week month station group user'
+        case 'evctl report energy|--metric'
+            echo 'words:energy sessions duration'
         case 'evctl report energy|--from'
             echo 'none:'
         case 'evctl report energy|--to'
@@ -4948,6 +5415,8 @@ function __evctl_values
             echo 'words:auto always never'
         case 'evctl transaction close|--tz'
             echo 'none:'
+        case 'evctl login|--invite'
+            echo 'none:'
         case 'evctl login|--db'
             echo 'files:'
         case 'evctl login|--output'
@@ -4967,6 +5436,16 @@ function __evctl_values
         case 'evctl logout|--color'
             echo 'words:auto always never'
         case 'evctl logout|--tz'
+            echo 'none:'
+        case 'evctl password-reset|--db'
+            echo 'files:'
+        case 'evctl password-reset|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl password-reset|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl password-reset|--color'
+            echo 'words:auto always never'
+        case 'evctl password-reset|--tz'
             echo 'none:'
         case 'evctl whoami|--db'
             echo 'files:'
@@ -5030,6 +5509,118 @@ function __evctl_values
             echo 'none:'
         case 'evctl db backup|'
             echo 'files:'
+        case 'evctl db copy|--from'
+            echo 'files:'
+        case 'evctl db copy|--to'
+            echo 'files:'
+        case 'evctl db copy|--db'
+            echo 'files:'
+        case 'evctl db copy|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl db copy|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl db copy|--color'
+            echo 'words:auto always never'
+        case 'evctl db copy|--tz'
+            echo 'none:'
+        case 'evctl ca|--db'
+            echo 'files:'
+        case 'evctl ca|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl ca|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl ca|--color'
+            echo 'words:auto always never'
+        case 'evctl ca|--tz'
+            echo 'none:'
+        case 'evctl ca init|--subject'
+            echo 'none:'
+        case 'evctl ca init|--days'
+            echo 'none:'
+        case 'evctl ca init|--db'
+            echo 'files:'
+        case 'evctl ca init|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl ca init|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl ca init|--color'
+            echo 'words:auto always never'
+        case 'evctl ca init|--tz'
+            echo 'none:'
+        case 'evctl ca import|--root-cert'
+            echo 'files:'
+        case 'evctl ca import|--root-key'
+            echo 'files:'
+        case 'evctl ca import|--subject'
+            echo 'none:'
+        case 'evctl ca import|--days'
+            echo 'none:'
+        case 'evctl ca import|--db'
+            echo 'files:'
+        case 'evctl ca import|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl ca import|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl ca import|--color'
+            echo 'words:auto always never'
+        case 'evctl ca import|--tz'
+            echo 'none:'
+        case 'evctl ca show|--db'
+            echo 'files:'
+        case 'evctl ca show|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl ca show|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl ca show|--color'
+            echo 'words:auto always never'
+        case 'evctl ca show|--tz'
+            echo 'none:'
+        case 'evctl certificate|--db'
+            echo 'files:'
+        case 'evctl certificate|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl certificate|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl certificate|--color'
+            echo 'words:auto always never'
+        case 'evctl certificate|--tz'
+            echo 'none:'
+        case 'evctl certificate pending|--station'
+            echo 'dynamic:stations'
+        case 'evctl certificate pending|--db'
+            echo 'files:'
+        case 'evctl certificate pending|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl certificate pending|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl certificate pending|--color'
+            echo 'words:auto always never'
+        case 'evctl certificate pending|--tz'
+            echo 'none:'
+        case 'evctl certificate approve|--days'
+            echo 'none:'
+        case 'evctl certificate approve|--db'
+            echo 'files:'
+        case 'evctl certificate approve|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl certificate approve|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl certificate approve|--color'
+            echo 'words:auto always never'
+        case 'evctl certificate approve|--tz'
+            echo 'none:'
+        case 'evctl certificate reject|--reason'
+            echo 'none:'
+        case 'evctl certificate reject|--db'
+            echo 'files:'
+        case 'evctl certificate reject|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl certificate reject|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl certificate reject|--color'
+            echo 'words:auto always never'
+        case 'evctl certificate reject|--tz'
+            echo 'none:'
         case 'evctl serve|--listen'
             echo 'none:'
         case 'evctl serve|--tls-listen'
@@ -5052,6 +5643,8 @@ function __evctl_values
             echo 'none:'
         case 'evctl serve|--command-payload-retention'
             echo 'none:'
+        case 'evctl serve|--certificate-approval'
+            echo 'words:auto manual'
         case 'evctl serve|--event-retention'
             echo 'none:'
         case 'evctl serve|--files-dir'
@@ -5062,6 +5655,18 @@ function __evctl_values
             echo 'none:'
         case 'evctl serve|--log-level'
             echo 'words:debug info warning error'
+        case 'evctl serve|--smtp'
+            echo 'none:'
+        case 'evctl serve|--mail-from'
+            echo 'none:'
+        case 'evctl serve|--smtp-user'
+            echo 'none:'
+        case 'evctl serve|--smtp-password-file'
+            echo 'files:'
+        case 'evctl serve|--smtp-ca'
+            echo 'files:'
+        case 'evctl serve|--mail-retry'
+            echo 'none:'
         case 'evctl serve|--db'
             echo 'files:'
         case 'evctl serve|--output'
