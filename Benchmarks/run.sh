@@ -171,6 +171,7 @@ for r in "${runs[@]}"; do
     storm) run storm10000 --stations 10000 --duration 20 --rate 0.0333 --scenario heartbeat --cpu-affinity 1 --procs 2 --warmup 5 --storm --storm-timeout 60 ;;
     locallist) local_list_push ;;
     reports) report_sessions ;;
+    tls)   bash "$ROOT/Benchmarks/tls.sh" ;;
     simgen)
       sim_run null_sat_hb200 null --stations 200 --rate 0 --duration 20
       sim_run evctl_sat_hb200 evctl --stations 200 --rate 0 --duration 20
