@@ -83,14 +83,14 @@ save() {
   printf '%s\n' "taskset -c 1 $EVCTL simulate $SIM_ARGS" >> "$file.cmd"
   sed -i -e "s|$ROOT|.|g" -e "s|$WORK|\$TLS_BENCH_DIR|g" "$file.cmd"
   python3 - "$WORK/sim.json" "$WORK/sim.time" "$file.json" "$name" "$mode" "$TLS_KEY" "$extra" <<'PY'
-import json, sys
+import json, os, sys
 sim, times, out, name, mode, key, extra = sys.argv[1:]
 # The generator's summary at the top (loadgen.py's field names, so ../shared/bench/report.py
 # renders these files beside run.sh's), the server's figures under "server".
 result = json.load(open(sim))
 result.pop("url", None)
 user, system, wall = map(float, open(times).read().split())
-result.update({"label": f"tls-{name}-{mode}", "transport": mode, "server_key": key if mode == "tls" else None,
+result.update({"label": os.path.basename(out)[:-5], "transport": mode, "server_key": key if mode == "tls" else None,
                "server": json.loads(extra),
                "loadgen": {"tool": "evctl simulate", "cpu_pct_steady": round(100 * (user + system) / wall, 1)}})
 json.dump(result, open(out, "w"), indent=2)
