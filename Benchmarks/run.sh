@@ -286,6 +286,7 @@ for r in "${runs[@]}"; do
     big-store) big_store ;;
     sat-native) sat_native ;;
     cli-scale) cli_scale ;;
+    tls)   bash "$ROOT/Benchmarks/tls.sh" ;;
     simgen)
       sim_run null_sat_hb200 null --stations 200 --rate 0 --duration 20
       sim_run evctl_sat_hb200 evctl --stations 200 --rate 0 --duration 20

@@ -174,6 +174,81 @@ def test_stalled_handshakes_never_delay_a_working_station_and_time_out(tls_serve
         s.close()
 
 
+def raise_fd_limit(needed):
+    """Lifts this process's soft RLIMIT_NOFILE to `needed` (or the hard limit), for many sockets."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        pytest.skip(f"needs {needed} file descriptors, the hard limit is {hard}")
+
+
+def test_500_stalled_handshakes_while_100_tls_stations_work_then_all_time_out(tmp_path):
+    raise_fd_limit(2000)
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    ca = make_ca(str(certs))
+    cert, key = make_server_cert(str(certs), "server")
+    server = Evctl(str(tmp_path / "evctl.db"))
+    identities = [f"TLS{i:03d}" for i in range(100)]
+    stations_csv = tmp_path / "stations.csv"
+    stations_csv.write_text("identity,name,security_profile\n"
+                            + "".join(f"{identity},Bay {identity},0\n" for identity in identities))
+    server.run("station", "import", str(stations_csv))
+    server.tls_port = free_port()
+    server.ca = ca
+    # Long enough that the stalled connections are still open while the stations work (on a
+    # loaded machine too); a loop that blocked on one of them would stall every station for it.
+    server.start("--tls-listen", f"127.0.0.1:{server.tls_port}", "--tls-cert", cert, "--tls-key", key,
+                 "--tls-handshake-timeout", "20")
+    wait_for_port(server.tls_port)
+    stalled = []
+    try:
+        for index in range(500):
+            s = socket.create_connection(("127.0.0.1", server.tls_port), timeout=30)
+            if index % 2:
+                s.sendall(b"\x16\x03\x01\x00\xff")  # the start of a ClientHello, never finished
+            stalled.append(s)
+
+        async def station(identity, gate):
+            async with gate:
+                ws = await websockets.connect(
+                    f"wss://127.0.0.1:{server.tls_port}/ocpp/{identity}", subprotocols=["ocpp1.6"],
+                    ssl=client_context(ca), server_hostname="localhost", open_timeout=60)
+            try:
+                cp = ChargePoint(identity, ws)
+                task = asyncio.create_task(cp.start())
+                result = await asyncio.wait_for(
+                    cp.call(call.BootNotification(charge_point_model="M", charge_point_vendor="V")), 60)
+                assert result.status == RegistrationStatus.accepted
+                for _ in range(3):
+                    answer = await asyncio.wait_for(cp.call(call.Heartbeat()), 60)
+                    assert answer.current_time
+                task.cancel()
+            finally:
+                await ws.close()
+
+        async def scenario():
+            gate = asyncio.Semaphore(20)  # at most 20 TLS handshakes of ours in flight
+            await asyncio.gather(*(station(identity, gate) for identity in identities))
+        asyncio.run(scenario())
+        # Every stalled connection is closed by serve's handshake timeout.
+        deadline = time.time() + 120
+        for s in stalled:
+            s.settimeout(max(1, deadline - time.time()))
+            try:
+                assert s.recv(1) == b""
+            except ConnectionResetError:
+                pass
+    finally:
+        for s in stalled:
+            s.close()
+        server.stop()
+
+
 def test_sighup_reloads_the_certificate_and_keeps_connections(tls_serve):
     before, _, _ = peer_certificate(tls_serve.tls_port)
 
