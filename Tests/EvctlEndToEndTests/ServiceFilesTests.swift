@@ -44,6 +44,34 @@ import Testing
     #expect(result.status == 0, "\(result.out.split(separator: "\n").last ?? "")\(result.err)")
   }
 
+  /// Every Debian package a system-library target of Package.swift names (`.apt([...])`).
+  static func packagesTheBuildNeeds() throws -> Set<String> {
+    let manifest = try String(contentsOfFile: BinaryTests.root + "/Package.swift", encoding: .utf8)
+    var names = Set<String>()
+    for part in manifest.components(separatedBy: ".apt([").dropFirst() {
+      let list = part.prefix { $0 != "]" }
+      for quoted in list.split(separator: ",") {
+        names.insert(quoted.trimmingCharacters(in: CharacterSet(charactersIn: " \"\n")))
+      }
+    }
+    return names
+  }
+
+  /// A fresh Debian machine builds after the quickstart and after README's install line: both
+  /// install every -dev package the build links against (libpq and libcurl came later).
+  @Test func theQuickstartAndTheInstallLineInstallEveryLibraryTheBuildNeeds() throws {
+    let needed = try Self.packagesTheBuildNeeds()
+    #expect(needed.isSuperset(of: ["libsqlite3-dev", "libssl-dev", "libpq-dev", "libcurl4-openssl-dev"]))
+    let script = try String(contentsOfFile: BinaryTests.root + "/Examples/serve-quickstart.sh", encoding: .utf8)
+    let loop = script.split(separator: "\n").first { $0.hasPrefix("for pkg in ") } ?? ""
+    let readme = try String(contentsOfFile: BinaryTests.root + "/README.md", encoding: .utf8)
+    let install = readme.split(separator: "\n").first { $0.hasPrefix("apt-get install -y ") } ?? ""
+    for package in needed {
+      #expect(loop.split(whereSeparator: { $0 == " " || $0 == ";" }).contains(Substring(package)), "the quickstart does not install \(package)")
+      #expect(install.split(separator: " ").contains(Substring(package)), "README's install line lacks \(package)")
+    }
+  }
+
   @Test func theQuickstartSaysWhereSwiftComesFrom() throws {
     let home = NSTemporaryDirectory() + "evctl-qs-" + UUID().uuidString
     try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
