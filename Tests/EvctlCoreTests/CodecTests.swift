@@ -55,6 +55,21 @@ import Testing
     #expect(value.pretty == "{\n  \"a\": {\n    \"x\": null\n  },\n  \"b\": 1\n}")
   }
 
+  /// Objects in arrays reuse the key order of an earlier object of the same size only when their
+  /// keys are the same: same-sized objects with other keys are sorted on their own.
+  @Test func objectsInArraysAreSortedWhateverTheirNeighbours() throws {
+    let value: JSONValue = [
+      ["b": 1, "a": 2, "c": 3], ["z": 1, "y": 2, "x": 3], ["c": 1, "b": 2, "a": 3],
+      ["a": 1, "b": 2, "d": 3], ["é": 1, "e": 2, "f": 3], [["q": ["n": 1, "m": 2], "p": 0]],
+    ]
+    #expect(value.compact == #"[{"a":2,"b":1,"c":3},{"x":3,"y":2,"z":1},{"a":3,"b":2,"c":1},"#
+      + #"{"a":1,"b":2,"d":3},{"e":2,"f":3,"é":1},[{"p":0,"q":{"m":2,"n":1}}]]"#)
+    let many = JSONValue.array((0..<50).map { i in i % 2 == 0 ? ["k\(i)": 1, "a": 2] : ["b": 1, "a": 2] })
+    let text = many.compact
+    #expect(text.hasPrefix(#"[{"a":2,"k0":1},{"a":2,"b":1},{"a":2,"k2":1},"#))
+    #expect(text.hasSuffix(#"{"a":2,"k48":1},{"a":2,"b":1}]"#))
+  }
+
   @Test func decodesEscapesAndSurrogatePairs() throws {
     #expect(try JSONValue.parse(#""\u00e9\ud83d\ude00\/""#) == .string("é😀/"))
   }

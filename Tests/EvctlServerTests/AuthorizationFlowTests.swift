@@ -74,6 +74,28 @@ import Testing
     #expect(try call(session, boot.replacingOccurrences(of: #""b""#, with: #""b2""#))[2]?["status"] == "Accepted")
   }
 
+  /// serve keeps "not held" per station once its status is Accepted (no query per CALL): a later
+  /// BootNotification answered Pending must hold it again at once.
+  @Test func anAcceptedStationIsHeldAgainWhenItsNextBootIsPending() throws {
+    let central = try makeCentral()
+    let session = try openSession(central)
+    #expect(try call(session, boot)[2]?["status"] == "Accepted")
+    #expect(try call(session, #"[2,"h1","Heartbeat",{}]"#)[0] == 3)
+    var changes = StationChanges()
+    changes.registrationPolicy = .pending
+    try central.store.updateStation("CP-1", changes)
+    // Still Accepted until it boots again (the status, not the policy, holds a station).
+    #expect(try call(session, #"[2,"h2","Heartbeat",{}]"#)[0] == 3)
+    #expect(try call(session, boot.replacingOccurrences(of: #""b""#, with: #""b2""#))[2]?["status"] == "Pending")
+    let held = try call(session, #"[2,"h3","Heartbeat",{}]"#)
+    #expect(held[0] == 4)
+    #expect(held[2] == "SecurityError")
+    // Released by the operator: answered again without another boot.
+    changes.registrationPolicy = .accept
+    try central.store.updateStation("CP-1", changes)
+    #expect(try call(session, #"[2,"h4","Heartbeat",{}]"#)[0] == 3)
+  }
+
   @Test func aStationThatNeverBootedIsServed() throws {
     let central = try makeCentral()
     let session = try openSession(central)

@@ -13,6 +13,12 @@ public struct Row: Sendable {
   /// The position of a column, to read many rows by index instead of by name.
   public func index(of name: String) -> Int? { columns[name] }
 
+  /// The value at a position ``index(of:)`` returned; `.null` for `nil` (no such column).
+  public subscript(position position: Int?) -> SQLiteValue {
+    guard let position else { return .null }
+    return values[position]
+  }
+
   /// The named column as a string.
   public func string(_ name: String) -> String? { self[name].string }
   /// The named column as an integer.

@@ -86,16 +86,6 @@ extension Store {
     }
   }
 
-  /// Reads the detail columns of a station row into `station`.
-  func fillStationDetails(_ station: inout Station, from row: Row) {
-    station.address = row.string("address")
-    station.latitude = row.double("latitude")
-    station.longitude = row.double("longitude")
-    station.externalID = row.string("external_id")
-    station.uuid = row.string("uuid")
-    station.maxCurrent = row.double("max_current")
-  }
-
   /// Sets or clears a connector's external id (unique among connectors).
   func setConnectorExternalID(_ externalID: String?, clear: Bool, stationID: Int, connector: Int) throws {
     guard externalID != nil || clear else { return }

@@ -18,6 +18,13 @@ extension JSONValue {
   }
 
   func write(into out: inout [UInt8], indent: Int?, level: Int) {
+    var orders: KeyOrders?
+    write(into: &out, indent: indent, level: level, orders: &orders)
+  }
+
+  /// Writes the value; `orders` remembers the key order of objects met in arrays, from the first
+  /// array of more than one element on (`nil` until then: a single object is just sorted).
+  func write(into out: inout [UInt8], indent: Int?, level: Int, orders: inout KeyOrders?) {
     switch self {
     case .null: JSONValue.append("null", to: &out)
     case .bool(let value): JSONValue.append(value ? "true" : "false", to: &out)
@@ -39,10 +46,11 @@ extension JSONValue {
         return
       }
       out.append(0x5B)
+      if elements.count > 1, orders == nil { orders = KeyOrders() }
       for (offset, element) in elements.enumerated() {
         if offset > 0 { out.append(0x2C) }
         JSONValue.newline(&out, indent: indent, level: level + 1)
-        element.write(into: &out, indent: indent, level: level + 1)
+        element.write(into: &out, indent: indent, level: level + 1, orders: &orders)
       }
       JSONValue.newline(&out, indent: indent, level: level)
       out.append(0x5D)
@@ -53,13 +61,14 @@ extension JSONValue {
       }
       out.append(0x7B)
       // Sorted once as (key, value) pairs: no second lookup of each key.
-      for (offset, member) in members.sorted(by: { $0.key < $1.key }).enumerated() {
+      let sorted = orders?.sorted(members) ?? members.sorted(by: { $0.key < $1.key })
+      for (offset, member) in sorted.enumerated() {
         if offset > 0 { out.append(0x2C) }
         JSONValue.newline(&out, indent: indent, level: level + 1)
         JSONValue.writeString(member.key, into: &out)
         out.append(0x3A)
         if indent != nil { out.append(0x20) }
-        member.value.write(into: &out, indent: indent, level: level + 1)
+        member.value.write(into: &out, indent: indent, level: level + 1, orders: &orders)
       }
       JSONValue.newline(&out, indent: indent, level: level)
       out.append(0x7D)
@@ -100,9 +109,13 @@ extension JSONValue {
     text.withUTF8 { bytes in
       // Runs that need no escape are copied at once.
       var start = 0
-      for (index, byte) in bytes.enumerated() where byte < 0x20 || byte == 0x22 || byte == 0x5C {
-        out.append(contentsOf: bytes[start..<index])
-        start = index + 1
+      var index = 0
+      while index < bytes.count {
+        let byte = bytes[index]
+        index += 1
+        guard byte < 0x20 || byte == 0x22 || byte == 0x5C else { continue }
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index - 1]))
+        start = index
         switch byte {
         case 0x22: out += [0x5C, 0x22]
         case 0x5C: out += [0x5C, 0x5C]
@@ -113,10 +126,34 @@ extension JSONValue {
           out += [0x5C, 0x75, 0x30, 0x30, hexDigit(byte >> 4), hexDigit(byte & 0xF)]
         }
       }
-      out.append(contentsOf: bytes[start...])
+      out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...]))
     }
     out.append(0x22)
   }
 
   private static func hexDigit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 0x30 + nibble : 0x57 + nibble }
+}
+
+/// The sorted keys of objects written earlier in one document, by key count: the elements of an
+/// array of objects of one shape (20,000 stations) are sorted once, not once each.
+struct KeyOrders {
+  private var byCount: [Int: [String]] = [:]
+
+  /// The members in key order (as `String`'s `<` sorts). When the keys remembered for this count
+  /// are all present, the key sets are equal and that order is reused; otherwise they are sorted
+  /// and remembered.
+  mutating func sorted(_ members: [String: JSONValue]) -> [(key: String, value: JSONValue)] {
+    if let keys = byCount[members.count] {
+      var pairs: [(key: String, value: JSONValue)] = []
+      pairs.reserveCapacity(keys.count)
+      for key in keys {
+        guard let value = members[key] else { break }
+        pairs.append((key, value))
+      }
+      if pairs.count == keys.count { return pairs }
+    }
+    let pairs = members.sorted(by: { $0.key < $1.key })
+    byCount[members.count] = pairs.map(\.key)
+    return pairs
+  }
 }

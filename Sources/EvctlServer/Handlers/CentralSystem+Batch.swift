@@ -8,5 +8,7 @@ extension CentralSystem {
     pendingFrames.removeAll(keepingCapacity: true)
     lastSeenPending.removeAll(keepingCapacity: true)
     leniencyPending.removeAll(keepingCapacity: true)
+    // A rolled-back boot leaves the stored status as it was: ask the store again.
+    registrationSettled.removeAll(keepingCapacity: true)
   }
 }

@@ -105,6 +105,9 @@ public final class CentralSystem {
   /// decided in memory by the transport.
   static let lastSeenWriteIntervalMilliseconds: Int64 = 5_000
   var leniencyPending: [Int: Int] = [:]
+  /// Stations whose registration needs no query per CALL (``Store/registrationCheck(stationID:)``
+  /// said settled) until their next BootNotification, a rolled-back batch or a disconnect.
+  var registrationSettled: Set<Int> = []
   var pendingFrames: [PendingFrame] = []
   /// Local-list transitions already computed: (old content, update) → new content.
   var localListTransitions: [String: String] = [:]
@@ -166,6 +169,7 @@ public final class CentralSystem {
   public func connected(stationID: Int, identity: String, replaced: Bool, at now: Timestamp) throws {
     try store.markStationConnected(stationID, at: now)
     lastSeenWritten[stationID] = now.milliseconds
+    registrationSettled.remove(stationID)
     try store.clearAlarms(stationID: stationID, kind: .offline, at: now)
     try store.clearUnattachedAlarms(identity: identity, kind: .notRegistered, at: now)
     try recordEvent(stationID: stationID, identity: identity, kind: "connected",
@@ -315,10 +319,16 @@ public final class CentralSystem {
     let context = CallContext(stationID: stationID, identity: identity, now: now)
     // Until its BootNotification is Accepted, a station may only boot again [S16 §4.2, §7.37]:
     // other CALLs are refused with SecurityError (the J16 code for "not allowed now").
-    if action != "BootNotification", let held = try store.registrationHold(stationID: stationID) {
-      throw CallError(
-        code: "SecurityError",
-        description: "registration is \(held): send BootNotification until it is Accepted")
+    if action == "BootNotification" {
+      registrationSettled.remove(stationID)
+    } else if !registrationSettled.contains(stationID) {
+      let check = try store.registrationCheck(stationID: stationID)
+      if let held = check.held {
+        throw CallError(
+          code: "SecurityError",
+          description: "registration is \(held): send BootNotification until it is Accepted")
+      }
+      if check.settled { registrationSettled.insert(stationID) }
     }
     let result: JSONValue
     switch action {
