@@ -27,6 +27,12 @@ public struct ExitCode: Error, RawRepresentable, Hashable, Sendable {
   /// Permission denied.
   public static let noPermission = ExitCode(rawValue: 77)
 
+  /// The status of a command that a signal stopped (the shell's 128 + the signal's number).
+  public static func stopped(by signal: Int32) -> ExitCode { ExitCode(rawValue: 128 + signal) }
+
+  /// Whether this is 128 + a signal: a command the user stopped, which prints no `error:` line.
+  public var isStoppedBySignal: Bool { rawValue > 128 && rawValue < 128 + 65 }
+
   /// The table shown by `evctl help exit-codes` and in the man page.
   public static let table: [(code: Int32, meaning: String)] = [
     (0, "Success, including nothing to do"),
