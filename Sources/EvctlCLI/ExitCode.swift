@@ -45,5 +45,6 @@ public struct ExitCode: Error, RawRepresentable, Hashable, Sendable {
     (74, "Reading or writing a file failed"),
     (75, "Timeout: the station did not answer in time; the outcome is unknown"),
     (77, "Permission denied: outside your role or base group, or not logged in"),
+    (130, "Stopped by Ctrl-C in top (128 + the signal: 143 for SIGTERM); no error line is printed"),
   ]
 }
