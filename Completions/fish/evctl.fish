@@ -909,7 +909,7 @@ function __evctl_words
                 '--password-stdin' 'Read the password from standard input' \
                 '--clear' 'Remove the password' \
                 '--rotate' 'Send the connected station a new random AuthorizationKey (ChangeConfiguration); stored once it answers Accepted' \
-                '--timeout' 'With --rotate: wait this long for the answer; default 30' \
+                '--timeout' 'With --rotate: wait this long for the answer; default 30s' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
                 '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
@@ -1079,7 +1079,7 @@ function __evctl_words
                 '-y' 'Do it without asking first' \
                 '--group' 'Send to every station in this group\'s subtree' \
                 '--all' 'Send to every station you may see' \
-                '--timeout' 'Wait this long for the answer; default 30' \
+                '--timeout' 'Wait this long for the answer; default 30s' \
                 '--queue' 'If a station is offline, deliver on its next connection' \
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
@@ -1102,7 +1102,7 @@ function __evctl_words
                 '--connector' 'Only this connector; default the whole station' \
                 '--group' 'Send to every station in this group\'s subtree' \
                 '--all' 'Send to every station you may see' \
-                '--timeout' 'Wait this long for the answer; default 30' \
+                '--timeout' 'Wait this long for the answer; default 30s' \
                 '--queue' 'If a station is offline, deliver on its next connection' \
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
@@ -1125,7 +1125,7 @@ function __evctl_words
                 '--connector' 'The connector, from 1' \
                 '--group' 'Send to every station in this group\'s subtree' \
                 '--all' 'Send to every station you may see' \
-                '--timeout' 'Wait this long for the answer; default 30' \
+                '--timeout' 'Wait this long for the answer; default 30s' \
                 '--queue' 'If a station is offline, deliver on its next connection' \
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
@@ -1150,7 +1150,7 @@ function __evctl_words
                 '--profile' 'A stored TxProfile to charge with' \
                 '--group' 'Send to every station in this group\'s subtree' \
                 '--all' 'Send to every station you may see' \
-                '--timeout' 'Wait this long for the answer; default 30' \
+                '--timeout' 'Wait this long for the answer; default 30s' \
                 '--queue' 'If a station is offline, deliver on its next connection' \
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
@@ -1174,7 +1174,7 @@ function __evctl_words
                 '--connector' 'The active transaction on this connector' \
                 '--group' 'Send to every station in this group\'s subtree' \
                 '--all' 'Send to every station you may see' \
-                '--timeout' 'Wait this long for the answer; default 30' \
+                '--timeout' 'Wait this long for the answer; default 30s' \
                 '--queue' 'If a station is offline, deliver on its next connection' \
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
@@ -1196,7 +1196,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--group' 'Send to every station in this group\'s subtree' \
                 '--all' 'Send to every station you may see' \
-                '--timeout' 'Wait this long for the answer; default 30' \
+                '--timeout' 'Wait this long for the answer; default 30s' \
                 '--queue' 'If a station is offline, deliver on its next connection' \
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
@@ -1234,7 +1234,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl station config get'
             printf '%s\t%s\n' \
-                '--timeout' 'Wait this long for the answer; default 30' \
+                '--timeout' 'Wait this long for the answer; default 30s' \
                 '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
@@ -1252,7 +1252,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--group' 'Send to every station in this group\'s subtree' \
                 '--all' 'Send to every station you may see' \
-                '--timeout' 'Wait this long for the answer; default 30' \
+                '--timeout' 'Wait this long for the answer; default 30s' \
                 '--queue' 'If a station is offline, deliver on its next connection' \
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
@@ -1292,7 +1292,7 @@ function __evctl_words
                 '--data' 'The data, as text' \
                 '--group' 'Send to every station in this group\'s subtree' \
                 '--all' 'Send to every station you may see' \
-                '--timeout' 'Wait this long for the answer; default 30' \
+                '--timeout' 'Wait this long for the answer; default 30s' \
                 '--queue' 'If a station is offline, deliver on its next connection' \
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
@@ -1316,7 +1316,7 @@ function __evctl_words
                 '--extended' 'Use the security extension\'s ExtendedTriggerMessage' \
                 '--group' 'Send to every station in this group\'s subtree' \
                 '--all' 'Send to every station you may see' \
-                '--timeout' 'Wait this long for the answer; default 30' \
+                '--timeout' 'Wait this long for the answer; default 30s' \
                 '--queue' 'If a station is offline, deliver on its next connection' \
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
@@ -1358,10 +1358,10 @@ function __evctl_words
                 '--file' 'Publish this image through \'evctl serve --files-dir\' instead' \
                 '--retrieve-at' 'When to download; points into the future (2h = in two hours); default now' \
                 '--retries' 'How often the station retries' \
-                '--retry-interval' 'Seconds between retries' \
+                '--retry-interval' 'Time between retries, such as 30s or 5m' \
                 '--group' 'Send to every station in this group\'s subtree' \
                 '--all' 'Send to every station you may see' \
-                '--timeout' 'Wait this long for the answer; default 30' \
+                '--timeout' 'Wait this long for the answer; default 30s' \
                 '--queue' 'If a station is offline, deliver on its next connection' \
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
@@ -1387,10 +1387,10 @@ function __evctl_words
                 '--retrieve-at' 'When to download; points into the future (2h = in two hours); default now' \
                 '--install-at' 'When to install; points into the future (02:00 = the next 02:00)' \
                 '--retries' 'How often the station retries' \
-                '--retry-interval' 'Seconds between retries' \
+                '--retry-interval' 'Time between retries, such as 30s or 5m' \
                 '--group' 'Send to every station in this group\'s subtree' \
                 '--all' 'Send to every station you may see' \
-                '--timeout' 'Wait this long for the answer; default 30' \
+                '--timeout' 'Wait this long for the answer; default 30s' \
                 '--queue' 'If a station is offline, deliver on its next connection' \
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
@@ -1431,10 +1431,10 @@ function __evctl_words
                 '--start' 'Oldest log time to include; points into the past (1d = a day ago)' \
                 '--stop' 'Newest log time to include; points into the past (1h = an hour ago)' \
                 '--retries' 'How often the station retries' \
-                '--retry-interval' 'Seconds between retries' \
+                '--retry-interval' 'Time between retries, such as 30s or 5m' \
                 '--group' 'Send to every station in this group\'s subtree' \
                 '--all' 'Send to every station you may see' \
-                '--timeout' 'Wait this long for the answer; default 30' \
+                '--timeout' 'Wait this long for the answer; default 30s' \
                 '--queue' 'If a station is offline, deliver on its next connection' \
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
@@ -1475,10 +1475,10 @@ function __evctl_words
                 '--oldest' 'Oldest entry to include; points into the past (1d = a day ago)' \
                 '--latest' 'Newest entry to include; points into the past (1h = an hour ago)' \
                 '--retries' 'How often the station retries' \
-                '--retry-interval' 'Seconds between retries' \
+                '--retry-interval' 'Time between retries, such as 30s or 5m' \
                 '--group' 'Send to every station in this group\'s subtree' \
                 '--all' 'Send to every station you may see' \
-                '--timeout' 'Wait this long for the answer; default 30' \
+                '--timeout' 'Wait this long for the answer; default 30s' \
                 '--queue' 'If a station is offline, deliver on its next connection' \
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
@@ -1521,7 +1521,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--type' 'Ask only for this type of root certificate' \
                 '--no-ask' 'Do not ask the station; show what the store knows' \
-                '--timeout' 'Wait this long for each answer; default 30' \
+                '--timeout' 'Wait this long for each answer; default 30s' \
                 '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
@@ -1558,7 +1558,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--group' 'Send to every station in this group\'s subtree' \
                 '--all' 'Send to every station you may see' \
-                '--timeout' 'Wait this long for the answer; default 30' \
+                '--timeout' 'Wait this long for the answer; default 30s' \
                 '--queue' 'If a station is offline, deliver on its next connection' \
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
@@ -1582,7 +1582,7 @@ function __evctl_words
                 '--file' 'The PEM certificate' \
                 '--group' 'Send to every station in this group\'s subtree' \
                 '--all' 'Send to every station you may see' \
-                '--timeout' 'Wait this long for the answer; default 30' \
+                '--timeout' 'Wait this long for the answer; default 30s' \
                 '--queue' 'If a station is offline, deliver on its next connection' \
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
@@ -1608,7 +1608,7 @@ function __evctl_words
                 '--serial-number' 'The certificate\'s serial number' \
                 '--group' 'Send to every station in this group\'s subtree' \
                 '--all' 'Send to every station you may see' \
-                '--timeout' 'Wait this long for the answer; default 30' \
+                '--timeout' 'Wait this long for the answer; default 30s' \
                 '--queue' 'If a station is offline, deliver on its next connection' \
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
@@ -1631,7 +1631,7 @@ function __evctl_words
                 '--file' 'The PEM certificate chain' \
                 '--group' 'Send to every station in this group\'s subtree' \
                 '--all' 'Send to every station you may see' \
-                '--timeout' 'Wait this long for the answer; default 30' \
+                '--timeout' 'Wait this long for the answer; default 30s' \
                 '--queue' 'If a station is offline, deliver on its next connection' \
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
@@ -1670,8 +1670,8 @@ function __evctl_words
                 '--group' 'Every station in this group\'s subtree' \
                 '--profile' 'The security profile to reach' \
                 '--root' 'The root certificate stations must trust for serve\'s TLS certificate; default evctl\'s CA root' \
-                '--timeout' 'Wait this long for each answer; default 30' \
-                '--reconnect-timeout' 'Wait this long for a new certificate and for the reconnect; default 300' \
+                '--timeout' 'Wait this long for each answer; default 30s' \
+                '--reconnect-timeout' 'Wait this long for a new certificate and for the reconnect; default 300s' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
                 '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
@@ -2313,7 +2313,7 @@ function __evctl_words
                 '--all' 'Every station you may see' \
                 '--full' 'Always send the whole list' \
                 '--differential' 'Only send changes; fail where the station\'s version is not ours' \
-                '--timeout' 'Wait this long for each answer; default 30' \
+                '--timeout' 'Wait this long for each answer; default 30s' \
                 '--yes' 'Do it without asking first' \
                 '-y' 'Do it without asking first' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
@@ -2335,7 +2335,7 @@ function __evctl_words
             printf '%s\t%s\n' \
                 '--group' 'Send to every station in this group\'s subtree' \
                 '--all' 'Send to every station you may see' \
-                '--timeout' 'Wait this long for the answer; default 30' \
+                '--timeout' 'Wait this long for the answer; default 30s' \
                 '--queue' 'If a station is offline, deliver on its next connection' \
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
@@ -2407,7 +2407,7 @@ function __evctl_words
                 '--connector' 'The connector (0 if the station allows it)' \
                 '--id-tag' 'Who may charge' \
                 '--expires' 'Until when; points into the future (30m = in 30 minutes, 18:00, 2026-12-24T18:00:00Z)' \
-                '--timeout' 'Wait this long for the answer; default 30' \
+                '--timeout' 'Wait this long for the answer; default 30s' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
                 '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
@@ -2425,7 +2425,7 @@ function __evctl_words
                 '--version' 'Show the version'
         case 'evctl reservation cancel'
             printf '%s\t%s\n' \
-                '--timeout' 'Wait this long for the answer; default 30' \
+                '--timeout' 'Wait this long for the answer; default 30s' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
                 '-n' 'Show what would happen; write and send nothing' \
                 '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
@@ -2545,7 +2545,7 @@ function __evctl_words
                 '--transaction' 'For a TxProfile: the active transaction' \
                 '--group' 'Send to every station in this group\'s subtree' \
                 '--all' 'Send to every station you may see' \
-                '--timeout' 'Wait this long for the answer; default 30' \
+                '--timeout' 'Wait this long for the answer; default 30s' \
                 '--queue' 'If a station is offline, deliver on its next connection' \
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
@@ -2573,7 +2573,7 @@ function __evctl_words
                 '-y' 'Do it without asking first' \
                 '--group' 'Send to every station in this group\'s subtree' \
                 '--all' 'Send to every station you may see' \
-                '--timeout' 'Wait this long for the answer; default 30' \
+                '--timeout' 'Wait this long for the answer; default 30s' \
                 '--queue' 'If a station is offline, deliver on its next connection' \
                 '--expires' 'With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h' \
                 '--dry-run' 'Show what would happen; write and send nothing' \
@@ -2597,7 +2597,7 @@ function __evctl_words
                 '--duration' 'How far ahead' \
                 '--unit' 'Rate unit' \
                 '--chart' 'Draw the limits as a bar chart' \
-                '--timeout' 'Wait this long for the answer; default 30' \
+                '--timeout' 'Wait this long for the answer; default 30s' \
                 '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
                 '--output' 'Output format; default: table on a terminal, tsv when piped' \
                 '-o' 'Output format; default: table on a terminal, tsv when piped' \
@@ -3286,9 +3286,9 @@ function __evctl_words
                 '--tls-cert' 'PEM server certificate chain for --tls-listen; reread on SIGHUP' \
                 '--tls-key' 'PEM private key of --tls-cert; reread on SIGHUP' \
                 '--tls-client-ca' 'PEM CA certificates that station client certificates (security profile 3) must chain to; default evctl\'s CA root (evctl ca init), if there is one' \
-                '--tls-handshake-timeout' 'Close a connection whose TLS handshake takes longer; default 10' \
+                '--tls-handshake-timeout' 'Close a connection whose TLS handshake takes longer; default 10s' \
                 '--path' 'URL path prefix; default /ocpp' \
-                '--ping-interval' 'Ping a silent station after this long; default 60' \
+                '--ping-interval' 'Ping a silent station after this long; default 60s' \
                 '--message-log-retention' 'Keep logged frames this long; default 7d' \
                 '--no-message-log' 'Do not log frames' \
                 '--command-retention' 'Keep finished remote commands this long; default 90d' \
@@ -3341,11 +3341,11 @@ function __evctl_words
                 '--duration' 'Stop after this long (such as 90s or 10m)' \
                 '--until-done' 'Stop when every station has finished its scenario' \
                 '--check' 'Deployment check: one station, boot, a short session; exit 0 or 1' \
-                '--wait' 'With --check, wait this long for a remote command; default 0' \
+                '--wait' 'With --check, wait this long for a remote command; default 0s' \
                 '--timeout' 'With --check, give up after this long; default 60s' \
                 '--rate' 'Load mode: Heartbeat CALLs per second per station; 0 = closed loop' \
                 '--ramp' 'Spread the first connects over this long' \
-                '--warmup' 'Load mode: leave this long after the last connect out of the figures; default 0' \
+                '--warmup' 'Load mode: leave this long after the last connect out of the figures; default 0s' \
                 '--misbehave' 'Reproduce field quirks: numbers-as-strings, zone-less-times, no-subprotocol, decimal-commas (comma-separated)' \
                 '--tls-ca' 'With wss://, trust this CA bundle (PEM) instead of the system\'s' \
                 '--client-cert' 'With wss://, present this client certificate (PEM; security profile 3)' \

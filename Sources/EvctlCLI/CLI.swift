@@ -18,7 +18,8 @@ public enum CLI {
   /// Runs and makes sure a failure has its `error:` line on stderr, whatever printed before.
   static func execute(_ argv: [String], console: Console) -> ExitCode {
     let code = dispatch(argv, console: console)
-    if code != .success, !console.hasDiagnosedError, console.writeFailure == nil {
+    // 128 + N is a command stopped by signal N (Ctrl-C in `top`): the user's choice, not an error.
+    if code != .success, !code.isStoppedBySignal, !console.hasDiagnosedError, console.writeFailure == nil {
       console.diagnose("error: the command failed (exit status \(code.rawValue))")
     }
     return code

@@ -27,6 +27,12 @@ public struct ExitCode: Error, RawRepresentable, Hashable, Sendable {
   /// Permission denied.
   public static let noPermission = ExitCode(rawValue: 77)
 
+  /// The status of a command that a signal stopped (the shell's 128 + the signal's number).
+  public static func stopped(by signal: Int32) -> ExitCode { ExitCode(rawValue: 128 + signal) }
+
+  /// Whether this is 128 + a signal: a command the user stopped, which prints no `error:` line.
+  public var isStoppedBySignal: Bool { rawValue > 128 && rawValue < 128 + 65 }
+
   /// The table shown by `evctl help exit-codes` and in the man page.
   public static let table: [(code: Int32, meaning: String)] = [
     (0, "Success, including nothing to do"),
@@ -39,5 +45,6 @@ public struct ExitCode: Error, RawRepresentable, Hashable, Sendable {
     (74, "Reading or writing a file failed"),
     (75, "Timeout: the station did not answer in time; the outcome is unknown"),
     (77, "Permission denied: outside your role or base group, or not logged in"),
+    (130, "Stopped by Ctrl-C in top (128 + the signal: 143 for SIGTERM); no error line is printed"),
   ]
 }

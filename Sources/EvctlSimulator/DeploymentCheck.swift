@@ -156,7 +156,10 @@ public final class DeploymentCheck {
       let status = payload["idTagInfo"]?["status"]?.stringValue ?? "(no status)"
       let tag = simulator.defaultTag(simulator.stations[0])
       if status == "Accepted" { onStep?("authorize: \(tag) Accepted") } else {
-        fail("authorize", "id tag \(tag) is \(status) (pass a known tag with --id-tag)")
+        let hint = simulator.options.idTag == nil
+          ? "the default tag of a simulated station; pass a token the central system knows with --id-tag"
+          : "pass a token the central system knows with --id-tag"
+        fail("authorize", "id tag \(tag) is \(status) (\(hint))")
       }
     case "StartTransaction":
       let status = payload["idTagInfo"]?["status"]?.stringValue ?? "(no status)"

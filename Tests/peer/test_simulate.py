@@ -80,6 +80,22 @@ def test_check_connection_refused_and_bad_urls(evctl):
     assert bad.returncode == 64 and "ws:// or wss://" in bad.stderr
 
 
+def test_check_with_the_default_tag_points_to_id_tag(evctl):
+    result = simulate(evctl, "--url", base(evctl), "--identity", "CP-1", "--check")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stderr.startswith("error: check failed at authorize: id tag TAG0000000 is Invalid"), result.stderr
+    assert "the default tag of a simulated station; pass a token the central system knows with --id-tag" in result.stderr
+
+
+def test_check_with_a_client_key_that_does_not_match_fails_the_connect_step(evctl, tmp_path):
+    cert, _ = certificate(tmp_path, "one", "CP-1")
+    _, other_key = certificate(tmp_path, "two", "CP-1")
+    result = simulate(evctl, "--url", f"wss://127.0.0.1:{free_port()}/ocpp", "--identity", "CP-1", "--check",
+                      "--client-cert", cert, "--client-key", other_key)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stderr.startswith("error: check failed at connect: TLS: cannot use client key"), result.stderr
+
+
 def test_scenario_file_errors_are_line_numbered(evctl, tmp_path):
     path = tmp_path / "bad.txt"
     path.write_text("# a session\nplug 1\nauth GOOD1\ncharge 1 lots 30m\n")
@@ -398,7 +414,10 @@ def test_serve_demo_provisions_the_demo_network_that_simulate_demo_plays(tmp_pat
     finally:
         code, err = server.stop()
     assert code == 0, err
-    assert "evctl: demo network created group demo-site, station demo-CP-1" in err, err
+    assert ("evctl: demo network created: group demo-site, stations demo-CP-1 and demo-CP-2, "
+            "user demo-driver@example.com, token DEMO-TAG-1\n") in err, err
+    line = next(l for l in err.splitlines() if l.startswith("evctl: demo network"))
+    assert line.count("demo-site") == 1 and line.count("DEMO-TAG-1") == 1, line
     assert "evctl: in a second terminal: evctl simulate --demo" in err
     assert "evctl: remove the demo with: evctl simulate --demo --remove" in err
 

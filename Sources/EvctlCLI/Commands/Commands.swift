@@ -121,6 +121,12 @@ extension Invocation {
     }
   }
 
+  /// A duration option in whole seconds for the wire (a timeout, an interval): `30`, `30s`,
+  /// `5m` or `1h30m`, in the one duration grammar of ``duration(_:)``.
+  func seconds(_ name: String) throws -> Int? {
+    try duration(name).map { Int($0) }
+  }
+
   /// A time option in the one time grammar (``TimeInput``): ISO 8601, a date, a wall time,
   /// `now`/`today`/`yesterday`/`tomorrow`, or a duration that points `direction` unless signed.
   func time(_ name: String, pointing direction: TimeDirection, now: Timestamp = .now()) throws -> Timestamp? {

@@ -5,13 +5,13 @@ extension Commands {
   static let dbCopy: CommandSpec = CommandSpec(
     "copy", abstract: "Copy a whole store between SQLite and PostgreSQL, verified",
     discussion: """
-      Copies every table from --from to --to: sqlite:FILE (or a plain path) or a \\
-      postgresql://… URL (postgres:// too; PG* variables and ~/.pgpass fill in what the URL \\
-      leaves out, as for psql). The target is a new SQLite file or a PostgreSQL database without \\
-      evctl data; it gets the current schema and the rows in one transaction, and before that \\
-      commits, each table's row count and checksum are read back and compared with the \\
-      source's. Any difference or refused row rolls everything back: the target is left as it \\
-      was (a SQLite target file is not created). The source is read in one snapshot, so serve \\
+      Copies every table from --from to --to: sqlite:FILE (or a plain path) or a
+      postgresql://… URL (postgres:// too; PG* variables and ~/.pgpass fill in what the URL
+      leaves out, as for psql). The target is a new SQLite file or a PostgreSQL database without
+      evctl data; it gets the current schema and the rows in one transaction, and before that
+      commits, each table's row count and checksum are read back and compared with the
+      source's. Any difference or refused row rolls everything back: the target is left as it
+      was (a SQLite target file is not created). The source is read in one snapshot, so serve
       may keep running on it; rows it writes after the snapshot are not copied.
       """,
     arguments: [

@@ -8,12 +8,12 @@ extension Commands {
 
   static let retryOptions: [ArgumentSpec] = [
     .option("retries", value: "count", help: "How often the station retries"),
-    .option("retry-interval", value: "seconds", help: "Seconds between retries"),
+    .option("retry-interval", value: "duration", help: "Time between retries, such as 30s or 5m"),
   ]
 
   static func addRetries(_ inv: Invocation, to payload: inout [String: JSONValue]) throws {
     if let retries = try inv.int("retries") { payload["retries"] = .int(Int64(retries)) }
-    if let interval = try inv.int("retry-interval") { payload["retryInterval"] = .int(Int64(interval)) }
+    if let interval = try inv.seconds("retry-interval") { payload["retryInterval"] = .int(Int64(interval)) }
   }
 
   static let firmwareUpdate: CommandSpec = CommandSpec(

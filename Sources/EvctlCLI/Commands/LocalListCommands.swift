@@ -19,7 +19,7 @@ extension Commands {
       .flag("all", help: "Every station you may see"),
       .flag("full", help: "Always send the whole list"),
       .flag("differential", help: "Only send changes; fail where the station's version is not ours"),
-      .option("timeout", value: "seconds", help: "Wait this long for each answer; default 30"),
+      .option("timeout", value: "duration", help: "Wait this long for each answer; default 30s"),
       .yes,
     ],
     examples: [.init("Nightly, from cron", "evctl -q local-list push --all")]
@@ -77,7 +77,7 @@ struct LocalListPush {
 
   func run() throws {
     let store = try inv.context.openStore()
-    let timeout = try inv.int("timeout") ?? 30
+    let timeout = try inv.seconds("timeout") ?? 30
     let targets: [Station]
     switch (inv.arguments.option("station"), inv.arguments.option("group"), inv.arguments.flag("all")) {
     case (let identity?, nil, false): targets = [try store.station(identity)]

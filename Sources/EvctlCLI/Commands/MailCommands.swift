@@ -25,13 +25,22 @@ extension Commands {
     ]
   ) { inv in
     let store = try inv.context.openStore()
+    let email = inv.required("email")
+    if inv.arguments.option("role") == nil, (try? store.operatorNamed(email)) == nil {
+      throw UsageError(
+        message: "missing --role: '\(PrintableText.escaped(email))' is a new operator; say what they may do with --role "
+          + Role.allCases.map(\.rawValue).joined(separator: "|"),
+        commandPath: inv.arguments.path)
+    }
     let invitation = try store.inviteOperator(
-      email: inv.required("email"), name: inv.arguments.option("name"),
+      email: email, name: inv.arguments.option("name"),
       role: inv.arguments.option("role").flatMap(Role.init(rawValue:)),
       baseGroup: inv.arguments.option("base-group"))
+    // A dry run queues nothing, so it says only what would happen; confirm adds "(dry run)".
+    let verb = invitation.reminder ? "reminded" : "invited"
+    let queued = invitation.reminder ? "new invitation code queued" : "invitation code queued"
     inv.context.confirm(
-      "operator", invitation.operatorEmail,
-      invitation.reminder ? "reminded (new invitation code queued)" : "invited (invitation code queued)")
+      "operator", invitation.operatorEmail, inv.context.isDryRun ? verb : "\(verb) (\(queued))")
     try mailHint(store, inv: inv)
   }
 

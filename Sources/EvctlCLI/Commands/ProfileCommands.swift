@@ -53,7 +53,7 @@ extension Commands {
       .option("stack-level", value: "level", help: "Higher levels win; default 0"),
       .option("unit", value: "unit", help: "Rate unit; default A", choices: ["A", "W"]),
       .option("period", value: "start:limit[:phases]", help: "A schedule period", required: true, repeating: true),
-      .option("duration", value: "seconds", help: "How long the schedule lasts"),
+      .option("duration", value: "duration", help: "How long the schedule lasts"),
       .option("start-schedule", value: "time", help: "When the schedule starts (Absolute, Recurring); points into the future (1h = in an hour)"),
       .option("valid-from", value: "time", help: "Valid from; points into the future (1h = in an hour)"),
       .option("valid-to", value: "time", help: "Valid until; points into the future (30d = 30 days from now)"),
@@ -70,7 +70,7 @@ extension Commands {
       purpose: ProfilePurpose(rawValue: inv.arguments.option("purpose")!)!,
       kind: inv.arguments.option("kind").flatMap(ProfileKind.init(rawValue:)) ?? .absolute,
       recurrency: inv.arguments.option("recurrency"), stackLevel: try inv.int("stack-level") ?? 0,
-      unit: inv.arguments.option("unit") ?? "A", periods: periods, duration: try inv.int("duration"),
+      unit: inv.arguments.option("unit") ?? "A", periods: periods, duration: try inv.seconds("duration"),
       startSchedule: try inv.time("start-schedule", pointing: .future), validFrom: try inv.time("valid-from", pointing: .future),
       validTo: try inv.time("valid-to", pointing: .future), minChargingRate: try inv.double("min-rate"))
     let profile = try inv.context.openStore().createChargingProfile(draft)
@@ -158,14 +158,14 @@ extension Commands {
     arguments: [
       .positional("identity", help: "The station", completion: .stations),
       .option("connector", value: "number", help: "Connector; 0 is the whole station", required: true),
-      .option("duration", value: "seconds", help: "How far ahead", required: true),
+      .option("duration", value: "duration", help: "How far ahead", required: true),
       .option("unit", value: "unit", help: "Rate unit", choices: ["A", "W"]),
       .flag("chart", help: "Draw the limits as a bar chart"),
-      .option("timeout", value: "seconds", help: "Wait this long for the answer; default 30"),
+      .option("timeout", value: "duration", help: "Wait this long for the answer; default 30s"),
     ],
     examples: [.init("The next hour on connector 1, as a chart", "evctl profile composite CP-001 --connector 1 --duration 3600 --chart")]
   ) { inv in
-    guard let duration = try inv.int("duration"), duration > 0 else {
+    guard let duration = try inv.seconds("duration"), duration > 0 else {
       throw UsageError(message: "--duration must be positive", commandPath: inv.arguments.path)
     }
     var payload: [String: JSONValue] = [
@@ -175,7 +175,7 @@ extension Commands {
     let store = try inv.context.openStore()
     let command = try Remote.sendOne(
       inv, store: store, station: inv.required("identity"), action: "GetCompositeSchedule",
-      payload: .object(payload), timeout: try inv.int("timeout") ?? 30)
+      payload: .object(payload), timeout: try inv.seconds("timeout") ?? 30)
     guard command.state == .accepted, let response = command.response else {
       Remote.render([command], offline: [], queued: false, inv: inv)
       try Remote.exitCode([command], offline: [], queued: false)

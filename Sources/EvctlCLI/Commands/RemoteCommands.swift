@@ -177,7 +177,7 @@ extension Commands {
     arguments: [
       .positional("identity", help: "The station", completion: .stations),
       .positional("key", help: "Keys to read; default all", required: false, repeating: true),
-      .option("timeout", value: "seconds", help: "Wait this long for the answer; default 30"),
+      .option("timeout", value: "duration", help: "Wait this long for the answer; default 30s"),
     ],
     examples: [.init("Read the heartbeat interval", "evctl station config get CP-001 HeartbeatInterval")]
   ) { inv in
@@ -186,7 +186,7 @@ extension Commands {
     let command = try Remote.sendOne(
       inv, store: store, station: inv.required("identity"), action: "GetConfiguration",
       payload: keys.isEmpty ? [:] : ["key": .array(keys.map { .string($0) })],
-      timeout: try inv.int("timeout") ?? 30)
+      timeout: try inv.seconds("timeout") ?? 30)
     guard command.state == .accepted else {
       Remote.render([command], offline: [], queued: false, inv: inv)
       try Remote.exitCode([command], offline: [], queued: false)

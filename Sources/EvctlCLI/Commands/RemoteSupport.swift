@@ -10,7 +10,7 @@ enum Remote {
     .option("group", value: "group", help: "Send to every station in this group's subtree",
             completion: .groups),
     .flag("all", help: "Send to every station you may see"),
-    .option("timeout", value: "seconds", help: "Wait this long for the answer; default 30"),
+    .option("timeout", value: "duration", help: "Wait this long for the answer; default 30s"),
     .flag("queue", help: "If a station is offline, deliver on its next connection"),
     .option("expires", value: "time", help: "With --queue: give up after this time; points into the future (12h = in 12 hours); default 24h"),
   ]
@@ -38,7 +38,7 @@ enum Remote {
   ) throws -> [RemoteCommand] {
     let store = try inv.context.openStore()
     let stations = try targets(inv, store: store)
-    let timeout = try inv.int("timeout") ?? 30
+    let timeout = try inv.seconds("timeout") ?? 30
     guard (1...3600).contains(timeout) else {
       throw UsageError(message: "--timeout must be 1 to 3600 seconds", commandPath: inv.arguments.path)
     }

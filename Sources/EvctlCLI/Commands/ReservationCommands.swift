@@ -41,7 +41,7 @@ extension Commands {
       .option("connector", value: "number", help: "The connector (0 if the station allows it)", required: true),
       .option("id-tag", value: "id-tag", help: "Who may charge", required: true, completion: .tokens),
       .option("expires", value: "time", help: "Until when; points into the future (30m = in 30 minutes, 18:00, 2026-12-24T18:00:00Z)", required: true),
-      .option("timeout", value: "seconds", help: "Wait this long for the answer; default 30"),
+      .option("timeout", value: "duration", help: "Wait this long for the answer; default 30s"),
     ],
     examples: [.init("Hold connector 1 for half an hour", "evctl reservation create --station CP-001 --connector 1 --id-tag 04A1B2C3 --expires 30m")]
   ) { inv in
@@ -66,7 +66,7 @@ extension Commands {
     do {
       let command = try Remote.sendOne(
         inv, store: store, station: station.identity, action: "ReserveNow", payload: .object(payload),
-        timeout: try inv.int("timeout") ?? 30)
+        timeout: try inv.seconds("timeout") ?? 30)
       if command.state != .accepted {
         try store.rejectReservation(
           id, status: command.status ?? command.error ?? command.state.rawValue, onlyRequested: true)
@@ -84,7 +84,7 @@ extension Commands {
     "cancel", abstract: "Cancel a reservation (CancelReservation)",
     arguments: [
       .positional("id", help: "The reservation id"),
-      .option("timeout", value: "seconds", help: "Wait this long for the answer; default 30"),
+      .option("timeout", value: "duration", help: "Wait this long for the answer; default 30s"),
     ]
   ) { inv in
     let store = try inv.context.openStore()
@@ -96,7 +96,7 @@ extension Commands {
     }
     let command = try Remote.sendOne(
       inv, store: store, station: row.string("identity")!, action: "CancelReservation",
-      payload: ["reservationId": .int(Int64(id))], timeout: try inv.int("timeout") ?? 30)
+      payload: ["reservationId": .int(Int64(id))], timeout: try inv.seconds("timeout") ?? 30)
     Remote.render([command], offline: [], queued: false, inv: inv)
     try Remote.exitCode([command], offline: [], queued: false)
   }

@@ -55,8 +55,8 @@ extension Commands {
       .option("profile", value: "profile", help: "The security profile to reach", choices: ["2", "3"], required: true),
       .option("root", value: "pem", help: "The root certificate stations must trust for serve's TLS certificate; default evctl's CA root",
               completion: .file),
-      .option("timeout", value: "seconds", help: "Wait this long for each answer; default 30"),
-      .option("reconnect-timeout", value: "seconds", help: "Wait this long for a new certificate and for the reconnect; default 300"),
+      .option("timeout", value: "duration", help: "Wait this long for each answer; default 30s"),
+      .option("reconnect-timeout", value: "duration", help: "Wait this long for a new certificate and for the reconnect; default 300s"),
     ],
     examples: [
       .init("One station to client certificates", "evctl station security upgrade CP-001 --profile 3"),
@@ -66,8 +66,8 @@ extension Commands {
     let store = try inv.context.openStore()
     try store.require(.updateStation)
     let profile = Int(inv.arguments.option("profile")!)!
-    let timeout = try inv.int("timeout") ?? 30
-    let reconnectTimeout = try inv.int("reconnect-timeout") ?? 300
+    let timeout = try inv.seconds("timeout") ?? 30
+    let reconnectTimeout = try inv.seconds("reconnect-timeout") ?? 300
     guard (1...3600).contains(timeout), (1...86_400).contains(reconnectTimeout) else {
       throw UsageError(message: "--timeout must be 1 to 3600 seconds and --reconnect-timeout 1 to 86400",
                        commandPath: inv.arguments.path)

@@ -9,11 +9,11 @@ extension Commands {
     discussion: """
       Stations connect to ws://HOST:PORT/ocpp/<identity> (or wss:// on --tls-listen) with
       subprotocol ocpp1.6. SIGHUP rereads the TLS certificate and key without dropping
-      connections. Unknown
-      identities get HTTP 404; a station with a password must send matching Basic credentials.
-      Answers are sent only after their data is committed (and synced to disk). SIGTERM or
-      SIGINT closes every connection with 1001 and exits 0. One serve per store: a second one
-      exits 69 with the pid, host and start time of the one that runs.
+      connections. Unknown identities get HTTP 404; a station with a password must send
+      matching Basic credentials. Answers are sent only after their data is committed (and
+      synced to disk). SIGTERM or SIGINT closes every connection with 1001 and exits 0. One
+      serve per store: a second one exits 69 with the pid, host and start time of the one that
+      runs.
       """,
     arguments: [
       .option("listen", value: "host:port", help: "Address for plain ws:// (also [::]:8180, :8180); default 0.0.0.0:8180, none with only --tls-listen"),
@@ -21,9 +21,9 @@ extension Commands {
       .option("tls-cert", value: "file", help: "PEM server certificate chain for --tls-listen; reread on SIGHUP", completion: .file),
       .option("tls-key", value: "file", help: "PEM private key of --tls-cert; reread on SIGHUP", completion: .file),
       .option("tls-client-ca", value: "file", help: "PEM CA certificates that station client certificates (security profile 3) must chain to; default evctl's CA root (evctl ca init), if there is one", completion: .file),
-      .option("tls-handshake-timeout", value: "seconds", help: "Close a connection whose TLS handshake takes longer; default 10"),
+      .option("tls-handshake-timeout", value: "duration", help: "Close a connection whose TLS handshake takes longer; default 10s"),
       .option("path", value: "prefix", help: "URL path prefix; default /ocpp"),
-      .option("ping-interval", value: "seconds", help: "Ping a silent station after this long; default 60"),
+      .option("ping-interval", value: "duration", help: "Ping a silent station after this long; default 60s"),
       .option("message-log-retention", value: "duration", help: "Keep logged frames this long; default 7d"),
       .flag("no-message-log", help: "Do not log frames"),
       .option("command-retention", value: "duration", help: "Keep finished remote commands this long; default 90d"),
@@ -66,7 +66,7 @@ extension Commands {
     if configuration.publicFirmware && inv.arguments.option("files-dir") == nil {
       throw UsageError(message: "--public-firmware goes with --files-dir", commandPath: inv.arguments.path)
     }
-    if let ping = try inv.int("ping-interval") {
+    if let ping = try inv.seconds("ping-interval") {
       guard (1...86_400).contains(ping) else {
         throw UsageError(message: "--ping-interval must be 1 to 86400 seconds, not \(ping)", commandPath: inv.arguments.path)
       }
@@ -149,14 +149,21 @@ extension Commands {
       try store.setSetting("files_dir", nil)
     }
     central.logsDebug = serveLog.minimum == .debug
-    if configuration.tls?.clientCAPath == nil {
+    // Without a TLS listener, stations on profiles 2 and 3 cannot connect at all; with one but
+    // no client CA, those on profile 3 cannot.
+    let stranded: [(SecurityProfile, String)] =
+      configuration.tls == nil
+      ? [(.tlsBasic, "no --tls-listen: they need wss://"), (.tlsClientCertificate, "no --tls-listen: they need wss://")]
+      : configuration.tls?.clientCAPath == nil
+        ? [(.tlsClientCertificate, "no --tls-client-ca to verify their certificates")] : []
+    for (profile, reason) in stranded {
       var filter = StationFilter()
-      filter.securityProfiles = [.tlsClientCertificate]
+      filter.securityProfiles = [profile]
       let waiting = try store.stations(filter)
       if !waiting.isEmpty {
         console.diagnose(
-          "evctl: warning: \(waiting.count) station(s) on security profile 3 (such as \(PrintableText.escaped(waiting[0].identity))) "
-            + "cannot connect: no --tls-client-ca to verify their certificates")
+          "evctl: warning: \(waiting.count) station(s) on security profile \(profile.rawValue) (such as \(PrintableText.escaped(waiting[0].identity))) "
+            + "cannot connect: \(reason)")
       }
     }
     central.log = { line in
@@ -243,7 +250,7 @@ extension Commands {
     if settings.clientCAPath == nil, FileManager.default.fileExists(atPath: ownRoot) {
       settings.clientCAPath = ownRoot
     }
-    if let seconds = try inv.int("tls-handshake-timeout") {
+    if let seconds = try inv.seconds("tls-handshake-timeout") {
       guard (1...3600).contains(seconds) else {
         throw UsageError(message: "--tls-handshake-timeout must be 1 to 3600 seconds, not \(seconds)",
                          commandPath: inv.arguments.path)

@@ -49,11 +49,11 @@ extension Commands {
       .option("duration", value: "duration", help: "Stop after this long (such as 90s or 10m)"),
       .flag("until-done", help: "Stop when every station has finished its scenario"),
       .flag("check", help: "Deployment check: one station, boot, a short session; exit 0 or 1"),
-      .option("wait", value: "duration", help: "With --check, wait this long for a remote command; default 0"),
+      .option("wait", value: "duration", help: "With --check, wait this long for a remote command; default 0s"),
       .option("timeout", value: "duration", help: "With --check, give up after this long; default 60s"),
       .option("rate", value: "per-second", help: "Load mode: Heartbeat CALLs per second per station; 0 = closed loop"),
       .option("ramp", value: "duration", help: "Spread the first connects over this long"),
-      .option("warmup", value: "duration", help: "Load mode: leave this long after the last connect out of the figures; default 0"),
+      .option("warmup", value: "duration", help: "Load mode: leave this long after the last connect out of the figures; default 0s"),
       .option("misbehave", value: "quirks", help: "Reproduce field quirks: numbers-as-strings, zone-less-times, no-subprotocol, decimal-commas (comma-separated)"),
       .option("tls-ca", value: "file", help: "With wss://, trust this CA bundle (PEM) instead of the system's", completion: .file),
       .option("client-cert", value: "file", help: "With wss://, present this client certificate (PEM; security profile 3)", completion: .file),
@@ -62,7 +62,7 @@ extension Commands {
     examples: [
       .init("One station booting and heartbeating against a local serve", "evctl simulate --url ws://127.0.0.1:8180/ocpp --identity CP-001"),
       .init("A charging session at 60x speed", "evctl simulate --url ws://127.0.0.1:8180/ocpp --identity CP-001 --scenario session --id-tag 04A1B2C3 --speed 60 --until-done"),
-      .init("Check a deployment after every deploy", "printf %s \"$PW\" | evctl simulate --url ws://csms.example.com/ocpp --identity CP-001 --password-stdin --check"),
+      .init("Check a deployment after every deploy (04A1B2C3: a token it knows)", "printf %s \"$PW\" | evctl simulate --url ws://csms.example.com/ocpp --identity CP-001 --password-stdin --id-tag 04A1B2C3 --check"),
       .init("A living demo network against the local serve (remove it with --demo --remove)", "evctl simulate --demo"),
       .init("Load: 1000 stations, one heartbeat a second each, for a minute", "evctl simulate --url ws://127.0.0.1:8180/ocpp --stations 1000 --rate 1 --duration 60s --ramp 10s -o json"),
     ]
@@ -246,7 +246,10 @@ enum SimulateCommand {
     do {
       check = try DeploymentCheck(options: options, wait: wait, timeout: timeout)
     } catch {
-      throw CLIError.unavailable("\(error)", hint: nil)
+      // --check promises 0 or 1: what stops the station before it connects (a client key that
+      // does not match its certificate, a host that does not resolve) fails the connect step.
+      console.diagnose("error: check failed at connect: \(error)")
+      throw ExitCode.failure
     }
     let quiet = inv.context.isQuiet
     check.onStep = { line in if !quiet { console.writeOut("ok \(line)\n") } }

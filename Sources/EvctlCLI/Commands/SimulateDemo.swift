@@ -44,9 +44,13 @@ enum SimulateDemo {
 
   /// What `serve --demo` prints once it listens: what exists and the next two commands.
   static func serveHint(created: [String]) -> [String] {
-    let made = created.isEmpty ? "already there" : "created " + created.joined(separator: ", ")
+    // Each object is named once: what the network is, then how much of it was made just now.
+    let whole = ["group \(site)"] + stations.map { "station \($0)" } + ["user \(user)", "token \(tag)"]
+    let state =
+      created.isEmpty ? "already there" : created.count == whole.count ? "created" : "completed"
+    let note = created.isEmpty || created.count == whole.count ? "" : " (new: " + created.joined(separator: ", ") + ")"
     return [
-      "evctl: demo network \(made) (group \(site), stations \(stations.joined(separator: ", ")), user \(user), token \(tag))",
+      "evctl: demo network \(state): group \(site), stations \(stations.joined(separator: " and ")), user \(user), token \(tag)\(note)",
       "evctl: in a second terminal: evctl simulate --demo   (then watch evctl status and evctl station list)",
       "evctl: remove the demo with: evctl simulate --demo --remove",
     ]

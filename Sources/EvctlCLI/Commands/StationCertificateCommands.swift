@@ -31,12 +31,12 @@ extension Commands {
       stationIdentity,
       .option("type", value: "type", help: "Ask only for this type of root certificate", choices: certificateTypes),
       .flag("no-ask", help: "Do not ask the station; show what the store knows"),
-      .option("timeout", value: "seconds", help: "Wait this long for each answer; default 30"),
+      .option("timeout", value: "duration", help: "Wait this long for each answer; default 30s"),
     ]
   ) { inv in
     let store = try inv.context.openStore()
     let station = try store.station(inv.required("identity"))
-    let timeout = try inv.int("timeout") ?? 30
+    let timeout = try inv.seconds("timeout") ?? 30
     guard (1...3600).contains(timeout) else {
       throw UsageError(message: "--timeout must be 1 to 3600 seconds", commandPath: inv.arguments.path)
     }

@@ -234,7 +234,7 @@ extension Commands {
       .option("description", value: "text", help: "Free text"),
       .option("group", value: "group", help: "Move it to this group", completion: .groups),
       .flag("no-group", help: "Take it out of its group"),
-      .option("heartbeat-interval", value: "seconds", help: "Heartbeat interval sent at boot"),
+      .option("heartbeat-interval", value: "duration", help: "Heartbeat interval sent at boot"),
       .option("availability", value: "availability",
               help: "public: any valid token; private: users with access rights only",
               choices: ["public", "private"]),
@@ -256,7 +256,7 @@ extension Commands {
     changes.description = inv.arguments.option("description")
     changes.group = inv.arguments.option("group")
     changes.clearGroup = inv.arguments.flag("no-group")
-    changes.heartbeatInterval = try inv.int("heartbeat-interval")
+    changes.heartbeatInterval = try inv.seconds("heartbeat-interval")
     changes.isPublic = inv.arguments.option("availability").map { $0 == "public" }
     changes.registrationPolicy = inv.arguments.option("registration").flatMap(
       RegistrationPolicy.init(rawValue:))
@@ -275,7 +275,7 @@ extension Commands {
     arguments: [
       stationIdentity, .passwordStdin, .flag("clear", help: "Remove the password"),
       .flag("rotate", help: "Send the connected station a new random AuthorizationKey (ChangeConfiguration); stored once it answers Accepted"),
-      .option("timeout", value: "seconds", help: "With --rotate: wait this long for the answer; default 30"),
+      .option("timeout", value: "duration", help: "With --rotate: wait this long for the answer; default 30s"),
     ],
     examples: [.init("A new key for a connected station, never shown", "evctl station passwd CP-001 --rotate")]
   ) { inv in
@@ -285,7 +285,7 @@ extension Commands {
         throw UsageError(message: "--rotate makes the key itself: drop --clear and --password-stdin",
                          commandPath: inv.arguments.path)
       }
-      let timeout = try inv.int("timeout") ?? 30
+      let timeout = try inv.seconds("timeout") ?? 30
       guard (1...3600).contains(timeout) else {
         throw UsageError(message: "--timeout must be 1 to 3600 seconds", commandPath: inv.arguments.path)
       }

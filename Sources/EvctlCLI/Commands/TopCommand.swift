@@ -40,7 +40,7 @@ extension Commands {
     defer { terminal.restore() }
     let stop = try view.run(terminal: terminal, state: &state)
     terminal.restore()
-    if let stop { throw ExitCode(rawValue: 128 + stop) }
+    if let stop { throw ExitCode.stopped(by: stop) }
   }
 }
 
