@@ -80,3 +80,31 @@ def test_unknown_identity_raises_a_not_registered_alarm(evctl):
     asyncio.run(scenario())
     alarms = json.loads(evctl.run("alarm", "list", "-o", "json").stdout)
     assert [(a["kind"], a["station"]) for a in alarms] == [("not_registered", "INTRUDER-9")]
+
+
+def test_deleting_a_token_keeps_who_charged_in_past_sessions(evctl):
+    """History is billing: a finished rfid session keeps its id tag and user after `token delete`
+    (the token's foreign key is SET NULL; the session records the user itself)."""
+    async def scenario():
+        async with connect(evctl, "CP-1") as ws:
+            cp = Station("CP-1", ws)
+            await cp.call(call.BootNotification(charge_point_vendor="V", charge_point_model="M"))
+            done = await cp.call(call.StartTransaction(
+                connector_id=1, id_tag="GOOD1", meter_start=0, timestamp="2026-11-20T10:00:00Z"))
+            await cp.call(call.StopTransaction(
+                transaction_id=done.transaction_id, meter_stop=5000, timestamp="2026-11-20T11:00:00Z",
+                id_tag="GOOD1", reason="Local"))
+
+    asyncio.run(scenario())
+    evctl.run("token", "delete", "GOOD1")
+    sessions = json.loads(evctl.run("report", "sessions", "-o", "json").stdout)
+    assert len(sessions) == 1, sessions
+    row = sessions[0]
+    assert row["authorization"] == "rfid", row
+    assert row["id_tag"] == "GOOD1" and row["user"] == "eva@example.com", row
+    csv = evctl.run("report", "sessions", "-o", "csv").stdout
+    assert "eva@example.com" in csv and "anonymous" not in csv, csv
+    energy = evctl.run("report", "energy", "--by", "user").stdout
+    assert "eva@example.com" in energy and "(anonymous)" not in energy, energy
+    by_user = json.loads(evctl.run("report", "sessions", "--user", "eva@example.com", "-o", "json").stdout)
+    assert len(by_user) == 1

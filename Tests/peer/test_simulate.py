@@ -453,3 +453,53 @@ def test_load_mode_keeps_a_fixed_schedule_whatever_the_answer_time(tmp_path):
         gaps = sorted(b - a for a, b in zip(times, times[1:]))
         median = gaps[len(gaps) // 2]
         assert 0.4 <= median <= 0.65, (identity, gaps)
+
+
+def test_demo_remove_while_a_demo_station_charges_removes_nothing(evctl):
+    """`--demo --remove` is all or nothing: refused while the demo charges, the demo user and
+    token stay, so the running demo keeps being authorized."""
+    sim = background(evctl, "--demo")
+    try:
+        wait_for(lambda: query(evctl, "SELECT COUNT(*) FROM transactions t JOIN stations s ON s.id = t.station_id "
+                                      "WHERE s.identity LIKE 'demo-%' AND t.stopped_at IS NULL")[0][0] >= 1, timeout=60)
+        refused = simulate(evctl, "--demo", "--remove")
+        assert refused.returncode == 1, refused.stdout + refused.stderr
+        assert "has an active transaction; nothing was removed" in refused.stderr, refused.stderr
+        assert "Stop 'evctl simulate --demo' first" in refused.stderr, refused.stderr
+        assert "removed" not in refused.stdout, refused.stdout
+        assert query(evctl, "SELECT COUNT(*) FROM tokens WHERE id_tag = 'DEMO-TAG-1'") == [(1,)]
+        assert query(evctl, "SELECT COUNT(*) FROM charging_users WHERE email = 'demo-driver@example.com'") == [(1,)]
+        assert query(evctl, "SELECT COUNT(*) FROM stations WHERE identity LIKE 'demo-%'") == [(2,)]
+    finally:
+        sim.terminate()
+        out, err = sim.communicate(timeout=60)
+    assert "Authorize: Invalid" not in out, out
+    removed = simulate(evctl, "--demo", "--remove")
+    assert removed.returncode == 0, removed.stderr
+    assert "removed token DEMO-TAG-1" in removed.stdout and "removed group demo-site" in removed.stdout
+
+
+def test_load_mode_exits_1_when_no_station_connected(evctl):
+    result = simulate(evctl, "--url", base(evctl), "--stations", "3", "--rate", "1", "--duration", "3s")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "0 connected" in result.stdout, result.stdout
+    assert "error: no station connected to ws://127.0.0.1:" in result.stderr, result.stderr
+    assert "CP000000 to CP000002 must exist on the central system" in result.stderr, result.stderr
+    assert "evctl station import" in result.stderr and "--id-prefix" in result.stderr
+    ok = simulate(evctl, "--url", base(evctl), "--identity", "CP-1", "--rate", "1", "--duration", "2s")
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    help_text = subprocess.run([BINARY, "simulate", "--help"], capture_output=True, text=True, env=evctl.env).stdout
+    assert "load mode exits 1 when no station connected" in " ".join(help_text.split())
+
+
+def test_demo_says_which_serve_it_plays_against_and_refuses_a_stopped_one(evctl):
+    sim = background(evctl, "--demo", "--duration", "2s")
+    out, err = sim.communicate(timeout=60)
+    assert sim.returncode == 0, err
+    assert f"evctl: using ws://127.0.0.1:{evctl.port}/ocpp, where this store's 'evctl serve' (pid " in err, err
+    evctl.stop()
+    stopped = simulate(evctl, "--demo", timeout=30)
+    assert stopped.returncode == 69, stopped.stdout + stopped.stderr
+    assert "'evctl serve' is not running on this store: start it with evctl serve --demo" in stopped.stderr
+    assert "connect failed" not in stopped.stdout
+    evctl.start()

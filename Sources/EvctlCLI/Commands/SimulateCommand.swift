@@ -27,7 +27,13 @@ extension Commands {
       command, and exits 0, or 1 with the step that failed and why (connection refused, HTTP 401
       or 404, an untrusted TLS certificate, Rejected, CALLERROR, no answer). --rate switches to load mode: every station sends
       Heartbeat CALLs at that rate (0: as fast as answered) and a summary of msg/s, latency
-      percentiles, errors and reconnects is printed at the end (-o json: loadgen.py's fields).
+      percentiles, errors and reconnects is printed at the end (-o json: loadgen.py's fields);
+      load mode exits 1 when no station connected at all (such as HTTP 404 for identities the
+      central system does not know: PREFIX000000 upwards must exist there).
+
+      --demo without --url plays against the serve this store records and says so; it exits 69
+      when the store records that serve has stopped, and uses ws://127.0.0.1:8180/ocpp when no
+      serve ever ran on the store. With --url it keeps retrying, like any station.
       SIGINT or SIGTERM stops every station with 1001. wss:// URLs use TLS, verified against
       --tls-ca or the system's CA store, with the host name checked.
       """,
@@ -84,6 +90,7 @@ enum SimulateCommand {
       throw usage("missing --url (or use --demo against the local serve)")
     }
     var demoStore: Store?
+    var demoURL: String?
     if arguments.flag("demo") {
       let store = try inv.context.openStore()
       demoStore = store
@@ -95,9 +102,14 @@ enum SimulateCommand {
         }
         return
       }
+      if arguments.option("url") == nil {
+        let (url, note) = try SimulateDemo.url(store)
+        demoURL = url
+        if !inv.context.isQuiet { console.diagnose("evctl: \(note)") }
+      }
       for line in try SimulateDemo.provision(store) where !inv.context.isQuiet { console.writeOut("created \(line)\n") }
     }
-    let urlText = try arguments.option("url") ?? SimulateDemo.url(demoStore!)
+    let urlText = arguments.option("url") ?? demoURL ?? ""
     let url: StationURL
     do {
       url = try StationURL(parsing: urlText)
@@ -237,6 +249,15 @@ enum SimulateCommand {
       console.writeOut(summary.pretty + "\n")
     } else {
       console.writeOut(text(summary))
+    }
+    if load && (summary["connections"]?["established"]?.intValue ?? 0) == 0 {
+      let first = identities.first ?? ""
+      let range = identities.count > 1 ? "\(first) to \(identities.last ?? "")" : first
+      console.diagnose(
+        "error: no station connected to \(url.description) (\(summary["error_total"]?.intValue ?? 0) failed attempts)")
+      console.diagnose(
+        "hint: the identities \(range) must exist on the central system: create them (evctl station import) or choose existing ones with --id-prefix")
+      throw ExitCode.failure
     }
   }
 

@@ -57,7 +57,21 @@ enum SimulateDemo {
   }
 
   /// Removes every demo object (`--demo --remove`); the sessions of demo stations go with them.
+  ///
+  /// All or nothing: refused before anything is deleted while a demo station charges, and the
+  /// deletions run in one store transaction.
   static func remove(_ store: Store) throws -> [String] {
+    for identity in stations {
+      if let station = try? store.station(identity), station.state == "charging" {
+        throw StoreError.conflict(
+          "station '\(identity)' has an active transaction; nothing was removed. "
+            + "Stop 'evctl simulate --demo' first (Ctrl-C stops its sessions), then run 'evctl simulate --demo --remove' again")
+      }
+    }
+    return try store.atomically { try removeAll(store) }
+  }
+
+  private static func removeAll(_ store: Store) throws -> [String] {
     var removed: [String] = []
     if (try? store.token(tag)) != nil {
       try store.deleteToken(tag)
@@ -78,11 +92,25 @@ enum SimulateDemo {
     return removed
   }
 
-  /// The local serve's endpoint, from its lock; the default port when none runs.
-  static func url(_ store: Store) throws -> String {
-    var listen = "127.0.0.1:8180"
-    if let status = try store.serveStatus(), status.running { listen = status.listen }
+  /// The local serve's endpoint, from its lock, and a line saying where it came from; the
+  /// default port when no serve ever ran on this store.
+  ///
+  /// - Throws: ``CLIError/unavailable(_:hint:)`` when the store records that its serve stopped
+  ///   (playing against it would only retry "connection refused" for ever).
+  static func url(_ store: Store) throws -> (url: String, note: String) {
+    guard let status = try store.serveStatus() else {
+      let url = "ws://127.0.0.1:8180/ocpp"
+      return (url, "no 'evctl serve' recorded in this store; using the default \(url) (start one with evctl serve --demo, or pass --url)")
+    }
+    guard status.running else {
+      throw CLIError.unavailable(
+        "'evctl serve' is not running on this store: start it with evctl serve --demo",
+        hint: "its last serve (pid \(status.pid) on \(status.host), listening on \(status.listen)) has stopped; "
+          + "to play against another central system, pass --url")
+    }
+    var listen = status.listen
     if listen.hasPrefix("0.0.0.0:") { listen = "127.0.0.1:" + listen.dropFirst(8) }
-    return "ws://\(listen)/ocpp"
+    let url = "ws://\(listen)/ocpp"
+    return (url, "using \(url), where this store's 'evctl serve' (pid \(status.pid)) listens")
   }
 }

@@ -115,17 +115,19 @@ extension Store {
     }
   }
 
-  /// Stores a new active transaction (its id from ``nextTransactionID()``).
+  /// Stores a new active transaction (its id from ``nextTransactionID()``), with the e-mail of
+  /// the token's user, which stays with the session when the token or user is deleted later.
   public func insertTransaction(_ start: TransactionStart, at now: Timestamp) throws {
     try db.run(
       """
       INSERT INTO transactions (id, station_id, connector_id, id_tag, token_id, parent_id_tag,
         authorization_status, meter_start, started_at, start_timestamp_raw, reservation_id,
-        received_at, anonymous) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        received_at, anonymous, user_email) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+        (SELECT u.email FROM tokens tk JOIN charging_users u ON u.id = tk.user_id WHERE tk.id = ?))
       """,
       [start.id, start.stationID, start.connectorID, start.idTag, start.tokenID, start.parentIDTag,
        start.authorizationStatus, start.meterStart, start.startedAt.iso8601, start.rawTimestamp,
-       start.reservationID, now.iso8601, start.anonymous])
+       start.reservationID, now.iso8601, start.anonymous, start.tokenID])
   }
 
   /// The connector of one of this station's transactions, or `nil` when the station has no

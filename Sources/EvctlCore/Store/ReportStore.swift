@@ -1,7 +1,7 @@
 extension Store {
   static let sessionSelect = """
     SELECT t.id, t.started_at, t.stopped_at, t.station_id, s.identity, s.name AS station_name,
-      t.connector_id, s.group_id, c.mode AS connector_mode, t.id_tag, t.token_id, u.email AS user_email,
+      t.connector_id, s.group_id, c.mode AS connector_mode, t.id_tag, t.token_id, coalesce(t.user_email, u.email) AS user_email,
       t.meter_start, t.meter_stop, t.stop_reason, t.state, t.received_at, t.closed_by,
       CASE WHEN t.meter_stop IS NULL THEN
         (SELECT max(energy_wh) FROM meter_values mv WHERE mv.transaction_id = t.id) END AS max_energy,
@@ -17,7 +17,7 @@ extension Store {
     LEFT JOIN charging_users u ON u.id = tk.user_id
     WHERE (?1 IS NULL OR t.started_at >= ?1) AND (?2 IS NULL OR t.started_at < ?2)
       AND (?3 IS NULL OR t.station_id = ?3) AND (?4 IS NULL OR t.id_tag = ?4)
-      AND (?5 IS NULL OR u.email = ?5)
+      AND (?5 IS NULL OR coalesce(t.user_email, u.email) = ?5)
       AND (?6 IS NULL OR (t.state = 'active') = ?6)
     ORDER BY t.started_at, t.id
     """
@@ -69,7 +69,8 @@ extension Store {
       let authorization: String
       if row.values[19].bool {
         authorization = "remote"
-      } else if row.values[8].string == "open" || row.values[10].int == nil {
+      } else if row.values[8].string == "open" || (row.values[10].int == nil && row.values[11].string == nil) {
+        // A deleted token leaves token_id NULL; the user recorded on the session says it was rfid.
         authorization = "anonymous"
       } else {
         authorization = "rfid"
