@@ -69,6 +69,13 @@ public final class Server {
   private var lastFailureLog = Timestamp(milliseconds: 0)
   private var failuresNotLogged = 0
   private let descriptors = DescriptorGuard()
+  /// Caps the TLS handshakes in flight (HandshakeGate.swift).
+  private let handshakeGate = HandshakeGate.fromEnvironment()
+  /// Handshakes finished since freed heap memory was last given back to the system.
+  private var handshakesSinceTrim = 0
+  private var lastTrim = Timestamp(milliseconds: 0)
+  /// How often at most serve gives freed heap back (`malloc_trim`) after handshakes.
+  static let trimIntervalMilliseconds: Int64 = 5_000
   /// Takes the write lock for each batch without waiting long (StoreLock.swift).
   private var storeLock = StoreLock()
   /// The port actually bound (useful with port 0): the plain listener's, else the TLS one's.
@@ -183,6 +190,7 @@ public final class Server {
           } else if let link = links[fd] {
             if flags & EPOLLOUT.rawValue != 0 { touched.append(link) }
             if flags & (EPOLLIN.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 {
+              if let tls = link.tls, tls.handshaking { tls.heardAt = now }
               // One station's failing frame rolls back only its own work and closes only it.
               if let error = isolated({ try readAll(link, buffer: &readBuffer, now: now) }) {
                 fail(link, error: error, now: now)
@@ -216,6 +224,7 @@ public final class Server {
             if !(try heartbeat()) { stopping = true }
           }
           if commandPruneDue { pruneCommandsStep(now: now) }
+          if tlsListenFD >= 0 { trimAfterHandshakes(now: now) }
         }
         if now.milliseconds - lastPrune.milliseconds >= 3_600_000 {
           lastPrune = now
@@ -241,12 +250,18 @@ public final class Server {
         continue
       }
       for link in touched where links[link.fd] === link { flush(link) }
+      if handshakeGate.holding && !handshakeGate.full(now: now) { releaseTLSListener() }
     }
     shutdownAll()
   }
 
   private func acceptAll(from listener: Int32, now: Timestamp) throws {
+    var handshaking = listener == tlsListenFD ? handshakeGate.active(now: now) : 0
     while true {
+      if listener == tlsListenFD && handshaking >= handshakeGate.limit {
+        holdTLSListener()
+        return
+      }
       let fd = accept(listener, nil, nil)
       if fd < 0 {
         let error = errno
@@ -271,7 +286,10 @@ public final class Server {
       link.session.peer = peerAddress(of: fd)
       if listener == tlsListenFD, let tlsContext {
         do {
-          link.tls = try tlsContext.channel(fd: fd, now: now)
+          let channel = try tlsContext.channel(fd: fd, now: now)
+          link.tls = channel
+          handshakeGate.admitted(fd: fd, channel)
+          handshaking += 1
         } catch {
           central.log("warning: TLS connection not set up: \(error)")
           close(fd)
@@ -298,9 +316,35 @@ public final class Server {
   private func resumeListener() {
     guard descriptors.pausedAt != nil else { return }
     descriptors.resumed()
-    for listener in [listenFD, tlsListenFD] where listener >= 0 {
+    for listener in [listenFD, tlsListenFD] where listener >= 0 && !(listener == tlsListenFD && handshakeGate.holding) {
       try? watch(listener, events: EPOLLIN.rawValue, modify: true)
     }
+  }
+
+  /// Stops accepting from the TLS listener: the cap of handshakes in flight is reached, and new
+  /// connections wait in the kernel's backlog. The plain listener goes on.
+  private func holdTLSListener() {
+    guard !handshakeGate.holding else { return }
+    handshakeGate.hold()
+    try? watch(tlsListenFD, events: 0, modify: true)
+  }
+
+  /// Accepts from the TLS listener again (unless descriptors ran out meanwhile).
+  private func releaseTLSListener() {
+    handshakeGate.release()
+    if descriptors.pausedAt == nil { try? watch(tlsListenFD, events: EPOLLIN.rawValue, modify: true) }
+  }
+
+  /// Gives the heap that finished handshakes freed back to the system (glibc keeps it otherwise:
+  /// ≈ 6 KiB per connection after a burst), at most every ``trimIntervalMilliseconds``.
+  private func trimAfterHandshakes(now: Timestamp) {
+    _ = handshakeGate.active(now: now)
+    handshakesSinceTrim += handshakeGate.takeFinished()
+    guard handshakesSinceTrim > 0, now.milliseconds - lastTrim.milliseconds >= Server.trimIntervalMilliseconds
+    else { return }
+    handshakesSinceTrim = 0
+    lastTrim = now
+    _ = malloc_trim(0)
   }
 
   /// Logs (at most once per interval) and alarms that connections are refused for lack of
@@ -651,6 +695,7 @@ public final class Server {
     guard links[link.fd] === link else { return }
     noteCommandsAbandoned(link, reason: reason)
     epoll_ctl(epollFD, EPOLL_CTL_DEL, link.fd, nil)
+    if let tls = link.tls { handshakeGate.forget(fd: link.fd, tls) }
     link.tls?.shutdown()
     close(link.fd)
     resumeListener()

@@ -24,6 +24,8 @@ enum ChannelStep {
 final class TLSChannel {
   private let ssl: OpaquePointer
   let startedAt: Timestamp
+  /// When the peer was last heard during the handshake (HandshakeGate).
+  var heardAt: Timestamp
   private(set) var handshaking = true
   /// Whether the last handshake step waits for the socket to become writable.
   private(set) var handshakeWantsWrite = false
@@ -31,6 +33,7 @@ final class TLSChannel {
   init(ssl: OpaquePointer, startedAt: Timestamp) {
     self.ssl = ssl
     self.startedAt = startedAt
+    heardAt = startedAt
   }
 
   deinit { SSL_free(ssl) }

@@ -1,0 +1,74 @@
+import EvctlCore
+import Glibc
+
+/// Caps the TLS handshakes in flight, so that a burst of connects (10,000 stations after a power
+/// cut) is handshaken a few hundred at a time instead of all at once, each cut by the handshake
+/// timeout half-way and retried.
+///
+/// Above ``limit`` *active* handshakes the server stops accepting from the TLS listener; the
+/// connections wait in the kernel's listen backlog and are accepted as handshakes finish, fail or
+/// time out. A handshake is active while it hears from its peer: accepted, or a byte received,
+/// within the last ``quietMilliseconds``. A stalled client (silent, or a ClientHello that stopped
+/// coming) stops counting after that and is left to the handshake timeout, so a few hundred
+/// stalled connections never lock working stations out. The plain listener and established
+/// connections are never held back.
+final class HandshakeGate {
+  /// The default cap: enough to keep one core busy with EC or RSA handshakes, a small fraction
+  /// of serve's memory. `EVCTL_TLS_HANDSHAKE_CAP` overrides it (tests only).
+  static let defaultLimit = 256
+  /// A handshake that heard nothing from its peer for this long no longer counts.
+  static let quietMilliseconds: Int64 = 1000
+  let limit: Int
+  private var handshakes: [Int32: TLSChannel] = [:]
+  /// Whether the TLS listener is held back because ``limit`` handshakes are active.
+  private(set) var holding = false
+  /// Handshakes finished (or given up) since ``takeFinished()`` was last called.
+  private var finished = 0
+
+  init(limit: Int) { self.limit = max(limit, 1) }
+
+  /// The cap from the environment (`EVCTL_TLS_HANDSHAKE_CAP`, tests only), else ``defaultLimit``.
+  static func fromEnvironment() -> HandshakeGate {
+    if let raw = getenv("EVCTL_TLS_HANDSHAKE_CAP"), let value = Int(String(cString: raw)), value > 0 {
+      return HandshakeGate(limit: value)
+    }
+    return HandshakeGate(limit: defaultLimit)
+  }
+
+  /// A connection accepted on the TLS listener, whose handshake starts now.
+  func admitted(fd: Int32, _ channel: TLSChannel) { handshakes[fd] = channel }
+
+  /// The connection on `fd` closed.
+  func forget(fd: Int32, _ channel: TLSChannel) {
+    if handshakes[fd] === channel {
+      handshakes[fd] = nil
+      finished += 1
+    }
+  }
+
+  /// The handshakes that count against ``limit`` now; finished ones are dropped on the way.
+  func active(now: Timestamp) -> Int {
+    var count = 0
+    for (fd, channel) in handshakes {
+      if !channel.handshaking {
+        handshakes[fd] = nil
+        finished += 1
+      } else if now.milliseconds - channel.heardAt.milliseconds < HandshakeGate.quietMilliseconds {
+        count += 1
+      }
+    }
+    return count
+  }
+
+  /// Whether ``active(now:)`` is at the cap.
+  func full(now: Timestamp) -> Bool { active(now: now) >= limit }
+
+  func hold() { holding = true }
+  func release() { holding = false }
+
+  /// How many handshakes finished since the last call (see ``active(now:)``), and resets it.
+  func takeFinished() -> Int {
+    defer { finished = 0 }
+    return finished
+  }
+}
