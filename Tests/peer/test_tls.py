@@ -249,9 +249,9 @@ def test_500_stalled_handshakes_while_100_tls_stations_work_then_all_time_out(tm
         server.stop()
 
 
-def test_handshakes_above_the_cap_wait_in_the_backlog_until_others_time_out(tmp_path):
+def test_handshakes_above_the_cap_wait_unread_until_others_time_out(tmp_path):
     """With a cap of 2 handshakes in flight (EVCTL_TLS_HANDSHAKE_CAP, tests only), two clients
-    that keep trickling a ClientHello hold the cap: a third connection waits in the backlog and
+    that keep trickling a ClientHello hold the cap: a third connection waits, unread, and
     its handshake is finished only after serve closed the two (--tls-handshake-timeout 2)."""
     import select
     import threading

@@ -5,9 +5,10 @@ import Glibc
 /// cut) is handshaken a few hundred at a time instead of all at once, each cut by the handshake
 /// timeout half-way and retried.
 ///
-/// Above ``limit`` *active* handshakes the server stops accepting from the TLS listener; the
-/// connections wait in the kernel's listen backlog and are accepted as handshakes finish, fail or
-/// time out. A handshake is active while it hears from its peer: accepted, or a byte received,
+/// Above ``limit`` *active* handshakes a new TLS connection is still accepted (a full listen
+/// backlog would leave clients to SYN retransmits, 1, 3, 7 s apart) but not read: it waits in a
+/// first-in first-out queue and its handshake starts as others finish, fail or time out. The
+/// handshake timeout counts from that start, so waiting never costs a client its handshake. A handshake is active while it hears from its peer: accepted, or a byte received,
 /// within the last ``quietMilliseconds``. A stalled client (silent, or a ClientHello that stopped
 /// coming) stops counting after that and is left to the handshake timeout, so a few hundred
 /// stalled connections never lock working stations out. The plain listener and established
@@ -20,8 +21,9 @@ final class HandshakeGate {
   static let quietMilliseconds: Int64 = 1000
   let limit: Int
   private var handshakes: [Int32: TLSChannel] = [:]
-  /// Whether the TLS listener is held back because ``limit`` handshakes are active.
-  private(set) var holding = false
+  /// Accepted connections waiting for a slot, oldest first, from ``head``.
+  private var waiting: [(Int32, TLSChannel)] = []
+  private var head = 0
   /// Handshakes finished (or given up) since ``takeFinished()`` was last called.
   private var finished = 0
 
@@ -60,11 +62,27 @@ final class HandshakeGate {
     return count
   }
 
-  /// Whether ``active(now:)`` is at the cap.
-  func full(now: Timestamp) -> Bool { active(now: now) >= limit }
+  /// Whether connections wait for a slot.
+  var hasWaiting: Bool { head < waiting.count }
 
-  func hold() { holding = true }
-  func release() { holding = false }
+  /// A connection accepted above the cap: it waits, unread.
+  func wait(fd: Int32, _ channel: TLSChannel) {
+    channel.queued = true
+    waiting.append((fd, channel))
+  }
+
+  /// The oldest waiting connection (it may have closed since: the caller checks).
+  func nextWaiting() -> (Int32, TLSChannel)? {
+    guard head < waiting.count else { return nil }
+    defer {
+      head += 1
+      if head == waiting.count {
+        waiting.removeAll(keepingCapacity: false)
+        head = 0
+      }
+    }
+    return waiting[head]
+  }
 
   /// How many handshakes finished since the last call (see ``active(now:)``), and resets it.
   func takeFinished() -> Int {

@@ -250,7 +250,7 @@ public final class Server {
         continue
       }
       for link in touched where links[link.fd] === link { flush(link) }
-      if handshakeGate.holding && !handshakeGate.full(now: now) { releaseTLSListener() }
+      if handshakeGate.hasWaiting { startWaitingHandshakes(now: now) }
     }
     shutdownAll()
   }
@@ -258,10 +258,6 @@ public final class Server {
   private func acceptAll(from listener: Int32, now: Timestamp) throws {
     var handshaking = listener == tlsListenFD ? handshakeGate.active(now: now) : 0
     while true {
-      if listener == tlsListenFD && handshaking >= handshakeGate.limit {
-        holdTLSListener()
-        return
-      }
       let fd = accept(listener, nil, nil)
       if fd < 0 {
         let error = errno
@@ -288,8 +284,6 @@ public final class Server {
         do {
           let channel = try tlsContext.channel(fd: fd, now: now)
           link.tls = channel
-          handshakeGate.admitted(fd: fd, channel)
-          handshaking += 1
         } catch {
           central.log("warning: TLS connection not set up: \(error)")
           close(fd)
@@ -297,8 +291,20 @@ public final class Server {
         }
       }
       links[fd] = link
+      // Above the cap a TLS connection is accepted (the backlog stays short, so clients are not
+      // left to SYN retransmits) but not read until a handshake slot is free.
+      var events = EPOLLIN.rawValue | EPOLLRDHUP.rawValue
+      if let channel = link.tls {
+        if handshaking < handshakeGate.limit && !handshakeGate.hasWaiting {
+          handshakeGate.admitted(fd: fd, channel)
+          handshaking += 1
+        } else {
+          handshakeGate.wait(fd: fd, channel)
+          events = 0
+        }
+      }
       do {
-        try watch(fd, events: EPOLLIN.rawValue | EPOLLRDHUP.rawValue)
+        try watch(fd, events: events)
       } catch {
         links[fd] = nil
         close(fd)
@@ -316,23 +322,23 @@ public final class Server {
   private func resumeListener() {
     guard descriptors.pausedAt != nil else { return }
     descriptors.resumed()
-    for listener in [listenFD, tlsListenFD] where listener >= 0 && !(listener == tlsListenFD && handshakeGate.holding) {
+    for listener in [listenFD, tlsListenFD] where listener >= 0 {
       try? watch(listener, events: EPOLLIN.rawValue, modify: true)
     }
   }
 
-  /// Stops accepting from the TLS listener: the cap of handshakes in flight is reached, and new
-  /// connections wait in the kernel's backlog. The plain listener goes on.
-  private func holdTLSListener() {
-    guard !handshakeGate.holding else { return }
-    handshakeGate.hold()
-    try? watch(tlsListenFD, events: 0, modify: true)
-  }
-
-  /// Accepts from the TLS listener again (unless descriptors ran out meanwhile).
-  private func releaseTLSListener() {
-    handshakeGate.release()
-    if descriptors.pausedAt == nil { try? watch(tlsListenFD, events: EPOLLIN.rawValue, modify: true) }
+  /// Starts reading the TLS connections that waited for a handshake slot, oldest first.
+  private func startWaitingHandshakes(now: Timestamp) {
+    var free = handshakeGate.limit - handshakeGate.active(now: now)
+    while free > 0, let (fd, channel) = handshakeGate.nextWaiting() {
+      guard let link = links[fd], link.tls === channel, !link.closing else { continue }
+      channel.queued = false
+      channel.startedAt = now
+      channel.heardAt = now
+      handshakeGate.admitted(fd: fd, channel)
+      try? watch(fd, events: EPOLLIN.rawValue | EPOLLRDHUP.rawValue, modify: true)
+      free -= 1
+    }
   }
 
   /// Gives the heap that finished handshakes freed back to the system (glibc keeps it otherwise:
@@ -613,7 +619,7 @@ public final class Server {
       }
     }
     if let timeout = central.configuration.tls?.handshakeTimeoutSeconds {
-      for link in links.values where link.tls?.handshaking == true && !link.closing {
+      for link in links.values where link.tls?.handshaking == true && link.tls?.queued == false && !link.closing {
         if let tls = link.tls, now.milliseconds - tls.startedAt.milliseconds > timeout * 1000 {
           link.closing = true
           touched.append(link)

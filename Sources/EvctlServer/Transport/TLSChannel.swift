@@ -23,7 +23,10 @@ enum ChannelStep {
 /// ``ChannelStep/wantsWrite``, and the event loop calls again when epoll reports the socket.
 final class TLSChannel {
   private let ssl: OpaquePointer
-  let startedAt: Timestamp
+  /// When the handshake started (accepted, or taken off HandshakeGate's queue).
+  var startedAt: Timestamp
+  /// Whether it waits for a handshake slot (HandshakeGate): unread, and not timed out.
+  var queued = false
   /// When the peer was last heard during the handshake (HandshakeGate).
   var heardAt: Timestamp
   private(set) var handshaking = true
