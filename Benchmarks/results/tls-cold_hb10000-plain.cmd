@@ -1,3 +1,3 @@
 # serve (CPU 0), then the generator (CPU 1)
-taskset -c 0 ./.build/release/evctl serve --listen 127.0.0.1:47431 --tls-listen 127.0.0.1:54529 --tls-cert $TLS_BENCH_DIR/certs-rsa/server.pem --tls-key $TLS_BENCH_DIR/certs-rsa/server.key --db $TLS_BENCH_DIR/bench.db --log-level error
-taskset -c 1 ./.build/release/evctl simulate --url ws://127.0.0.1:47431/ocpp -q -o json --stations 10000 --rate 0.0333 --duration 30s --warmup 5s
+taskset -c 0 ./.build/release/evctl serve --listen 127.0.0.1:51619 --tls-listen 127.0.0.1:53627 --tls-cert $TLS_BENCH_DIR/certs-rsa/server.pem --tls-key $TLS_BENCH_DIR/certs-rsa/server.key --db $TLS_BENCH_DIR/bench.db --log-level error
+taskset -c 1 ./.build/release/evctl simulate --url ws://127.0.0.1:51619/ocpp -q -o json --stations 10000 --rate 0.0333 --duration 30s --warmup 5s

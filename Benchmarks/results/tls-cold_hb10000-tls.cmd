@@ -1,3 +1,3 @@
 # serve (CPU 0), then the generator (CPU 1)
-taskset -c 0 ./.build/release/evctl serve --listen 127.0.0.1:46301 --tls-listen 127.0.0.1:45313 --tls-cert $TLS_BENCH_DIR/certs-rsa/server.pem --tls-key $TLS_BENCH_DIR/certs-rsa/server.key --db $TLS_BENCH_DIR/bench.db --log-level error
-taskset -c 1 ./.build/release/evctl simulate --url wss://127.0.0.1:45313/ocpp --tls-ca $TLS_BENCH_DIR/certs-rsa/ca.pem -q -o json --stations 10000 --rate 0.0333 --duration 30s --warmup 5s
+taskset -c 0 ./.build/release/evctl serve --listen 127.0.0.1:60481 --tls-listen 127.0.0.1:38399 --tls-cert $TLS_BENCH_DIR/certs-rsa/server.pem --tls-key $TLS_BENCH_DIR/certs-rsa/server.key --db $TLS_BENCH_DIR/bench.db --log-level error
+taskset -c 1 ./.build/release/evctl simulate --url wss://127.0.0.1:38399/ocpp --tls-ca $TLS_BENCH_DIR/certs-rsa/ca.pem -q -o json --stations 10000 --rate 0.0333 --duration 30s --warmup 5s

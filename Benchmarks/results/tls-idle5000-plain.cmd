@@ -1,3 +1,3 @@
 # serve (CPU 0), then the generator (CPU 1)
-taskset -c 0 ./.build/release/evctl serve --listen 127.0.0.1:44563 --tls-listen 127.0.0.1:37959 --tls-cert $TLS_BENCH_DIR/certs-rsa/server.pem --tls-key $TLS_BENCH_DIR/certs-rsa/server.key --db $TLS_BENCH_DIR/bench.db --log-level error
-taskset -c 1 ./.build/release/evctl simulate --url ws://127.0.0.1:44563/ocpp -q -o json --stations 5000 --rate 0.001 --duration 45s --ramp 10s
+taskset -c 0 ./.build/release/evctl serve --listen 127.0.0.1:45415 --tls-listen 127.0.0.1:55493 --tls-cert $TLS_BENCH_DIR/certs-rsa/server.pem --tls-key $TLS_BENCH_DIR/certs-rsa/server.key --db $TLS_BENCH_DIR/bench.db --log-level error
+taskset -c 1 ./.build/release/evctl simulate --url ws://127.0.0.1:45415/ocpp -q -o json --stations 5000 --rate 0.001 --duration 45s --ramp 10s

@@ -249,6 +249,77 @@ def test_500_stalled_handshakes_while_100_tls_stations_work_then_all_time_out(tm
         server.stop()
 
 
+def test_handshakes_above_the_cap_wait_unread_until_others_time_out(tmp_path):
+    """With a cap of 2 handshakes in flight (EVCTL_TLS_HANDSHAKE_CAP, tests only), two clients
+    that keep trickling a ClientHello hold the cap: a third connection waits, unread, and
+    its handshake is finished only after serve closed the two (--tls-handshake-timeout 2)."""
+    import select
+    import threading
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    ca = make_ca(str(certs))
+    cert, key = make_server_cert(str(certs), "server")
+    server = Evctl(str(tmp_path / "evctl.db"))
+    server.run("station", "create", "CP-1", "--name", "Gate", "--security-profile", "0")
+    server.env["EVCTL_TLS_HANDSHAKE_CAP"] = "2"
+    server.tls_port = free_port()
+    server.ca = ca
+    server.start("--tls-listen", f"127.0.0.1:{server.tls_port}", "--tls-cert", cert, "--tls-key", key,
+                 "--tls-handshake-timeout", "2")
+    try:
+        # A plain TCP probe (wait_for_port) would take a slot: wait for the port with the log.
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            probe = socket.socket()
+            try:
+                probe.connect(("127.0.0.1", server.tls_port))
+                probe.close()
+                break
+            except OSError:
+                probe.close()
+                time.sleep(0.05)
+        time.sleep(1.5)  # the probe's handshake is quiet by now and no longer counts
+        hello = b"\x16\x03\x01\x01\x00" + b"\x01" * 256  # a ClientHello that never ends
+        trickling = [socket.create_connection(("127.0.0.1", server.tls_port), timeout=10) for _ in range(2)]
+        for s in trickling:
+            s.sendall(hello[:1])
+        time.sleep(0.3)
+        outcome = {}
+
+        def third():
+            raw = socket.create_connection(("127.0.0.1", server.tls_port), timeout=30)
+            with client_context(ca).wrap_socket(raw, server_hostname="localhost") as tls:
+                # Serve closed the trickling connections before it accepted this one.
+                readable, _, _ = select.select(trickling, [], [], 0)
+                outcome["closed_first"] = len(readable)
+                outcome["version"] = tls.version()
+        worker = threading.Thread(target=third)
+        worker.start()
+        sent = 1
+        while worker.is_alive():
+            for s in trickling:
+                try:
+                    s.sendall(hello[sent:sent + 1])
+                except OSError:
+                    pass
+            sent = min(sent + 1, len(hello) - 1)
+            worker.join(0.2)
+        assert outcome.get("version"), outcome
+        assert outcome["closed_first"] == 2, outcome
+
+        # A station gets in once the cap has room again.
+        async def scenario():
+            async with connect_tls(server, "CP-1") as ws:
+                cp, task = await boot(ws, "CP-1")
+                await asyncio.wait_for(cp.call(call.Heartbeat()), 10)
+                task.cancel()
+        asyncio.run(scenario())
+        for s in trickling:
+            s.close()
+    finally:
+        server.stop()
+
+
 def test_sighup_reloads_the_certificate_and_keeps_connections(tls_serve):
     before, _, _ = peer_certificate(tls_serve.tls_port)
 

@@ -65,7 +65,9 @@ enum Listener {
     }
     do {
       try syscall("bind") { bind(fd, info.ai_addr, info.ai_addrlen) }
-      try syscall("listen") { listen(fd, 4096) }
+      // The kernel caps the backlog at net.core.somaxconn (4096 by default): connections beyond
+      // the TLS handshake cap (HandshakeGate) wait there, and a raised somaxconn is used.
+      try syscall("listen") { listen(fd, 65535) }
     } catch {
       close(fd)
       throw error

@@ -69,6 +69,13 @@ public final class Server {
   private var lastFailureLog = Timestamp(milliseconds: 0)
   private var failuresNotLogged = 0
   private let descriptors = DescriptorGuard()
+  /// Caps the TLS handshakes in flight (HandshakeGate.swift).
+  private let handshakeGate = HandshakeGate.fromEnvironment()
+  /// Handshakes finished since freed heap memory was last given back to the system.
+  private var handshakesSinceTrim = 0
+  private var lastTrim = Timestamp(milliseconds: 0)
+  /// How often at most serve gives freed heap back (`malloc_trim`) after handshakes.
+  static let trimIntervalMilliseconds: Int64 = 5_000
   /// Takes the write lock for each batch without waiting long (StoreLock.swift).
   private var storeLock = StoreLock()
   /// The port actually bound (useful with port 0): the plain listener's, else the TLS one's.
@@ -183,6 +190,7 @@ public final class Server {
           } else if let link = links[fd] {
             if flags & EPOLLOUT.rawValue != 0 { touched.append(link) }
             if flags & (EPOLLIN.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 {
+              if let tls = link.tls, tls.handshaking { tls.heardAt = now }
               // One station's failing frame rolls back only its own work and closes only it.
               if let error = isolated({ try readAll(link, buffer: &readBuffer, now: now) }) {
                 fail(link, error: error, now: now)
@@ -216,6 +224,7 @@ public final class Server {
             if !(try heartbeat()) { stopping = true }
           }
           if commandPruneDue { pruneCommandsStep(now: now) }
+          if tlsListenFD >= 0 { trimAfterHandshakes(now: now) }
         }
         if now.milliseconds - lastPrune.milliseconds >= 3_600_000 {
           lastPrune = now
@@ -241,11 +250,13 @@ public final class Server {
         continue
       }
       for link in touched where links[link.fd] === link { flush(link) }
+      if handshakeGate.hasWaiting { startWaitingHandshakes(now: now) }
     }
     shutdownAll()
   }
 
   private func acceptAll(from listener: Int32, now: Timestamp) throws {
+    var handshaking = listener == tlsListenFD ? handshakeGate.active(now: now) : 0
     while true {
       let fd = accept(listener, nil, nil)
       if fd < 0 {
@@ -271,7 +282,8 @@ public final class Server {
       link.session.peer = peerAddress(of: fd)
       if listener == tlsListenFD, let tlsContext {
         do {
-          link.tls = try tlsContext.channel(fd: fd, now: now)
+          let channel = try tlsContext.channel(fd: fd, now: now)
+          link.tls = channel
         } catch {
           central.log("warning: TLS connection not set up: \(error)")
           close(fd)
@@ -279,8 +291,20 @@ public final class Server {
         }
       }
       links[fd] = link
+      // Above the cap a TLS connection is accepted (the backlog stays short, so clients are not
+      // left to SYN retransmits) but not read until a handshake slot is free.
+      var events = EPOLLIN.rawValue | EPOLLRDHUP.rawValue
+      if let channel = link.tls {
+        if handshaking < handshakeGate.limit && !handshakeGate.hasWaiting {
+          handshakeGate.admitted(fd: fd, channel)
+          handshaking += 1
+        } else {
+          handshakeGate.wait(fd: fd, channel)
+          events = 0
+        }
+      }
       do {
-        try watch(fd, events: EPOLLIN.rawValue | EPOLLRDHUP.rawValue)
+        try watch(fd, events: events)
       } catch {
         links[fd] = nil
         close(fd)
@@ -301,6 +325,32 @@ public final class Server {
     for listener in [listenFD, tlsListenFD] where listener >= 0 {
       try? watch(listener, events: EPOLLIN.rawValue, modify: true)
     }
+  }
+
+  /// Starts reading the TLS connections that waited for a handshake slot, oldest first.
+  private func startWaitingHandshakes(now: Timestamp) {
+    var free = handshakeGate.limit - handshakeGate.active(now: now)
+    while free > 0, let (fd, channel) = handshakeGate.nextWaiting() {
+      guard let link = links[fd], link.tls === channel, !link.closing else { continue }
+      channel.queued = false
+      channel.startedAt = now
+      channel.heardAt = now
+      handshakeGate.admitted(fd: fd, channel)
+      try? watch(fd, events: EPOLLIN.rawValue | EPOLLRDHUP.rawValue, modify: true)
+      free -= 1
+    }
+  }
+
+  /// Gives the heap that finished handshakes freed back to the system (glibc keeps it otherwise:
+  /// ≈ 6 KiB per connection after a burst), at most every ``trimIntervalMilliseconds``.
+  private func trimAfterHandshakes(now: Timestamp) {
+    _ = handshakeGate.active(now: now)
+    handshakesSinceTrim += handshakeGate.takeFinished()
+    guard handshakesSinceTrim > 0, now.milliseconds - lastTrim.milliseconds >= Server.trimIntervalMilliseconds
+    else { return }
+    handshakesSinceTrim = 0
+    lastTrim = now
+    _ = malloc_trim(0)
   }
 
   /// Logs (at most once per interval) and alarms that connections are refused for lack of
@@ -569,7 +619,7 @@ public final class Server {
       }
     }
     if let timeout = central.configuration.tls?.handshakeTimeoutSeconds {
-      for link in links.values where link.tls?.handshaking == true && !link.closing {
+      for link in links.values where link.tls?.handshaking == true && link.tls?.queued == false && !link.closing {
         if let tls = link.tls, now.milliseconds - tls.startedAt.milliseconds > timeout * 1000 {
           link.closing = true
           touched.append(link)
@@ -651,6 +701,7 @@ public final class Server {
     guard links[link.fd] === link else { return }
     noteCommandsAbandoned(link, reason: reason)
     epoll_ctl(epollFD, EPOLL_CTL_DEL, link.fd, nil)
+    if let tls = link.tls { handshakeGate.forget(fd: link.fd, tls) }
     link.tls?.shutdown()
     close(link.fd)
     resumeListener()

@@ -23,7 +23,12 @@ enum ChannelStep {
 /// ``ChannelStep/wantsWrite``, and the event loop calls again when epoll reports the socket.
 final class TLSChannel {
   private let ssl: OpaquePointer
-  let startedAt: Timestamp
+  /// When the handshake started (accepted, or taken off HandshakeGate's queue).
+  var startedAt: Timestamp
+  /// Whether it waits for a handshake slot (HandshakeGate): unread, and not timed out.
+  var queued = false
+  /// When the peer was last heard during the handshake (HandshakeGate).
+  var heardAt: Timestamp
   private(set) var handshaking = true
   /// Whether the last handshake step waits for the socket to become writable.
   private(set) var handshakeWantsWrite = false
@@ -31,6 +36,7 @@ final class TLSChannel {
   init(ssl: OpaquePointer, startedAt: Timestamp) {
     self.ssl = ssl
     self.startedAt = startedAt
+    heardAt = startedAt
   }
 
   deinit { SSL_free(ssl) }

@@ -1,0 +1,3 @@
+# serve (CPU 0), then the generator (CPU 1)
+taskset -c 0 ./.build/release/evctl serve --listen 127.0.0.1:50767 --tls-listen 127.0.0.1:34143 --tls-cert $TLS_BENCH_DIR/certs-ec/server.pem --tls-key $TLS_BENCH_DIR/certs-ec/server.key --db $TLS_BENCH_DIR/bench.db --log-level error
+taskset -c 1 ./.build/release/evctl simulate --url wss://127.0.0.1:34143/ocpp --tls-ca $TLS_BENCH_DIR/certs-ec/ca.pem -q -o json --stations 10000 --rate 0.0333 --duration 30s --warmup 5s
