@@ -34,3 +34,38 @@ public protocol StoreBackend: AnyObject {
 extension Connection: StoreBackend {
   public var dialect: SQLDialect { .sqlite }
 }
+
+extension StoreBackend {
+  /// Runs `sql` without arguments and returns every row.
+  @discardableResult
+  public func query(_ sql: String) throws -> [Row] { try query(sql, []) }
+
+  /// Runs `sql` and returns its first row, if any.
+  public func queryOne(_ sql: String, _ arguments: [any SQLiteBindable] = []) throws -> Row? {
+    try query(sql, arguments).first
+  }
+
+  /// Runs a statement without arguments that returns no rows.
+  @discardableResult
+  public func run(_ sql: String) throws -> Int { try run(sql, []) }
+
+  /// Runs `sql` and calls `body` for each row, without arguments.
+  public func forEachRow(_ sql: String, _ body: (Row) throws -> Void) throws {
+    try forEachRow(sql, [], body)
+  }
+
+  /// Runs an `INSERT` and returns the `id` of the row it made (`RETURNING id`, which both
+  /// SQLite ≥ 3.35 and PostgreSQL understand).
+  public func insertReturningID(_ sql: String, _ arguments: [any SQLiteBindable]) throws -> Int {
+    guard let id = try query(sql + " RETURNING id", arguments).first?.values.first?.int else {
+      throw StoreBackendError("an INSERT returned no id: \(sql)")
+    }
+    return id
+  }
+}
+
+/// A backend answered in a way the store cannot use.
+public struct StoreBackendError: Error, CustomStringConvertible {
+  public let description: String
+  init(_ description: String) { self.description = description }
+}

@@ -38,12 +38,12 @@ extension Store {
         [occurrences, time.iso8601, id])
       return nil
     }
-    try db.run(
+    let newID = try db.insertReturningID(
       """
       INSERT INTO alarms (station_id, identity, kind, connector_id, code, detail, raised_at, occurrences, last_seen_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
       """, [stationID, identity, kind.rawValue, connectorID, code, detail, time.iso8601, occurrences, time.iso8601])
-    return makeAlarm(try db.queryOne("SELECT * FROM alarms WHERE id = ?", [db.lastInsertRowID])!)
+    return makeAlarm(try db.queryOne("SELECT * FROM alarms WHERE id = ?", [newID])!)
   }
 
   /// How many alarms about unknown identities are active (each identity has at most one).

@@ -189,13 +189,13 @@ extension Store {
     stationID: Int, csr: String, subject: String?, key: String?, state: String, reason: String?,
     at now: Timestamp
   ) throws -> Int {
-    try db.run(
+    let newID = try db.insertReturningID(
       """
       INSERT INTO certificate_requests (station_id, csr, subject, key, state, reason, received_at, decided_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
       """,
       [stationID, csr, subject, key, state, reason, now.iso8601, state == "pending" ? nil : now.iso8601])
-    return db.lastInsertRowID
+    return newID
   }
 
   /// CSRs, newest first: only those waiting for a decision unless `all`.

@@ -94,14 +94,14 @@ extension Store {
     }
     let expiry = queue
       ? (expires ?? now.adding(seconds: 86_400)) : now.adding(seconds: Int64(timeoutSeconds))
-    try db.run(
+    let newID = try db.insertReturningID(
       """
       INSERT INTO commands (station_id, action, payload, requested_by, created_at, expires_at,
         timeout_seconds) VALUES (?, ?, ?, ?, ?, ?, ?)
       """,
       [target.id, action, text, actor.displayName, now.iso8601, expiry.iso8601, timeoutSeconds])
     return RemoteCommand(
-      id: db.lastInsertRowID, stationID: target.id, stationIdentity: target.identity, action: action,
+      id: newID, stationID: target.id, stationIdentity: target.identity, action: action,
       payloadText: text, state: .queued, requestedBy: actor.displayName, createdAt: now,
       expiresAt: expiry, timeoutSeconds: timeoutSeconds)
   }

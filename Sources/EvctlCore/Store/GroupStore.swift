@@ -57,15 +57,16 @@ extension Store {
       if let parentGroup {
         try requireDomain(parentGroup.id, what: "group '\(parentGroup.path)'")
       }
+      let newID: Int
       do {
-        try db.run(
+        newID = try db.insertReturningID(
           "INSERT INTO groups (name, parent_id, kind, address, latitude, longitude, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
           [name, parentGroup?.id, kind.rawValue, address, latitude, longitude, now().iso8601, now().iso8601])
-      } catch let error as SQLiteError where error.isUniqueViolation {
+      } catch let error as any DatabaseFailure where error.isUniqueViolation {
         let path = parentGroup.map { "\($0.path)/\(name)" } ?? name
         throw StoreError.alreadyExists(kind: "group", name: path)
       }
-      return try groupTree().byID[db.lastInsertRowID]!
+      return try groupTree().byID[newID]!
     }
   }
 
@@ -87,7 +88,7 @@ extension Store {
             address = coalesce(?, address), latitude = coalesce(?, latitude),
             longitude = coalesce(?, longitude), updated_at = ? WHERE id = ?
           """, [name, kind?.rawValue, address, latitude, longitude, now().iso8601, group.id])
-      } catch let error as SQLiteError where error.isUniqueViolation {
+      } catch let error as any DatabaseFailure where error.isUniqueViolation {
         throw StoreError.alreadyExists(kind: "group", name: name ?? group.name)
       }
       return try groupTree().byID[group.id]!
@@ -117,7 +118,7 @@ extension Store {
         try db.run(
           "UPDATE groups SET parent_id = ?, updated_at = ? WHERE id = ?", [newParent?.id, now().iso8601, group.id])
         try noteAllocationChange()  // the capacities above its stations change
-      } catch let error as SQLiteError where error.isUniqueViolation {
+      } catch let error as any DatabaseFailure where error.isUniqueViolation {
         throw StoreError.alreadyExists(
           kind: "group", name: (newParent.map { $0.path + "/" } ?? "") + group.name)
       }

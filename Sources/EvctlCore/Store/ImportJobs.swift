@@ -97,27 +97,23 @@ extension Store {
 
   private func createImportJob(state: String) throws -> Int {
     let stamp = now().iso8601
-    try db.run(
+    let newID = try db.insertReturningID(
       "INSERT INTO import_jobs (kind, state, pid, started_at, touched_at) VALUES ('token', ?, ?, ?, ?)",
       [state, Int(getpid()), stamp, stamp])
-    return db.lastInsertRowID
+    return newID
   }
 
   private func stage(_ rows: ArraySlice<TokenImportRow>, job: Int, firstSeq: Int) throws {
     var seq = firstSeq
-    let insert = try db.prepare(
-      """
+    let insert = """
       INSERT INTO import_token_rows (job_id, seq, token_id, id_tag, raw_id_tag, user_id, name,
         valid_from, valid_to, blocked, parent_id_tag) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-      """)
-    defer { insert.reset() }
+      """
     for row in rows {
-      insert.reset()
-      try insert.bind([
+      try db.run(insert, [
         job, seq, row.tokenID, row.idTag, row.rawIDTag, row.userID, row.name, row.validFrom,
         row.validTo, row.blocked, row.parentIDTag,
       ])
-      while try insert.step() != nil {}
       seq += 1
     }
     try db.run("UPDATE import_jobs SET touched_at = ? WHERE id = ?", [now().iso8601, job])

@@ -17,12 +17,12 @@ extension Store {
   public func queueMail(to recipient: String, operatorID: Int?, kind: MailKind, subject: String,
                         body: String) throws -> Int {
     let stamp = now().iso8601
-    try db.run(
+    let newID = try db.insertReturningID(
       """
       INSERT INTO mail_outbox (operator_id, recipient, kind, subject, body, next_attempt_at, created_at)
       VALUES (?, ?, ?, ?, ?, ?, ?)
       """, [operatorID, recipient, kind.rawValue, subject, body, stamp, stamp])
-    return db.lastInsertRowID
+    return newID
   }
 
   /// Queued mail whose next attempt is due, oldest first.

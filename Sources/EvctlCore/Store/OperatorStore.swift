@@ -75,7 +75,7 @@ extension Store {
           INSERT INTO operators (email, name, role, base_group_id, password_hash, created_at,
             updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
           """, [email, name, role.rawValue, baseID, hash, stamp, stamp])
-      } catch let error as SQLiteError where error.isUniqueViolation {
+      } catch let error as any DatabaseFailure where error.isUniqueViolation {
         throw StoreError.alreadyExists(kind: "operator", name: email)
       }
       return try operatorNamed(email)
@@ -110,7 +110,7 @@ extension Store {
             role = coalesce(?, role), base_group_id = coalesce(?, base_group_id), updated_at = ?
           WHERE id = ?
           """, [newEmail, name, role?.rawValue, baseID, now().iso8601, target.id])
-      } catch let error as SQLiteError where error.isUniqueViolation {
+      } catch let error as any DatabaseFailure where error.isUniqueViolation {
         throw StoreError.alreadyExists(kind: "operator", name: newEmail ?? email)
       }
       if isSelf(target), case .operator(var me) = actor {

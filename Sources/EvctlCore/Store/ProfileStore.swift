@@ -16,7 +16,7 @@ extension Store {
         "INSERT INTO charging_profiles (name, purpose, stack_level, definition, created_at) VALUES (?, ?, ?, ?, ?)",
         [draft.name, draft.purpose.rawValue, draft.stackLevel, JSONValue.object(stored).compact,
          now().iso8601])
-    } catch let error as SQLiteError where error.isUniqueViolation {
+    } catch let error as any DatabaseFailure where error.isUniqueViolation {
       throw StoreError.alreadyExists(kind: "profile", name: draft.name)
     }
     return try chargingProfile(draft.name)

@@ -75,7 +75,7 @@ extension Store {
         [details.clearAddress, details.address, details.clearCoordinates, details.latitude,
          details.longitude, details.clearExternalID, details.externalID, details.clearMaxCurrent,
          details.maxCurrent, now().iso8601, stationID])
-    } catch let error as SQLiteError where error.isUniqueViolation {
+    } catch let error as any DatabaseFailure where error.isUniqueViolation {
       let holder = try db.queryOne(
         "SELECT identity FROM stations WHERE external_id = ? AND id <> ?", [details.externalID, stationID])
       throw StoreError.conflict(
@@ -94,7 +94,7 @@ extension Store {
       try db.run(
         "UPDATE connectors SET external_id = ? WHERE station_id = ? AND connector_id = ?",
         [clear ? nil : externalID, stationID, connector])
-    } catch let error as SQLiteError where error.isUniqueViolation {
+    } catch let error as any DatabaseFailure where error.isUniqueViolation {
       throw StoreError.conflict(
         "external id '\(PrintableText.escaped(externalID ?? ""))' already belongs to another connector")
     }

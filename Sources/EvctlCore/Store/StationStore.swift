@@ -231,18 +231,18 @@ extension Store {
       let groupID = try group.map { try resolveGroup($0).id }
       try requireDomain(groupID, what: group.map { "group '\($0)'" } ?? "an ungrouped station")
       let stamp = now().iso8601
+      let id: Int
       do {
-        try db.run(
+        id = try db.insertReturningID(
           """
           INSERT INTO stations (identity, name, description, group_id, password_hash, created_at,
             updated_at, security_profile) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
           """, [identity, name, description, groupID, hash, stamp, stamp, profile.rawValue])
-      } catch let error as SQLiteError where error.isUniqueViolation {
+      } catch let error as any DatabaseFailure where error.isUniqueViolation {
         throw StoreError.alreadyExists(
           kind: "station", name: identity,
           hint: "charging station already exists for that identifier")
       }
-      let id = db.lastInsertRowID
       for number in 1...max(connectors, 1) where connectors > 0 {
         try db.run("INSERT INTO connectors (station_id, connector_id) VALUES (?, ?)", [id, number])
       }

@@ -11,12 +11,17 @@ extension Store {
   public var isInTransaction: Bool { db.isInTransaction }
 
   /// Opens a write transaction, waiting for other writers at most the busy timeout.
-  public func beginWrite() throws { try db.execute("BEGIN IMMEDIATE") }
+  public func beginWrite() throws { try db.execute(sqlite != nil ? "BEGIN IMMEDIATE" : "BEGIN") }
 
   /// Opens a write transaction unless another process holds the lock for longer than
   /// `milliseconds`; `false` then.
   public func tryBeginWrite(waitingAtMost milliseconds: Int) throws -> Bool {
-    try db.tryBeginImmediate(waitingAtMost: milliseconds)
+    guard let sqlite else {
+      // PostgreSQL has no database-wide write lock: rows are locked as they are written.
+      try db.execute("BEGIN")
+      return true
+    }
+    return try sqlite.tryBeginImmediate(waitingAtMost: milliseconds)
   }
 
   /// Commits the open transaction.
@@ -39,23 +44,37 @@ extension Store {
 
   /// Applies the migrations the file lacks; returns how many were applied.
   @discardableResult
-  public func migrate() throws -> Int { try Schema.migrator.migrate(db) }
+  public func migrate() throws -> Int {
+    if let sqlite { return try Schema.migrator.migrate(sqlite) }
+    return try PostgresSchema.migrator.migrate(postgres)
+  }
 
   /// The storage engine's version, such as "3.40.1".
   public static var engineVersion: String { Connection.libraryVersion }
 
+  /// This store's engine and version, such as "SQLite 3.40.1" or "PostgreSQL 15.18".
+  public var engineDescription: String {
+    if sqlite != nil { return "SQLite \(Connection.libraryVersion)" }
+    let version = postgres.serverVersion
+    return "PostgreSQL \(version / 10_000).\(version % 10_000)"
+  }
+
   /// Tunes the connection for a long-running server: a larger page cache, temporary tables in
   /// memory.
   public func tuneForServing() throws {
-    try db.execute("PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY")
+    guard let sqlite else { return }
+    try sqlite.execute("PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY")
   }
 
   /// Makes every commit wait until it is on disk (fsync of the WAL), so that acknowledged means
   /// durable even across power loss.
-  public func makeCommitsDurable() throws { try db.execute("PRAGMA synchronous = FULL") }
+  public func makeCommitsDurable() throws {
+    // PostgreSQL commits are durable unless the server is configured otherwise.
+    try sqlite?.execute("PRAGMA synchronous = FULL")
+  }
 
   /// Turns automatic WAL checkpoints off on this connection (a ``WALCheckpointer`` runs them).
-  public func disableAutomaticCheckpoints() throws { try db.execute("PRAGMA wal_autocheckpoint = 0") }
+  public func disableAutomaticCheckpoints() throws { try sqlite?.execute("PRAGMA wal_autocheckpoint = 0") }
 }
 
 /// A connection of its own that copies the write-ahead log back into the database file, for a

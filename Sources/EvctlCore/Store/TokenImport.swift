@@ -31,7 +31,6 @@ extension Store {
   func planTokenImport(_ table: CSVTable, file: String) throws -> ([TokenImportRow], ImportSummary) {
     let tree = try groupTree()
     var owners = TokenImportOwners(store: self, tree: tree)
-    let lookup = try db.prepare(Store.existingTokenSelect)
     var problems: [String] = []
     var summary = ImportSummary()
     var seen: [String: Int] = [:]
@@ -51,7 +50,7 @@ extension Store {
         let blocked = try record.bool("blocked")
         let parent = try record["parent_id_tag"].map { try IdTagCanonicalizer.canonical($0) }
         if parent == idTag { throw StoreError.invalid("a token cannot be its own parent") }
-        if let existing = try existingToken(idTag, lookup: lookup, tree: tree) {
+        if let existing = try existingToken(idTag, tree: tree) {
           let row = TokenImportRow(
             tokenID: existing.tokenID, idTag: idTag, rawIDTag: existing.rawIDTag, userID: ownerID,
             name: record["name"] ?? existing.name, validFrom: validFrom?.iso8601 ?? existing.validFrom,
@@ -87,13 +86,10 @@ extension Store {
     """
 
   /// The stored token with this canonical idTag, if the actor may see it.
-  private func existingToken(_ idTag: String, lookup: Statement, tree: GroupTree) throws
+  private func existingToken(_ idTag: String, tree: GroupTree) throws
     -> TokenImportRow?
   {
-    lookup.reset()
-    defer { lookup.reset() }
-    try lookup.bind([idTag])
-    guard let row = try lookup.step() else { return nil }
+    guard let row = try db.queryOne(Store.existingTokenSelect, [idTag]) else { return nil }
     let v = row.values
     guard tree.contains(v[8].int, under: actor.baseGroupID) else {
       throw StoreError.notFound(kind: "token", name: idTag)
@@ -117,7 +113,7 @@ extension Store {
   /// without taking the write lock.
   func readSnapshot<T>(_ body: () throws -> T) throws -> T {
     if db.isInTransaction { return try body() }
-    try db.execute("BEGIN DEFERRED")
+    try db.execute(sqlite != nil ? "BEGIN DEFERRED" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
     defer { try? db.execute("COMMIT") }
     return try body()
   }

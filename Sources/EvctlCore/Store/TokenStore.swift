@@ -103,7 +103,7 @@ extension Store {
             idTag, raw, owner.id, name, validFrom?.iso8601, validTo?.iso8601, blocked, parent,
             allowConcurrent, stamp, stamp,
           ])
-      } catch let error as SQLiteError where error.isUniqueViolation {
+      } catch let error as any DatabaseFailure where error.isUniqueViolation {
         throw StoreError.alreadyExists(kind: "token", name: idTag, hint: "token already exists")
       }
       return try token(idTag)

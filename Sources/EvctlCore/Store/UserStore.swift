@@ -65,7 +65,7 @@ extension Store {
           INSERT INTO charging_users (email, first_name, last_name, phone, group_id, created_at,
             updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
           """, [email, firstName, lastName, phone, groupID, stamp, stamp])
-      } catch let error as SQLiteError where error.isUniqueViolation {
+      } catch let error as any DatabaseFailure where error.isUniqueViolation {
         throw StoreError.alreadyExists(kind: "user", name: email, hint: "username already exists")
       }
       return try user(email)
@@ -116,7 +116,7 @@ extension Store {
         try db.run(
           "INSERT INTO access_rights (user_id, group_id, station_id, created_at) VALUES (?, ?, ?, ?)",
           [current.id, groupID, stationID, now().iso8601])
-      } catch let error as SQLiteError where error.isUniqueViolation {
+      } catch let error as any DatabaseFailure where error.isUniqueViolation {
         throw StoreError.alreadyExists(
           kind: "access right", name: "\(email) → \(group ?? station ?? "")")
       }
