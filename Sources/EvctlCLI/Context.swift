@@ -84,17 +84,26 @@ public final class Context {
   ///
   /// A missing store is created only by commands that create data, and only in an existing
   /// folder (the default XDG folder is made, mode 0700); the file is made mode 0600 so SQLite's
-  /// WAL and shared-memory files follow it. Others fail with "no store at PATH". Under
+  /// WAL and shared-memory files follow it. Others fail with "no store at PATH". On PostgreSQL
+  /// the database must exist; an empty one (no evctl tables) counts as a missing store. Under
   /// `--dry-run` everything runs in a transaction that ``finish()`` rolls back, and a missing
   /// store is stood in for by an empty one in memory.
   public func openStore(migrate: Bool = true, identify: Bool = true) throws -> Store {
     if let openedStore { return openedStore }
-    if databaseLocation.isPostgreSQL {
-      throw BackendNotSupported(command: arguments.path.dropFirst().joined(separator: " "), database: databaseDisplayName)
-    }
     let path = databasePath
-    let store: Store
-    if FileManager.default.fileExists(atPath: path) {
+    var store: Store
+    if case .postgresql(let url) = databaseLocation {
+      store = try Store(postgresURL: url, migrate: false)
+      if try store.schemaVersion() == 0 {
+        // An empty database is PostgreSQL's "no store yet": only commands that create data make one.
+        if !effect.createsStore {
+          throw CLIError.notFound(
+            "no evctl store in \(databaseDisplayName) (the database has no evctl tables)",
+            hint: "check --db and EVCTL_DB (see 'evctl db path'); 'evctl db migrate' creates the tables")
+        }
+        if isDryRun { store = try Store(.memory, migrate: true) }
+      }
+    } else if FileManager.default.fileExists(atPath: path) {
       store = try Store(.path(path), migrate: false)
     } else if !effect.createsStore {
       throw CLIError.notFound(
@@ -175,11 +184,19 @@ public final class Context {
     let folder = (sessionFile as NSString).deletingLastPathComponent
     try FileManager.default.createDirectory(
       atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-    let body: JSONValue = ["db": .string(absolute(databasePath)), "secret": .string(secret)]
+    let body: JSONValue = ["db": .string(sessionKey()), "secret": .string(secret)]
     let ok = FileManager.default.createFile(
       atPath: sessionFile, contents: Data((body.pretty + "\n").utf8),
       attributes: [.posixPermissions: 0o600])
     guard ok else { throw CLIError.io("cannot write '\(sessionFile)'") }
+  }
+
+  /// What a saved session records as its store: the absolute path of a SQLite file, or a
+  /// PostgreSQL URL with its password hidden (the session file never holds a database password).
+  func sessionKey(_ path: String? = nil) -> String {
+    let location = DatabaseLocation(path ?? databasePath)
+    if case .sqlite(let file) = location { return absolute(file) }
+    return location.description
   }
 
   func absolute(_ path: String) -> String {
@@ -195,7 +212,7 @@ public final class Context {
       }
       return .operator(op)
     }
-    if let session = savedSession(), session.db == absolute(path ?? databasePath) {
+    if let session = savedSession(), session.db == sessionKey(path) {
       guard let op = try store.operatorForCredential(session.secret) else {
         throw CLIError.permission(
           "your login session has expired", hint: "run 'evctl login EMAIL' or 'evctl logout'")

@@ -18,7 +18,7 @@ import Testing
     box.run("user create max@x.io --first Max --last Berg")
     box.run("token add TAG1 --user eva@x.io")
     box.run("token add TAG2 --user max@x.io")
-    let store = try Store(.path(box.db))
+    let store = try box.openStore()
     // id, station, connector, tag, token id, start, minutes, Wh
     let rows: [(Int, Int, Int, String, Int?, String, Int, Int)] = [
       (1, 1, 1, "TAG1", 1, "2026-11-01T07:00:00.000Z", 60, 12_000),
@@ -79,7 +79,7 @@ import Testing
 
   @Test func eventListTakesSeveralGroups() throws {
     let box = try seeded()
-    let store = try Store(.path(box.db))
+    let store = try box.openStore()
     for (station, at) in [(1, "2026-11-01T07:00:00.000Z"), (3, "2026-11-01T08:00:00.000Z")] {
       try store.db.run("INSERT INTO events (station_id, kind, detail, at) VALUES (?, 'boot', 'x', ?)", [station, at])
     }
@@ -93,7 +93,7 @@ import Testing
 
   @Test func stationListFiltersByStateSerialFirmwareAndSearchesSerials() throws {
     let box = try seeded()
-    let store = try Store(.path(box.db))
+    let store = try box.openStore()
     try store.db.run(
       "UPDATE stations SET serial_number = 'SN-111', firmware_version = '5.1', connected = 1, last_seen_at = ? WHERE identity = 'CP-A'",
       [Timestamp.now().iso8601])

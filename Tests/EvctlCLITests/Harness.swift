@@ -16,16 +16,33 @@ final class Recorder: @unchecked Sendable {
 }
 
 /// A temporary store and config folder for in-process runs of the CLI.
+///
+/// The store is the file `evctl.db` in the folder, or, under `EVCTL_TEST_BACKEND=postgresql`, a
+/// fresh empty PostgreSQL database (``TestBackend``) dropped with the sandbox; `db` is its path
+/// or URL either way. Tests that need a SQLite file whatever the backend ask for `Sandbox(sqlite: true)`.
 final class Sandbox {
   let directory: String
-  var db: String { directory + "/evctl.db" }
+  /// The store's path or PostgreSQL URL.
+  let db: String
+  /// Whether the store is a PostgreSQL database.
+  let isPostgreSQL: Bool
 
-  init() throws {
+  init(sqlite: Bool = false) throws {
     directory = NSTemporaryDirectory() + "evctl-cli-" + UUID().uuidString
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    isPostgreSQL = !sqlite && TestBackend.isPostgreSQL
+    db = isPostgreSQL ? try TestBackend.createDatabase() : directory + "/evctl.db"
   }
 
-  deinit { try? FileManager.default.removeItem(atPath: directory) }
+  deinit {
+    try? FileManager.default.removeItem(atPath: directory)
+    if isPostgreSQL { TestBackend.dropDatabase(db) }
+  }
+
+  /// Opens the sandbox's store directly (migrated), as the local administrator.
+  func openStore() throws -> Store {
+    try Store(DatabaseLocation(db))
+  }
 
   /// Runs `line` (split like a shell, with single and double quotes) in-process.
   @discardableResult

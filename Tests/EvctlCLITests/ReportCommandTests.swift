@@ -14,7 +14,7 @@ import Testing
     box.run("station create CP-1 --name 'Gate, north' --group HQ --connectors 2")
     box.run("user create eva@x.io --first Eva --last Berg")
     box.run("token add TAG1 --user eva@x.io")
-    let store = try Store(.path(box.db))
+    let store = try box.openStore()
     for (id, start, stop, meterStop) in [
       (1, "2026-10-24T21:30:00.000Z", "2026-10-24T23:30:00.000Z", 12_500),
       (2, "2026-10-25T08:00:00.000Z", "2026-10-25T09:15:00.000Z", 3_000),

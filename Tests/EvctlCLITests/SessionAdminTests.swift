@@ -18,7 +18,7 @@ import Testing
   @Test func anExpiredSessionNeverBlocksLoggingIn() throws {
     let box = try seeded()
     #expect(box.run("login bob@x.io --password-stdin", stdin: "secret456").code == .success)
-    let store = try Store(.path(box.db))
+    let store = try box.openStore()
     try store.db.run("UPDATE operator_credentials SET expires_at = '2000-01-01T00:00:00.000Z'")
     let expired = box.run("station list")
     #expect(expired.code == .noPermission)
@@ -57,7 +57,7 @@ import Testing
   @Test func anOlderSchemaIsMigratedOnlyForAnAdmin() throws {
     let box = try seeded()
     #expect(box.run("login bob@x.io --password-stdin", stdin: "secret456").code == .success)
-    let store = try Store(.path(box.db))
+    let store = try box.openStore()
     let latest = try store.schemaVersion()
     try store.db.execute("PRAGMA user_version = \(latest - 1)")
     let basic = box.run("station list")

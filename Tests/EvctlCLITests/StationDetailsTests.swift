@@ -73,7 +73,7 @@ import Testing
   @Test func groupListShowsEachGroupsState() throws {
     let box = try box()
     #expect(box.run("station create CP-002 --name Back --group HQ").code == .success)
-    let store = try Store(.path(box.db))
+    let store = try box.openStore()
     func states() throws -> [String: String] {
       var result: [String: String] = [:]
       for group in try json(box.run("group list -o json").out).arrayValue ?? [] {
@@ -101,7 +101,7 @@ import Testing
 
   @Test func groupsAndStationsRecordWhenTheyWereChanged() throws {
     let box = try box()
-    let store = try Store(.path(box.db))
+    let store = try box.openStore()
     _ = try store.db.run("UPDATE groups SET updated_at = '2020-01-01T00:00:00.000Z'")
     _ = try store.db.run("UPDATE stations SET updated_at = '2020-01-01T00:00:00.000Z'")
     func updatedAt(_ line: String) throws -> String {

@@ -19,7 +19,7 @@ import Testing
     let result = box.run(line)
     #expect(result.code == .dataError, "\(result.err)")
     #expect(result.err.contains(field) && result.err.contains(limit), "\(result.err)")
-    let store = try Store(.path(box.db))
+    let store = try box.openStore()
     #expect(try store.db.queryOne("SELECT count(*) AS n FROM commands")?.int("n") == 0)
   }
 }

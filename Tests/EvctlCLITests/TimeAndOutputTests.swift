@@ -17,7 +17,7 @@ import Testing
   }
 
   func sql(_ box: Sandbox, _ text: String, _ values: [any SQLiteBindable] = []) throws {
-    let store = try Store(.path(box.db))
+    let store = try box.openStore()
     _ = try store.db.run(text, values)
   }
 
@@ -55,7 +55,7 @@ import Testing
     let box = try provisioned()
     let suspend = box.run("group suspend HQ --until 18:00")
     #expect(suspend.code == .success, "\(suspend.err)")
-    let store = try Store(.path(box.db))
+    let store = try box.openStore()
     let until = try store.db.queryOne("SELECT until FROM group_suspensions")?.string("until") ?? ""
     let time = try #require(Timestamp(parsing: until))
     #expect(until.hasSuffix("T18:00:00.000Z"))

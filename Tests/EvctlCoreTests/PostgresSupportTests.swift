@@ -19,6 +19,9 @@ import Testing
     #expect(PostgresPlaceholders.numbered("SELECT 'it''s ?', ?") == "SELECT 'it''s ?', $1")
     #expect(PostgresPlaceholders.numbered("SELECT $$a ? b$$, $tag$?$tag$, ?") == "SELECT $$a ? b$$, $tag$?$tag$, $1")
     #expect(PostgresPlaceholders.numbered("SELECT $1") == "SELECT $1")
+    // SQLite's numbered `?NNN` keep their numbers (the live view and the alarms use them).
+    #expect(PostgresPlaceholders.numbered("SELECT ?1, ?2 WHERE a = ?1 AND b = ?") == "SELECT $1, $2 WHERE a = $1 AND b = $3")
+    #expect(PostgresPlaceholders.numbered("SELECT ?12, '?3'") == "SELECT $12, '?3'")
   }
 
   @Test func locationsAreReadLikePsqlAndPasswordsAreHidden() {

@@ -14,9 +14,10 @@ final class TemporaryDirectory {
   deinit { try? FileManager.default.removeItem(atPath: path) }
 }
 
-/// A store in memory with a fixed clock.
+/// A store in memory with a fixed clock; on a fresh PostgreSQL database under
+/// `EVCTL_TEST_BACKEND=postgresql` (``TestBackend``).
 func makeStore(now: Timestamp = Timestamp(parsing: "2026-11-21T12:00:00Z")!) throws -> Store {
-  let store = try Store(.memory)
+  let store = TestBackend.isPostgreSQL ? try Store(postgresURL: try TestBackend.createDatabase()) : try Store(.memory)
   store.clock = { now }
   return store
 }

@@ -1,21 +1,31 @@
 import EvctlCore
 
-/// A command named a PostgreSQL store, and it cannot run there yet (issue 14: the store types
-/// still speak SQLite only). Reported as exit 1 with what works instead; never a silent fallback.
+/// A command named a PostgreSQL store, and it works on a SQLite store only (a file beside the
+/// store, or SQLite's own backup). Reported as exit 1 with what to do instead; never a silent
+/// fallback to some SQLite file.
 struct BackendNotSupported: Error {
-  /// The command, such as `station list`.
+  /// The command, such as `db backup`.
   let command: String
   /// The database, password hidden.
   let database: String
 
-  /// The commands that run on PostgreSQL today.
-  static let supported: Set<String> = ["db path", "db migrate", "db copy", "db check", "version"]
+  /// The commands that need a SQLite store, and what to use on PostgreSQL instead. Every other
+  /// command runs on both backends.
+  static let sqliteOnly: [String: String] = [
+    "db backup": "use pg_dump, or 'evctl db copy --from postgresql://… --to sqlite:FILE'",
+    "ca init": "the certificate authority's key lives in a folder beside a SQLite store file (STORE.ca/); run 'evctl ca' on a SQLite store",
+    "ca import": "the certificate authority's key lives in a folder beside a SQLite store file (STORE.ca/); run 'evctl ca' on a SQLite store",
+    "ca show": "the certificate authority's key lives in a folder beside a SQLite store file (STORE.ca/); run 'evctl ca' on a SQLite store",
+    "station certificate issue": "issuing needs the certificate authority beside a SQLite store file (STORE.ca/); issue with your own CA and 'station certificate install'",
+    "station certificate renew": "renewing needs the certificate authority beside a SQLite store file (STORE.ca/)",
+    "serve": "'evctl serve' on PostgreSQL comes with the serve side of issue 14; serve a SQLite store meanwhile",
+  ]
 
   var message: String {
-    "'evctl \(command)' on PostgreSQL (\(database)) is not supported yet"
+    "'evctl \(command)' is not supported on PostgreSQL (\(database))"
   }
   var hint: String {
-    "on PostgreSQL only 'evctl db migrate', 'db check' and 'db copy' run so far; work on a SQLite store (--db FILE) and move it with 'evctl db copy --from sqlite:FILE --to postgresql://…'"
+    BackendNotSupported.sqliteOnly[command] ?? "work on a SQLite store (--db FILE)"
   }
 }
 
@@ -26,12 +36,12 @@ extension Context {
   /// `databasePath` for messages and output: a URL's password hidden.
   public var databaseDisplayName: String { databaseLocation.description }
 
-  /// Throws ``BackendNotSupported`` when the store is on PostgreSQL and the command cannot run
-  /// there yet.
+  /// Throws ``BackendNotSupported`` when the store is on PostgreSQL and the command works on a
+  /// SQLite store only.
   func requireSupportedBackend(_ path: [String]) throws {
     guard databaseLocation.isPostgreSQL else { return }
     let command = path.dropFirst().joined(separator: " ")
-    guard effect != .none, !BackendNotSupported.supported.contains(command) else { return }
+    guard BackendNotSupported.sqliteOnly[command] != nil else { return }
     throw BackendNotSupported(command: command, database: databaseDisplayName)
   }
 

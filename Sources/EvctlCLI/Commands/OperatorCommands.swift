@@ -207,7 +207,12 @@ extension Commands {
       throw DryRunStop(plan: inv.context.savedSession() == nil ? "not logged in\n" : "would log out\n")
     }
     if let session = inv.context.savedSession() {
-      if FileManager.default.fileExists(atPath: session.db), let store = try? Store(.path(session.db)) {
+      if case .postgresql(let url) = inv.context.databaseLocation {
+        // The session file holds the URL without its password: revoke through the one named now.
+        if session.db == inv.context.sessionKey(), let store = try? Store(postgresURL: url, migrate: false) {
+          try? store.revokeCredential(secret: session.secret)
+        }
+      } else if FileManager.default.fileExists(atPath: session.db), let store = try? Store(.path(session.db)) {
         try? store.revokeCredential(secret: session.secret)
       }
       try? FileManager.default.removeItem(atPath: inv.context.sessionFile)

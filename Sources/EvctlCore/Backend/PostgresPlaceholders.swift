@@ -1,4 +1,4 @@
-/// Rewrites SQLite-style `?` placeholders into PostgreSQL's `$1, $2, …`, so that most store
+/// Rewrites SQLite-style `?` and `?NNN` placeholders into PostgreSQL's `$1, $2, …`, so that most store
 /// statements can be written once for both backends.
 ///
 /// A `?` inside a string literal (`'…'`), a quoted identifier (`"…"`), a dollar-quoted body
@@ -53,9 +53,18 @@ public enum PostgresPlaceholders {
         while end + tag.count <= bytes.count, Array(bytes[end..<end + tag.count]) != tag { end += 1 }
         copy(until: end + tag.count)
       case UInt8(ascii: "?"):
-        out.append(contentsOf: Array("$\(next)".utf8))
-        next += 1
-        index += 1
+        // `?NNN` keeps its number; a bare `?` takes the largest so far plus one (SQLite's rule).
+        var end = index + 1
+        while end < bytes.count, (48...57).contains(bytes[end]) { end += 1 }
+        if end > index + 1, let number = Int(String(decoding: bytes[(index + 1)..<end], as: UTF8.self)) {
+          out.append(contentsOf: Array("$\(number)".utf8))
+          next = max(next, number + 1)
+          index = end
+        } else {
+          out.append(contentsOf: Array("$\(next)".utf8))
+          next += 1
+          index += 1
+        }
       default:
         out.append(byte)
         index += 1

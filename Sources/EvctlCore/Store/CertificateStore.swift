@@ -278,6 +278,17 @@ extension Store {
   /// Blanks the value of a ChangeConfiguration AuthorizationKey command in the audit log once it
   /// is answered: the key must not stay readable in the store.
   public func redactAuthorizationKey(commandID: Int) throws {
+    if dialect == .postgresql {
+      // The payload is text (not jsonb) on PostgreSQL: rewritten here rather than with json_set.
+      guard let row = try db.queryOne(
+        "SELECT payload FROM commands WHERE id = ? AND action = 'ChangeConfiguration'", [commandID]),
+        let text = row.string("payload"), case .object(var fields)? = try? JSONValue.parse(Array(text.utf8)),
+        fields["key"]?.stringValue == "AuthorizationKey"
+      else { return }
+      fields["value"] = .string("(redacted)")
+      try db.run("UPDATE commands SET payload = ? WHERE id = ?", [JSONValue.object(fields).compact, commandID])
+      return
+    }
     try db.run(
       """
       UPDATE commands SET payload = json_set(payload, '$.value', '(redacted)')

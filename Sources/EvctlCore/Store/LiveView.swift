@@ -100,10 +100,10 @@ extension Store {
   /// The SQL expression for a station's state, equal to ``Station/state`` (stale connections
   /// count as lost; connected stations are `unknown` while serve is down). `?1` is now, `?2`
   /// is 1 when serve is down.
-  static let liveStateSQL = """
+  static func liveStateSQL(_ dialect: SQLDialect) -> String {
+    """
     CASE
-      WHEN s.connected = 1 AND s.last_seen_at >= strftime('%Y-%m-%dT%H:%M:%fZ', ?1,
-        '-' || (s.heartbeat_interval * 3) || ' seconds') THEN
+      WHEN s.connected AND s.last_seen_at >= \(dialect.time("?1", minusSeconds: "s.heartbeat_interval * 3")) THEN
         CASE
           WHEN ?2 = 1 THEN 'unknown'
           WHEN EXISTS (SELECT 1 FROM connectors c WHERE c.station_id = s.id AND c.status = 'Faulted') THEN 'faulted'
@@ -114,6 +114,7 @@ extension Store {
       ELSE 'offline'
     END
     """
+  }
 
   /// The states in the order `--sort state` uses.
   public static let liveStateOrder = ["faulted", "charging", "online", "unknown", "offline", "never_connected"]
@@ -138,7 +139,7 @@ extension Store {
     let down = serve.map { !$0.running } ?? false
     // The selection as SQL: stations of these groups (by the group index), or all of them.
     let groupJSON = groups.map { JSONValue.array($0.sorted().map { .int(Int64($0)) }).compact }
-    let selection = "(?3 IS NULL OR s.group_id IN (SELECT value FROM json_each(?3)))"
+    let selection = "(?3 IS NULL OR s.group_id IN (\(dialect.integers(inJSONArray: "?3"))))"
     let base: [any SQLiteBindable] = [now.iso8601, down ? 1 : 0, groupJSON]
     var states: [String: Int] = [:]
     var total = 0
@@ -146,9 +147,9 @@ extension Store {
     for row in try db.query(
       """
       SELECT state, count(*) AS n, sum(live) AS live FROM (
-        SELECT \(Store.liveStateSQL) AS state,
-          s.connected = 1 AND s.last_seen_at >= strftime('%Y-%m-%dT%H:%M:%fZ', ?1,
-            '-' || (s.heartbeat_interval * 3) || ' seconds') AND ?2 = 0 AS live
+        SELECT \(Store.liveStateSQL(dialect)) AS state,
+          CASE WHEN s.connected AND s.last_seen_at >= \(dialect.time("?1", minusSeconds: "s.heartbeat_interval * 3"))
+            AND ?2 = 0 THEN 1 ELSE 0 END AS live
         FROM stations s WHERE \(selection)) GROUP BY state
       """, base)
     {
@@ -158,7 +159,7 @@ extension Store {
       connected += row.int("live") ?? 0
     }
     let matching = query.state.map { states[$0] ?? 0 } ?? total
-    let page = try db.query(Store.livePageSQL(query.sort), base + [query.state, max(0, query.limit), max(0, query.offset)])
+    let page = try db.query(Store.livePageSQL(query.sort, dialect), base + [query.state, max(0, query.limit), max(0, query.offset)])
     let stations = try liveRows(page)
     return LiveSnapshot(
       at: now, states: states, total: total, matching: matching, stations: stations,
@@ -177,7 +178,7 @@ extension Store {
     for row in try db.query(
       """
       SELECT station_id, connector_id, status FROM connectors
-      WHERE station_id IN (SELECT value FROM json_each(?)) AND connector_id > 0 ORDER BY station_id, connector_id
+      WHERE station_id IN (\(dialect.integers(inJSONArray: "?"))) AND connector_id > 0 ORDER BY station_id, connector_id
       """, [idJSON])
     {
       connectors[row.int("station_id")!, default: []].append(
@@ -191,7 +192,7 @@ extension Store {
         (SELECT CASE WHEN mv.unit = 'kW' THEN mv.numeric_value * 1000 ELSE mv.numeric_value END
           FROM meter_values mv WHERE mv.transaction_id = t.id AND mv.measurand = 'Power.Active.Import'
           ORDER BY mv.id DESC LIMIT 1) AS power
-      FROM transactions t WHERE t.station_id IN (SELECT value FROM json_each(?)) AND t.state = 'active'
+      FROM transactions t WHERE t.station_id IN (\(dialect.integers(inJSONArray: "?"))) AND t.state = 'active'
       """, [idJSON])
     {
       let station = row.int("station_id")!
@@ -264,7 +265,7 @@ extension Store {
     try db.queryOne(
       """
       SELECT count(*) AS n FROM alarms a LEFT JOIN stations s ON s.id = a.station_id
-      WHERE a.cleared_at IS NULL AND (?1 IS NULL OR s.group_id IN (SELECT value FROM json_each(?1)))
+      WHERE a.cleared_at IS NULL AND (?1 IS NULL OR s.group_id IN (\(dialect.integers(inJSONArray: "?1"))))
       """, [groupJSON])?.int("n") ?? 0
   }
 
@@ -272,7 +273,7 @@ extension Store {
     try db.query(
       """
       SELECT a.* FROM alarms a LEFT JOIN stations s ON s.id = a.station_id
-      WHERE a.cleared_at IS NULL AND (?1 IS NULL OR s.group_id IN (SELECT value FROM json_each(?1)))
+      WHERE a.cleared_at IS NULL AND (?1 IS NULL OR s.group_id IN (\(dialect.integers(inJSONArray: "?1"))))
       ORDER BY a.id DESC LIMIT ?2
       """, [groupJSON, max(0, limit)]
     ).map(makeAlarm)
@@ -280,26 +281,26 @@ extension Store {
 
   /// The page query of a refresh sorted by `sort`: `?1`-`?3` as in ``liveStateSQL`` and the
   /// selection, `?4` the state filter, `?5` the limit, `?6` the offset.
-  static func livePageSQL(_ sort: LiveSort) -> String {
+  static func livePageSQL(_ sort: LiveSort, _ dialect: SQLDialect) -> String {
     let order: String
     switch sort {
-    case .identity: order = "s.identity COLLATE NOCASE"
+    case .identity: order = "s.identity \(dialect.nocase)"
     case .state:
       let ranks = Store.liveStateOrder.enumerated().map { "WHEN '\($1)' THEN \($0)" }.joined(separator: " ")
-      order = "CASE state \(ranks) ELSE 9 END, s.identity COLLATE NOCASE"
+      order = "CASE state \(ranks) ELSE 9 END, s.identity \(dialect.nocase)"
     case .power:
       order = """
         (SELECT sum((SELECT CASE WHEN mv.unit = 'kW' THEN mv.numeric_value * 1000 ELSE mv.numeric_value END
            FROM meter_values mv WHERE mv.transaction_id = t.id AND mv.measurand = 'Power.Active.Import'
            ORDER BY mv.id DESC LIMIT 1))
          FROM transactions t WHERE t.station_id = s.id AND t.state = 'active') DESC NULLS LAST,
-        s.identity COLLATE NOCASE
+        s.identity \(dialect.nocase)
         """
-    case .lastSeen: order = "s.last_seen_at NULLS FIRST, s.identity COLLATE NOCASE"
+    case .lastSeen: order = "s.last_seen_at NULLS FIRST, s.identity \(dialect.nocase)"
     }
     return """
-      SELECT * FROM (SELECT s.id, s.identity, s.name, s.last_seen_at, \(Store.liveStateSQL) AS state
-        FROM stations s WHERE (?3 IS NULL OR s.group_id IN (SELECT value FROM json_each(?3)))) s
+      SELECT * FROM (SELECT s.id, s.identity, s.name, s.last_seen_at, \(Store.liveStateSQL(dialect)) AS state
+        FROM stations s WHERE (?3 IS NULL OR s.group_id IN (\(dialect.integers(inJSONArray: "?3"))))) s
       WHERE ?4 IS NULL OR state = ?4 ORDER BY \(order) LIMIT ?5 OFFSET ?6
       """
   }
@@ -308,7 +309,7 @@ extension Store {
   /// that keeps it on indexes.
   public func livePagePlan(_ query: LiveQuery) throws -> [String] {
     try db.query(
-      "EXPLAIN QUERY PLAN " + Store.livePageSQL(query.sort),
+      "EXPLAIN QUERY PLAN " + Store.livePageSQL(query.sort, dialect),
       [now().iso8601, 0, nil as String?, query.state, query.limit, query.offset]
     ).compactMap { $0.string("detail") }
   }

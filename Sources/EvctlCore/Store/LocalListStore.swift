@@ -132,7 +132,7 @@ extension Store {
       let text = JSONValue.array(entries.keys.sorted().map { entries[$0]!.json() }).compact
       let digest = PasswordHash.secretDigest(text)
       try db.run(
-        "INSERT OR IGNORE INTO local_list_contents (hash, entries, entry_count) VALUES (?, ?, ?)",
+        "\(dialect.insertOrIgnore) local_list_contents (hash, entries, entry_count) VALUES (?, ?, ?)\(dialect.insertOrIgnoreEnd)",
         [digest, text, entries.count])
       transitions[key] = digest
       hash = digest
@@ -160,7 +160,7 @@ extension Store {
   public func configurationValue(_ identity: String, key: String) throws -> String? {
     let target = try station(identity)
     return try db.queryOne(
-      "SELECT value FROM station_configuration WHERE station_id = ? AND key = ? AND known = 1",
+      "SELECT value FROM station_configuration WHERE station_id = ? AND key = ? AND known",
       [target.id, key])?.string("value")
   }
 
@@ -185,6 +185,6 @@ extension Store {
     if pending != nil { return false }
     if firmwareChanged { return true }
     return try db.queryOne(
-      "SELECT 1 FROM station_configuration WHERE station_id = ? AND known = 1 LIMIT 1", [stationID]) == nil
+      "SELECT 1 FROM station_configuration WHERE station_id = ? AND known LIMIT 1", [stationID]) == nil
   }
 }

@@ -80,7 +80,7 @@ extension Store {
   /// no station or an ungrouped station: only operators of the whole network).
   func alarmMailRecipients(mode: AlarmMail, groupID: Int?, tree: GroupTree) throws -> [Row] {
     try db.query(
-      "SELECT * FROM operators WHERE active = 1 AND alarm_mail = ? ORDER BY id", [mode.rawValue]
+      "SELECT * FROM operators WHERE active AND alarm_mail = ? ORDER BY id", [mode.rawValue]
     ).filter { row in
       guard let base = row.int("base_group_id") else { return true }
       return tree.contains(groupID, under: base)
@@ -117,7 +117,7 @@ extension Store {
     let hour = (Int((time.seconds + Int64(zone.offset(at: time))) % 86_400) + 86_400) % 86_400 / 3600
     let due = try db.query(
       """
-      SELECT * FROM operators WHERE active = 1 AND alarm_mail = 'daily' AND alarm_mail_hour <= ?
+      SELECT * FROM operators WHERE active AND alarm_mail = 'daily' AND alarm_mail_hour <= ?
         AND (last_digest_on IS NULL OR last_digest_on < ?) ORDER BY id
       """, [hour, today])
     guard !due.isEmpty else { return 0 }

@@ -90,7 +90,7 @@ extension Store {
         let row = try db.queryOne(
           """
           SELECT c.id, c.operator_id, o.email FROM operator_codes c JOIN operators o ON o.id = c.operator_id
-          WHERE c.code_hash = ? AND c.used_at IS NULL AND c.expires_at > ? AND o.active = 1
+          WHERE c.code_hash = ? AND c.used_at IS NULL AND c.expires_at > ? AND o.active
           """, [digest, now().iso8601]),
         let codeID = row.int("id"), let operatorID = row.int("operator_id"), let email = row.string("email")
       else { throw denied }

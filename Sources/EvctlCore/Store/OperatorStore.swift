@@ -26,7 +26,7 @@ extension Store {
   /// The operators the actor may see (those based inside the actor's domain).
   public func operators() throws -> [Operator] {
     let tree = try groupTree()
-    return try db.query("SELECT * FROM operators ORDER BY email COLLATE NOCASE")
+    return try db.query("SELECT * FROM operators ORDER BY email \(dialect.nocase)")
       .map { makeOperator($0, tree: tree) }
       .filter { isVisible($0, tree: tree) }
   }
@@ -170,7 +170,7 @@ extension Store {
   private func requireAnotherActiveAdmin(besides target: Operator, doing verb: String) throws {
     let others =
       try db.queryOne(
-        "SELECT count(*) FROM operators WHERE role = 'admin' AND active = 1 AND id <> ?",
+        "SELECT count(*) FROM operators WHERE role = 'admin' AND active AND id <> ?",
         [target.id])?.values.first?.int ?? 0
     guard others > 0 else {
       throw StoreError.conflict(
@@ -218,7 +218,7 @@ extension Store {
       let row = try db.queryOne(
         """
         SELECT o.* FROM operator_credentials c JOIN operators o ON o.id = c.operator_id
-        WHERE c.secret_hash = ? AND o.active = 1 AND (c.expires_at IS NULL OR c.expires_at > ?)
+        WHERE c.secret_hash = ? AND o.active AND (c.expires_at IS NULL OR c.expires_at > ?)
         """, [PasswordHash.secretDigest(secret), now().iso8601])
     else { return nil }
     return makeOperator(row, tree: try groupTree())

@@ -1,5 +1,6 @@
 extension Store {
-  static let sessionSelect = """
+  static func sessionSelect(_ dialect: SQLDialect) -> String {
+    """
     SELECT t.id, t.started_at, t.stopped_at, t.station_id, s.identity, s.name AS station_name,
       t.connector_id, s.group_id, c.mode AS connector_mode, t.id_tag, t.token_id, coalesce(t.user_email, u.email) AS user_email,
       t.meter_start, t.meter_stop, t.stop_reason, t.state, t.received_at, t.closed_by,
@@ -7,8 +8,8 @@ extension Store {
         (SELECT max(energy_wh) FROM meter_values mv WHERE mv.transaction_id = t.id) END AS max_energy,
       EXISTS (SELECT 1 FROM commands k WHERE k.station_id = t.station_id
         AND k.action = 'RemoteStartTransaction' AND k.state = 'accepted'
-        AND json_extract(k.payload, '$.idTag') = t.id_tag
-        AND k.created_at BETWEEN strftime('%Y-%m-%dT%H:%M:%fZ', t.received_at, '-5 minutes') AND t.received_at
+        AND \(dialect.jsonText("k.payload", key: "idTag")) = t.id_tag
+        AND k.created_at BETWEEN \(dialect.time("t.received_at", minusSeconds: "300")) AND t.received_at
       ) AS remote
     FROM transactions t
     JOIN stations s ON s.id = t.station_id
@@ -21,6 +22,7 @@ extension Store {
       AND (?6 IS NULL OR (t.state = 'active') = ?6)
     ORDER BY t.started_at, t.id
     """
+  }
 
   /// Calls `body` for every session the actor may see that matches `filter`, oldest first,
   /// without holding them all in memory.
@@ -46,7 +48,7 @@ extension Store {
                  "meter_start", "meter_stop", "stop_reason", "state", "received_at", "closed_by",
                  "max_energy", "remote"]
     try db.forEachRow(
-      Store.sessionSelect,
+      Store.sessionSelect(dialect),
       [filter.from?.iso8601, filter.to?.iso8601, stationID, idTag, email,
        filter.active.map { $0 ? 1 : 0 }]
     ) { row in

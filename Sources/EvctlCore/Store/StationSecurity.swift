@@ -73,7 +73,7 @@ extension Store {
       """
       SELECT identity, security_profile, password_hash IS NOT NULL AS has_password FROM stations
       WHERE security_profile = 0 OR (security_profile IN (1, 2) AND password_hash IS NULL)
-      ORDER BY identity COLLATE NOCASE
+      ORDER BY identity \(dialect.nocase)
       """
     ).map { row in
       let profile = SecurityProfile(rawValue: row.int("security_profile") ?? 0) ?? .none

@@ -172,7 +172,7 @@ extension Store {
     func matches(_ value: String?, _ wanted: [String]) -> Bool {
       wanted.isEmpty || wanted.contains { $0.lowercased() == value?.lowercased() }
     }
-    let rows = try db.query(Store.stationSelect + " ORDER BY s.identity COLLATE NOCASE")
+    let rows = try db.query(Store.stationSelect + " ORDER BY s.identity \(dialect.nocase)")
     let columns = rows.first.map(StationColumns.init)
     return rows
       .map { makeStation($0, tree: tree, serveDown: serveDown, columns: columns) }

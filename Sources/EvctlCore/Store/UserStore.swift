@@ -27,7 +27,7 @@ extension Store {
   public func users(search: String? = nil) throws -> [ChargingUser] {
     let tree = try groupTree()
     let needle = search?.lowercased()
-    return try db.query(Store.userSelect + " ORDER BY u.email COLLATE NOCASE")
+    return try db.query(Store.userSelect + " ORDER BY u.email \(dialect.nocase)")
       .filter { tree.contains($0.int("group_id"), under: actor.baseGroupID) }
       .map { try makeUser($0, tree: tree) }
       .filter { user in
