@@ -10,12 +10,12 @@ extension Store {
       SELECT * FROM (
         SELECT coalesce(reported_at, received_at) AS at, received_at, station_id, NULL AS identity,
           connector_id, 'status' AS kind, status, error_code, info, vendor_error_code FROM status_events
-          WHERE received_at > ?1 AND (?2 IS NULL OR station_id = ?2) AND (?3 IS NULL OR ?3 = 'status')
+          WHERE received_at > ?1 AND (CAST(?2 AS BIGINT) IS NULL OR station_id = ?2) AND (CAST(?3 AS TEXT) IS NULL OR ?3 = 'status')
         UNION ALL
         SELECT coalesce(reported_at, at), at, station_id, identity, NULL, kind, NULL, NULL, detail, NULL
-          FROM events WHERE at > ?1 AND (?2 IS NULL OR station_id = ?2) AND (?3 IS NULL OR kind = ?3)
-        ORDER BY received_at DESC LIMIT ?4) ORDER BY received_at
-      """, [since, stationID, kind, limit])
+          FROM events WHERE at > ?1 AND (CAST(?2 AS BIGINT) IS NULL OR station_id = ?2) AND (CAST(?3 AS TEXT) IS NULL OR kind = ?3)
+        ORDER BY received_at DESC LIMIT ?4) AS newest ORDER BY received_at
+      """, [Store.timeOrEarliest(since), stationID, kind, limit])
   }
 
   /// One station's status changes and events, oldest first, the newest `limit` of them; with a
@@ -27,20 +27,26 @@ extension Store {
       SELECT * FROM (
         SELECT coalesce(reported_at, received_at) AS at, received_at, connector_id AS connector,
           status AS event, error_code, info, vendor_error_code FROM status_events
-          WHERE station_id = ?1 AND received_at > ?2 AND (?3 IS NULL OR connector_id = ?3)
+          WHERE station_id = ?1 AND received_at > ?2 AND (CAST(?3 AS BIGINT) IS NULL OR connector_id = ?3)
         UNION ALL
         SELECT coalesce(reported_at, at), at, NULL, kind, NULL, detail, NULL FROM events
-          WHERE station_id = ?1 AND at > ?2 AND ?3 IS NULL
-        ORDER BY received_at DESC LIMIT ?4) ORDER BY received_at
-      """, [stationID, since, connector, limit])
+          WHERE station_id = ?1 AND at > ?2 AND CAST(?3 AS BIGINT) IS NULL
+        ORDER BY received_at DESC LIMIT ?4) AS newest ORDER BY received_at
+      """, [stationID, Store.timeOrEarliest(since), connector, limit])
   }
 
   /// A station's newest `limit` logged frames, oldest first. Columns: id, station_id,
   /// direction, at, frame.
   public func messageLogRows(stationID: Int, newest limit: Int) throws -> [Row] {
     try db.query(
-      "SELECT * FROM (SELECT * FROM message_log WHERE station_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id",
+      "SELECT * FROM (SELECT * FROM message_log WHERE station_id = ? ORDER BY id DESC LIMIT ?) AS newest ORDER BY id",
       [stationID, limit])
+  }
+
+  /// `since` (ISO 8601 text), or a time before every stored one when it is empty: "from the
+  /// beginning" in a form both backends compare as a time.
+  static func timeOrEarliest(_ since: String) -> String {
+    since.isEmpty ? "0001-01-01T00:00:00.000Z" : since
   }
 
   /// A station's logged frames after frame `id`, oldest first (for `--follow`).

@@ -20,7 +20,7 @@ extension Store {
   ) throws -> Alarm? {
     let match = """
       kind = ? AND coalesce(connector_id, -1) = coalesce(?, -1) AND cleared_at IS NULL
-        AND (? IS NULL OR coalesce(code, '') = ? OR kind <> 'stuck_transaction')
+        AND (CAST(? AS TEXT) IS NULL OR coalesce(code, '') = ? OR kind <> 'stuck_transaction')
       """
     let existing: Row?
     if let stationID {
@@ -87,7 +87,7 @@ extension Store {
     try db.run(
       """
       UPDATE alarms SET cleared_at = ? WHERE station_id = ? AND kind = ? AND cleared_at IS NULL
-        AND (? IS NULL OR connector_id = ?) AND (? IS NULL OR code = ?)
+        AND (CAST(? AS BIGINT) IS NULL OR connector_id = ?) AND (CAST(? AS TEXT) IS NULL OR code = ?)
       """, [time.iso8601, stationID, kind.rawValue, connectorID, connectorID, code, code])
   }
 
@@ -100,7 +100,7 @@ extension Store {
       """
       UPDATE alarms SET cleared_at = coalesce(cleared_at, ?1), station_id = ?2
       WHERE kind = 'not_registered' AND (station_id = ?2 OR (station_id IS NULL
-        AND identity = ?3 COLLATE NOCASE)) AND (cleared_at IS NULL OR station_id IS NULL)
+        AND identity = ?3\(ServeSQL.nocase(dialect)))) AND (cleared_at IS NULL OR station_id IS NULL)
       """, [time.iso8601, stationID, identity])
   }
 
@@ -127,7 +127,7 @@ extension Store {
         stationID = try self.station(station).id
       } catch let error as StoreError {
         let known = try db.queryOne(
-          "SELECT 1 FROM alarms WHERE station_id IS NULL AND identity = ? COLLATE NOCASE LIMIT 1",
+          "SELECT 1 FROM alarms WHERE station_id IS NULL AND identity = ?\(ServeSQL.nocase(dialect)) LIMIT 1",
           [station])
         guard known != nil else { throw error }
       }
@@ -142,7 +142,7 @@ extension Store {
         """
         SELECT a.*, s.group_id FROM alarms a LEFT JOIN stations s ON s.id = a.station_id
         WHERE a.cleared_at IS NULL
-          AND (?2 IS NULL OR a.station_id = ?1 OR (a.station_id IS NULL AND a.identity = ?2 COLLATE NOCASE))
+          AND (CAST(?2 AS TEXT) IS NULL OR a.station_id = ?1 OR (a.station_id IS NULL AND a.identity = ?2\(ServeSQL.nocase(dialect))))
         ORDER BY a.id DESC
         """, [stationID, station]
       ).filter(visible)
@@ -156,7 +156,7 @@ extension Store {
           """
           SELECT a.*, s.group_id FROM alarms a LEFT JOIN stations s ON s.id = a.station_id
           WHERE a.cleared_at IS NOT NULL AND a.id < ?1
-            AND (?4 IS NULL OR a.station_id = ?2 OR (a.station_id IS NULL AND a.identity = ?4 COLLATE NOCASE))
+            AND (CAST(?4 AS TEXT) IS NULL OR a.station_id = ?2 OR (a.station_id IS NULL AND a.identity = ?4\(ServeSQL.nocase(dialect))))
           ORDER BY a.id DESC LIMIT ?3
           """, [before, stationID, limit, station])
         guard let last = page.last?.int("id") else { break }

@@ -20,7 +20,7 @@ extension Store {
 
   /// Notes that a transaction's car needs more than the usual minimum current.
   public func markNeedsHigherMinimum(transactionID: Int) throws {
-    try db.run("UPDATE allocations SET needs_higher_minimum = 1 WHERE transaction_id = ?", [transactionID])
+    try db.run("UPDATE allocations SET needs_higher_minimum = TRUE WHERE transaction_id = ?", [transactionID])
   }
 
   /// A transaction's planned allocation.
@@ -93,11 +93,14 @@ extension Store {
   public func silentStationsWithoutOfflineAlarm(at now: Timestamp) throws
     -> [(stationID: Int?, identity: String, lastSeenAt: String?)]
   {
-    try db.query(
+    let silentSince = dialect == .sqlite
+      ? "strftime('%Y-%m-%dT%H:%M:%fZ', ?, '-' || (3 * s.heartbeat_interval) || ' seconds')"
+      : "CAST(? AS timestamptz) - 3 * s.heartbeat_interval * interval '1 second'"
+    return try db.query(
       """
       SELECT s.id, s.identity, s.last_seen_at FROM stations s
-      WHERE s.connected = 0 AND s.last_seen_at IS NOT NULL
-        AND s.last_seen_at < strftime('%Y-%m-%dT%H:%M:%fZ', ?, '-' || (3 * s.heartbeat_interval) || ' seconds')
+      WHERE s.connected = FALSE AND s.last_seen_at IS NOT NULL
+        AND s.last_seen_at < \(silentSince)
         AND NOT EXISTS (SELECT 1 FROM alarms a WHERE a.station_id = s.id AND a.kind = 'offline'
           AND a.cleared_at IS NULL)
       """, [now.iso8601]

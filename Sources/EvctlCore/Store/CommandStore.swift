@@ -136,8 +136,8 @@ extension Store {
     let stationID = try filter.station.map { try station($0).id }
     return try db.query(
       Store.commandSelect + """
-         WHERE (?1 IS NULL OR c.station_id = ?1) AND (?2 IS NULL OR c.action = ?2)
-          AND (?3 IS NULL OR c.state = ?3) ORDER BY c.id DESC LIMIT ?4
+         WHERE (CAST(?1 AS BIGINT) IS NULL OR c.station_id = ?1) AND (CAST(?2 AS TEXT) IS NULL OR c.action = ?2)
+          AND (CAST(?3 AS TEXT) IS NULL OR c.state = ?3) ORDER BY c.id DESC LIMIT ?4
         """, [stationID, filter.action, filter.state?.rawValue, filter.limit]
     ).map(makeCommand).filter { visible.contains($0.stationID) }
   }
@@ -197,15 +197,17 @@ extension Store {
   public func pruneCommands(deleteBefore: Timestamp, trimBefore: Timestamp, limit: Int = 5_000) throws
     -> (deleted: Int, trimmed: Int)
   {
+    // SQLite is told which index to read; PostgreSQL's planner picks it by itself.
+    let sqlite = dialect == .sqlite
     let deleted = try db.run(
       """
-      DELETE FROM commands WHERE id IN (SELECT id FROM commands INDEXED BY commands_created
+      DELETE FROM commands WHERE id IN (SELECT id FROM commands\(sqlite ? " INDEXED BY commands_created" : "")
         WHERE created_at < ? AND state NOT IN ('queued', 'sent') LIMIT ?)
       """, [deleteBefore.iso8601, limit])
     let trimmed = try db.run(
       """
-      UPDATE commands SET payload = '', response = NULL WHERE id IN (SELECT id FROM commands
-        INDEXED BY commands_untrimmed WHERE payload <> '' AND created_at < ?
+      UPDATE commands SET payload = '', response = NULL WHERE id IN (SELECT id FROM commands\(sqlite ? " INDEXED BY commands_untrimmed" : "")
+        WHERE payload <> '' AND created_at < ?
         AND state NOT IN ('queued', 'sent') LIMIT ?)
       """, [trimBefore.iso8601, limit])
     return (deleted, trimmed)
@@ -236,7 +238,7 @@ extension Store {
       """
       UPDATE commands SET state = 'expired', answered_at = ?1,
         error = 'not sent: queued behind earlier commands to this station until it expired at '
-          || expires_at WHERE id = ?2 AND state = 'queued'
+          || \(ServeSQL.isoText("expires_at", dialect)) WHERE id = ?2 AND state = 'queued'
       """, [time.iso8601, id]) > 0
     {
       return .expired

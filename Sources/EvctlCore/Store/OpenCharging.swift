@@ -11,7 +11,7 @@ extension Store {
     }
     guard let row = try db.queryOne(
       """
-      SELECT sum(mode = 'open') AS open, count(*) AS total FROM connectors
+      SELECT sum(CASE WHEN mode = 'open' THEN 1 ELSE 0 END) AS open, count(*) AS total FROM connectors
       WHERE station_id = ? AND connector_id > 0
       """, [stationID]), let open = row.int("open"), open > 0
     else { return false }
@@ -19,7 +19,7 @@ extension Store {
     let freeVend = try db.queryOne(
       """
       SELECT value FROM station_configuration WHERE station_id = ? AND key = 'FreeVendIdTag'
-        AND known = 1
+        AND known = TRUE
       """, [stationID])?.string("value")
     return freeVend.map { !$0.isEmpty && $0.lowercased() == idTag.lowercased() } ?? false
   }
@@ -36,11 +36,12 @@ extension Store {
 
   /// The identities of the stations that were told about `idTag`, by name.
   public func stationsThatSaw(idTag: String) throws -> [String] {
-    try db.query(
+    let nocase = ServeSQL.nocase(dialect)
+    return try db.query(
       """
       SELECT DISTINCT s.identity FROM stations s WHERE s.id IN (
-        SELECT station_id FROM token_sightings WHERE id_tag = ?1 COLLATE NOCASE
-        UNION SELECT station_id FROM transactions WHERE id_tag = ?1 COLLATE NOCASE)
+        SELECT station_id FROM token_sightings WHERE id_tag = ?1\(nocase)
+        UNION SELECT station_id FROM transactions WHERE id_tag = ?1\(nocase))
       ORDER BY s.identity
       """, [(try? IdTagCanonicalizer.canonical(idTag)) ?? idTag]).compactMap { $0.string("identity") }
   }

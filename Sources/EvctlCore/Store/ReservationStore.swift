@@ -8,7 +8,7 @@ extension Store {
     try db.query(
       """
       SELECT r.*, s.identity FROM reservations r JOIN stations s ON s.id = r.station_id
-      WHERE (?1 IS NULL OR r.station_id = ?1) AND (?2 = 0 OR r.state IN ('requested', 'active'))
+      WHERE (CAST(?1 AS BIGINT) IS NULL OR r.station_id = ?1) AND (?2 = 0 OR r.state IN ('requested', 'active'))
       ORDER BY r.id DESC
       """, [stationID, activeOnly])
   }
@@ -44,6 +44,9 @@ extension Store {
   ///
   /// - Returns: `nil` when the positive 32-bit id space is used up.
   func nextReservationID() throws -> Int? {
+    if let next = try ServeSQL.nextSequenceValue(db, name: "reservations", table: "reservations") {
+      return next <= Int(Int32.max) ? next : nil
+    }
     let row = try db.queryOne(
       """
       SELECT max(coalesce((SELECT value FROM id_sequences WHERE name = 'reservations'), 0),

@@ -25,13 +25,16 @@ extension Store {
   ///
   /// A lock is free when its owner stopped cleanly, when its pid no longer runs evctl on this
   /// host, or, for an owner on another host, when its heartbeat is older than
-  /// ``serveTakeOverSeconds``.
+  /// ``serveTakeOverSeconds``. On PostgreSQL several `serve` nodes may share one database, so
+  /// nothing is refused there: the row only says that a serve runs (the newest to start).
   ///
   /// - Throws: ``StoreError/unavailable(_:)`` "already served by pid N on HOST since T".
   public func acquireServeLock(pid: Int, host: String, listen: String) throws {
     try db.transaction {
       let now = now()
-      if let row = try db.queryOne("SELECT * FROM serve_lock WHERE id = 1"), row.string("stopped_at") == nil {
+      if dialect == .sqlite, let row = try db.queryOne("SELECT * FROM serve_lock WHERE id = 1"),
+        row.string("stopped_at") == nil
+      {
         let owner = row.int("pid") ?? 0
         let ownerHost = row.string("host") ?? ""
         let heartbeat = row.date("heartbeat_at") ?? Timestamp(milliseconds: 0)
@@ -46,15 +49,24 @@ extension Store {
       }
       try db.run(
         """
-        INSERT OR REPLACE INTO serve_lock (id, pid, host, listen, started_at, heartbeat_at, stopped_at)
+        INSERT INTO serve_lock (id, pid, host, listen, started_at, heartbeat_at, stopped_at)
           VALUES (1, ?, ?, ?, ?, ?, NULL)
+        ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, host = excluded.host, listen = excluded.listen,
+          started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at, stopped_at = NULL
         """, [pid, host, listen, now.iso8601, now.iso8601])
     }
   }
 
   /// Writes this `serve`'s heartbeat; returns `false` when another process took the lock over.
+  /// On PostgreSQL, where nodes share the row, every running node keeps it fresh and running.
   public func serveHeartbeat(pid: Int, host: String) throws -> Bool {
-    try db.run(
+    if dialect == .postgresql {
+      try db.run(
+        "UPDATE serve_lock SET heartbeat_at = ?, pid = ?, host = ?, stopped_at = NULL WHERE id = 1",
+        [now().iso8601, pid, host])
+      return true
+    }
+    return try db.run(
       "UPDATE serve_lock SET heartbeat_at = ? WHERE id = 1 AND pid = ? AND host = ? AND stopped_at IS NULL",
       [now().iso8601, pid, host]) > 0
   }

@@ -30,19 +30,19 @@ extension Store {
 
   /// Marks every station disconnected (at `serve` start-up nothing is connected).
   public func markAllStationsDisconnected() throws {
-    try db.run("UPDATE stations SET connected = 0 WHERE connected = 1")
+    try db.run("UPDATE stations SET connected = FALSE WHERE connected = TRUE")
   }
 
   /// Marks a station connected, seen at `now`.
   public func markStationConnected(_ stationID: Int, at now: Timestamp) throws {
     try db.run(
-      "UPDATE stations SET connected = 1, last_seen_at = ? WHERE id = ?", [now.iso8601, stationID])
+      "UPDATE stations SET connected = TRUE, last_seen_at = ? WHERE id = ?", [now.iso8601, stationID])
   }
 
   /// Marks a station disconnected; `lastSeen`, when given, becomes its last-seen time.
   public func markStationDisconnected(_ stationID: Int, lastSeen: Timestamp?) throws {
     try db.run(
-      "UPDATE stations SET connected = 0, last_seen_at = coalesce(?, last_seen_at) WHERE id = ?",
+      "UPDATE stations SET connected = FALSE, last_seen_at = coalesce(?, last_seen_at) WHERE id = ?",
       [lastSeen?.iso8601, stationID])
   }
 

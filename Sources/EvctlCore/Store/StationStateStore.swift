@@ -4,7 +4,7 @@ extension Store {
   /// A known configuration value of a station (by row id), or `nil`.
   public func knownConfigurationValue(stationID: Int, key: String) throws -> String? {
     try db.queryOne(
-      "SELECT value FROM station_configuration WHERE station_id = ? AND key = ? AND known = 1",
+      "SELECT value FROM station_configuration WHERE station_id = ? AND key = ? AND known = TRUE",
       [stationID, key])?.string("value")
   }
 
@@ -13,7 +13,7 @@ extension Store {
     try db.run(
       """
       INSERT INTO station_configuration (station_id, key, value, readonly, fetched_at)
-      VALUES (?, ?, ?, 0, ?) ON CONFLICT (station_id, key) DO UPDATE SET value = excluded.value,
+      VALUES (?, ?, ?, FALSE, ?) ON CONFLICT (station_id, key) DO UPDATE SET value = excluded.value,
         fetched_at = excluded.fetched_at
       """,
       [stationID, key, value, now.iso8601])
@@ -26,8 +26,8 @@ extension Store {
     try db.run(
       """
       INSERT INTO station_configuration (station_id, key, value, readonly, known, fetched_at)
-      VALUES (?, ?, ?, ?, 1, ?) ON CONFLICT (station_id, key) DO UPDATE SET value = excluded.value,
-        readonly = excluded.readonly, known = 1, fetched_at = excluded.fetched_at
+      VALUES (?, ?, ?, ?, TRUE, ?) ON CONFLICT (station_id, key) DO UPDATE SET value = excluded.value,
+        readonly = excluded.readonly, known = TRUE, fetched_at = excluded.fetched_at
       """, [stationID, key, value, readonly, now.iso8601])
   }
 
@@ -36,7 +36,7 @@ extension Store {
     try db.run(
       """
       INSERT INTO station_configuration (station_id, key, value, readonly, known, fetched_at)
-      VALUES (?, ?, NULL, NULL, 0, ?) ON CONFLICT (station_id, key) DO UPDATE SET known = 0,
+      VALUES (?, ?, NULL, NULL, FALSE, ?) ON CONFLICT (station_id, key) DO UPDATE SET known = FALSE,
         value = NULL, fetched_at = excluded.fetched_at
       """, [stationID, key, now.iso8601])
   }
@@ -107,8 +107,8 @@ extension Store {
   ) throws {
     try db.run(
       """
-      DELETE FROM installed_profiles WHERE station_id = ?1 AND (?2 IS NULL OR connector_id = ?2)
-        AND (?3 IS NULL OR purpose = ?3) AND (?4 IS NULL OR stack_level = ?4)
+      DELETE FROM installed_profiles WHERE station_id = ?1 AND (CAST(?2 AS BIGINT) IS NULL OR connector_id = ?2)
+        AND (CAST(?3 AS TEXT) IS NULL OR purpose = ?3) AND (CAST(?4 AS BIGINT) IS NULL OR stack_level = ?4)
       """,
       [stationID, connectorID, purpose, stackLevel])
   }

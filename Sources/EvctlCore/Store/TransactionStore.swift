@@ -12,7 +12,7 @@ extension Store {
       LEFT JOIN connectors c ON c.station_id = t.station_id AND c.connector_id = t.connector_id
       WHERE t.state = 'active' AND (
         (c.status IN ('Available', 'Unavailable', 'Faulted') AND c.status_at > t.started_at)
-        OR (s.connected = 0 AND coalesce(s.last_seen_at, '') < ?))
+        OR (s.connected = FALSE AND (s.last_seen_at IS NULL OR s.last_seen_at < ?)))
       """, [cutoff]).compactMap { $0.int("id") })
   }
 
@@ -56,6 +56,9 @@ extension Store {
   ///
   /// - Returns: `nil` when the positive 32-bit id space is used up.
   public func nextTransactionID() throws -> Int? {
+    if let next = try ServeSQL.nextSequenceValue(db, name: "transactions", table: "transactions") {
+      return next <= Int(Int32.max) ? next : nil
+    }
     let row = try db.queryOne(
       """
       SELECT max(coalesce((SELECT value FROM id_sequences WHERE name = 'transactions'), 0),
