@@ -139,6 +139,9 @@ public enum CLI {
       return reportStore(mapped, console: console)
     case nil:
       console.diagnose("error: database: \(error.message)")
+      if console.environment["EVCTL_DEBUG_SQL"] != nil, let sql = error.sql {
+        console.diagnose("statement: \(PostgresConnection.oneLine(sql))")
+      }
       return .failure
     }
   }

@@ -95,7 +95,7 @@ import Testing
     let box = try seeded()
     let store = try box.openStore()
     try store.db.run(
-      "UPDATE stations SET serial_number = 'SN-111', firmware_version = '5.1', connected = 1, last_seen_at = ? WHERE identity = 'CP-A'",
+      "UPDATE stations SET serial_number = 'SN-111', firmware_version = '5.1', connected = TRUE, last_seen_at = ? WHERE identity = 'CP-A'",
       [Timestamp.now().iso8601])
     try store.db.run(
       "UPDATE stations SET charge_box_serial_number = 'BOX-222', firmware_version = '5.2', last_seen_at = '2026-01-01T00:00:00.000Z' WHERE identity = 'CP-B'")

@@ -83,7 +83,7 @@ import Testing
     }
     #expect(try states() == ["HQ": "unknown", "HQ/Garage": "unknown"])
     let now = Timestamp.now().iso8601
-    _ = try store.db.run("UPDATE stations SET connected = 1, last_seen_at = ?", [now])
+    _ = try store.db.run("UPDATE stations SET connected = TRUE, last_seen_at = ?", [now])
     #expect(try states() == ["HQ": "available", "HQ/Garage": "available"])
     _ = try store.db.run(
       """

@@ -17,9 +17,9 @@ import Testing
                               ("D-STALE", "Garage"), ("E-OFFLINE", nil), ("F-NEVER", nil)] {
       try store.createStation(identity: identity, name: identity, group: group, connectors: 2)
     }
-    try store.db.run("UPDATE stations SET connected = 1, last_seen_at = ? WHERE identity IN ('A-ONLINE', 'B-CHARGING', 'C-FAULTED')", [recent])
-    try store.db.run("UPDATE stations SET connected = 1, last_seen_at = ? WHERE identity = 'D-STALE'", [stale])
-    try store.db.run("UPDATE stations SET connected = 0, last_seen_at = ? WHERE identity = 'E-OFFLINE'", [stale])
+    try store.db.run("UPDATE stations SET connected = TRUE, last_seen_at = ? WHERE identity IN ('A-ONLINE', 'B-CHARGING', 'C-FAULTED')", [recent])
+    try store.db.run("UPDATE stations SET connected = TRUE, last_seen_at = ? WHERE identity = 'D-STALE'", [stale])
+    try store.db.run("UPDATE stations SET connected = FALSE, last_seen_at = ? WHERE identity = 'E-OFFLINE'", [stale])
     try store.db.run("UPDATE connectors SET status = 'Faulted' WHERE connector_id = 2 AND station_id = (SELECT id FROM stations WHERE identity = 'C-FAULTED')")
     try store.db.run(
       """

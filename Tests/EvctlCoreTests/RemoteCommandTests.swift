@@ -171,7 +171,7 @@ import Testing
 
   @Test func basicOperatorsMayNotUpdateFirmwareButMayReset() throws {
     let store = try seededStore()
-    try store.db.run("UPDATE stations SET connected = 1, last_seen_at = ?", [store.clock().iso8601])
+    try store.db.run("UPDATE stations SET connected = TRUE, last_seen_at = ?", [store.clock().iso8601])
     store.actor = .operator(try store.createOperator(email: "b@x.io", name: "B", role: .basic, baseGroup: nil, password: nil))
     #expect(throws: StoreError.self) {
       try store.enqueueCommand(station: "CP-1", action: "UpdateFirmware", payload: [:])

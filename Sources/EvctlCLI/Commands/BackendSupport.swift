@@ -18,7 +18,6 @@ struct BackendNotSupported: Error {
     "ca show": "the certificate authority's key lives in a folder beside a SQLite store file (STORE.ca/); run 'evctl ca' on a SQLite store",
     "station certificate issue": "issuing needs the certificate authority beside a SQLite store file (STORE.ca/); issue with your own CA and 'station certificate install'",
     "station certificate renew": "renewing needs the certificate authority beside a SQLite store file (STORE.ca/)",
-    "serve": "'evctl serve' on PostgreSQL comes with the serve side of issue 14; serve a SQLite store meanwhile",
   ]
 
   var message: String {

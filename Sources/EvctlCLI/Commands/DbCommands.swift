@@ -104,12 +104,14 @@ extension Commands {
     if inv.context.databaseLocation.isPostgreSQL {
       problems = try PostgresSchema.check(inv.context.openPostgres())
     } else {
-      let store = try inv.context.openStore()
-      problems = try store.check()
+      problems = try inv.context.openStore().check()
       for warning in StoreFiles.looseModes(inv.context.databasePath) {
         inv.context.console.diagnose("warning: \(warning)")
       }
-      for weak in try store.weakStations() {
+    }
+    // The stations' own weaknesses, on either backend (once the schema checks out).
+    if problems.isEmpty {
+      for weak in try inv.context.openStore().weakStations() {
         inv.context.console.diagnose("warning: station \(PrintableText.escaped(weak.identity)): \(weak.problem)")
       }
     }

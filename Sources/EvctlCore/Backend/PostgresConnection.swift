@@ -261,7 +261,7 @@ public final class PostgresConnection: StoreBackend {
     return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
   }
 
-  static func oneLine(_ text: String) -> String {
+  public static func oneLine(_ text: String) -> String {
     text.split(whereSeparator: { $0 == "\n" || $0 == "\r" })
       .map { $0.trimmingCharacters(in: " \t") }
       .filter { !$0.isEmpty }

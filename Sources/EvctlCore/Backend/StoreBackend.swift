@@ -69,3 +69,23 @@ public struct StoreBackendError: Error, CustomStringConvertible {
   public let description: String
   init(_ description: String) { self.description = description }
 }
+
+extension StoreBackend {
+  /// Runs `body`, one statement whose failure the caller answers and then carries on (such as a
+  /// unique violation turned into a precise conflict that names the holder). On PostgreSQL a
+  /// failed statement aborts the whole transaction, so there it runs under a savepoint inside a
+  /// transaction; SQLite undoes just the failed statement by itself.
+  @discardableResult
+  public func recoverable<T>(_ body: () throws -> T) throws -> T {
+    guard dialect == .postgresql, isInTransaction else { return try body() }
+    try execute("SAVEPOINT evctl_statement")
+    do {
+      let result = try body()
+      try execute("RELEASE evctl_statement")
+      return result
+    } catch {
+      try? execute("ROLLBACK TO evctl_statement; RELEASE evctl_statement")
+      throw error
+    }
+  }
+}

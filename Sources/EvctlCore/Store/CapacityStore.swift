@@ -87,7 +87,7 @@ extension Store {
     try db.run(
       """
       INSERT INTO settings (key, value) VALUES ('allocation_changes', '1')
-      ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)
+      ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(settings.value AS INTEGER) + 1 AS TEXT)
       """)
   }
 

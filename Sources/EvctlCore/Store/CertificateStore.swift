@@ -95,7 +95,7 @@ extension Store {
         not_after, fingerprint, state, first_seen_at, last_seen_at)
       VALUES (?, ?, 'ChargePointCertificate', ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (station_id, source, certificate_type, serial) DO UPDATE SET
-        last_seen_at = excluded.last_seen_at, state = coalesce(excluded.state, state)
+        last_seen_at = excluded.last_seen_at, state = coalesce(excluded.state, station_certificates.state)
       """,
       [stationID, source.rawValue, certificate.serialHex, certificate.subject.description,
        certificate.issuer.description, certificate.notAfter.iso8601, certificate.fingerprint, state,
@@ -205,7 +205,7 @@ extension Store {
     return try db.query(
       """
       SELECT r.*, s.identity FROM certificate_requests r JOIN stations s ON s.id = r.station_id
-      WHERE (?1 OR r.state = 'pending') AND (?2 IS NULL OR r.station_id = ?2) ORDER BY r.id DESC
+      WHERE (?1 OR r.state = 'pending') AND (CAST(?2 AS BIGINT) IS NULL OR r.station_id = ?2) ORDER BY r.id DESC
       """, [all, stationID]
     ).filter { visible.contains($0.int("station_id") ?? -1) }.map(makeSigningRequest)
   }

@@ -144,7 +144,7 @@ extension Store {
       INSERT INTO tokens (id_tag, raw_id_tag, user_id, name, valid_from, valid_to, blocked,
         parent_id_tag, allow_concurrent, created_at, updated_at)
       SELECT r.id_tag, r.raw_id_tag, r.user_id, r.name, r.valid_from, r.valid_to, r.blocked,
-        r.parent_id_tag, 0, ?, ?
+        r.parent_id_tag, FALSE, ?, ?
       FROM import_token_rows r
       WHERE r.job_id = ? AND r.seq >= ? AND r.seq < ? AND r.token_id IS NULL
         AND EXISTS (SELECT 1 FROM charging_users u WHERE u.id = r.user_id)

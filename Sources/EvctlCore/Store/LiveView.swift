@@ -139,7 +139,7 @@ extension Store {
     let down = serve.map { !$0.running } ?? false
     // The selection as SQL: stations of these groups (by the group index), or all of them.
     let groupJSON = groups.map { JSONValue.array($0.sorted().map { .int(Int64($0)) }).compact }
-    let selection = "(?3 IS NULL OR s.group_id IN (\(dialect.integers(inJSONArray: "?3"))))"
+    let selection = "(CAST(?3 AS TEXT) IS NULL OR s.group_id IN (\(dialect.integers(inJSONArray: "?3"))))"
     let base: [any SQLiteBindable] = [now.iso8601, down ? 1 : 0, groupJSON]
     var states: [String: Int] = [:]
     var total = 0
@@ -265,7 +265,7 @@ extension Store {
     try db.queryOne(
       """
       SELECT count(*) AS n FROM alarms a LEFT JOIN stations s ON s.id = a.station_id
-      WHERE a.cleared_at IS NULL AND (?1 IS NULL OR s.group_id IN (\(dialect.integers(inJSONArray: "?1"))))
+      WHERE a.cleared_at IS NULL AND (CAST(?1 AS TEXT) IS NULL OR s.group_id IN (\(dialect.integers(inJSONArray: "?1"))))
       """, [groupJSON])?.int("n") ?? 0
   }
 
@@ -273,7 +273,7 @@ extension Store {
     try db.query(
       """
       SELECT a.* FROM alarms a LEFT JOIN stations s ON s.id = a.station_id
-      WHERE a.cleared_at IS NULL AND (?1 IS NULL OR s.group_id IN (\(dialect.integers(inJSONArray: "?1"))))
+      WHERE a.cleared_at IS NULL AND (CAST(?1 AS TEXT) IS NULL OR s.group_id IN (\(dialect.integers(inJSONArray: "?1"))))
       ORDER BY a.id DESC LIMIT ?2
       """, [groupJSON, max(0, limit)]
     ).map(makeAlarm)
@@ -300,8 +300,8 @@ extension Store {
     }
     return """
       SELECT * FROM (SELECT s.id, s.identity, s.name, s.last_seen_at, \(Store.liveStateSQL(dialect)) AS state
-        FROM stations s WHERE (?3 IS NULL OR s.group_id IN (\(dialect.integers(inJSONArray: "?3"))))) s
-      WHERE ?4 IS NULL OR state = ?4 ORDER BY \(order) LIMIT ?5 OFFSET ?6
+        FROM stations s WHERE (CAST(?3 AS TEXT) IS NULL OR s.group_id IN (\(dialect.integers(inJSONArray: "?3"))))) s
+      WHERE CAST(?4 AS TEXT) IS NULL OR state = ?4 ORDER BY \(order) LIMIT ?5 OFFSET ?6
       """
   }
 

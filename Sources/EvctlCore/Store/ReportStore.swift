@@ -16,10 +16,10 @@ extension Store {
     LEFT JOIN connectors c ON c.station_id = t.station_id AND c.connector_id = t.connector_id
     LEFT JOIN tokens tk ON tk.id = t.token_id
     LEFT JOIN charging_users u ON u.id = tk.user_id
-    WHERE (?1 IS NULL OR t.started_at >= ?1) AND (?2 IS NULL OR t.started_at < ?2)
-      AND (?3 IS NULL OR t.station_id = ?3) AND (?4 IS NULL OR t.id_tag = ?4)
-      AND (?5 IS NULL OR coalesce(t.user_email, u.email) = ?5)
-      AND (?6 IS NULL OR (t.state = 'active') = ?6)
+    WHERE (t.started_at >= ?1 OR ?1 IS NULL) AND (t.started_at < ?2 OR ?2 IS NULL)
+      AND (t.station_id = ?3 OR ?3 IS NULL) AND (t.id_tag = ?4 OR ?4 IS NULL)
+      AND (coalesce(t.user_email, u.email) = ?5 OR ?5 IS NULL)
+      AND (CASE WHEN t.state = 'active' THEN 1 ELSE 0 END = ?6 OR ?6 IS NULL)
     ORDER BY t.started_at, t.id
     """
   }

@@ -61,7 +61,7 @@ extension Store {
     try details.validate()
     guard !details.isEmpty else { return }
     do {
-      try db.run(
+      try db.recoverable { try db.run(
         """
         UPDATE stations SET
           address = CASE WHEN ?1 THEN NULL ELSE coalesce(?2, address) END,
@@ -74,7 +74,7 @@ extension Store {
         """,
         [details.clearAddress, details.address, details.clearCoordinates, details.latitude,
          details.longitude, details.clearExternalID, details.externalID, details.clearMaxCurrent,
-         details.maxCurrent, now().iso8601, stationID])
+         details.maxCurrent, now().iso8601, stationID]) }
     } catch let error as any DatabaseFailure where error.isUniqueViolation {
       let holder = try db.queryOne(
         "SELECT identity FROM stations WHERE external_id = ? AND id <> ?", [details.externalID, stationID])

@@ -313,7 +313,7 @@ extension Store {
     }
     let hash = password.map { PasswordHash.make($0, iterations: PasswordHash.stationIterations) }
     try db.run(
-      "UPDATE stations SET password_hash = ?, updated_at = ?, security_profile = max(security_profile, ?) WHERE id = ?",
+      "UPDATE stations SET password_hash = ?, updated_at = ?, security_profile = \(dialect == .sqlite ? "max" : "greatest")(security_profile, ?) WHERE id = ?",
       [hash, now().iso8601, password == nil ? 0 : 1, current.id])
   }
 

@@ -34,8 +34,9 @@ extension Store {
   public func timeline(station identity: String, from: Timestamp?, to: Timestamp?,
                        limit: Int = Store.timelineLimit) throws -> [TimelineEntry] {
     let station = try self.station(identity)
-    let lo = from?.iso8601 ?? ""
-    let hi = to?.iso8601 ?? "9999"
+    // Open ends as real times, so that they compare as text (SQLite) and as timestamptz alike.
+    let lo = from?.iso8601 ?? "0001-01-01T00:00:00.000Z"
+    let hi = to?.iso8601 ?? "9999-12-31T23:59:59.999Z"
     var entries: [TimelineEntry] = []
     let allocations = try timelineAllocations(station.id, lo, hi)
     entries += allocations.map(\.entry)
