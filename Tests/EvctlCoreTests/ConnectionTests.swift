@@ -126,8 +126,9 @@ import Testing
 
 /// serve's periodic queries over running sessions stay flat as finished ones pile up (issue 15).
 @Suite struct FlatCostTests {
+  /// SQLite only: the plans read are SQLite's (EXPLAIN QUERY PLAN).
   @Test func queriesOverActiveTransactionsUseThePartialIndex() throws {
-    let store = try makeStore()
+    let store = try makeStore(sqlite: true)
     for sql in [
       // stuck-transaction alarms (every 30 s) and the smart-charging plan read only these rows
       """

@@ -123,7 +123,7 @@ import Testing
     try store.db.run(
       """
       INSERT INTO transactions (id, station_id, connector_id, id_tag, authorization_status, meter_start,
-        started_at, start_timestamp_raw, received_at) VALUES (3, 1, 1, 'TAG1', 'Accepted', 0, 'x', 'x', 'x')
+        started_at, start_timestamp_raw, received_at) VALUES (3, 1, 1, 'TAG1', 'Accepted', 0, '2026-11-21T11:00:00.000Z', 'x', '2026-11-21T11:00:00.000Z')
       """)
     let payload = try store.setChargingProfilePayload(station: "CP-1", profile: txProfile, connector: 1, transaction: nil)
     #expect(payload["csChargingProfiles"]?["transactionId"] == 3)
@@ -135,7 +135,7 @@ import Testing
   @Test func theStationsOwnLimitsAreRespectedWhenKnown() throws {
     let store = try seededStore()
     try store.db.run(
-      "INSERT INTO station_configuration (station_id, key, value, readonly, fetched_at) VALUES (1, 'ChargeProfileMaxStackLevel', '0', 1, 'x')")
+      "INSERT INTO station_configuration (station_id, key, value, readonly, fetched_at) VALUES (1, 'ChargeProfileMaxStackLevel', '0', TRUE, '2026-11-21T11:00:00.000Z')")
     let p = try store.createChargingProfile(profile())
     #expect(throws: StoreError.self) {
       try store.setChargingProfilePayload(station: "CP-1", profile: p, connector: 0, transaction: nil)

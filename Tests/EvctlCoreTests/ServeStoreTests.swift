@@ -4,9 +4,10 @@ import Testing
 
 /// The serve lock, its heartbeat, and the atomic claim of commands (issue 9 items 20-22).
 @Suite struct ServeStoreTests {
+  /// SQLite only: on PostgreSQL several serve nodes share one store (issue 14 item 4).
   @Test func aSecondServeIsRefusedUntilTheLockIsStaleOrReleased() throws {
     var now = Timestamp(parsing: "2026-11-21T12:00:00Z")!
-    let store = try makeStore()
+    let store = try makeStore(sqlite: true)
     store.clock = { now }
     try store.acquireServeLock(pid: 4242, host: "other-host", listen: "0.0.0.0:8180")
     #expect(try store.serveStatus()?.running == true)
@@ -87,9 +88,10 @@ import Testing
 }
 
 @Suite struct ServeLockLivenessTests {
+  /// SQLite only, like the test above.
   @Test func aLiveServeOnThisHostKeepsItsLockEvenWithAnOldHeartbeat() throws {
     var now = Timestamp(parsing: "2026-11-21T12:00:00Z")!
-    let store = try makeStore()
+    let store = try makeStore(sqlite: true)
     store.clock = { now }
     // This test process stands in for a serve blocked by a long import: alive, silent.
     try store.acquireServeLock(pid: ProcessFacts.pid, host: ProcessFacts.hostName, listen: "a:1")

@@ -16,8 +16,9 @@ final class TemporaryDirectory {
 
 /// A store in memory with a fixed clock; on a fresh PostgreSQL database under
 /// `EVCTL_TEST_BACKEND=postgresql` (``TestBackend``).
-func makeStore(now: Timestamp = Timestamp(parsing: "2026-11-21T12:00:00Z")!) throws -> Store {
-  let store = TestBackend.isPostgreSQL ? try Store(postgresURL: try TestBackend.createDatabase()) : try Store(.memory)
+/// `sqlite: true` keeps a test on SQLite whatever the backend (the test says why).
+func makeStore(now: Timestamp = Timestamp(parsing: "2026-11-21T12:00:00Z")!, sqlite: Bool = false) throws -> Store {
+  let store = TestBackend.isPostgreSQL && !sqlite ? try Store(postgresURL: try TestBackend.createDatabase()) : try Store(.memory)
   store.clock = { now }
   return store
 }

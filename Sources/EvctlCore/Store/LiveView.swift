@@ -150,7 +150,7 @@ extension Store {
         SELECT \(Store.liveStateSQL(dialect)) AS state,
           CASE WHEN s.connected AND s.last_seen_at >= \(dialect.time("?1", minusSeconds: "s.heartbeat_interval * 3"))
             AND ?2 = 0 THEN 1 ELSE 0 END AS live
-        FROM stations s WHERE \(selection)) GROUP BY state
+        FROM stations s WHERE \(selection)) AS live_states GROUP BY state
       """, base)
     {
       let n = row.int("n") ?? 0
