@@ -6,7 +6,7 @@
 #
 #   bash Benchmarks/tls.sh                 # every pair: sat rtt1 rtt idle cold (about 6 minutes)
 #   bash Benchmarks/tls.sh sat idle        # only some
-#   PASS=2 bash Benchmarks/tls.sh sat      # a repetition: names get -pass2
+#   PASS=2 bash Benchmarks/tls.sh sat      # a repetition: names get -pass2 (any PASS text: -passTEXT)
 #   TLS_KEY=ec bash Benchmarks/tls.sh cold # an EC P-256 server key instead of RSA 2048
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,8 +19,11 @@ mkdir -p "$OUT" "$WORK"
 runs=("$@")
 [ ${#runs[@]} -gt 0 ] || runs=(sat rtt1 rtt idle cold)
 
-swift build -c release --product evctl
-EVCTL=$ROOT/.build/release/evctl
+# EVCTL=path measures another binary (e.g. a copy of the one before a change) without building.
+if [ -z "${EVCTL:-}" ]; then
+  swift build -c release --product evctl
+  EVCTL=$ROOT/.build/release/evctl
+fi
 ulimit -n "$(ulimit -Hn)"
 
 # A CA and a server certificate for 127.0.0.1, made by the openssl command.

@@ -48,6 +48,9 @@ final class TLSChannel {
     if result == 1 {
       handshaking = false
       handshakeWantsWrite = false
+      // The handshake's record buffers (≈ 17 KiB each way) are not needed by an idle connection;
+      // RELEASE_BUFFERS frees them only after application records. A no-op while bytes are pending.
+      _ = SSL_free_buffers(ssl)
       return .secured(security())
     }
     let step = classify(result)

@@ -22,7 +22,8 @@ public struct TLSError: Error, CustomStringConvertible, Sendable {
 ///
 /// TLS 1.2 and 1.3 only; for 1.2 the OCPP 1.6 security whitepaper's suites (A00.FR.317) plus
 /// their ECDHE-RSA twins, so that clients which refuse static-RSA key exchange (Python's default)
-/// can use an RSA certificate; no compression, no renegotiation, no session tickets or cache.
+/// can use an RSA certificate; no compression, no renegotiation, no session tickets (TLS 1.3 sends none)
+/// or cache.
 /// ``reload()`` builds a new context: connections in progress keep the one they started with.
 final class TLSContext {
   static let tls12Ciphers = [
@@ -65,6 +66,10 @@ final class TLSContext {
     do {
       guard evctl_ssl_ctx_set_versions(ctx) == 1 else { throw TLSError("cannot limit TLS versions") }
       evctl_ssl_ctx_harden(ctx)
+      // serve resumes no session (no cache, no tickets), so TLS 1.3's NewSessionTickets (two per
+      // handshake by default, each a session copy, an encryption and a record) were work for nothing
+      // on both sides of every cold connect.
+      guard SSL_CTX_set_num_tickets(ctx, 0) == 1 else { throw TLSError("cannot turn session tickets off") }
       guard SSL_CTX_set_cipher_list(ctx, tls12Ciphers) == 1 else { throw TLSError("cannot set cipher suites") }
       guard SSL_CTX_use_certificate_chain_file(ctx, settings.certificatePath) == 1 else {
         throw TLSError("cannot load certificate '\(settings.certificatePath)'")

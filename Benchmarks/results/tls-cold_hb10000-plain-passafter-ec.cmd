@@ -1,0 +1,3 @@
+# serve (CPU 0), then the generator (CPU 1)
+taskset -c 0 /tmp/tlsperf-after-evctl serve --listen 127.0.0.1:46561 --tls-listen 127.0.0.1:41131 --tls-cert $TLS_BENCH_DIR/certs-ec/server.pem --tls-key $TLS_BENCH_DIR/certs-ec/server.key --db $TLS_BENCH_DIR/bench.db --log-level error
+taskset -c 1 /tmp/tlsperf-after-evctl simulate --url ws://127.0.0.1:46561/ocpp -q -o json --stations 10000 --rate 0.0333 --duration 30s --warmup 5s

@@ -1,0 +1,3 @@
+# serve (CPU 0), then the generator (CPU 1)
+taskset -c 0 /tmp/tlsperf-before/evctl serve --listen 127.0.0.1:57661 --tls-listen 127.0.0.1:49593 --tls-cert $TLS_BENCH_DIR/certs-ec/server.pem --tls-key $TLS_BENCH_DIR/certs-ec/server.key --db $TLS_BENCH_DIR/bench.db --log-level error
+taskset -c 1 /tmp/tlsperf-before/evctl simulate --url ws://127.0.0.1:57661/ocpp -q -o json --stations 5000 --rate 0.001 --duration 45s --ramp 10s
