@@ -46,11 +46,14 @@ import Testing
     let store = try seededStore()
     let user = try store.user("eva@x.io").id
     let dead = 0x7fff_fff0
+    // On PostgreSQL a pid may belong to another workstation: only a job untouched for
+    // Store.abandonedImportSeconds (600 s) is abandoned there.
+    let deadTouched = store.dialect == .postgresql ? "2026-11-21T11:40:00Z" : "2026-11-21T11:59:00Z"
     try store.db.execute(
       """
       INSERT INTO import_jobs (id, kind, state, pid, started_at, touched_at) VALUES
-        (1, 'token', 'committed', \(dead), '2026-11-21T11:59:00Z', '2026-11-21T11:59:00Z'),
-        (2, 'token', 'staging', \(dead), '2026-11-21T11:59:00Z', '2026-11-21T11:59:00Z'),
+        (1, 'token', 'committed', \(dead), '2026-11-21T11:59:00Z', '\(deadTouched)'),
+        (2, 'token', 'staging', \(dead), '2026-11-21T11:59:00Z', '\(deadTouched)'),
         (3, 'token', 'staging', \(getpid()), '2026-11-21T11:59:00Z', '2026-11-21T11:59:00Z')
       """)
     for (job, tag) in [(1, "DONE"), (2, "DROP"), (3, "LIVE")] {
@@ -71,6 +74,13 @@ import Testing
     #expect(try store.db.queryOne("SELECT count(*) AS n FROM tokens WHERE substr(id_tag, 1, 4) = 'DROP'")?.int("n") == 0)
     let left = try store.db.query("SELECT id FROM import_jobs").compactMap { $0.int("id") }
     #expect(left == [3])
+    if store.dialect == .postgresql {
+      // Another workstation's import, touched a minute ago, under a pid unknown here: left alone.
+      try store.db.execute(
+        "INSERT INTO import_jobs (id, kind, state, pid, started_at, touched_at) VALUES (4, 'token', 'staging', \(dead), '2026-11-21T11:59:00Z', '2026-11-21T11:59:00Z')")
+      try store.resumeInterruptedImports()
+      #expect(try store.db.query("SELECT id FROM import_jobs ORDER BY id").compactMap { $0.int("id") } == [3, 4])
+    }
     #expect(try store.db.queryOne("SELECT count(*) AS n FROM import_token_rows WHERE job_id <> 3")?.int("n") == 0)
   }
 

@@ -63,6 +63,9 @@ extension Store {
       guard let id = job.int("id"), isAbandoned(pid: job.int("pid"), touchedAt: job.date("touched_at"))
       else { continue }
       let committed = job.string("state") == "committed"
+      // Taken over: pid 0 marks it abandoned for good, so the next call (here or on another
+      // workstation) carries on although finishing chunks touches it.
+      try db.run("UPDATE import_jobs SET pid = 0 WHERE id = ?", [id])
       while budget > 0 {
         budget -= 1
         let more: Bool
@@ -92,6 +95,9 @@ extension Store {
     }
     guard let pid, pid > 0 else { return true }
     if pid_t(pid) == getpid() { return false }
+    // On PostgreSQL the importer may run on another workstation, where its pid means nothing
+    // here: only a job untouched for abandonedImportSeconds counts as abandoned.
+    if dialect == .postgresql { return false }
     return kill(pid_t(pid), 0) != 0 && errno == ESRCH
   }
 
