@@ -17,12 +17,12 @@ import Testing
     try store.db.run("UPDATE connectors SET status = 'Faulted' WHERE station_id = (SELECT id FROM stations WHERE identity = 'CP-C')")
     let stations = try store.stations()
     let json = box.run("station list -o json")
-    #expect(json.code == .ok)
+    #expect(json.code == .success)
     #expect(json.out == JSONValue.array(stations.map(\.json)).pretty + "\n")
-    #expect(try JSONParser.parse(json.out).arrayValue?.map { $0["identity"]?.stringValue } == ["cp-a", "CP-B", "CP-C"])
+    #expect(try JSONValue.parse(json.out).arrayValue?.map { $0["identity"]?.stringValue } == ["cp-a", "CP-B", "CP-C"])
     let renderer = Renderer(format: .csv, showHeaders: true, color: false)
     #expect(box.run("station list -o csv").out == renderer.list(stations, columns: Commands.stationColumns, json: \.json))
-    let one = box.run("station list --group HQ --search b -o json").out
+    let one = box.run("station list --group HQ --search quoted -o json").out
     #expect(one == JSONValue.array([stations[1].json]).pretty + "\n")
     #expect(box.run("station list --state charging -o json").out == "[]\n")
     #expect(box.run("station list --state charging -o csv --no-headers").out.isEmpty)

@@ -16,7 +16,9 @@ import Testing
     let directory = NSTemporaryDirectory() + "evctl-startup-" + UUID().uuidString
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: directory) }
-    for arguments in [["version"], ["--db", directory + "/e.db", "station", "list", "-o", "json"]] {
+    let db = directory + "/e.db"
+    #expect(try BinaryTests.run(BinaryTests.binary, ["--db", db, "group", "create", "HQ"]).status == 0)
+    for arguments in [["version"], ["--db", db, "station", "list", "-o", "json"]] {
       let (result, loaded) = try loadedLibraries(arguments)
       #expect(result.status == 0, "\(arguments): \(result.err.suffix(500))")
       #expect(loaded.contains("libsqlite3.so"), "\(arguments)")
