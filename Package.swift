@@ -19,11 +19,14 @@ let package = Package(
     .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
     // libpq: the PostgreSQL backend of the store (issue 14).
     .systemLibrary(name: "CLibPQ", providers: [.apt(["libpq-dev"])]),
+    // libpq and libcurl are loaded on first use, not at start (issue 15: their ~30 shared
+    // libraries were most of every command's start-up); their module maps link nothing.
+    .target(name: "CLoadOnUse"),
 
     // Libraries: everything testable lives here. A warning fails the build (Tests/run.sh also
     // refuses SwiftPM's own warnings).
-    .target(name: "EvctlCore", dependencies: ["CSQLite", "COpenSSL", "CLibPQ"], swiftSettings: strict),
-    .target(name: "EvctlServer", dependencies: ["EvctlCore", "CLinux", "COpenSSL", "CCurl"], swiftSettings: strict),
+    .target(name: "EvctlCore", dependencies: ["CSQLite", "COpenSSL", "CLibPQ", "CLoadOnUse"], swiftSettings: strict),
+    .target(name: "EvctlServer", dependencies: ["EvctlCore", "CLinux", "COpenSSL", "CCurl", "CLoadOnUse"], swiftSettings: strict),
     // `evctl simulate`: OCPP 1.6J charge points, the client side of the server's codecs.
     .target(name: "EvctlSimulator", dependencies: ["EvctlCore", "EvctlServer", "CLinux", "CTLS"],
             swiftSettings: strict),

@@ -1,5 +1,6 @@
 // libcurl's easy API for serve's mail (SMTP/SMTPS); curl_easy_setopt is variadic, so each
-// argument type gets a wrapper Swift can call.
+// argument type gets a wrapper Swift can call. Not linked: CLoadOnUse defines the functions and
+// loads libcurl.so.4 on first use.
 #include <curl/curl.h>
 
 static inline CURLcode evctl_curl_set_long(CURL *curl, CURLoption option, long value) {

@@ -122,7 +122,7 @@ extension Commands {
       states: inv.arguments.values("state"), serials: inv.arguments.values("serial"),
       firmwareVersions: inv.arguments.values("firmware"), orphansOnly: inv.arguments.flag("orphans"))
     filter.securityProfiles = try inv.arguments.values("security-profile").map(SecurityProfile.parse)
-    let stations = try inv.context.openStore().stations(filter)
+    let store = try inv.context.openStore()
     let renderer = inv.context.renderer()
     var columns = stationColumns
     if renderer.format == .table || renderer.format == .wide {
@@ -131,7 +131,12 @@ extension Commands {
         return station.stateDetail.map { "\(state) (\($0))" } ?? state
       }
     }
-    inv.context.console.writeOut(renderer.list(stations, columns: columns, json: \.json))
+    // Streamed: JSON, CSV and TSV rows are written as the query returns them.
+    let writer = StreamingWriter(
+      renderer: renderer, columns: columns, json: \.json,
+      jsonBytes: { $0.writeJSON(into: &$1, level: 1) }, console: inv.context.console)
+    try store.forEachStation(filter) { try writer.write($0) }
+    writer.finish()
   }
 
   static let stationShow: CommandSpec = CommandSpec(

@@ -6,16 +6,23 @@ final class StreamingWriter<T> {
   let renderer: Renderer
   let columns: [Column<T>]
   let json: (T) -> JSONValue
+  /// Writes one item's JSON object straight into the buffer, nested one level (instead of
+  /// building a ``JSONValue`` and printing it): the same text, faster for many rows.
+  let jsonBytes: ((T, inout [UInt8]) -> Void)?
   let console: Console
   // One thread writes a report; skip the runtime's exclusivity checks on the hot path.
   @exclusivity(unchecked) private var buffer: [UInt8] = []
   private var collected: [T] = []
   @exclusivity(unchecked) private var count = 0
 
-  init(renderer: Renderer, columns: [Column<T>], json: @escaping (T) -> JSONValue, console: Console) {
+  init(
+    renderer: Renderer, columns: [Column<T>], json: @escaping (T) -> JSONValue,
+    jsonBytes: ((T, inout [UInt8]) -> Void)? = nil, console: Console
+  ) {
     self.renderer = renderer
     self.columns = columns
     self.json = json
+    self.jsonBytes = jsonBytes
     self.console = console
     buffer.reserveCapacity(1 << 17)
     switch renderer.format {
@@ -48,7 +55,12 @@ final class StreamingWriter<T> {
       }
       buffer.append(0x0A)
     case .json:
-      buffer.append(contentsOf: ((count == 0 ? "\n" : ",\n") + indent(json(item).pretty)).utf8)
+      if let jsonBytes {
+        buffer.append(contentsOf: (count == 0 ? "\n  " : ",\n  ").utf8)
+        jsonBytes(item, &buffer)
+      } else {
+        buffer.append(contentsOf: ((count == 0 ? "\n" : ",\n") + indent(json(item).pretty)).utf8)
+      }
     }
     count += 1
     if buffer.count >= 1 << 16 {

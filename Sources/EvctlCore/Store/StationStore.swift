@@ -163,47 +163,12 @@ extension Store {
     return station
   }
 
-  /// The stations the actor may see that match `filter`, ordered by identity.
+  /// The stations the actor may see that match `filter`, ordered by identity
+  /// (``forEachStation(_:_:)`` collected).
   public func stations(_ filter: StationFilter = StationFilter()) throws -> [Station] {
-    let tree = try groupTree()
-    let subtrees = try filter.groups.map { tree.subtree(of: try resolveGroup($0, in: tree).id) }
-    let search = filter.search?.lowercased()
-    let serveDown = try serveDownSince()
-    func matches(_ value: String?, _ wanted: [String]) -> Bool {
-      wanted.isEmpty || wanted.contains { $0.lowercased() == value?.lowercased() }
-    }
-    let rows = try db.query(Store.stationSelect + " ORDER BY s.identity \(dialect.nocase)")
-    let columns = rows.first.map(StationColumns.init)
-    return rows
-      .map { makeStation($0, tree: tree, serveDown: serveDown, columns: columns) }
-      .filter { station in
-        guard tree.contains(station.groupID, under: actor.baseGroupID) else { return false }
-        if filter.orphansOnly, station.groupID != nil { return false }
-        if !subtrees.isEmpty, !subtrees.contains(where: { $0.contains(station.groupID ?? -1) }) {
-          return false
-        }
-        if let search {
-          let fields = [station.identity, station.name, station.serialNumber, station.chargeBoxSerialNumber,
-                        station.externalID, station.uuid]
-          if !fields.contains(where: { $0?.lowercased().contains(search) == true }) { return false }
-        }
-        if !matches(station.vendor, filter.vendors) { return false }
-        if !matches(station.model, filter.models) { return false }
-        if !filter.states.isEmpty, !filter.states.contains(station.state) { return false }
-        if !filter.serials.isEmpty,
-          !(matches(station.serialNumber, filter.serials)
-            || matches(station.chargeBoxSerialNumber, filter.serials))
-        {
-          return false
-        }
-        if !matches(station.firmwareVersion, filter.firmwareVersions) { return false }
-        if !filter.securityProfiles.isEmpty,
-          !filter.securityProfiles.contains(where: { $0.rawValue == station.securityProfile })
-        {
-          return false
-        }
-        return true
-      }
+    var stations: [Station] = []
+    try forEachStation(filter) { stations.append($0) }
+    return stations
   }
 
   /// Registers a station with `connectors` connectors (numbered 1…N).
