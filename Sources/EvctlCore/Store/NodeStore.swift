@@ -260,3 +260,25 @@ extension Store {
     return row?.int("locked") == 1
   }
 }
+
+extension Store {
+  /// A running node with a fresh heartbeat, as a ``ServeStatus`` (the newest started first):
+  /// with several nodes, the store is served while any of them runs.
+  func runningNode() throws -> ServeStatus? {
+    let fresh = Timestamp(milliseconds: now().milliseconds - Store.nodeTimeoutMilliseconds)
+    guard let row = try db.queryOne(
+      """
+      SELECT pid, host, listen, \(ServeSQL.isoText("started_at", dialect)) AS started_at,
+        \(ServeSQL.isoText("heartbeat_at", dialect)) AS heartbeat_at
+        FROM serve_nodes WHERE stopped_at IS NULL AND heartbeat_at >= ? ORDER BY started_at DESC LIMIT 1
+      """, [fresh.iso8601])
+    else { return nil }
+    let host = row.string("host") ?? ""
+    let pid = row.int("pid") ?? 0
+    guard host != ProcessFacts.hostName || ProcessFacts.isAlive(pid) else { return nil }
+    let heartbeat = row.date("heartbeat_at") ?? now()
+    return ServeStatus(
+      pid: pid, host: host, listen: row.string("listen") ?? "", startedAt: row.date("started_at") ?? heartbeat,
+      heartbeatAt: heartbeat, stoppedAt: nil, running: true)
+  }
+}
