@@ -251,6 +251,7 @@ extension Store {
       UPDATE commands SET state = 'expired', answered_at = ?1,
         error = 'not sent: queued behind earlier commands to this station until it expired at '
           || \(ServeSQL.isoText("expires_at", dialect)) WHERE id = ?2 AND state = 'queued'
+          AND expires_at <= ?1
       """, [time.iso8601, id]) > 0
     {
       return .expired

@@ -48,18 +48,20 @@ extension Store {
   /// its heartbeats.
   public static var nodeTimeoutMilliseconds: Int64 { nodeHeartbeatMilliseconds * 3 }
 
+  /// On SQLite, where only one `serve` runs: every node but `id` is marked stopped and holds
+  /// nothing (a killed serve left its row running).
+  public func retireOtherNodes(except id: String) throws {
+    try db.run("DELETE FROM station_holders WHERE node_id <> ?", [id])
+    try db.run(
+      "UPDATE serve_nodes SET stopped_at = ?, stop_reason = 'replaced by node ' || ? WHERE id <> ? AND stopped_at IS NULL",
+      [now().iso8601, id, id])
+  }
+
   /// Registers (or re-registers) node `id` as running; an empty `listen` keeps the recorded one.
-  /// On SQLite, where only one `serve` runs, every other node is marked stopped and holds
-  /// nothing. Stopped nodes older than a day are forgotten.
+  /// Stopped nodes older than a day are forgotten.
   public func registerNode(id: String, host: String, pid: Int, listen: String) throws {
     let now = now()
     try db.transaction {
-      if dialect == .sqlite {
-        try db.run("DELETE FROM station_holders WHERE node_id <> ?", [id])
-        try db.run(
-          "UPDATE serve_nodes SET stopped_at = ?, stop_reason = 'replaced by node ' || ? WHERE id <> ? AND stopped_at IS NULL",
-          [now.iso8601, id, id])
-      }
       try db.run(
         "DELETE FROM serve_nodes WHERE stopped_at IS NOT NULL AND stopped_at < ? AND id <> ?",
         [now.adding(seconds: -86_400).iso8601, id])

@@ -14,6 +14,7 @@ extension CentralSystem {
     let owner = configuration.lockOwner ?? ServeLockOwner(pid: ProcessFacts.pid, host: ProcessFacts.hostName)
     try reportDeadNodes(try store.reapDeadNodes(except: node, at: .now()), at: .now())
     try store.registerNode(id: node, host: owner.host, pid: owner.pid, listen: "")
+    if store.dialect == .sqlite { try store.retireOtherNodes(except: node) }
     try store.markUnheldStationsDisconnected()
   }
 
