@@ -94,3 +94,18 @@ public final class WALCheckpointer {
     try? connection.execute("PRAGMA wal_checkpoint(\(truncating ? "TRUNCATE" : "PASSIVE"))")
   }
 }
+
+extension Store {
+  /// Whether the store's connection was lost (PostgreSQL only; a SQLite file is never lost).
+  public var hasLostConnection: Bool {
+    guard sqlite == nil else { return false }
+    return !postgres.isConnected
+  }
+
+  /// Connects to the PostgreSQL server again after a lost connection; `false` while it cannot be
+  /// reached (try again later). Work not committed before the loss is gone.
+  public func reconnect() -> Bool {
+    guard sqlite == nil else { return true }
+    return postgres.reconnect()
+  }
+}

@@ -80,6 +80,9 @@ public final class Server {
   static let trimIntervalMilliseconds: Int64 = 5_000
   /// Takes the write lock for each batch without waiting long (StoreLock.swift).
   private var storeLock = StoreLock()
+  /// Rides out a lost PostgreSQL connection (StoreReconnect.swift).
+  private var storeReconnect = StoreReconnect(
+    environment: getenv("EVCTL_RECONNECT_SECONDS").map { ["EVCTL_RECONNECT_SECONDS": String(cString: $0)] } ?? [:])
   /// The port actually bound (useful with port 0): the plain listener's, else the TLS one's.
   public let port: UInt16
   /// The TLS listener's port, when there is one.
@@ -174,7 +177,17 @@ public final class Server {
       if count < 0 && errno != EINTR { throw SystemError(operation: "epoll_wait", errno: errno) }
       let now = Timestamp.now()
       var touched: [Link] = []
-      guard try storeLock.begin(central.store, now: now, log: central.log) else {
+      // A lost PostgreSQL connection: nothing is read or answered until it is back.
+      var began = false
+      if try storeReconnect.ready(central.store, now: now, log: central.log) {
+        do {
+          began = try storeLock.begin(central.store, now: now, log: central.log)
+        } catch {
+          // The connection went while idle: the next turn connects again.
+          if !central.store.hasLostConnection { throw error }
+        }
+      }
+      guard began else {
         // Another process holds the write lock: nothing is read or answered in this turn, and
         // the loop never waits long for it; epoll reports the same sockets again next turn.
         for index in 0..<max(Int(count), 0) where events[index].data.fd == wakeFD { stopping = true }
