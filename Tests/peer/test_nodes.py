@@ -91,7 +91,7 @@ def test_commands_reach_stations_on_both_nodes_a_station_moves_and_a_killed_node
         # CP-A reconnects to the second node: the newer connection wins, the first node closes
         # its old one, and commands now go through the second node.
         a2, ws_a2, task_a2 = await online(second, "CP-A")
-        await asyncio.wait_for(ws_a.wait_closed(), 15)
+        await asyncio.wait_for(ws_a.wait_closed(), 60)
         result = await cli(first, "station", "reset", "CP-A", "--hard")
         assert result.returncode == 0, result.stderr
         assert [r[0] for r in a2.received] == ["Reset"]
