@@ -15,6 +15,9 @@ extension Store {
     let stopped = row.date("stopped_at")
     let fresh = heartbeat.adding(seconds: Store.serveStaleSeconds) >= now()
     let alive = host != ProcessFacts.hostName || ProcessFacts.isAlive(pid)
+    if dialect == .postgresql, !(stopped == nil && fresh && alive), let node = try runningNode() {
+      return node  // several nodes share the row: any running node serves the store
+    }
     return ServeStatus(
       pid: pid, host: host, listen: row.string("listen") ?? "",
       startedAt: row.date("started_at") ?? heartbeat, heartbeatAt: heartbeat, stoppedAt: stopped,

@@ -1,0 +1,132 @@
+"""Issue 14 item 4: several `serve` nodes on one PostgreSQL database. Commands from the CLI reach
+stations on every node (woken by LISTEN/NOTIFY), a station that reconnects to another node moves
+there (the old node closes its connection), a killed node is noticed and its stations shown
+offline, and a node registry (`evctl node list`). Runs against a throwaway cluster."""
+import asyncio
+import itertools
+import json
+import os
+import time
+
+import pytest
+
+from conftest import Evctl
+from pgcluster import Cluster
+from test_remote_commands import cli, online
+
+_names = itertools.count(1)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    started = Cluster().start()
+    yield started
+    started.stop()
+
+
+class Node(Evctl):
+    """One serve node on a PostgreSQL store (the URL in place of a file)."""
+
+    def __init__(self, url, home):
+        super().__init__(url)
+        self.env = dict(os.environ, XDG_CONFIG_HOME=str(home), EVCTL_DB=url,
+                        EVCTL_NODE_HEARTBEAT_MS="300")
+
+
+@pytest.fixture
+def nodes(cluster, tmp_path):
+    url = cluster.create_database(f"evctl_nodes_{next(_names)}")
+    first, second = Node(url, tmp_path / "a"), Node(url, tmp_path / "b")
+    first.run("group", "create", "HQ", "--kind", "site")
+    for identity in ("CP-A", "CP-B"):
+        first.run("station", "create", identity, "--name", identity, "--group", "HQ", "--security-profile", "0")
+    first.start("--no-auto-config")
+    second.start("--no-auto-config")
+    yield first, second
+    for node in (first, second):
+        if node.process is not None:
+            node.stop()
+
+
+def wait_for(predicate, timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError("condition not met in time")
+
+
+def node_list(node):
+    return json.loads(node.run("node", "list", "-o", "json").stdout)
+
+
+def station_state(node, identity):
+    stations = json.loads(node.run("station", "list", "-o", "json").stdout)
+    return next(s for s in stations if s["identity"] == identity)
+
+
+def test_commands_reach_stations_on_both_nodes_a_station_moves_and_a_killed_node_is_noticed(nodes):
+    first, second = nodes
+    listed = node_list(first)
+    assert [n["state"] for n in listed] == ["running", "running"]
+    assert {n["pid"] for n in listed} == {first.process.pid, second.process.pid}
+    assert all(n["listen"].endswith(str(p)) for n, p in zip(
+        sorted(listed, key=lambda n: n["pid"]),
+        [x.port for x in sorted(nodes, key=lambda x: x.process.pid)]))
+
+    async def scenario():
+        a, ws_a, task_a = await online(first, "CP-A")
+        b, ws_b, task_b = await online(second, "CP-B")
+        held = wait_for(lambda: {n["pid"]: n["stations"] for n in node_list(first)}
+                        if sum(n["stations"] for n in node_list(first)) == 2 else None)
+        assert held == {first.process.pid: 1, second.process.pid: 1}
+        # The CLI (on either node's machine) reaches each station through the node holding it.
+        for via, identity, station in ((second, "CP-A", a), (first, "CP-B", b)):
+            result = await cli(via, "station", "reset", identity)
+            assert result.returncode == 0, result.stderr
+            assert [r[0] for r in station.received] == ["Reset"]
+
+        # CP-A reconnects to the second node: the newer connection wins, the first node closes
+        # its old one, and commands now go through the second node.
+        a2, ws_a2, task_a2 = await online(second, "CP-A")
+        await asyncio.wait_for(ws_a.wait_closed(), 60)
+        result = await cli(first, "station", "reset", "CP-A", "--hard")
+        assert result.returncode == 0, result.stderr
+        assert [r[0] for r in a2.received] == ["Reset"]
+        assert [r[0] for r in a.received] == ["Reset"]  # never the second one
+        assert station_state(first, "CP-A")["connected"] is True
+        held = {n["pid"]: n["stations"] for n in node_list(first)}
+        assert held == {first.process.pid: 0, second.process.pid: 2}
+
+        # The second node dies without a word: the first notices within the heartbeat timeout
+        # and shows its stations offline.
+        dead_pid = second.process.pid
+        second.stop(kill=True)
+        dead = wait_for(lambda: next((n for n in node_list(first)
+                                      if n["pid"] == dead_pid and n["state"] == "dead"), None))
+        assert dead["stations"] == 0 and "no heartbeat since" in dead["reason"]
+        for identity in ("CP-A", "CP-B"):
+            assert station_state(first, identity)["connected"] is False
+        result = await cli(first, "station", "reset", "CP-B")
+        assert result.returncode != 0 and "offline" in result.stderr
+        # CP-B comes back through the first node and is reachable again.
+        b2, ws_b2, task_b2 = await online(first, "CP-B")
+        result = await cli(first, "station", "reset", "CP-B")
+        assert result.returncode == 0, result.stderr
+        assert [r[0] for r in b2.received] == ["Reset"]
+        for ws in (ws_a2, ws_b2):
+            await ws.close()
+        for task in (task_a, task_b, task_a2, task_b2):
+            task.cancel()
+
+    asyncio.run(scenario())
+
+
+def test_node_list_on_sqlite_shows_the_one_serve(evctl):
+    listed = json.loads(evctl.run("node", "list", "-o", "json").stdout)
+    assert [(n["state"], n["pid"]) for n in listed] == [("running", evctl.process.pid)]
+    evctl.stop()
+    listed = json.loads(evctl.run("node", "list", "-o", "json").stdout)
+    assert [n["state"] for n in listed] == ["stopped"]
