@@ -155,7 +155,8 @@ def make_store(tmp_path, evctl_fixture):
 
 
 REPORTS = [
-    ("report", "sessions", "-o", "csv"), ("station", "list", "-o", "json"), ("token", "list", "-o", "json"),
+    ("report", "sessions", "-o", "csv"), ("report", "sessions", "-o", "json"),
+    ("report", "energy", "--by", "day", "-o", "csv"), ("station", "list", "-o", "json"), ("token", "list", "-o", "json"),
     ("user", "list", "-o", "json"), ("group", "list", "-o", "json"), ("profile", "list", "-o", "json"),
     ("event", "list", "-o", "json"), ("command", "list", "-o", "json"), ("alarm", "list", "--history", "-o", "json"),
     ("station", "connector", "list", "CP-1", "-o", "json"), ("group", "capacity", "show", "HQ", "-o", "json"),
@@ -193,6 +194,9 @@ def test_db_copy_round_trip_sqlite_postgresql_sqlite_gives_the_same_store_and_re
     cluster.sql(name, "INSERT INTO groups (name, created_at) VALUES ('New', now())")
     assert int(cluster.sql(name, "SELECT max(id) FROM groups")[0][0]) == by_table["groups"]["rows"] + 1
     cluster.sql(name, "DELETE FROM groups WHERE name = 'New'")
+
+    # The copy on PostgreSQL reports the same as the SQLite store it came from.
+    assert reports(url) == reports(source)
 
     back = str(tmp_path / "back.db")
     again = evctl_run("db", "copy", "--from", url, "--to", f"sqlite:{back}", "-o", "json")
