@@ -39,7 +39,10 @@ pgbin() {
 }
 as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 store_url() { echo "postgresql://evctl@/evctl?host=$DIR"; }
-alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# Runs, and is not a zombie left unreaped (a container's init may never reap it).
+alive() {
+  [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null && [[ "$(ps -o stat= -p "$(cat "$1")")" != Z* ]]
+}
 
 start_node() {
   local n="$1" address

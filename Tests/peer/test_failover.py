@@ -15,7 +15,7 @@ import time
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from conftest import BINARY  # noqa: E402
+from conftest import BINARY, ROOT, free_port  # noqa: E402
 from ha_harness import HA, Ledger, Station  # noqa: E402
 
 STATIONS = 300
@@ -120,3 +120,78 @@ def test_kill_9_of_one_node_behind_haproxy_loses_nothing_and_the_stations_carry_
     print(f"failover: stations per node {held}, node {victim} killed, {len(moved)} stations moved, the last back {seconds:.1f} s after kill -9; "
           f"{len(ledger.starts)} starts, {len(ledger.meters)} meter values, {len(ledger.stops)} stops "
           f"acknowledged, none lost; commands {dict(outcomes)}")
+
+
+def free_port_block(size=10):
+    """A base port with base..base+size-1 all free (Examples/ha/ha.sh uses base+1..+3 and +9)."""
+    import socket
+    for _ in range(50):
+        base = free_port()
+        if base + size > 65535:
+            continue
+        try:
+            for offset in range(size):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", base + offset))
+            return base
+        except OSError:
+            continue
+    raise AssertionError("no free block of ports")
+
+
+async def boot_through(port, identity):
+    import json
+    import websockets
+    async with websockets.connect(f"ws://127.0.0.1:{port}/ocpp/{identity}", subprotocols=["ocpp1.6"],
+                                  open_timeout=15) as ws:
+        await ws.send(json.dumps([2, "1", "BootNotification", {"chargePointVendor": "V", "chargePointModel": "M"}]))
+        while True:
+            frame = json.loads(await asyncio.wait_for(ws.recv(), timeout=15))
+            if frame[0] == 3 and frame[1] == "1":
+                return frame[2]["status"]
+
+
+def test_examples_ha_script_starts_all_fails_a_node_over_and_stops(tmp_path):
+    # Not under tmp_path: PostgreSQL runs as `postgres` under root and must enter the folder, and a
+    # socket path is limited to ~107 bytes.
+    import pathlib
+    import uuid
+    state = pathlib.Path(f"/tmp/evha-{uuid.uuid4().hex[:8]}")
+    env = dict(os.environ, EVCTL=BINARY, EVCTL_HA_DIR=str(state), EVCTL_HA_PORT=str(free_port_block()),
+               XDG_CONFIG_HOME=str(tmp_path / "config"))
+
+    def ha_sh(*args, check=True):
+        result = subprocess.run(["bash", os.path.join(ROOT, "Examples", "ha", "ha.sh"), *args],
+                                capture_output=True, text=True, timeout=180, env=env)
+        assert not check or result.returncode == 0, (args, result.stdout, result.stderr)
+        return result
+
+    def haproxy_sees(node, state_word, timeout=30):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if f"haproxy sees {node}: {state_word}" in ha_sh("status").stdout:
+                return True
+            time.sleep(0.3)
+        return False
+
+    try:
+        started = ha_sh("start")
+        assert "haproxy: stations connect to ws://127.0.0.1:" in started.stdout, started.stdout
+        url = ha_sh("url").stdout.strip()
+        assert url.startswith("postgresql://evctl@/evctl?host=")
+        created = subprocess.run([BINARY, "--db", url, "station", "create", "CP-HA", "--name", "Demo",
+                                  "--security-profile", "0"],
+                                 capture_output=True, text=True, timeout=60, env=env)
+        assert created.returncode == 0, created.stderr
+        for n in (1, 2, 3):
+            assert haproxy_sees(f"node{n}", "UP"), ha_sh("status").stdout
+        assert asyncio.run(boot_through(int(env["EVCTL_HA_PORT"]), "CP-HA")) == "Accepted"
+        assert "node2 killed (kill -9)" in ha_sh("kill", "2").stdout
+        assert haproxy_sees("node2", "DOWN"), ha_sh("status").stdout
+        assert "node2: down" in ha_sh("status").stdout
+        ha_sh("revive", "2")
+        assert haproxy_sees("node2", "UP"), ha_sh("status").stdout
+        assert ha_sh("kill", "4", check=False).returncode == 64
+    finally:
+        stopped = ha_sh("stop", check=False)
+    assert stopped.stdout.strip().endswith("stopped") and not state.exists(), stopped.stdout + stopped.stderr
