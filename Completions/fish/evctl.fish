@@ -53,6 +53,10 @@ function __evctl_sub
             echo 'alarm'
         case 'evctl|alarms'
             echo 'alarm'
+        case 'evctl|node'
+            echo 'node'
+        case 'evctl|nodes'
+            echo 'node'
         case 'evctl|transaction'
             echo 'transaction'
         case 'evctl|transactions'
@@ -345,6 +349,10 @@ function __evctl_sub
             echo 'list'
         case 'evctl alarm|ack'
             echo 'ack'
+        case 'evctl node|list'
+            echo 'list'
+        case 'evctl node|ls'
+            echo 'list'
         case 'evctl transaction|list'
             echo 'list'
         case 'evctl transaction|ls'
@@ -399,6 +407,7 @@ function __evctl_words
                 'top' 'Watch the network live, full screen: stations, sessions, capacity, alarms, serve' \
                 'event' 'Events across stations: status changes, connections, boots' \
                 'alarm' 'Alarms raised and cleared by serve' \
+                'node' 'The serve nodes on this store and the stations each holds' \
                 'transaction' 'Inspect transactions and close ghost ones' \
                 'login' 'Log in as an operator for two hours' \
                 'logout' 'End the login session' \
@@ -2896,6 +2905,37 @@ function __evctl_words
                 '--help' 'Show help information' \
                 '-h' 'Show help information' \
                 '--version' 'Show the version'
+        case 'evctl node'
+            printf '%s\t%s\n' \
+                'list' 'List serve nodes: running ones first, with their heartbeat and stations held' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
+        case 'evctl node list'
+            printf '%s\t%s\n' \
+                '--db' 'Store file (or postgresql:// URL); default $EVCTL_DB, else $XDG_DATA_HOME/evctl/evctl.db' \
+                '--output' 'Output format; default: table on a terminal, tsv when piped' \
+                '-o' 'Output format; default: table on a terminal, tsv when piped' \
+                '--json' 'Same as -o json' \
+                '--no-headers' 'Omit the header row in table and csv output' \
+                '--headers' 'Print a header row in tsv output (tsv columns are the -o wide columns, in order)' \
+                '--quiet' 'Print nothing on success' \
+                '-q' 'Print nothing on success' \
+                '--color' 'Colour output' \
+                '--tz' 'Time zone for times you type and tables show, e.g. Europe/Amsterdam; default $EVCTL_TZ, else UTC' \
+                '--help' 'Show help information' \
+                '-h' 'Show help information' \
+                '--version' 'Show the version'
         case 'evctl transaction'
             printf '%s\t%s\n' \
                 'list' 'List transactions, newest first' \
@@ -5368,6 +5408,26 @@ function __evctl_values
         case 'evctl alarm ack|--color'
             echo 'words:auto always never'
         case 'evctl alarm ack|--tz'
+            echo 'none:'
+        case 'evctl node|--db'
+            echo 'files:'
+        case 'evctl node|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl node|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl node|--color'
+            echo 'words:auto always never'
+        case 'evctl node|--tz'
+            echo 'none:'
+        case 'evctl node list|--db'
+            echo 'files:'
+        case 'evctl node list|--output'
+            echo 'words:table wide tsv csv json'
+        case 'evctl node list|-o'
+            echo 'words:table wide tsv csv json'
+        case 'evctl node list|--color'
+            echo 'words:auto always never'
+        case 'evctl node list|--tz'
             echo 'none:'
         case 'evctl transaction|--db'
             echo 'files:'

@@ -33,7 +33,7 @@ public enum Commands {
     arguments: globalOptions,
     subcommands: [
       group, station, operatorCommand, user, token, localList, reservation, profile, command,
-      report, status, top, event, alarm, transaction, login, logout, passwordReset, whoami, db, ca, certificate, serve, simulate,
+      report, status, top, event, alarm, node, transaction, login, logout, passwordReset, whoami, db, ca, certificate, serve, simulate,
       completion, helpCommand, versionCommand, complete,
     ],
     examples: [

@@ -68,7 +68,7 @@ extension Commands {
     // Monitoring and reports
     "command list": .reads, "command show": .reads, "command cancel": .writes,
     "report sessions": .reads,
-    "report energy": .reads, "status": .reads, "top": .reads, "event list": .reads, "alarm list": .reads,
+    "report energy": .reads, "status": .reads, "top": .reads, "event list": .reads, "alarm list": .reads, "node list": .reads,
     "alarm ack": .writes, "transaction list": .reads, "transaction show": .reads,
     "transaction close": .writes,
     // Sessions, the store, the service, help

@@ -100,6 +100,8 @@ extension Commands {
     let smtp = try smtpSettings(inv)
     let owner = ServeLockOwner(pid: ProcessFacts.pid, host: ProcessFacts.hostName)
     configuration.lockOwner = owner
+    configuration.nodeID = "\(owner.host):\(owner.pid)"
+    if case .postgresql(let url) = inv.context.databaseLocation { configuration.notificationURL = url }
     configuration.autoConfiguration = !inv.arguments.flag("no-auto-config")
     configuration.certificateApproval = inv.arguments.option("certificate-approval")
       .flatMap(CertificateApproval.init(rawValue:)) ?? .auto
@@ -198,6 +200,7 @@ extension Commands {
     bound.port = server.port
     bound.tls?.address.port = server.tlsPort ?? 0
     try store.setServeListen(listenText(bound), pid: owner.pid, host: owner.host)
+    central.noteNodeListen(listenText(bound))
     let stopper = server.stopper
     let sources = [SIGINT, SIGTERM, SIGHUP].map { number in
       signal(number, SIG_IGN)

@@ -100,6 +100,7 @@ extension Store {
         timeout_seconds) VALUES (?, ?, ?, ?, ?, ?, ?)
       """,
       [target.id, action, text, actor.displayName, now.iso8601, expiry.iso8601, timeoutSeconds])
+    try notifyCommandQueued()
     return RemoteCommand(
       id: newID, stationID: target.id, stationIdentity: target.identity, action: action,
       payloadText: text, state: .queued, requestedBy: actor.displayName, createdAt: now,
@@ -225,12 +226,23 @@ extension Store {
   /// the CLI already expired (or cancelled) is not claimed, and one past its expiry is expired
   /// now. Only a claimed command may be sent. `serve` claims a command when the station's one
   /// outbound slot frees up, so one that expires here waited behind earlier commands.
-  public func claimCommand(_ id: Int, messageID: String, at time: Timestamp) throws -> CommandClaim {
+  ///
+  /// With `node` (several nodes on PostgreSQL), only the node that holds the command's station
+  /// claims it: a node whose connection another node took over never sends it.
+  public func claimCommand(_ id: Int, messageID: String, at time: Timestamp, node: String? = nil) throws
+    -> CommandClaim
+  {
+    let holder = node == nil ? "" : """
+       AND EXISTS (SELECT 1 FROM station_holders h WHERE h.station_id = commands.station_id
+        AND h.node_id = ?4)
+      """
+    var arguments: [any SQLiteBindable] = [time.iso8601, messageID, id]
+    if let node { arguments.append(node) }
     if try db.run(
       """
       UPDATE commands SET state = 'sent', sent_at = ?1, message_id = ?2
-        WHERE id = ?3 AND state = 'queued' AND expires_at > ?1
-      """, [time.iso8601, messageID, id]) > 0
+        WHERE id = ?3 AND state = 'queued' AND expires_at > ?1\(holder)
+      """, arguments) > 0
     {
       return .claimed
     }
@@ -259,12 +271,15 @@ extension Store {
       [state.rawValue, status, response?.compact, error, time.iso8601, latencyMilliseconds, id])
   }
 
-  /// Commands left `sent` by a previous `serve` process: their outcome is unknown.
+  /// Commands left `sent` by a previous `serve` process: their outcome is unknown. Commands to
+  /// stations a running node holds (several nodes on PostgreSQL) are that node's to settle.
   public func abandonSentCommands(at time: Timestamp) throws {
     try db.run(
       """
       UPDATE commands SET state = 'timed_out', answered_at = ?,
         error = 'serve stopped before the station answered; outcome unknown' WHERE state = 'sent'
+        AND station_id NOT IN (SELECT h.station_id FROM station_holders h
+          JOIN serve_nodes n ON n.id = h.node_id WHERE n.stopped_at IS NULL)
       """, [time.iso8601])
   }
 }

@@ -72,6 +72,7 @@ extension CentralSystem {
 
   /// Every 30 seconds: stations silent for three heartbeat intervals, and stuck transactions.
   public func periodicAlarms(at now: Timestamp) throws {
+    guard try store.tryLockPeriodicAlarms() else { return }  // another node scans right now
     for silent in try store.silentStationsWithoutOfflineAlarm(at: now) {
       try raise(.offline, stationID: silent.stationID, identity: silent.identity,
                 detail: "no frame since \(silent.lastSeenAt ?? "-")", at: now)

@@ -23,6 +23,12 @@ public struct ServerConfiguration: Sendable {
   /// The process that holds the store's serve lock, for its heartbeat; `nil` in tests that run
   /// a server without the lock.
   public var lockOwner: ServeLockOwner?
+  /// This node's id in the node registry (`HOST:PID`); `nil` in tests that run a server
+  /// without registering it.
+  public var nodeID: String?
+  /// The PostgreSQL URL a node listens on for queued commands (LISTEN/NOTIFY); `nil` on SQLite,
+  /// which polls.
+  public var notificationURL: String?
   /// Whether serve sends GetConfiguration on its own after a station's first accepted boot and
   /// after a boot that reports new firmware (`serve --no-auto-config` turns it off).
   public var autoConfiguration = true
@@ -122,7 +128,11 @@ public final class CentralSystem {
   /// start-up nothing is connected.
   public func resetConnections() throws {
     try store.tuneForServing()
-    try store.markAllStationsDisconnected()
+    if configuration.nodeID != nil {
+      try startNode()
+    } else {
+      try store.markAllStationsDisconnected()
+    }
   }
 
   // MARK: Handshake
@@ -167,6 +177,7 @@ public final class CentralSystem {
 
   /// Records that a station connected.
   public func connected(stationID: Int, identity: String, replaced: Bool, at now: Timestamp) throws {
+    try nodeHolds(stationID: stationID, identity: identity, at: now)
     try store.markStationConnected(stationID, at: now)
     lastSeenWritten[stationID] = now.milliseconds
     registrationSettled.remove(stationID)
@@ -179,7 +190,7 @@ public final class CentralSystem {
   /// Records that a station's connection closed.
   public func disconnected(stationID: Int, identity: String, reason: String, stillConnected: Bool,
                            at now: Timestamp) throws {
-    if !stillConnected {
+    if !stillConnected, try nodeReleases(stationID: stationID) {
       try store.markStationDisconnected(stationID, lastSeen: lastSeenPending.removeValue(forKey: stationID))
       lastSeenWritten[stationID] = nil
     }

@@ -301,7 +301,7 @@ public final class ConnectionSession {
     while phase == .open, inFlight == nil, !outboundQueue.isEmpty {
       let command = outboundQueue.removeFirst()
       let messageID = "evctl-\(command.id)"
-      guard try central.store.claimCommand(command.id, messageID: messageID, at: now) == .claimed
+      guard try central.store.claimCommand(command.id, messageID: messageID, at: now, node: central.claimNode) == .claimed
       else { continue }
       inFlight = (command, messageID, now)
       let frame = command.callFrame(messageID: messageID)

@@ -49,7 +49,9 @@ extension CentralSystem {
     planMarks = (readingMark, suspended, capacities.map(\.json.compact).sorted())
     reasons = reasons.enumerated().filter { index, reason in !reasons[..<index].contains(reason) }.map(\.element)
     let tree = try store.groupTree()
-    let roots = Set(capacities.map(\.groupID)).union(suspended)
+    // One node at a time plans a group (several nodes on PostgreSQL); its limits reach stations
+    // on other nodes through the command queue.
+    let roots = try Set(capacities.map(\.groupID)).union(suspended).filter { try store.tryLockGroupPlan($0) }
     let minimumOf = Dictionary(capacities.map { ($0.groupID, $0.minCurrent) }, uniquingKeysWith: { a, _ in a })
     let handOnOf = Dictionary(capacities.map { ($0.groupID, $0.handOnSeconds) }, uniquingKeysWith: { a, _ in a })
     var handOns: [Int: HandOn] = [:]

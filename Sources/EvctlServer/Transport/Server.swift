@@ -50,16 +50,18 @@ public final class Server {
   /// The TLS listener, or -1.
   private let tlsListenFD: Int32
   private let tlsContext: TLSContext?
-  private let epollFD: Int32
+  let epollFD: Int32
   private let wakeFD: Int32
   private let reloadFD: Int32
-  private var links: [Int32: Link] = [:]
-  private var byStation: [Int: Int32] = [:]
+  var links: [Int32: Link] = [:]
+  var byStation: [Int: Int32] = [:]
   private var pendingDisconnects: [(Int, String, String)] = []
   private var pendingAbandoned: [(RemoteCommand, Timestamp, String)] = []
   /// Commands handed to a session and not yet finished, so that a poll does not take them twice.
   private var dispatched: Set<Int> = []
-  private var lastCommandPoll = Timestamp(milliseconds: 0)
+  var lastCommandPoll = Timestamp(milliseconds: 0)
+  /// The node's LISTEN connection and heartbeat times (several nodes on PostgreSQL).
+  var nodeState = NodeLoopState()
   private var lastHousekeeping = Timestamp(milliseconds: 0)
   private var lastPrune = Timestamp(milliseconds: 0)
   private var lastHeartbeat = Timestamp(milliseconds: 0)
@@ -142,7 +144,7 @@ public final class Server {
     _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
   }
 
-  private func watch(_ fd: Int32, events: UInt32, modify: Bool = false) throws {
+  func watch(_ fd: Int32, events: UInt32, modify: Bool = false) throws {
     var event = epoll_event()
     event.events = events
     event.data.fd = fd
@@ -155,6 +157,8 @@ public final class Server {
   public func run() throws {
     try central.resetConnections()
     try central.store.abandonSentCommands(at: .now())
+    openNodeListener()
+    defer { central.stopNode() }
     // Acknowledged means durable even across power loss: every commit (one per batch) waits for
     // fsync of the WAL (issue 11 item 7).
     try central.store.makeCommitsDurable()
@@ -187,6 +191,8 @@ public final class Server {
             stopping = true
           } else if fd == reloadFD {
             reloadCertificates()
+          } else if fd == nodeState.listenerFD {
+            drainNodeListener()
           } else if let link = links[fd] {
             if flags & EPOLLOUT.rawValue != 0 { touched.append(link) }
             if flags & (EPOLLIN.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 {
@@ -199,7 +205,7 @@ public final class Server {
             }
           }
         }
-        if now.milliseconds - lastCommandPoll.milliseconds >= 100 {
+        if now.milliseconds - lastCommandPoll.milliseconds >= commandPollMilliseconds {
           lastCommandPoll = now
           touched += try deliverCommands(now: now)
           try central.noticeAllocationChanges(at: now)
@@ -208,6 +214,7 @@ public final class Server {
           lastHousekeeping = now
           touched += housekeeping(now: now)
           touched += closeDeletedStations(now: now)
+          touched += nodeHousekeeping(now: now)
           if let paused = descriptors.pausedAt, now.milliseconds - paused.milliseconds >= 1000 { resumeListener() }
           if let error = isolated({ try reportExhaustion(now: now) }) {
             logFailure("reporting descriptor exhaustion failed: \(error)", now: now)
@@ -635,7 +642,7 @@ public final class Server {
     return touched
   }
 
-  private func flush(_ link: Link) {
+  func flush(_ link: Link) {
     if let tls = link.tls, tls.handshaking, !link.closing {
       // Nothing to send before the handshake is done; it may be waiting for writability.
       guard tls.handshakeWantsWrite else { return }
@@ -714,7 +721,7 @@ public final class Server {
     }
   }
 
-  private func noteCommandsAbandoned(_ link: Link, reason: String) {
+  func noteCommandsAbandoned(_ link: Link, reason: String) {
     let held = link.session.abandonCommands(reason: reason)
     for id in held.waiting { dispatched.remove(id) }
     if let command = held.inFlight, let sentAt = held.sentAt {
