@@ -11,8 +11,9 @@ need=()
 # bash, zsh and fish (and tmux for interactive Tab): the completion tests load the committed
 # scripts into the real shells. libcurl for serve's mail; libpq-dev for the PostgreSQL backend;
 # postgresql (initdb, pg_ctl, psql) for the throwaway cluster of Tests/peer/test_postgres.py (run as
-# the `postgres` user through runuser when CI runs as root).
-for pkg in libsqlite3-dev libssl-dev libcurl4-openssl-dev libpq-dev postgresql python3-venv bash zsh fish tmux; do
+# the `postgres` user through runuser when CI runs as root); haproxy for the failover test and
+# Examples/ha (Tests/peer/test_failover.py).
+for pkg in libsqlite3-dev libssl-dev libcurl4-openssl-dev libpq-dev postgresql haproxy python3-venv bash zsh fish tmux; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
