@@ -14,7 +14,9 @@ extension Store {
         UNION ALL
         SELECT coalesce(reported_at, at), at, station_id, identity, NULL, kind, NULL, NULL, detail, NULL
           FROM events WHERE at > ?1 AND (CAST(?2 AS BIGINT) IS NULL OR station_id = ?2) AND (CAST(?3 AS TEXT) IS NULL OR kind = ?3)
-        ORDER BY received_at DESC LIMIT ?4) AS newest ORDER BY received_at
+        ORDER BY received_at DESC, coalesce(station_id, 0) DESC, kind DESC, coalesce(connector_id, -1) DESC,
+          coalesce(info, '') DESC LIMIT ?4) AS newest
+      ORDER BY received_at, coalesce(station_id, 0), kind, coalesce(connector_id, -1), coalesce(info, '')
       """, [Store.timeOrEarliest(since), stationID, kind, limit])
   }
 
@@ -31,7 +33,8 @@ extension Store {
         UNION ALL
         SELECT coalesce(reported_at, at), at, NULL, kind, NULL, detail, NULL FROM events
           WHERE station_id = ?1 AND at > ?2 AND CAST(?3 AS BIGINT) IS NULL
-        ORDER BY received_at DESC LIMIT ?4) AS newest ORDER BY received_at
+        ORDER BY received_at DESC, event DESC, coalesce(connector, -1) DESC, coalesce(info, '') DESC LIMIT ?4) AS newest
+      ORDER BY received_at, event, coalesce(connector, -1), coalesce(info, '')
       """, [stationID, Store.timeOrEarliest(since), connector, limit])
   }
 
