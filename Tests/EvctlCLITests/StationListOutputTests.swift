@@ -13,7 +13,7 @@ import Testing
     box.run("station create CP-B --name 'B \"quoted\"' --group HQ --connectors 2 --security-profile 0 --address 'Main 1' --lat 60.17 --lon 24.94 --max-current 32")
     box.run("station create cp-a --name A --connectors 1 --security-profile 0")
     box.run("station create CP-C --name C --group HQ --security-profile 0")
-    let store = try Store(.path(box.db))
+    let store = try box.openStore()
     try store.db.run("UPDATE connectors SET status = 'Faulted' WHERE station_id = (SELECT id FROM stations WHERE identity = 'CP-C')")
     let stations = try store.stations()
     let json = box.run("station list -o json")
