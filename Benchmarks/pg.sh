@@ -4,6 +4,7 @@
 #
 #   bash Benchmarks/pg.sh                 # sat + rtt, each side twice, alternating (about 8 min)
 #   ROUNDS=3 PG_RTT5000=1 bash Benchmarks/pg.sh   # more rounds; also rtt's 5,000 × 1/s run
+#   PG_CPUS=all RUNS=sat PG_OUT=Benchmarks/results/pg_unpinned bash Benchmarks/pg.sh
 #
 # Release build. serve (and, on the PostgreSQL side, the PostgreSQL server too) pinned to CPU 0,
 # the generator (../shared/bench/loadgen.py through run_one.sh) to CPU 1: both sides get the same
@@ -17,7 +18,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 BENCH=${BENCH:-$ROOT/../shared/bench}
-OUT=${RESULTS_DIR:-$ROOT/Benchmarks/results}/pg
+OUT=${PG_OUT:-$ROOT/Benchmarks/results/pg}
+# PG_CPUS: where the PostgreSQL server runs: 0 (default, serve's core) or all (unpinned; it then
+# competes with the generator on CPU 1). RUNS: sat rtt (default) or one of them.
+PG_CPUS=${PG_CPUS:-0}
 VENV=${BENCH_VENV:-$ROOT/Benchmarks/.venv}
 ROUNDS=${ROUNDS:-2}
 mkdir -p "$OUT"
@@ -48,7 +52,8 @@ cleanup() {
 trap cleanup EXIT
 
 PG_INITDB="$BINDIR/initdb -D $PGBASE/data -U evctl --auth=trust -E UTF8 --locale=C.UTF-8"
-PG_START="taskset -c 0 $BINDIR/pg_ctl -D $PGBASE/data -l $PGBASE/log -w -o \"-k $PGBASE -c listen_addresses='' -c fsync=on -c synchronous_commit=on -c full_page_writes=on\" start"
+PIN=""; [ "$PG_CPUS" = all ] || PIN="taskset -c $PG_CPUS "
+PG_START="$PIN$BINDIR/pg_ctl -D $PGBASE/data -l $PGBASE/log -w -o \"-k $PGBASE -c listen_addresses='' -c fsync=on -c synchronous_commit=on -c full_page_writes=on\" start"
 (cd "$PGBASE" && "${AS[@]}" bash -c "$PG_INITDB" >/dev/null && "${AS[@]}" bash -c "$PG_START" >/dev/null)
 PSQL=(psql -X -q -At -v ON_ERROR_STOP=1 -h "$PGBASE" -U evctl)
 "${PSQL[@]}" -d postgres -c "SHOW fsync" -c "SHOW synchronous_commit" \
@@ -113,7 +118,7 @@ PY
   fi
 }
 
-runs=(sat rtt)
+read -r -a runs <<<"${RUNS:-sat rtt}"
 for r in "${runs[@]}"; do
   for round in $(seq 1 "$ROUNDS"); do
     for side in sqlite pg; do
