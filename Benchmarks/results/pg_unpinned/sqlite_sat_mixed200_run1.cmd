@@ -1,0 +1,5 @@
+# 2026-12-03T17:40:14Z  2 CPUs, 23 GiB
+server: taskset -c 0 bash -c exec ./.build/release/evctl --db '/tmp/evbpgo4ZR5i/store.db' serve --listen 127.0.0.1:40561 --log-level error
+loadgen: Benchmarks/.venv/bin/python ../shared/bench/loadgen.py --url ws://127.0.0.1:40561/ocpp --server-pid 19301 --label sqlite_sat_mixed200_run1 --out ./Benchmarks/results/pg_unpinned/sqlite_sat_mixed200_run1.json --stations 200 --duration 20 --rate 0 --scenario mixed --cpu-affinity 1 --procs 1
+template: ./.build/release/evctl --db TEMPLATE -q station import stations.csv (CP000000…CP019999, 2 connectors); user create bench@example.com; token import tokens.csv (TAG0000000…TAG0019999)
+store: cp TEMPLATE /tmp/evbpgo4ZR5i/store.db
