@@ -62,3 +62,16 @@ import Testing
     #expect(migrate.code == .unavailable && migrate.err.hasPrefix("error: cannot connect to PostgreSQL"), "\(migrate.err)")
   }
 }
+
+/// `serve --help` on the rule of one serve per store: it holds on SQLite only.
+@Suite struct ServeHelpTextTests {
+  @Test func serveHelpSaysSeveralNodesMayShareAPostgreSQLDatabase() throws {
+    let box = try Sandbox(sqlite: true)
+    let help = box.run("serve --help")
+    #expect(help.code == .success)
+    let text = help.out.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+    #expect(!text.contains("One serve per store"), "\(text)")
+    #expect(text.contains("On a SQLite store one serve per store"), "\(text)")
+    #expect(text.contains("On PostgreSQL several serve nodes share one database"), "\(text)")
+  }
+}
