@@ -99,6 +99,9 @@ extension Commands {
                        commandPath: inv.arguments.path)
     }
     let smtp = try smtpSettings(inv)
+    if smtp != nil, inv.context.databaseLocation.isPostgreSQL {
+      throw BackendNotSupported(command: "serve --smtp", database: inv.context.databaseDisplayName)
+    }
     let owner = ServeLockOwner(pid: ProcessFacts.pid, host: ProcessFacts.hostName)
     configuration.lockOwner = owner
     configuration.nodeID = "\(owner.host):\(owner.pid)"
