@@ -2,19 +2,20 @@
 /// notifications. Results are rows named by column, in the order the views show them.
 extension Store {
   /// Status changes and events across stations, oldest first, the newest `limit` of them.
+  /// (The union is ordered from a subquery: PostgreSQL orders a UNION by its column names only.)
   /// Columns: at, received_at, station_id, identity, connector_id, kind, status, error_code,
   /// info, vendor_error_code.
   public func networkEventRows(stationID: Int?, kind: String?, since: String, limit: Int) throws -> [Row] {
     try db.query(
       """
-      SELECT * FROM (
+      SELECT * FROM (SELECT * FROM (
         SELECT coalesce(reported_at, received_at) AS at, received_at, station_id, NULL AS identity,
           connector_id, 'status' AS kind, status, error_code, info, vendor_error_code FROM status_events
           WHERE received_at > ?1 AND (CAST(?2 AS BIGINT) IS NULL OR station_id = ?2) AND (CAST(?3 AS TEXT) IS NULL OR ?3 = 'status')
         UNION ALL
         SELECT coalesce(reported_at, at), at, station_id, identity, NULL, kind, NULL, NULL, detail, NULL
           FROM events WHERE at > ?1 AND (CAST(?2 AS BIGINT) IS NULL OR station_id = ?2) AND (CAST(?3 AS TEXT) IS NULL OR kind = ?3)
-        ORDER BY received_at DESC, coalesce(station_id, 0) DESC, kind DESC, coalesce(connector_id, -1) DESC,
+        ) AS merged ORDER BY received_at DESC, coalesce(station_id, 0) DESC, kind DESC, coalesce(connector_id, -1) DESC,
           coalesce(info, '') DESC LIMIT ?4) AS newest
       ORDER BY received_at, coalesce(station_id, 0), kind, coalesce(connector_id, -1), coalesce(info, '')
       """, [Store.timeOrEarliest(since), stationID, kind, limit])
@@ -26,14 +27,14 @@ extension Store {
   public func stationEventRows(stationID: Int, connector: Int?, since: String, limit: Int) throws -> [Row] {
     try db.query(
       """
-      SELECT * FROM (
+      SELECT * FROM (SELECT * FROM (
         SELECT coalesce(reported_at, received_at) AS at, received_at, connector_id AS connector,
           status AS event, error_code, info, vendor_error_code FROM status_events
           WHERE station_id = ?1 AND received_at > ?2 AND (CAST(?3 AS BIGINT) IS NULL OR connector_id = ?3)
         UNION ALL
         SELECT coalesce(reported_at, at), at, NULL, kind, NULL, detail, NULL FROM events
           WHERE station_id = ?1 AND at > ?2 AND CAST(?3 AS BIGINT) IS NULL
-        ORDER BY received_at DESC, event DESC, coalesce(connector, -1) DESC, coalesce(info, '') DESC LIMIT ?4) AS newest
+        ) AS merged ORDER BY received_at DESC, event DESC, coalesce(connector, -1) DESC, coalesce(info, '') DESC LIMIT ?4) AS newest
       ORDER BY received_at, event, coalesce(connector, -1), coalesce(info, '')
       """, [stationID, Store.timeOrEarliest(since), connector, limit])
   }
