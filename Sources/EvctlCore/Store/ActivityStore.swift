@@ -2,7 +2,6 @@
 /// notifications. Results are rows named by column, in the order the views show them.
 extension Store {
   /// Status changes and events across stations, oldest first, the newest `limit` of them.
-  /// (The union is ordered from a subquery: PostgreSQL orders a UNION by its column names only.)
   /// Columns: at, received_at, station_id, identity, connector_id, kind, status, error_code,
   /// info, vendor_error_code.
   public func networkEventRows(stationID: Int?, kind: String?, since: String, limit: Int) throws -> [Row] {
@@ -15,7 +14,7 @@ extension Store {
         UNION ALL
         SELECT coalesce(reported_at, at), at, station_id, identity, NULL, kind, NULL, NULL, detail, NULL
           FROM events WHERE at > ?1 AND (CAST(?2 AS BIGINT) IS NULL OR station_id = ?2) AND (CAST(?3 AS TEXT) IS NULL OR kind = ?3)
-        ) AS merged ORDER BY received_at DESC, coalesce(station_id, 0) DESC, kind DESC, coalesce(connector_id, -1) DESC,
+        ) AS happened ORDER BY received_at DESC, coalesce(station_id, 0) DESC, kind DESC, coalesce(connector_id, -1) DESC,
           coalesce(info, '') DESC LIMIT ?4) AS newest
       ORDER BY received_at, coalesce(station_id, 0), kind, coalesce(connector_id, -1), coalesce(info, '')
       """, [Store.timeOrEarliest(since), stationID, kind, limit])
@@ -34,7 +33,7 @@ extension Store {
         UNION ALL
         SELECT coalesce(reported_at, at), at, NULL, kind, NULL, detail, NULL FROM events
           WHERE station_id = ?1 AND at > ?2 AND CAST(?3 AS BIGINT) IS NULL
-        ) AS merged ORDER BY received_at DESC, event DESC, coalesce(connector, -1) DESC, coalesce(info, '') DESC LIMIT ?4) AS newest
+        ) AS happened ORDER BY received_at DESC, event DESC, coalesce(connector, -1) DESC, coalesce(info, '') DESC LIMIT ?4) AS newest
       ORDER BY received_at, event, coalesce(connector, -1), coalesce(info, '')
       """, [stationID, Store.timeOrEarliest(since), connector, limit])
   }
