@@ -61,4 +61,27 @@ import Testing
     let migrate = box.run("db migrate", env: ["EVCTL_DB": url])
     #expect(migrate.code == .unavailable && migrate.err.hasPrefix("error: cannot connect to PostgreSQL"), "\(migrate.err)")
   }
+
+  /// serve's mailer reads the outbox through a SQLite connection of its own: on PostgreSQL,
+  /// `serve --smtp` says so at start (before connecting) instead of failing on some file.
+  @Test func serveWithSMTPIsRefusedOnPostgreSQL() throws {
+    let box = try Sandbox(sqlite: true)
+    let result = box.run("serve --listen 127.0.0.1:0 --smtp smtp://127.0.0.1:1 --mail-from evctl@example.com", env: ["EVCTL_DB": url])
+    #expect(result.code == .failure, "\(result.err)")
+    #expect(result.err == "error: 'evctl serve --smtp' is not supported on PostgreSQL (postgresql://ann:***@/evctl?host=/nonexistent-socket-folder)\nhint: \(BackendNotSupported.sqliteOnlyOptions["serve --smtp"]!)\n", "\(result.err)")
+    #expect(!FileManager.default.fileExists(atPath: box.db))
+  }
+}
+
+/// `serve --help` on the rule of one serve per store: it holds on SQLite only.
+@Suite struct ServeHelpTextTests {
+  @Test func serveHelpSaysSeveralNodesMayShareAPostgreSQLDatabase() throws {
+    let box = try Sandbox(sqlite: true)
+    let help = box.run("serve --help")
+    #expect(help.code == .success)
+    let text = help.out.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+    #expect(!text.contains("One serve per store"), "\(text)")
+    #expect(text.contains("On a SQLite store one serve per store"), "\(text)")
+    #expect(text.contains("On PostgreSQL several serve nodes share one database"), "\(text)")
+  }
 }

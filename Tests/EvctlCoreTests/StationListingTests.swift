@@ -22,19 +22,20 @@ import Testing
     try store.createStation(identity: "C-FAULTED", name: "Faulted", connectors: 2)
     try store.createStation(identity: "d-never", name: "Never", connectors: 0)
     let recent = "2026-11-21T11:59:00.000Z"
-    try store.db.run("UPDATE stations SET connected = TRUE, last_seen_at = ?, vendor = 'Alfen', model = 'NG9' WHERE identity <> 'd-never'", [recent])
+    let connected = store.dialect == .postgresql ? "true" : "1"  // a boolean column on PostgreSQL
+    try store.db.run("UPDATE stations SET connected = \(connected), last_seen_at = ?, vendor = 'Alfen', model = 'NG9' WHERE identity <> 'd-never'", [recent])
     try store.db.run("UPDATE connectors SET status = 'Faulted' WHERE connector_id = 2 AND station_id = (SELECT id FROM stations WHERE identity = 'C-FAULTED')")
     try store.db.run(
       """
       INSERT INTO transactions (id, station_id, connector_id, id_tag, authorization_status, meter_start, started_at,
         start_timestamp_raw, received_at) SELECT 7, id, 1, 'TAG', 'Accepted', 1000, ?, ?, ? FROM stations WHERE identity = 'a-charging'
-      """, [recent, recent, recent])
+      """, [recent, recent, recent])  // one parameter each: a time and a text on PostgreSQL
     return store
   }
 
   @Test func theListingCountsInOneGroupedPassAndAgreesWithEachStationsOwnQuery() throws {
     let store = try storeWithStations()
-    if store.dialect == .sqlite {  // SQLite's plan text; PostgreSQL plans its own way
+    if store.dialect == .sqlite {  // SQLite's plan; PostgreSQL has no EXPLAIN QUERY PLAN
       let plan = try store.db.query("EXPLAIN QUERY PLAN " + store.stationListingSelect()).compactMap { $0.string("detail") }
       #expect(!plan.contains { $0.contains("CORRELATED") }, "\(plan)")
     }

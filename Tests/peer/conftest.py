@@ -53,7 +53,8 @@ class Evctl:
 
     def __init__(self, db):
         folder = os.path.dirname(db)
-        if ON_POSTGRES:
+        # A PostgreSQL URL given (several nodes on one database) is kept as it is.
+        if ON_POSTGRES and not db.startswith(("postgresql://", "postgres://")):
             db = postgres_database()
         self.db = db
         self.env = dict(os.environ, XDG_CONFIG_HOME=os.path.join(folder, "config"),

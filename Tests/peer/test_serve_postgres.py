@@ -116,3 +116,47 @@ def test_serve_reconnects_after_its_backend_is_terminated_and_loses_nothing_ackn
     assert "lost the connection to PostgreSQL" in err, err[-2000:]
     assert "connected to PostgreSQL again" in err, err[-2000:]
     assert code == 0, err[-2000:]
+
+
+def serve_backends(url):
+    """serve's backends on the database: (pid, whether it is the LISTEN connection)."""
+    return [(int(pid), query.startswith("LISTEN")) for pid, query in (row.split("|", 1) for row in psql(
+        url, "SELECT pid, query FROM pg_stat_activity WHERE datname = current_database() "
+             "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"))]
+
+
+def test_a_command_queued_after_both_backends_are_terminated_is_delivered_and_listen_renewed(pg_evctl):
+    """Both of serve's connections (the store's and the LISTEN one that wakes command delivery)
+    are terminated: serve connects both again by itself, and a command queued afterwards reaches
+    the station (the CLI waits for its answer)."""
+    from test_remote_commands import cli, online
+
+    def wait_for(predicate, timeout=60):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            value = predicate()
+            if value:
+                return value
+            time.sleep(0.2)
+        raise AssertionError("condition not met in time")
+
+    before = wait_for(lambda: [b for b in serve_backends(pg_evctl.db)] if any(
+        listen for _, listen in serve_backends(pg_evctl.db)) else None)
+    assert len(before) >= 2, before
+    psql(pg_evctl.db, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+                      "AND pid <> pg_backend_pid() AND backend_type = 'client backend'")
+    old = {pid for pid, _ in before}
+    # A new LISTEN connection and a new store connection, without any station traffic.
+    wait_for(lambda: (lambda now: any(listen for pid, listen in now if pid not in old)
+                      and any(not listen for pid, listen in now if pid not in old))(serve_backends(pg_evctl.db)))
+
+    async def scenario():
+        station, ws, task = await online(pg_evctl, "PG-0")
+        result = await cli(pg_evctl, "station", "reset", "PG-0")
+        assert result.returncode == 0, result.stderr
+        assert [r[0] for r in station.received].count("Reset") == 1, station.received
+        task.cancel()
+        await ws.close()
+
+    asyncio.run(scenario())
+    assert pg_evctl.process.poll() is None, "serve stopped"

@@ -20,11 +20,17 @@ struct BackendNotSupported: Error {
     "station certificate renew": "renewing needs the certificate authority beside a SQLite store file (STORE.ca/)",
   ]
 
+  /// Options of commands that work on both backends, but need a SQLite store themselves.
+  static let sqliteOnlyOptions: [String: String] = [
+    "serve --smtp": "serve's mailer sends from a SQLite store only (several nodes on one PostgreSQL database would each send the same mail); run serve without --smtp",
+  ]
+
   var message: String {
     "'evctl \(command)' is not supported on PostgreSQL (\(database))"
   }
   var hint: String {
-    BackendNotSupported.sqliteOnly[command] ?? "work on a SQLite store (--db FILE)"
+    BackendNotSupported.sqliteOnly[command] ?? BackendNotSupported.sqliteOnlyOptions[command]
+      ?? "work on a SQLite store (--db FILE)"
   }
 }
 

@@ -11,9 +11,10 @@ extension Commands {
       subprotocol ocpp1.6. SIGHUP rereads the TLS certificate and key without dropping
       connections. Unknown identities get HTTP 404; a station with a password must send
       matching Basic credentials. Answers are sent only after their data is committed (and
-      synced to disk). SIGTERM or SIGINT closes every connection with 1001 and exits 0. One
-      serve per store: a second one exits 69 with the pid, host and start time of the one that
-      runs.
+      synced to disk). SIGTERM or SIGINT closes every connection with 1001 and exits 0. On a
+      SQLite store one serve per store: a second one exits 69 with the pid, host and start time
+      of the one that runs. On PostgreSQL several serve nodes share one database (each
+      registers itself; see evctl node list), e.g. behind a TCP load balancer.
       """,
     arguments: [
       .option("listen", value: "host:port", help: "Address for plain ws:// (also [::]:8180, :8180); default 0.0.0.0:8180, none with only --tls-listen"),
@@ -98,6 +99,9 @@ extension Commands {
                        commandPath: inv.arguments.path)
     }
     let smtp = try smtpSettings(inv)
+    if smtp != nil, inv.context.databaseLocation.isPostgreSQL {
+      throw BackendNotSupported(command: "serve --smtp", database: inv.context.databaseDisplayName)
+    }
     let owner = ServeLockOwner(pid: ProcessFacts.pid, host: ProcessFacts.hostName)
     configuration.lockOwner = owner
     configuration.nodeID = "\(owner.host):\(owner.pid)"

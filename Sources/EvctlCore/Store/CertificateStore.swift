@@ -143,17 +143,22 @@ extension Store {
   }
 
   /// Per station with certificates of its own (issued or seen), the one that expires last, when
-  /// that is before `before`: those stations need a new certificate.
+  /// that is before `before`: those stations need a new certificate. The last one is picked by a
+  /// window (not SQLite's bare column beside `max()`, which PostgreSQL refuses with GROUP BY).
   public func stationsWithExpiringCertificates(before: Timestamp) throws
     -> [(stationID: Int, identity: String, serial: String, notAfter: Timestamp)]
   {
     try db.query(
       """
-      SELECT c.station_id, s.identity, c.serial, max(c.not_after) AS last_expiry FROM station_certificates c
-      JOIN stations s ON s.id = c.station_id
-      WHERE c.source IN ('issued', 'handshake') AND c.not_after IS NOT NULL
-        AND coalesce(c.state, '') <> 'rejected'
-      GROUP BY c.station_id HAVING max(c.not_after) < ?
+      SELECT station_id, identity, serial, not_after AS last_expiry FROM (
+        SELECT c.station_id, s.identity, c.serial, c.not_after,
+          row_number() OVER (PARTITION BY c.station_id ORDER BY c.not_after DESC, c.id DESC) AS newest
+        FROM station_certificates c JOIN stations s ON s.id = c.station_id
+        WHERE c.source IN ('issued', 'handshake') AND c.not_after IS NOT NULL
+          AND coalesce(c.state, '') <> 'rejected'
+      ) latest
+      WHERE newest = 1 AND not_after < ?
+      ORDER BY station_id
       """, [before.iso8601]
     ).compactMap { row in
       guard let id = row.int("station_id"), let expiry = row.date("last_expiry") else { return nil }

@@ -87,6 +87,10 @@ public final class CentralSystem {
   var loginThrottle = LoginThrottle()
   private var lastPeriodicAlarms = Timestamp(milliseconds: 0)
   var rebalanceReasons: Set<String> = []
+  /// Commands a session handed to it could not claim (another node holds the station, or the
+  /// CLI settled it): the transport forgets it dispatched them, so one still queued goes out
+  /// when the station is back on this node.
+  var unclaimedCommands: [Int] = []
   /// Message-log rows below this id are past their retention and being deleted.
   var pruneBelow: Int?
   /// Whether events and cleared alarms past their retention remain to be deleted.

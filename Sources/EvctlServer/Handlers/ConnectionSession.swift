@@ -302,7 +302,10 @@ public final class ConnectionSession {
       let command = outboundQueue.removeFirst()
       let messageID = "evctl-\(command.id)"
       guard try central.store.claimCommand(command.id, messageID: messageID, at: now, node: central.claimNode) == .claimed
-      else { continue }
+      else {
+        central.unclaimedCommands.append(command.id)
+        continue
+      }
       inFlight = (command, messageID, now)
       let frame = command.callFrame(messageID: messageID)
       central.logFrame(

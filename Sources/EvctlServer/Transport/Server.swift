@@ -481,6 +481,10 @@ public final class Server {
   /// Hands queued commands to the sessions of connected stations; expires the stale ones.
   private func deliverCommands(now: Timestamp) throws -> [Link] {
     var touched: [Link] = []
+    // One a session could not claim (the station had moved to another node) is handed out
+    // again: it may be back here while the command is still queued.
+    dispatched.subtract(central.unclaimedCommands)
+    central.unclaimedCommands.removeAll()
     let queuedCommands = try central.store.queuedCommands()
     for queued in queuedCommands where !dispatched.contains(queued.id) {
       if queued.expiresAt <= now {
