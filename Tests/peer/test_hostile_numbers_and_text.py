@@ -14,7 +14,11 @@ async def exchange(ws, frames):
     replies = []
     for frame in frames:
         await ws.send(json.dumps(frame))
-        replies.append(json.loads(await asyncio.wait_for(ws.recv(), timeout=10)))
+        while True:  # skip what serve asks on its own meanwhile (the configuration fetch after a boot)
+            reply = json.loads(await asyncio.wait_for(ws.recv(), timeout=10))
+            if not (isinstance(reply, list) and reply and reply[0] == 2):
+                break
+        replies.append(reply)
     return replies
 
 

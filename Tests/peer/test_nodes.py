@@ -30,7 +30,7 @@ class Node(Evctl):
     def __init__(self, url, home):
         super().__init__(url)
         self.env = dict(os.environ, XDG_CONFIG_HOME=str(home), EVCTL_DB=url,
-                        EVCTL_NODE_HEARTBEAT_MS="300")
+                        EVCTL_NODE_HEARTBEAT_MS="1000")  # dead after 3 s: a loaded CI machine stalls a loop for longer than 0.9 s
 
 
 @pytest.fixture
