@@ -100,7 +100,7 @@ extension Store {
       """
       UPDATE alarms SET cleared_at = coalesce(cleared_at, ?1), station_id = ?2
       WHERE kind = 'not_registered' AND (station_id = ?2 OR (station_id IS NULL
-        AND identity = ?3\(ServeSQL.nocase(dialect)))) AND (cleared_at IS NULL OR station_id IS NULL)
+        AND identity = ?3 \(dialect.nocase))) AND (cleared_at IS NULL OR station_id IS NULL)
       """, [time.iso8601, stationID, identity])
   }
 
@@ -127,7 +127,7 @@ extension Store {
         stationID = try self.station(station).id
       } catch let error as StoreError {
         let known = try db.queryOne(
-          "SELECT 1 FROM alarms WHERE station_id IS NULL AND identity = ?\(ServeSQL.nocase(dialect)) LIMIT 1",
+          "SELECT 1 FROM alarms WHERE station_id IS NULL AND identity = ? \(dialect.nocase) LIMIT 1",
           [station])
         guard known != nil else { throw error }
       }
@@ -142,7 +142,7 @@ extension Store {
         """
         SELECT a.*, s.group_id FROM alarms a LEFT JOIN stations s ON s.id = a.station_id
         WHERE a.cleared_at IS NULL
-          AND (CAST(?2 AS TEXT) IS NULL OR a.station_id = ?1 OR (a.station_id IS NULL AND a.identity = ?2\(ServeSQL.nocase(dialect))))
+          AND (CAST(?2 AS TEXT) IS NULL OR a.station_id = ?1 OR (a.station_id IS NULL AND a.identity = ?2 \(dialect.nocase)))
         ORDER BY a.id DESC
         """, [stationID, station]
       ).filter(visible)
@@ -156,7 +156,7 @@ extension Store {
           """
           SELECT a.*, s.group_id FROM alarms a LEFT JOIN stations s ON s.id = a.station_id
           WHERE a.cleared_at IS NOT NULL AND a.id < ?1
-            AND (CAST(?4 AS TEXT) IS NULL OR a.station_id = ?2 OR (a.station_id IS NULL AND a.identity = ?4\(ServeSQL.nocase(dialect))))
+            AND (CAST(?4 AS TEXT) IS NULL OR a.station_id = ?2 OR (a.station_id IS NULL AND a.identity = ?4 \(dialect.nocase)))
           ORDER BY a.id DESC LIMIT ?3
           """, [before, stationID, limit, station])
         guard let last = page.last?.int("id") else { break }

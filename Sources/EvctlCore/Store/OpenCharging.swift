@@ -36,7 +36,7 @@ extension Store {
 
   /// The identities of the stations that were told about `idTag`, by name.
   public func stationsThatSaw(idTag: String) throws -> [String] {
-    let nocase = ServeSQL.nocase(dialect)
+    let nocase = " " + dialect.nocase
     return try db.query(
       """
       SELECT DISTINCT s.identity FROM stations s WHERE s.id IN (

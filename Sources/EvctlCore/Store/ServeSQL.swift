@@ -1,12 +1,6 @@
 /// The few SQL forms that differ between SQLite and PostgreSQL in the stores `serve` writes
 /// through, chosen by the backend's dialect (SQLite's text is what it always was).
 enum ServeSQL {
-  /// A case-insensitive comparison suffix for a column without a case-insensitive collation:
-  /// `COLLATE NOCASE` on SQLite, the schema's ICU collation on PostgreSQL.
-  static func nocase(_ dialect: SQLDialect) -> String {
-    dialect == .sqlite ? " COLLATE NOCASE" : " COLLATE evctl_nocase"
-  }
-
   /// `column` (a stored time) as ISO 8601 text such as `2026-12-03T15:00:00.000Z`, for text
   /// built inside SQL (on SQLite the stored text already is that).
   static func isoText(_ column: String, _ dialect: SQLDialect) -> String {
