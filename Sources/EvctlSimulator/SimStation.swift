@@ -65,6 +65,8 @@ final class SimStation {
   var assembler = WebSocketMessageAssembler(maxMessage: 4 << 20)
   var connectStartedAt: Double = 0
   var connectDeadline: Double?
+  /// Counted in the simulator's TLS handshakes under way (wss:// only).
+  var holdsHandshakeSlot = false
   var reconnectAt: Double?
   var failures = 0
   var everConnected = false

@@ -28,6 +28,7 @@ extension Simulator {
     station.output = []
     station.connectStartedAt = now
     station.connectDeadline = now + 20
+    takeHandshakeSlot(station)
     station.assembler = WebSocketMessageAssembler(maxMessage: 4 << 20)
     byFD[fd] = station.index
     var event = epoll_event()
@@ -234,6 +235,7 @@ extension Simulator {
   func opened(_ station: SimStation) {
     station.link = .open
     station.connectDeadline = nil
+    releaseHandshakeSlot(station)
     station.failures = 0
     stats.connected(connectSeconds: now - station.connectStartedAt, first: !station.everConnected, at: now)
     if station.everConnected { stats.reconnects += 1 }
@@ -291,5 +293,6 @@ extension Simulator {
     // Transaction messages are kept and sent after the next boot, as chargers do [S16 §4.7].
     station.queue = station.queue.filter { Simulator.transactionActions.contains($0.action) }
     for index in station.connectors.indices { station.connectors[index].nextMeterAt = nil }
+    releaseHandshakeSlot(station)
   }
 }

@@ -44,6 +44,10 @@ public struct SimulatorOptions: Sendable {
   public var misbehave: Set<Misbehaviour> = []
   /// Seconds after the last connect before the measured window of load mode starts.
   public var warmup: Double = 0
+  /// For wss://: at most this many TLS handshakes under way at once; the rest wait their turn, as
+  /// a connection pool would (0: no bound). Without it 10,000 stations started together all
+  /// progress at once and all pass their connect timeout together.
+  public var maxTLSHandshakes = 64
 
   public init(url: StationURL, identities: [String]) {
     self.url = url
@@ -88,6 +92,11 @@ public final class Simulator {
   var timers = TimerHeap()
   let tlsContext: TLSContext?
   var byFD: [Int32: Int] = [:]
+  /// Connections between connect() and the open WebSocket that hold a TLS handshake slot.
+  var handshakesInFlight = 0
+  /// Stations waiting for a slot, first come first served (`waitingHead` is the next one).
+  var waitingForSlot: [Int] = []
+  var waitingHead = 0
   var random: RandomSource
   var stopping = false
   var startedAt: Double = 0
@@ -280,7 +289,7 @@ public final class Simulator {
     }
     if let at = station.reconnectAt, at <= now {
       station.reconnectAt = nil
-      connect(station)
+      connectWhenSlotFree(station)
     }
     if let at = station.rebootAt, at <= now {
       station.rebootAt = nil

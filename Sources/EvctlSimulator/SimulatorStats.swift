@@ -7,6 +7,8 @@ public struct SimulatorStats: Sendable {
   public var established = 0
   public var reconnects = 0
   public var heldAtEnd = 0
+  /// The most TLS handshakes under way at once (wss://; bounded by `maxTLSHandshakes`).
+  public var maxHandshakesInFlight = 0
   public var firstConnectAt: Double?
   public var allConnectedAt: Double?
   public var callsSent = 0
@@ -83,6 +85,7 @@ public struct SimulatorStats: Sendable {
         "all_connected": .bool(established == stations),
         "time_to_all_connected_s": allConnectedAt.map { Self.round3($0 - startedAt) } ?? .null,
         "connect_ms": Self.summary(connectMillis),
+        "max_tls_handshakes_in_flight": .int(Int64(maxHandshakesInFlight)),
       ],
       "steady": [
         "window_s": Self.round3(window), "calls_ok": .int(Int64(steady.count)),
