@@ -51,6 +51,15 @@ func makeServeStore(directory: String) throws -> Store {
   TestBackend.isPostgreSQL ? try TestBackend.makeStore() : try Store(.path(directory + "/e.db"))
 }
 
+extension ConnectionSession {
+  /// Hands `bytes` to the session inside one transaction, as serve's loop does with each batch:
+  /// the session runs every CALL under a savepoint, which PostgreSQL allows only in a transaction
+  /// (SQLite opens one by itself). A thrown error rolls the batch back, as in the loop.
+  func receiveBatch(_ bytes: [UInt8], now: Timestamp) throws -> [SessionEvent] {
+    try central.store.atomically { try receive(bytes, now: now) }
+  }
+}
+
 /// Decodes the server frames in `bytes` (unmasked).
 func serverFrames(_ bytes: [UInt8]) -> [WebSocketFrame] {
   var buffer = bytes
