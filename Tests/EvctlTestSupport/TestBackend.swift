@@ -17,7 +17,6 @@ public enum TestBackend {
     guard let url = environment["EVCTL_TEST_POSTGRES_URL"], !url.isEmpty else {
       fatalError("EVCTL_TEST_BACKEND=postgresql needs EVCTL_TEST_POSTGRES_URL (Tests/run.sh starts a cluster)")
     }
-    _ = url
     return true
   }()
 
