@@ -37,10 +37,14 @@ let package = Package(
     .executableTarget(name: "evctl", dependencies: ["EvctlCLI"], swiftSettings: strict),
 
     // Tests mirror the library targets, plus one black-box suite through the built binary.
-    .testTarget(name: "EvctlCoreTests", dependencies: ["EvctlCore"]),
-    .testTarget(name: "EvctlServerTests", dependencies: ["EvctlServer"]),
+    // EvctlTestSupport: the one backend switch (SQLite or a fresh PostgreSQL database per store,
+    // `EVCTL_TEST_BACKEND`) that the store, server and CLI tests share.
+    .target(name: "EvctlTestSupport", dependencies: ["EvctlCore"], path: "Tests/EvctlTestSupport",
+            swiftSettings: strict),
+    .testTarget(name: "EvctlCoreTests", dependencies: ["EvctlCore", "EvctlTestSupport"]),
+    .testTarget(name: "EvctlServerTests", dependencies: ["EvctlServer", "EvctlTestSupport"]),
     .testTarget(name: "EvctlSimulatorTests", dependencies: ["EvctlSimulator"]),
-    .testTarget(name: "EvctlCLITests", dependencies: ["EvctlCLI"], exclude: ["Fixtures"]),
+    .testTarget(name: "EvctlCLITests", dependencies: ["EvctlCLI", "EvctlTestSupport"], exclude: ["Fixtures"]),
     .testTarget(name: "EvctlEndToEndTests", dependencies: ["evctl"]),
   ]
 )

@@ -39,10 +39,10 @@ pg_base="$(sed -n 1p <<<"$pg_out")"
 export EVCTL_TEST_POSTGRES_URL="$(sed -n 2p <<<"$pg_out")"
 trap 'rm -f "$build_log"; [ -z "$pg_base" ] || python3 Tests/peer/pgcluster.py stop "$pg_base"' EXIT
 swift test --skip-build --parallel
-# The store and CLI tests again on PostgreSQL (issue 14 item 3): each store and sandbox gets a fresh
-# database of its own on the throwaway cluster (Tests/EvctlCoreTests/TestBackend.swift).
-echo "== swift test on PostgreSQL (EvctlCoreTests, EvctlCLITests)"
-EVCTL_TEST_BACKEND=postgresql swift test --skip-build --parallel --filter 'EvctlCoreTests|EvctlCLITests'
+# The store, server and CLI tests again on PostgreSQL (issue 14 item 3): each store and sandbox gets
+# a fresh database of its own on the throwaway cluster (Tests/EvctlTestSupport/TestBackend.swift).
+echo "== swift test on PostgreSQL (EvctlCoreTests, EvctlServerTests, EvctlCLITests)"
+EVCTL_TEST_BACKEND=postgresql swift test --skip-build --parallel --filter 'EvctlCoreTests|EvctlServerTests|EvctlCLITests'
 
 echo "== Python ocpp peer against evctl serve"
 # aiosmtpd: the local SMTP sink the mail tests read serve's mail from.

@@ -1,4 +1,5 @@
 import EvctlCore
+import EvctlTestSupport
 import Foundation
 import Testing
 

@@ -1,3 +1,4 @@
+import EvctlTestSupport
 import Foundation
 import Testing
 

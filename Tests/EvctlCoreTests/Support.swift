@@ -1,3 +1,4 @@
+import EvctlTestSupport
 import Foundation
 
 @testable import EvctlCore
@@ -18,7 +19,7 @@ final class TemporaryDirectory {
 /// `EVCTL_TEST_BACKEND=postgresql` (``TestBackend``).
 /// `sqlite: true` keeps a test on SQLite whatever the backend (the test says why).
 func makeStore(now: Timestamp = Timestamp(parsing: "2026-11-21T12:00:00Z")!, sqlite: Bool = false) throws -> Store {
-  let store = TestBackend.isPostgreSQL && !sqlite ? try Store(postgresURL: try TestBackend.createDatabase()) : try Store(.memory)
+  let store = try TestBackend.makeStore(sqlite: sqlite)
   store.clock = { now }
   return store
 }

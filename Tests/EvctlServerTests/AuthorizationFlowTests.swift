@@ -10,13 +10,13 @@ import Testing
   func openSession(_ central: CentralSystem, identity: String = "CP-1") throws -> ConnectionSession {
     let session = ConnectionSession(central: central, now: now)
     let request = upgradeRequest.replacingOccurrences(of: "/ocpp/CP-1", with: "/ocpp/\(identity)")
-    _ = try session.receive(Array(request.utf8), now: now)
+    _ = try session.receiveBatch(Array(request.utf8), now: now)
     _ = session.takeOutput()
     return session
   }
 
   func call(_ session: ConnectionSession, _ frame: String) throws -> JSONValue {
-    _ = try session.receive(text(frame), now: now)
+    _ = try session.receiveBatch(text(frame), now: now)
     return try JSONValue.parse(serverFrames(session.takeOutput()).last?.payload ?? [])
   }
 
@@ -44,7 +44,7 @@ import Testing
     let central = try makeCentral()
     _ = try central.store.updateConnector("CP-1", connector: 2, mode: "open")
     try central.store.db.run(
-      "INSERT INTO station_configuration (station_id, key, value, readonly, known, fetched_at) VALUES (1, 'FreeVendIdTag', 'FREEVEND', 0, 1, ?)",
+      "INSERT INTO station_configuration (station_id, key, value, readonly, known, fetched_at) VALUES (1, 'FreeVendIdTag', 'FREEVEND', FALSE, TRUE, ?)",
       [now.iso8601])
     let session = try openSession(central)
     #expect(try call(session, #"[2,"a","Authorize",{"idTag":"freevend"}]"#)[2]?["idTagInfo"]?["status"] == "Accepted")

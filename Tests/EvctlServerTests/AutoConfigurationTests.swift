@@ -45,7 +45,7 @@ import Testing
   @Test func anInstalledFirmwareFetchesTheConfigurationAgain() throws {
     let central = try makeCentral()
     try central.store.db.run(
-      "INSERT INTO station_configuration (station_id, key, value, readonly, known, fetched_at) VALUES (1, 'HeartbeatInterval', '300', 0, 1, ?)",
+      "INSERT INTO station_configuration (station_id, key, value, readonly, known, fetched_at) VALUES (1, 'HeartbeatInterval', '300', FALSE, TRUE, ?)",
       [now.iso8601])
     _ = try central.handle(action: "FirmwareStatusNotification", payload: ["status": "Downloading"],
                            stationID: 1, identity: "CP-1", at: now)

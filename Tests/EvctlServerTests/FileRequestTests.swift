@@ -67,7 +67,7 @@ final class MemoryFiles: FileService {
     let size = max(1, bytes.count / pieces)
     var index = 0
     while index < bytes.count {
-      _ = try session.receive(Array(bytes[index..<min(index + size, bytes.count)]), now: now)
+      _ = try session.receiveBatch(Array(bytes[index..<min(index + size, bytes.count)]), now: now)
       index += size
     }
     var output = session.takeOutput()
@@ -118,7 +118,7 @@ final class MemoryFiles: FileService {
     #expect(try run(central, "GET /files/f/\(grant.token)/other.bin HTTP/1.1\r\n\r\n").hasPrefix("HTTP/1.1 404"))
     #expect(try run(central, "GET /files/f/0123456789abcdef0123456789abcdef/fw.bin HTTP/1.1\r\n\r\n").hasPrefix("HTTP/1.1 404"))
     let later = ConnectionSession(central: central, now: now.adding(seconds: 61))
-    _ = try later.receive(Array("GET /files/f/\(grant.token)/fw.bin HTTP/1.1\r\n\r\n".utf8), now: now.adding(seconds: 61))
+    _ = try later.receiveBatch(Array("GET /files/f/\(grant.token)/fw.bin HTTP/1.1\r\n\r\n".utf8), now: now.adding(seconds: 61))
     #expect(String(decoding: later.takeOutput(), as: UTF8.self).hasPrefix("HTTP/1.1 404"))
   }
 
@@ -220,7 +220,7 @@ final class MemoryFiles: FileService {
     let (central, files) = try makeFilesCentral(publicFirmware: true)
     files.publishedFiles["big.bin"] = (0..<100_000).map { UInt8($0 % 251) }
     let session = ConnectionSession(central: central, now: now)
-    _ = try session.receive(Array("GET /files/big.bin HTTP/1.1\r\n\r\n".utf8), now: now)
+    _ = try session.receiveBatch(Array("GET /files/big.bin HTTP/1.1\r\n\r\n".utf8), now: now)
     let head = String(decoding: session.takeOutput(), as: UTF8.self)
     #expect(head.hasSuffix("Content-Length: 100000\r\nConnection: close\r\n\r\n"))
     let body = try #require(session.takeFileBody())

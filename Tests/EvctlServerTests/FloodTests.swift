@@ -7,7 +7,7 @@ import Testing
   func attempt(_ central: CentralSystem, _ identity: String) throws -> String {
     let session = ConnectionSession(central: central, now: .now())
     let request = upgradeRequest.replacingOccurrences(of: "/ocpp/CP-1", with: "/ocpp/\(identity)")
-    _ = try session.receive(Array(request.utf8), now: .now())
+    _ = try session.receiveBatch(Array(request.utf8), now: .now())
     return String(decoding: session.takeOutput(), as: UTF8.self)
   }
 

@@ -82,10 +82,13 @@ import Testing
         return false
       }
       guard case .call(_, let action, let payload) = message else { return true }
-      try central.store.db.run("SAVEPOINT fuzz")
-      _ = try? central.handle(action: action, payload: payload, stationID: station.id, identity: "CP-1", at: .now())
-      try central.store.db.run("ROLLBACK TO fuzz")
-      try central.store.db.run("RELEASE fuzz")
+      // In a transaction, as serve's loop runs handlers (a savepoint needs one on PostgreSQL).
+      try central.store.atomically {
+        try central.store.beginSavepoint("fuzz")
+        _ = try? central.handle(action: action, payload: payload, stationID: station.id, identity: "CP-1", at: .now())
+        try central.store.rollbackToSavepoint("fuzz")
+        try central.store.releaseSavepoint("fuzz")
+      }
       return true
     }
   }

@@ -1,4 +1,5 @@
 import EvctlCore
+import EvctlTestSupport
 
 @testable import EvctlServer
 
@@ -34,13 +35,29 @@ let upgradeRequest = """
 
   """
 
-/// A central system over an in-memory store with one station, CP-1, and one token.
+/// A central system with one station, CP-1, and one token, over a fresh store on the test
+/// backend (``TestBackend``: in memory on SQLite, a database of its own on PostgreSQL).
 func makeCentral() throws -> CentralSystem {
-  let store = try Store(.memory)
+  let store = try TestBackend.makeStore()
   try store.createStation(identity: "CP-1", name: "One", connectors: 2)
   try store.createUser(email: "eva@x.io", firstName: "Eva", lastName: "Berg")
   try store.addToken(idTag: "GOOD", userEmail: "eva@x.io")
   return CentralSystem(store: store, configuration: ServerConfiguration())
+}
+
+/// A store for a running ``Server``, as `serve` opens it: a SQLite file in `directory` (WAL, the
+/// checkpointer), or a fresh database of its own on PostgreSQL (``TestBackend``).
+func makeServeStore(directory: String) throws -> Store {
+  TestBackend.isPostgreSQL ? try TestBackend.makeStore() : try Store(.path(directory + "/e.db"))
+}
+
+extension ConnectionSession {
+  /// Hands `bytes` to the session inside one transaction, as serve's loop does with each batch:
+  /// the session runs every CALL under a savepoint, which PostgreSQL allows only in a transaction
+  /// (SQLite opens one by itself). A thrown error rolls the batch back, as in the loop.
+  func receiveBatch(_ bytes: [UInt8], now: Timestamp) throws -> [SessionEvent] {
+    try central.store.atomically { try receive(bytes, now: now) }
+  }
 }
 
 /// Decodes the server frames in `bytes` (unmasked).

@@ -9,14 +9,14 @@ import Testing
 
   func openSession(_ central: CentralSystem) throws -> ConnectionSession {
     let session = ConnectionSession(central: central, now: now)
-    _ = try session.receive(Array(upgradeRequest.utf8), now: now)
+    _ = try session.receiveBatch(Array(upgradeRequest.utf8), now: now)
     _ = session.takeOutput()
-    try central.store.db.run("UPDATE stations SET connected = 1, last_seen_at = ?", [Timestamp.now().iso8601])
+    try central.store.db.run("UPDATE stations SET connected = TRUE, last_seen_at = ?", [Timestamp.now().iso8601])
     return session
   }
 
   func call(_ session: ConnectionSession, _ frame: String) throws -> JSONValue {
-    _ = try session.receive(text(frame), now: now)
+    _ = try session.receiveBatch(text(frame), now: now)
     let frames = serverFrames(session.takeOutput())
     return try JSONValue.parse(frames.last?.payload ?? [])
   }
@@ -76,7 +76,7 @@ import Testing
     let command = try central.store.enqueueCommand(station: "CP-1", action: "Reset", payload: ["type": "Soft"])
     try session.enqueue(command, now: now)
     _ = session.takeOutput()
-    _ = try session.receive(text(#"[3,"evctl-\#(command.id)",{"status":"accepted"}]"#), now: now)
+    _ = try session.receiveBatch(text(#"[3,"evctl-\#(command.id)",{"status":"accepted"}]"#), now: now)
     let finished = try central.store.command(command.id)
     #expect(finished.state == .accepted)
     #expect(finished.status == "Accepted")
@@ -96,7 +96,7 @@ import Testing
     let command = try central.store.enqueueCommand(station: "CP-1", action: action, payload: payload)
     try session.enqueue(command, now: now)
     _ = session.takeOutput()
-    _ = try session.receive(text(#"[3,"evctl-\#(command.id)",\#(answer)]"#), now: now)
+    _ = try session.receiveBatch(text(#"[3,"evctl-\#(command.id)",\#(answer)]"#), now: now)
     let finished = try central.store.command(command.id)
     #expect(finished.state == .failed)
     #expect(finished.error?.contains(named) == true, "\(finished.error ?? "no error")")

@@ -11,7 +11,7 @@ import Testing
     let directory = NSTemporaryDirectory() + "evctl-loop-" + UUID().uuidString
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: directory) }
-    let store = try Store(.path(directory + "/e.db"))
+    let store = try makeServeStore(directory: directory)
     try store.createStation(identity: "CP-1", name: "One")
     var configuration = ServerConfiguration()
     configuration.host = "127.0.0.1"

@@ -9,9 +9,9 @@ import Testing
 
   func openSession(_ central: CentralSystem) throws -> ConnectionSession {
     let session = ConnectionSession(central: central, now: now)
-    _ = try session.receive(Array(upgradeRequest.utf8), now: now)
+    _ = try session.receiveBatch(Array(upgradeRequest.utf8), now: now)
     _ = session.takeOutput()
-    try central.store.db.run("UPDATE stations SET connected = 1, last_seen_at = ?", [Timestamp.now().iso8601])
+    try central.store.db.run("UPDATE stations SET connected = TRUE, last_seen_at = ?", [Timestamp.now().iso8601])
     return session
   }
 
@@ -29,10 +29,10 @@ import Testing
     let calls = try sentCalls(session)
     #expect(calls == [[2, .string("evctl-\(first.id)"), "Reset", ["type": "Soft"]]])
     #expect(try central.store.command(first.id).state == .sent)
-    _ = try session.receive(text(#"[3,"evctl-\#(first.id)",{"status":"Accepted"}]"#), now: now)
+    _ = try session.receiveBatch(text(#"[3,"evctl-\#(first.id)",{"status":"Accepted"}]"#), now: now)
     #expect(try central.store.command(first.id).state == .accepted)
     #expect(try sentCalls(session).first?[2] == "ClearCache")
-    _ = try session.receive(text(#"[4,"evctl-\#(second.id)","NotSupported","no cache",{}]"#), now: now)
+    _ = try session.receiveBatch(text(#"[4,"evctl-\#(second.id)","NotSupported","no cache",{}]"#), now: now)
     let failed = try central.store.command(second.id)
     #expect(failed.state == .failed)
     #expect(failed.status == "NotSupported")
@@ -42,7 +42,7 @@ import Testing
   @Test func anUnknownAnswerIdIsDropped() throws {
     let central = try makeCentral()
     let session = try openSession(central)
-    _ = try session.receive(text(#"[3,"nobody",{}]"#), now: now)
+    _ = try session.receiveBatch(text(#"[3,"nobody",{}]"#), now: now)
     #expect(session.takeOutput().isEmpty)
   }
 
@@ -78,7 +78,7 @@ import Testing
     let get = try central.store.enqueueCommand(station: "CP-1", action: "GetConfiguration", payload: [:])
     try session.enqueue(get, now: now)
     _ = session.takeOutput()
-    _ = try session.receive(text(#"[3,"evctl-\#(get.id)",{"configurationKey":[{"key":"HeartbeatInterval","readonly":false,"value":300}],"unknownKey":["Nope"]}]"#), now: now)
+    _ = try session.receiveBatch(text(#"[3,"evctl-\#(get.id)",{"configurationKey":[{"key":"HeartbeatInterval","readonly":false,"value":300}],"unknownKey":["Nope"]}]"#), now: now)
     #expect(try central.store.configurationValue("CP-1", key: "HeartbeatInterval") == "300")
     #expect(try central.store.configurationValue("CP-1", key: "Nope") == nil)
     let send = try central.store.enqueueCommand(
@@ -86,7 +86,7 @@ import Testing
       payload: ["listVersion": 3, "updateType": "Full", "localAuthorizationList": [["idTag": "GOOD", "idTagInfo": ["status": "Accepted"]]]])
     try session.enqueue(send, now: now)
     _ = session.takeOutput()
-    _ = try session.receive(text(#"[3,"evctl-\#(send.id)",{"status":"Accepted"}]"#), now: now)
+    _ = try session.receiveBatch(text(#"[3,"evctl-\#(send.id)",{"status":"Accepted"}]"#), now: now)
     let state = try central.store.localListState("CP-1")
     #expect(state.version == 3)
     #expect(state.entries.map(\.idTag) == ["GOOD"])

@@ -9,7 +9,7 @@ import Testing
 
   func openSession(_ central: CentralSystem) throws -> ConnectionSession {
     let session = ConnectionSession(central: central, now: now)
-    let events = try session.receive(Array(upgradeRequest.utf8), now: now)
+    let events = try session.receiveBatch(Array(upgradeRequest.utf8), now: now)
     #expect(events == [.admitted(stationID: 1, identity: "CP-1")])
     let response = String(decoding: session.takeOutput(), as: UTF8.self)
     #expect(response.hasPrefix("HTTP/1.1 101 Switching Protocols\r\n"))
@@ -19,7 +19,7 @@ import Testing
   }
 
   func call(_ session: ConnectionSession, _ frame: String) throws -> JSONValue {
-    _ = try session.receive(text(frame), now: now)
+    _ = try session.receiveBatch(text(frame), now: now)
     let frames = serverFrames(session.takeOutput())
     #expect(frames.count == 1)
     return try JSONValue.parse(frames[0].payload)
@@ -29,7 +29,7 @@ import Testing
     let central = try makeCentral()
     let session = ConnectionSession(central: central, now: now)
     let request = upgradeRequest.replacingOccurrences(of: "CP-1", with: "GHOST")
-    let events = try session.receive(Array(request.utf8), now: now)
+    let events = try session.receiveBatch(Array(request.utf8), now: now)
     #expect(events == [.close(reason: "not registered: GHOST")])
     #expect(String(decoding: session.takeOutput(), as: UTF8.self).hasPrefix("HTTP/1.1 404 Not Found"))
   }
@@ -89,8 +89,8 @@ import Testing
     try central.store.db.run(
       """
       INSERT INTO transactions (id, station_id, connector_id, id_tag, authorization_status, meter_start,
-        started_at, start_timestamp_raw, received_at) VALUES (5, 2, 1, 'GOOD', 'Accepted', 0, 'x', 'x', 'x')
-      """)
+        started_at, start_timestamp_raw, received_at) VALUES (5, 2, 1, 'GOOD', 'Accepted', 0, ?, 'x', ?)
+      """, [now.iso8601, now.iso8601])
     let session = try openSession(central)
     let reply = try call(session, #"[2,"t","StopTransaction",{"transactionId":5,"meterStop":10,"timestamp":"2026-11-21T12:00:00Z"}]"#)
     #expect(reply[0] == 3)
@@ -145,9 +145,9 @@ import Testing
   @Test func pingsArePongedAndCloseIsEchoed() throws {
     let central = try makeCentral()
     let session = try openSession(central)
-    _ = try session.receive(clientFrame(9, [1, 2]), now: now)
+    _ = try session.receiveBatch(clientFrame(9, [1, 2]), now: now)
     #expect(serverFrames(session.takeOutput()) == [WebSocketFrame(opcode: .pong, payload: [1, 2])])
-    let events = try session.receive(clientFrame(8, [0x03, 0xE8]), now: now)
+    let events = try session.receiveBatch(clientFrame(8, [0x03, 0xE8]), now: now)
     #expect(events == [.close(reason: "closed by station (1000)")])
     #expect(serverFrames(session.takeOutput()).first?.opcode == .close)
   }
@@ -155,7 +155,7 @@ import Testing
   @Test func unmaskedClientFramesCloseTheConnection() throws {
     let central = try makeCentral()
     let session = try openSession(central)
-    let events = try session.receive([0x81, 0x01, 0x41], now: now)
+    let events = try session.receiveBatch([0x81, 0x01, 0x41], now: now)
     #expect(events.count == 1)
     let close = serverFrames(session.takeOutput()).first
     #expect(close?.opcode == .close)
@@ -181,7 +181,7 @@ import Testing
   @Test func silentStationsRaiseOfflineOnceAndReconnectingClearsIt() throws {
     let central = try makeCentral()
     try central.store.db.run(
-      "UPDATE stations SET connected = 0, heartbeat_interval = 60, last_seen_at = ?",
+      "UPDATE stations SET connected = FALSE, heartbeat_interval = 60, last_seen_at = ?",
       [now.adding(seconds: -200).iso8601])
     var seen: [String] = []
     central.onAlarm = { seen.append($0.kind) }
@@ -195,7 +195,7 @@ import Testing
   @Test func recentlySeenStationsAreNotOffline() throws {
     let central = try makeCentral()
     try central.store.db.run(
-      "UPDATE stations SET connected = 0, heartbeat_interval = 300, last_seen_at = ?",
+      "UPDATE stations SET connected = FALSE, heartbeat_interval = 300, last_seen_at = ?",
       [now.adding(seconds: -200).iso8601])
     try central.periodicAlarms(at: now)
     #expect(try central.store.alarms(active: true).isEmpty)

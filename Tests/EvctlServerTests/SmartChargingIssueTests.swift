@@ -14,7 +14,7 @@ import Testing
     var changes = StationChanges()
     changes.group = "Site"
     try store.updateStation("CP-1", changes)
-    try store.db.run("UPDATE stations SET connected = 1, last_seen_at = ?", [Timestamp.now().iso8601])
+    try store.db.run("UPDATE stations SET connected = TRUE, last_seen_at = ?", [Timestamp.now().iso8601])
     try store.setCapacity("Site", GroupCapacity(groupID: 0, maxCurrent: 16, safeCurrent: 8))
     try store.db.run(
       """

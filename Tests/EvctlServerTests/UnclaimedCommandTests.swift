@@ -1,4 +1,5 @@
 import EvctlCore
+import EvctlTestSupport
 import Foundation
 import Glibc
 import Testing
@@ -11,20 +12,6 @@ import Testing
 /// (Tests/run.sh starts a cluster) and is skipped without it.
 @Suite struct UnclaimedCommandTests {
   static let base = ProcessInfo.processInfo.environment["EVCTL_TEST_POSTGRES_URL"]
-
-  /// A fresh database on the test cluster (dropped at the end of the test).
-  func createDatabase() throws -> (url: String, drop: () -> Void) {
-    let base = UnclaimedCommandTests.base!
-    let admin = try PostgresConnection(url: base)
-    let name = "evs_\(getpid())_" + Crypto.hex(Crypto.randomBytes(4))
-    try admin.execute("CREATE DATABASE \(name)")
-    let scheme = base.range(of: "://")!
-    let rest = base[scheme.upperBound...]
-    let slash = rest.firstIndex(of: "/") ?? rest.endIndex
-    let query = rest[slash...].firstIndex(of: "?") ?? rest.endIndex
-    let url = String(base[..<slash]) + "/" + name + String(rest[query...])
-    return (url, { try? admin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") })
-  }
 
   func connectStation(port: UInt16) -> Int32 {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -57,9 +44,9 @@ import Testing
   @Test(.enabled(if: base != nil, "needs EVCTL_TEST_POSTGRES_URL: only on PostgreSQL may another node hold a station"),
         .timeLimit(.minutes(1)))
   func aCommandNotClaimedWhileAnotherNodeHeldTheStationIsSentWhenItIsBack() throws {
-    let database = try createDatabase()
-    defer { database.drop() }
-    let store = try Store(postgresURL: database.url)
+    let url = try TestBackend.createDatabase()
+    defer { TestBackend.dropDatabase(url) }
+    let store = try Store(postgresURL: url)
     let station = try store.createStation(identity: "CP-1", name: "One").id
     try store.registerNode(id: "node-b", host: "elsewhere", pid: 1, listen: "")
     var configuration = ServerConfiguration()
@@ -67,7 +54,7 @@ import Testing
     configuration.port = 0
     configuration.nodeID = "node-a"
     configuration.autoConfiguration = false
-    let server = try Server(central: CentralSystem(store: try Store(postgresURL: database.url), configuration: configuration))
+    let server = try Server(central: CentralSystem(store: try Store(postgresURL: url), configuration: configuration))
     let port = server.port
     let stopper = server.stopper
     let box = UncheckedBox(server)

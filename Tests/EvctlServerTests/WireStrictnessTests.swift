@@ -14,7 +14,7 @@ import Testing
     let request = upgradeRequest
       .replacingOccurrences(of: "Sec-WebSocket-Protocol: ocpp1.6", with: "Sec-WebSocket-Protocol: \(protocolHeader)")
       .replacingOccurrences(of: "/ocpp/CP-1", with: target)
-    let events = try session.receive(Array(request.utf8), now: now)
+    let events = try session.receiveBatch(Array(request.utf8), now: now)
     return (session, events, String(decoding: session.takeOutput(), as: UTF8.self))
   }
 
@@ -37,7 +37,7 @@ import Testing
   @Test(arguments: [UInt16(0), 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 65535])
   func invalidCloseCodesAreAnsweredWith1002(_ code: UInt16) throws {
     let (session, _, _) = try open(try makeCentral())
-    let events = try session.receive(clientFrame(8, [UInt8(code >> 8), UInt8(code & 0xFF)]), now: now)
+    let events = try session.receiveBatch(clientFrame(8, [UInt8(code >> 8), UInt8(code & 0xFF)]), now: now)
     #expect(events.count == 1)
     let close = serverFrames(session.takeOutput()).first
     #expect(close?.opcode == .close)
@@ -47,14 +47,14 @@ import Testing
   @Test(arguments: [UInt16(1000), 1001, 1003, 1011, 3000, 4999])
   func validCloseCodesAreEchoed(_ code: UInt16) throws {
     let (session, _, _) = try open(try makeCentral())
-    _ = try session.receive(clientFrame(8, [UInt8(code >> 8), UInt8(code & 0xFF)]), now: now)
+    _ = try session.receiveBatch(clientFrame(8, [UInt8(code >> 8), UInt8(code & 0xFF)]), now: now)
     let close = serverFrames(session.takeOutput()).first
     #expect(close.map { Array($0.payload.prefix(2)) } == [UInt8(code >> 8), UInt8(code & 0xFF)])
   }
 
   @Test func aOneByteClosePayloadIsAProtocolError() throws {
     let (session, _, _) = try open(try makeCentral())
-    _ = try session.receive(clientFrame(8, [0x03]), now: now)
+    _ = try session.receiveBatch(clientFrame(8, [0x03]), now: now)
     #expect(serverFrames(session.takeOutput()).first.map { Array($0.payload.prefix(2)) } == [0x03, 0xEA])
   }
 

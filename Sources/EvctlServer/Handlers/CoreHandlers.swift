@@ -91,9 +91,7 @@ extension CentralSystem {
 
   /// StatusNotification [S16 §4.9]: current state per connector plus the full history.
   func statusNotification(_ r: inout PayloadReader, _ c: CallContext) throws -> JSONValue {
-    guard let connector = try r.int("connectorId", required: true), connector >= 0 else {
-      throw CallError.value("connectorId", "must be 0 or more")
-    }
+    let connector = try r.connectorID(atLeast: 0)
     let status = try r.enumeration("status", CentralSystem.chargePointStatuses, required: true)!
     let errorCode = try r.enumeration("errorCode", CentralSystem.chargePointErrorCodes, required: true)
     let info = try r.string("info", maxLength: 50)

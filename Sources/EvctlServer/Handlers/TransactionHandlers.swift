@@ -29,14 +29,13 @@ extension CentralSystem {
   /// sequence; a retry with the same (station, connector, idTag, timestamp, meterStart) gets the
   /// same id back; a non-accepted tag still gets a transaction id.
   func startTransaction(_ r: inout PayloadReader, _ c: CallContext) throws -> JSONValue {
-    guard let connector = try r.int("connectorId", required: true), connector > 0 else {
-      throw CallError.value("connectorId", "must be 1 or more")
-    }
+    let connector = try r.connectorID(atLeast: 1)
     let idTag = try r.string("idTag", required: true, maxLength: 20)!
     let meterStart = try r.int("meterStart", required: true)!
     warnImplausible(Double(meterStart), "meterStart", c, text: String(meterStart))
     let (started, rawTimestamp) = try r.timestamp("timestamp", required: true)!
-    let reservation = try r.int("reservationId")
+    // A reservation id beyond 32 bits names no reservation of ours: ignored, like an unknown one.
+    let reservation = try r.int("reservationId").flatMap { StationNumbers.fits($0) ? $0 : nil }
     if let existing = try store.repeatedStartTransactionID(
       stationID: c.stationID, connectorID: connector, idTag: idTag, rawTimestamp: rawTimestamp,
       meterStart: meterStart)
@@ -95,7 +94,8 @@ extension CentralSystem {
     let idTag = try r.string("idTag", maxLength: 20)
     let reason = try r.enumeration("reason", Self.stopReasons) ?? "Local"
     let data = try r.array("transactionData") ?? []
-    let found = try store.transactionConnector(transactionID, stationID: c.stationID)
+    let found = StationNumbers.fits(transactionID)
+      ? try store.transactionConnector(transactionID, stationID: c.stationID) : nil
     if let found {
       try store.completeTransaction(
         transactionID, stationID: c.stationID, meterStop: meterStop, stoppedAt: stopped,
@@ -121,12 +121,10 @@ extension CentralSystem {
 
   /// MeterValues [S16 §4.7]: every sampled value, energy normalised to Wh.
   func meterValues(_ r: inout PayloadReader, _ c: CallContext) throws -> JSONValue {
-    guard let connector = try r.int("connectorId", required: true), connector >= 0 else {
-      throw CallError.value("connectorId", "must be 0 or more")
-    }
+    let connector = try r.connectorID(atLeast: 0)
     var transactionID = try r.int("transactionId")
     if let id = transactionID,
-      try !store.hasTransaction(id, stationID: c.stationID)
+      try !StationNumbers.fits(id) || !store.hasTransaction(id, stationID: c.stationID)
     {
       transactionID = nil
     }

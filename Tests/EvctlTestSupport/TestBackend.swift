@@ -2,20 +2,21 @@ import EvctlCore
 import Foundation
 import Glibc
 
-/// The backend the store tests run on (issue 14 item 3): SQLite, unless `EVCTL_TEST_BACKEND=postgresql`,
-/// which runs them on a fresh PostgreSQL database per store (`CREATE DATABASE` under a unique name
-/// on the server of `EVCTL_TEST_POSTGRES_URL`, dropped when the process ends). `Tests/run.sh`
-/// runs the suites once for each.
-enum TestBackend {
+/// The backend the store, server and CLI tests run on (issue 14 item 3): SQLite, unless
+/// `EVCTL_TEST_BACKEND=postgresql`, which runs them on a fresh PostgreSQL database per store
+/// (`CREATE DATABASE` under a unique name on the server of `EVCTL_TEST_POSTGRES_URL`, dropped when
+/// the process ends). `Tests/run.sh` runs the suites once for each.
+///
+/// One copy for every test target (the `EvctlTestSupport` target of Package.swift).
+public enum TestBackend {
   static let environment = ProcessInfo.processInfo.environment
 
   /// Whether the tests run on PostgreSQL.
-  static let isPostgreSQL: Bool = {
+  public static let isPostgreSQL: Bool = {
     guard environment["EVCTL_TEST_BACKEND"] == "postgresql" else { return false }
     guard let url = environment["EVCTL_TEST_POSTGRES_URL"], !url.isEmpty else {
       fatalError("EVCTL_TEST_BACKEND=postgresql needs EVCTL_TEST_POSTGRES_URL (Tests/run.sh starts a cluster)")
     }
-    _ = url
     return true
   }()
 
@@ -25,7 +26,7 @@ enum TestBackend {
   private static let prefix = "evt_\(getpid())_"
 
   /// Creates an empty database and returns its URL.
-  static func createDatabase() throws -> String {
+  public static func createDatabase() throws -> String {
     let admin = try PostgresConnection(url: environment["EVCTL_TEST_POSTGRES_URL"]!)
     let name: String = lock.withLock {
       if created.isEmpty { atexit { TestBackend.dropAll() } }
@@ -39,11 +40,17 @@ enum TestBackend {
   }
 
   /// Drops the database `url` names (closing the connections still open to it).
-  static func dropDatabase(_ url: String) {
+  public static func dropDatabase(_ url: String) {
     guard let name = name(in: url), let admin = try? PostgresConnection(url: environment["EVCTL_TEST_POSTGRES_URL"]!)
     else { return }
     try? admin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
     lock.withLock { created.removeAll { $0 == name } }
+  }
+
+  /// A fresh store on the test backend: in memory on SQLite, a database of its own on PostgreSQL.
+  /// `sqlite: true` keeps a test on SQLite whatever the backend (the test says why).
+  public static func makeStore(sqlite: Bool = false) throws -> Store {
+    isPostgreSQL && !sqlite ? try Store(postgresURL: try createDatabase()) : try Store(.memory)
   }
 
   /// Drops every database this process made and did not drop yet.
