@@ -8,6 +8,8 @@ extension PostgresConnection {
   /// settings; `false` while the server cannot be reached. Any transaction that was open is gone.
   public func reconnect() -> Bool {
     PQreset(handle)
+    // A new session: the old one's prepared statements are gone with it.
+    statements.removeAll()
     guard PQstatus(handle) == CONNECTION_OK else { return false }
     do {
       try execute(
