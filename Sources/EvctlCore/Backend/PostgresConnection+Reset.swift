@@ -10,6 +10,7 @@ extension PostgresConnection {
     PQreset(handle)
     // A new session: the old one's prepared statements are gone with it.
     statements.removeAll()
+    savepoints.removeAll()
     guard PQstatus(handle) == CONNECTION_OK else { return false }
     do {
       try execute(
@@ -20,3 +21,4 @@ extension PostgresConnection {
     }
   }
 }
+

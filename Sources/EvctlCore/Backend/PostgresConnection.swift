@@ -11,6 +11,8 @@ public final class PostgresConnection: StoreBackend {
   let handle: OpaquePointer
   /// The statements seen on this connection, prepared on the server from their second use.
   var statements = PostgresStatementCache()
+  /// The savepoints opened through ``openSavepoint(_:)``, sent only when a statement runs.
+  var savepoints = PostgresSavepoints()
   /// The URL with its password hidden, for messages.
   public let displayName: String
 
@@ -56,6 +58,13 @@ public final class PostgresConnection: StoreBackend {
   public var dialect: SQLDialect { .postgresql }
 
   public func execute(_ sql: String) throws {
+    switch sql {
+    case "BEGIN", "COMMIT", "ROLLBACK":
+      // Every savepoint ends with the transaction: none is sent for it.
+      savepoints.removeAll()
+    default:
+      try sendSavepoints()
+    }
     let result = PQexec(handle, sql)
     defer { PQclear(result) }
     // `DISCARD ALL` / `DEALLOCATE ALL` drop the session's prepared statements.
@@ -182,6 +191,7 @@ public final class PostgresConnection: StoreBackend {
   /// The cache's plan for `sql`, with the statement prepared on the server when this is its
   /// second use (then `.prepared`).
   private func planned(_ sql: String, _ count: Int) throws -> PostgresStatementCache.Plan {
+    try sendSavepoints()
     deallocateDropped()
     let plan = statements.plan(sql)
     guard case .prepare(let name, let text) = plan else { return plan }
@@ -198,6 +208,21 @@ public final class PostgresConnection: StoreBackend {
     }
     statements.prepared(sql, as: name)
     return .prepared(name: name)
+  }
+
+  /// Sends the savepoints a statement about to run needs (see ``PostgresSavepoints``).
+  private func sendSavepoints() throws {
+    guard !savepoints.isEmpty else { return }
+    guard PQtransactionStatus(handle) != PQTRANS_IDLE else {
+      // The transaction ended: its savepoints went with it.
+      savepoints.removeAll()
+      return
+    }
+    guard let sql = savepoints.beforeStatement() else { return }
+    let result = PQexec(handle, sql)
+    defer { PQclear(result) }
+    try check(result, sql: sql)
+    savepoints.sent()
   }
 
   /// Deallocates the prepared statements the cache dropped, when the transaction allows it (an
