@@ -109,3 +109,12 @@ struct PostgresPreparedStatementTests {
     #expect(rows.map(\.values) == [[.integer(1), .integer(7)], [.integer(2), .integer(7)]])
   }
 }
+
+extension PostgresPreparedStatementTests {
+  @Test func preparedStatementsArePlannedForTheirArgumentsAlsoAfterAReconnect() throws {
+    let db = try LivePostgres.connection()
+    #expect(try db.query("SHOW plan_cache_mode", []).first?.values == [.text("force_custom_plan")])
+    #expect(db.reconnect())
+    #expect(try db.query("SHOW plan_cache_mode", []).first?.values == [.text("force_custom_plan")])
+  }
+}

@@ -13,8 +13,7 @@ extension PostgresConnection {
     savepoints.removeAll()
     guard PQstatus(handle) == CONNECTION_OK else { return false }
     do {
-      try execute(
-        "SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; SET client_encoding = 'UTF8'; SET client_min_messages = 'warning'")
+      try execute(sessionSettings)
       return true
     } catch {
       return false
