@@ -40,7 +40,7 @@ cleanup() {
 }
 trap cleanup EXIT
 PG_INITDB="$BINDIR/initdb -D $PGBASE/data -U evctl --auth=trust -E UTF8 --locale=C.UTF-8"
-PG_START="taskset -c 0 $BINDIR/pg_ctl -D $PGBASE/data -l $PGBASE/log -w -o \"-k $PGBASE -c listen_addresses='' -c fsync=on -c synchronous_commit=on -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all\" start"
+PG_START="taskset -c 0 $BINDIR/pg_ctl -D $PGBASE/data -l $PGBASE/log -w -o \"-k $PGBASE -c listen_addresses='' -c fsync=on -c synchronous_commit=on -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all -c pg_stat_statements.track_planning=on\" start"
 (cd "$PGBASE" && "${AS[@]}" bash -c "$PG_INITDB" >/dev/null && "${AS[@]}" bash -c "$PG_START" >/dev/null)
 PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h "$PGBASE" -U evctl)
 POSTMASTER=$(head -1 "$PGBASE/data/postmaster.pid")
@@ -94,6 +94,8 @@ print(f"# CPU per message (whole loadgen run): serve {1e6 * (s1 - s0) / hz / cal
       f"PostgreSQL {1e6 * (p1 - p0) / hz / calls:.0f} µs; steady {d['steady']['msgs_per_s']:,.0f} msg/s, errors {d['error_total']}")
 PY
   echo
-  "${PSQL[@]}" -d b -c "SELECT calls, round(total_exec_time)::int AS exec_ms, left(regexp_replace(query, '\s+', ' ', 'g'), 90) AS query
+  "${PSQL[@]}" -d b -c "SELECT sum(calls) AS statements, round(sum(total_exec_time))::int AS exec_ms, round(sum(total_plan_time))::int AS plan_ms,
+    sum(plans) AS plans FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%'"
+  "${PSQL[@]}" -d b -c "SELECT calls, plans, round(total_exec_time)::int AS exec_ms, round(total_plan_time)::int AS plan_ms, left(regexp_replace(query, '\s+', ' ', 'g'), 90) AS query
     FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%' ORDER BY calls DESC LIMIT 30"
 } | tee "$OUTFILE"
