@@ -18,6 +18,23 @@ struct PostgresStatementCacheTests {
     #expect(cache.preparedCount == 1)
   }
 
+  @Test func aPreparedStatementIsPreparedAfreshAfterSoManyRuns() {
+    var cache = PostgresStatementCache(replanAfter: 3)
+    _ = cache.plan("SELECT 1")
+    guard case .prepare(let first, _) = cache.plan("SELECT 1") else {
+      Issue.record("not prepared")
+      return
+    }
+    cache.prepared("SELECT 1", as: first)
+    #expect(cache.plan("SELECT 1") == .prepared(name: first))
+    #expect(cache.plan("SELECT 1") == .prepared(name: first))
+    guard case .prepare(let second, _) = cache.plan("SELECT 1") else {
+      Issue.record("not prepared afresh after three runs")
+      return
+    }
+    #expect(second != first && cache.toDeallocate == [first])
+  }
+
   @Test func theBoundDropsTheLeastRecentlyUsedStatementAndListsItForDeallocation() {
     var cache = PostgresStatementCache(capacity: 2)
     var names: [String: String] = [:]
@@ -102,19 +119,14 @@ struct PostgresPreparedStatementTests {
     _ = try db.transaction { try db.run("INSERT INTO p VALUES (?)", [1]) }
     try db.execute("DEALLOCATE ALL")
     _ = try db.transaction { try db.run("INSERT INTO p VALUES (?)", [2]) }
+    // Prepared afresh after so many runs: the old one is deallocated on the server.
+    db.statements = PostgresStatementCache(replanAfter: 2)
+    for _ in 1...6 { try db.query("SELECT count(*) AS n FROM p", []) }
+    #expect(try preparedOnServer(db) == 1)
     // A cached SELECT * whose table gains a column is prepared again (outside a transaction).
     for _ in 1...2 { try db.query("SELECT * FROM p ORDER BY n", []) }
     try db.execute("ALTER TABLE p ADD COLUMN m integer DEFAULT 7")
     let rows = try db.query("SELECT * FROM p ORDER BY n", [])
     #expect(rows.map(\.values) == [[.integer(1), .integer(7)], [.integer(2), .integer(7)]])
-  }
-}
-
-extension PostgresPreparedStatementTests {
-  @Test func preparedStatementsArePlannedForTheirArgumentsAlsoAfterAReconnect() throws {
-    let db = try LivePostgres.connection()
-    #expect(try db.query("SHOW plan_cache_mode", []).first?.values == [.text("force_custom_plan")])
-    #expect(db.reconnect())
-    #expect(try db.query("SHOW plan_cache_mode", []).first?.values == [.text("force_custom_plan")])
   }
 }

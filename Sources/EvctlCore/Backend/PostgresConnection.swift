@@ -43,14 +43,9 @@ public final class PostgresConnection: StoreBackend {
     try execute(sessionSettings)
   }
 
-  /// What every session runs first. Prepared statements are planned for their arguments on every
-  /// run, as unnamed ones are (`plan_cache_mode`, PostgreSQL ≥ 12): a generic plan made while a
-  /// table was small (such as a fresh store's `transactions`) stays a sequential scan as it grows,
-  /// and cannot use a partial index whose condition comes as a parameter.
-  var sessionSettings: String {
+  /// What every session runs first.
+  let sessionSettings =
     "SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; SET client_encoding = 'UTF8'; SET client_min_messages = 'warning'"
-      + (serverVersion >= 120_000 ? "; SET plan_cache_mode = 'force_custom_plan'" : "")
-  }
 
   deinit { PQfinish(handle) }
 
