@@ -1,5 +1,5 @@
-# 2026-12-04T02:46:47Z  2 CPUs, 23 GiB
-server: taskset -c 0 bash -c exec ./.build/release/evctl --db '/tmp/evbpgRStM4s/store.db' serve --listen 127.0.0.1:48601 --log-level error
-loadgen: Benchmarks/.venv/bin/python ../shared/bench/loadgen.py --url ws://127.0.0.1:48601/ocpp --server-pid 13664 --label sqlite_sat_mixed200_run1 --out ./Benchmarks/results/pg/sqlite_sat_mixed200_run1.json --stations 200 --duration 20 --rate 0 --scenario mixed --cpu-affinity 1 --procs 1
+# 2026-12-04T03:10:20Z  2 CPUs, 23 GiB
+server: taskset -c 0 bash -c exec ./.build/release/evctl --db '/tmp/evbpgddINVB/store.db' serve --listen 127.0.0.1:48047 --log-level error
+loadgen: Benchmarks/.venv/bin/python ../shared/bench/loadgen.py --url ws://127.0.0.1:48047/ocpp --server-pid 20329 --label sqlite_sat_mixed200_run1 --out ./Benchmarks/results/pg/sqlite_sat_mixed200_run1.json --stations 200 --duration 20 --rate 0 --scenario mixed --cpu-affinity 1 --procs 1
 template: ./.build/release/evctl --db TEMPLATE -q station import stations.csv (CP000000…CP019999, 2 connectors); user create bench@example.com; token import tokens.csv (TAG0000000…TAG0019999)
-store: cp TEMPLATE /tmp/evbpgRStM4s/store.db
+store: cp TEMPLATE /tmp/evbpgddINVB/store.db
