@@ -1,5 +1,5 @@
-# 2026-12-03T17:38:36Z  2 CPUs, 23 GiB
-server: taskset -c 0 bash -c exec ./.build/release/evctl --db '/tmp/evbpgG3PlvC/store.db' serve --listen 127.0.0.1:43443 --log-level error
-loadgen: Benchmarks/.venv/bin/python ../shared/bench/loadgen.py --url ws://127.0.0.1:43443/ocpp --server-pid 17619 --label sqlite_mixed1000_r4_run2 --out ./Benchmarks/results/pg/sqlite_mixed1000_r4_run2.json --stations 1000 --duration 30 --rate 4 --scenario mixed --cpu-affinity 1 --procs 1
+# 2026-12-04T03:13:09Z  2 CPUs, 23 GiB
+server: taskset -c 0 bash -c exec ./.build/release/evctl --db '/tmp/evbpgddINVB/store.db' serve --listen 127.0.0.1:42415 --log-level error
+loadgen: Benchmarks/.venv/bin/python ../shared/bench/loadgen.py --url ws://127.0.0.1:42415/ocpp --server-pid 20757 --label sqlite_mixed1000_r4_run2 --out ./Benchmarks/results/pg/sqlite_mixed1000_r4_run2.json --stations 1000 --duration 30 --rate 4 --scenario mixed --cpu-affinity 1 --procs 1
 template: ./.build/release/evctl --db TEMPLATE -q station import stations.csv (CP000000…CP019999, 2 connectors); user create bench@example.com; token import tokens.csv (TAG0000000…TAG0019999)
-store: cp TEMPLATE /tmp/evbpgG3PlvC/store.db
+store: cp TEMPLATE /tmp/evbpgddINVB/store.db

@@ -1,5 +1,5 @@
-# 2026-12-03T17:35:44Z  2 CPUs, 23 GiB
-server: taskset -c 0 bash -c exec ./.build/release/evctl --db '/tmp/evbpgG3PlvC/store.db' serve --listen 127.0.0.1:39347 --log-level error
-loadgen: Benchmarks/.venv/bin/python ../shared/bench/loadgen.py --url ws://127.0.0.1:39347/ocpp --server-pid 15597 --label sqlite_sat_mixed200_run1 --out ./Benchmarks/results/pg/sqlite_sat_mixed200_run1.json --stations 200 --duration 20 --rate 0 --scenario mixed --cpu-affinity 1 --procs 1
+# 2026-12-04T03:10:20Z  2 CPUs, 23 GiB
+server: taskset -c 0 bash -c exec ./.build/release/evctl --db '/tmp/evbpgddINVB/store.db' serve --listen 127.0.0.1:48047 --log-level error
+loadgen: Benchmarks/.venv/bin/python ../shared/bench/loadgen.py --url ws://127.0.0.1:48047/ocpp --server-pid 20329 --label sqlite_sat_mixed200_run1 --out ./Benchmarks/results/pg/sqlite_sat_mixed200_run1.json --stations 200 --duration 20 --rate 0 --scenario mixed --cpu-affinity 1 --procs 1
 template: ./.build/release/evctl --db TEMPLATE -q station import stations.csv (CP000000…CP019999, 2 connectors); user create bench@example.com; token import tokens.csv (TAG0000000…TAG0019999)
-store: cp TEMPLATE /tmp/evbpgG3PlvC/store.db
+store: cp TEMPLATE /tmp/evbpgddINVB/store.db

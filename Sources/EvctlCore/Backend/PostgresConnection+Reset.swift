@@ -8,13 +8,16 @@ extension PostgresConnection {
   /// settings; `false` while the server cannot be reached. Any transaction that was open is gone.
   public func reconnect() -> Bool {
     PQreset(handle)
+    // A new session: the old one's prepared statements are gone with it.
+    statements.removeAll()
+    savepoints.removeAll()
     guard PQstatus(handle) == CONNECTION_OK else { return false }
     do {
-      try execute(
-        "SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; SET client_encoding = 'UTF8'; SET client_min_messages = 'warning'")
+      try execute(sessionSettings)
       return true
     } catch {
       return false
     }
   }
 }
+

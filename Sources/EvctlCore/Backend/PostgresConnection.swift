@@ -9,7 +9,10 @@ import Glibc
 /// `DateStyle = ISO`. Like ``Connection``, one owner at a time.
 public final class PostgresConnection: StoreBackend {
   let handle: OpaquePointer
-  private var numbered: [String: String] = [:]
+  /// The statements seen on this connection, prepared on the server from their second use.
+  var statements = PostgresStatementCache()
+  /// The savepoints opened through ``openSavepoint(_:)``, sent only when a statement runs.
+  var savepoints = PostgresSavepoints()
   /// The URL with its password hidden, for messages.
   public let displayName: String
 
@@ -37,9 +40,12 @@ public final class PostgresConnection: StoreBackend {
       throw PostgresError(sqlState: nil, message: message, sql: nil, isConnectionFailure: true)
     }
     handle = connection
-    try execute(
-      "SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; SET client_encoding = 'UTF8'; SET client_min_messages = 'warning'")
+    try execute(sessionSettings)
   }
+
+  /// What every session runs first.
+  let sessionSettings =
+    "SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; SET client_encoding = 'UTF8'; SET client_min_messages = 'warning'"
 
   deinit { PQfinish(handle) }
 
@@ -55,8 +61,18 @@ public final class PostgresConnection: StoreBackend {
   public var dialect: SQLDialect { .postgresql }
 
   public func execute(_ sql: String) throws {
+    switch sql {
+    case "BEGIN", "COMMIT", "ROLLBACK":
+      // Every savepoint ends with the transaction: none is sent for it.
+      savepoints.removeAll()
+    default:
+      try sendSavepoints()
+    }
     let result = PQexec(handle, sql)
     defer { PQclear(result) }
+    // `DISCARD ALL` / `DEALLOCATE ALL` drop the session's prepared statements.
+    let upper = sql.uppercased()
+    if upper.contains("DISCARD") || upper.contains("DEALLOCATE") { statements.removeAll() }
     try check(result, sql: sql)
   }
 
@@ -70,9 +86,14 @@ public final class PostgresConnection: StoreBackend {
   public func forEachRow(
     _ sql: String, _ arguments: [any SQLiteBindable] = [], _ body: (Row) throws -> Void
   ) throws {
-    let text = placeholders(sql)
+    let plan = try planned(sql, arguments.count)
     let sent = withParameters(arguments) { values, lengths, formats in
-      PQsendQueryParams(handle, text, Int32(arguments.count), nil, values, lengths, formats, 0)
+      switch plan {
+      case .unnamed(let text), .prepare(_, let text):
+        PQsendQueryParams(handle, text, Int32(arguments.count), nil, values, lengths, formats, 0)
+      case .prepared(let name):
+        PQsendQueryPrepared(handle, name, Int32(arguments.count), values, lengths, formats, 0)
+      }
     }
     guard sent == 1 else {
       throw PostgresError(sqlState: nil, message: lastMessage, sql: sql)
@@ -101,7 +122,10 @@ public final class PostgresConnection: StoreBackend {
           }
         }
       } else {
-        do { try check(result, sql: sql) } catch { failure = error }
+        do { try check(result, sql: sql) } catch {
+          failure = error
+          forgetIfStale(sql, error)
+        }
       }
     }
     if let failure {
@@ -134,25 +158,94 @@ public final class PostgresConnection: StoreBackend {
 
   // MARK: Internals
 
-  private func placeholders(_ sql: String) -> String {
-    if let cached = numbered[sql] { return cached }
-    let text = PostgresPlaceholders.numbered(sql)
-    numbered[sql] = text
-    return text
+  /// Runs `sql` with `arguments` as a prepared statement from its second use on (see
+  /// ``PostgresStatementCache``) and returns its successful result.
+  private func send(_ sql: String, _ arguments: [any SQLiteBindable]) throws -> OpaquePointer? {
+    let idle = !isInTransaction
+    do {
+      return try sendOnce(sql, arguments)
+    } catch let error as PostgresError where idle && isConnected && PostgresConnection.isStale(error) {
+      // Its prepared statement was gone or outdated; nothing ran, and no transaction was open to
+      // abort: once more, prepared afresh.
+      return try sendOnce(sql, arguments)
+    }
   }
 
-  private func send(_ sql: String, _ arguments: [any SQLiteBindable]) throws -> OpaquePointer? {
-    let text = placeholders(sql)
+  private func sendOnce(_ sql: String, _ arguments: [any SQLiteBindable]) throws -> OpaquePointer? {
+    let plan = try planned(sql, arguments.count)
     let result = withParameters(arguments) { values, lengths, formats in
-      PQexecParams(handle, text, Int32(arguments.count), nil, values, lengths, formats, 0)
+      switch plan {
+      case .unnamed(let text), .prepare(_, let text):
+        PQexecParams(handle, text, Int32(arguments.count), nil, values, lengths, formats, 0)
+      case .prepared(let name):
+        PQexecPrepared(handle, name, Int32(arguments.count), values, lengths, formats, 0)
+      }
     }
     do {
       try check(result, sql: sql)
     } catch {
       PQclear(result)
+      forgetIfStale(sql, error)
       throw error
     }
     return result
+  }
+
+  /// The cache's plan for `sql`, with the statement prepared on the server when this is its
+  /// second use (then `.prepared`).
+  private func planned(_ sql: String, _ count: Int) throws -> PostgresStatementCache.Plan {
+    try sendSavepoints()
+    deallocateDropped()
+    let plan = statements.plan(sql)
+    guard case .prepare(let name, let text) = plan else { return plan }
+    // Preparing in an aborted transaction fails; run it unnamed to get the statement's own error.
+    guard PQtransactionStatus(handle) != PQTRANS_INERROR else { return .unnamed(text: text) }
+    let result = PQprepare(handle, name, text, Int32(count), nil)
+    defer { PQclear(result) }
+    do {
+      try check(result, sql: sql)
+    } catch {
+      // Parsing failed (such as a syntax error): the statement's own error, as unprepared.
+      statements.forget(sql)
+      throw error
+    }
+    statements.prepared(sql, as: name)
+    return .prepared(name: name)
+  }
+
+  /// Sends the savepoints a statement about to run needs (see ``PostgresSavepoints``).
+  private func sendSavepoints() throws {
+    guard !savepoints.isEmpty else { return }
+    guard PQtransactionStatus(handle) != PQTRANS_IDLE else {
+      // The transaction ended: its savepoints went with it.
+      savepoints.removeAll()
+      return
+    }
+    guard let sql = savepoints.beforeStatement() else { return }
+    let result = PQexec(handle, sql)
+    defer { PQclear(result) }
+    try check(result, sql: sql)
+    savepoints.sent()
+  }
+
+  /// Deallocates the prepared statements the cache dropped, when the transaction allows it (an
+  /// aborted one refuses every command; they wait for the next statement then).
+  private func deallocateDropped() {
+    let names = statements.toDeallocate
+    guard !names.isEmpty, PQtransactionStatus(handle) != PQTRANS_INERROR, isConnected else { return }
+    let result = PQexec(handle, names.map { "DEALLOCATE \($0)" }.joined(separator: "; "))
+    defer { PQclear(result) }
+    if PQresultStatus(result) == PGRES_COMMAND_OK { statements.deallocated(names) }
+  }
+
+  /// Whether `error` says a prepared statement is gone (26000) or its cached plan no longer fits
+  /// the schema (0A000, "cached plan must not change result type").
+  private static func isStale(_ error: PostgresError) -> Bool {
+    error.sqlState == "26000" || error.sqlState == "0A000"
+  }
+
+  private func forgetIfStale(_ sql: String, _ error: any Error) {
+    if let error = error as? PostgresError, PostgresConnection.isStale(error) { statements.forget(sql) }
   }
 
   /// Calls `body` with libpq's parameter arrays: text for everything but blobs (binary bytea).

@@ -30,17 +30,27 @@ extension Store {
   /// Rolls the open transaction back.
   public func rollback() throws { try db.execute("ROLLBACK") }
 
-  // Savepoints run as cached prepared statements: serve opens one per call on its hot path.
+  // Savepoints run as cached prepared statements on SQLite: serve opens one per call on its hot
+  // path. PostgreSQL sends one only when a statement runs inside it (PostgresSavepoints).
 
   /// Opens a savepoint named `name` inside the current transaction.
-  public func beginSavepoint(_ name: String) throws { try db.run("SAVEPOINT \(name)") }
+  public func beginSavepoint(_ name: String) throws {
+    guard sqlite != nil else { return try postgres.openSavepoint(name) }
+    try db.run("SAVEPOINT \(name)")
+  }
 
   /// Keeps the work done since savepoint `name` and ends it.
-  public func releaseSavepoint(_ name: String) throws { try db.run("RELEASE \(name)") }
+  public func releaseSavepoint(_ name: String) throws {
+    guard sqlite != nil else { return try postgres.releaseSavepoint(name) }
+    try db.run("RELEASE \(name)")
+  }
 
   /// Undoes the work done since savepoint `name` (the transaction around it stays open; release
   /// the savepoint afterwards).
-  public func rollbackToSavepoint(_ name: String) throws { try db.run("ROLLBACK TO \(name)") }
+  public func rollbackToSavepoint(_ name: String) throws {
+    guard sqlite != nil else { return try postgres.rollbackToSavepoint(name) }
+    try db.run("ROLLBACK TO \(name)")
+  }
 
   /// Applies the migrations the file lacks; returns how many were applied.
   @discardableResult
