@@ -182,22 +182,21 @@ extension Store {
   /// Declares dead every running node but `node` whose heartbeat is older than
   /// ``nodeTimeoutMilliseconds``: its stations are shown offline (until they reconnect to
   /// another node), held by no one, and the commands sent to them are settled outcome-unknown.
-  /// Two nodes reaping at once settle each node once (the node row's update decides).
+  /// One statement both finds and marks the dead nodes, with the heartbeat condition in its
+  /// `WHERE`: a heartbeat that lands meanwhile (PostgreSQL rechecks a row it waited for) keeps
+  /// its node alive, and two nodes reaping at once settle each node once.
   public func reapDeadNodes(except node: String, at time: Timestamp) throws -> [DeadNode] {
     let cutoff = Timestamp(milliseconds: time.milliseconds - Store.nodeTimeoutMilliseconds)
     var dead: [DeadNode] = []
-    for row in try db.query(
+    let reaped = try db.query(
       """
-      SELECT id, \(ServeSQL.isoText("heartbeat_at", dialect)) AS heartbeat_at FROM serve_nodes
+      UPDATE serve_nodes SET stopped_at = ?, stop_reason = 'no heartbeat since ' || \(ServeSQL.isoText("heartbeat_at", dialect))
         WHERE stopped_at IS NULL AND id <> ? AND heartbeat_at < ?
-      """, [node, cutoff.iso8601])
-    {
+        RETURNING id, \(ServeSQL.isoText("heartbeat_at", dialect)) AS heartbeat_at
+      """, [time.iso8601, node, cutoff.iso8601])
+    for row in reaped {
       guard let id = row.string("id") else { continue }
       let heartbeat = row.date("heartbeat_at") ?? cutoff
-      guard try db.run(
-        "UPDATE serve_nodes SET stopped_at = ?, stop_reason = ? WHERE id = ? AND stopped_at IS NULL",
-        [time.iso8601, "no heartbeat since \(heartbeat.iso8601)", id]) > 0
-      else { continue }
       let stations = try db.query(
         """
         SELECT s.id, s.identity FROM station_holders h JOIN stations s ON s.id = h.station_id
