@@ -57,6 +57,46 @@ import Testing
     #expect(try second.tryLockGroupPlan(7), "released at the first node's commit")
   }
 
+  /// Exactly one node plans a capacity group per round: a plan by another node within the
+  /// round, after the last allocation change, makes the round's plan; news of this node's own
+  /// (a start, a reading) plans anyway; a stale plan (its node stopped) is taken over.
+  @Test func exactlyOneNodePlansACapacityGroupPerRound() throws {
+    let t0 = Timestamp(parsing: "2026-11-21T12:00:00Z")!
+    let store = try makeStore()
+    let group = try store.createGroup(name: "HQ", parent: nil)
+    func claim(_ node: String, _ seconds: Int64, requested: Bool = false) throws -> Store.GroupPlanClaim {
+      try store.claimGroupPlan(group.id, node: node, at: t0.adding(seconds: seconds), requested: requested,
+                               freshWithinMilliseconds: 7_500)
+    }
+    #expect(try claim("a:1", 0) == .plan)
+    #expect(try claim("b:2", 2) == .plannedElsewhere(by: "a:1"))
+    #expect(try claim("a:1", 5) == .plan, "its own round")
+    #expect(try claim("b:2", 6, requested: true) == .plan, "b has news: a start on its station")
+    #expect(try claim("a:1", 7) == .plannedElsewhere(by: "b:2"))
+    try store.noteAllocationChange()
+    #expect(try claim("a:1", 8) == .plan, "a change after b's plan")
+    #expect(try claim("b:2", 9) == .plannedElsewhere(by: "a:1"))
+    #expect(try claim("b:2", 16) == .plan, "a stopped planning: b takes over")
+  }
+
+  /// PostgreSQL only: a group another node is planning right now is busy.
+  @Test func aGroupBeingPlannedElsewhereIsBusy() throws {
+    guard TestBackend.isPostgreSQL else { return }
+    let url = try TestBackend.createDatabase()
+    defer { TestBackend.dropDatabase(url) }
+    let t0 = Timestamp(parsing: "2026-11-21T12:00:00Z")!
+    let first = try Store(postgresURL: url)
+    let second = try Store(postgresURL: url, migrate: false)
+    let group = try first.createGroup(name: "HQ", parent: nil)
+    try first.db.execute("BEGIN")
+    #expect(try first.claimGroupPlan(group.id, node: "a:1", at: t0, requested: true, freshWithinMilliseconds: 7_500) == .plan)
+    #expect(try second.claimGroupPlan(group.id, node: "b:2", at: t0, requested: true, freshWithinMilliseconds: 7_500) == .busy)
+    try first.db.execute("COMMIT")
+    #expect(try second.claimGroupPlan(
+      group.id, node: "b:2", at: t0.adding(seconds: 1), requested: false, freshWithinMilliseconds: 7_500)
+      == .plannedElsewhere(by: "a:1"))
+  }
+
   /// A late outcome never overwrites a settlement, whichever comes first: the node that lost
   /// the station hears the station's answer after the takeover settled it outcome-unknown, or a
   /// closing connection reports a command the station had answered.

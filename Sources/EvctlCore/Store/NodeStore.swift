@@ -247,6 +247,46 @@ extension Store {
     try tryAdvisoryTransactionLock(Store.groupPlanLockClass, groupID)
   }
 
+  /// What ``claimGroupPlan(_:node:at:requested:freshWithinMilliseconds:)`` decided.
+  public enum GroupPlanClaim: Equatable, Sendable {
+    /// Plan the group now (recorded as this node's plan of the round).
+    case plan
+    /// Another node plans it right now (its transaction holds the group's lock).
+    case busy
+    /// Another node planned it in this round, after the last allocation change: skip it.
+    case plannedElsewhere(by: String)
+  }
+
+  /// Whether node `node` plans capacity group `groupID` (a top one: nested capacity groups are
+  /// planned together) in this round, in the current transaction. Under the group's lock (see
+  /// ``tryLockGroupPlan(_:)``) the group's last plan is read: one by another node less than
+  /// `freshWithinMilliseconds` ago that saw the current allocation change counter makes this
+  /// round's plan, unless `requested` (this node has news the other plan may not have seen: a
+  /// transaction started or stopped, a reading, a status). Otherwise this node's plan is
+  /// recorded, so the others skip the group until it is stale: exactly one node plans a group
+  /// per round, and another takes over within a round when it stops.
+  public func claimGroupPlan(
+    _ groupID: Int, node: String, at time: Timestamp, requested: Bool, freshWithinMilliseconds: Int64
+  ) throws -> GroupPlanClaim {
+    guard try tryLockGroupPlan(groupID) else { return .busy }
+    let changes = try allocationChangeCount()
+    if !requested, let last = try db.queryOne(
+      """
+      SELECT planned_by FROM capacity_plans WHERE group_id = ? AND planned_by <> ? AND planned_at > ?
+        AND change_count >= ?
+      """, [groupID, node, Timestamp(milliseconds: time.milliseconds - freshWithinMilliseconds).iso8601, changes])
+    {
+      return .plannedElsewhere(by: last.string("planned_by") ?? "")
+    }
+    try db.run(
+      """
+      INSERT INTO capacity_plans (group_id, planned_at, planned_by, change_count) VALUES (?, ?, ?, ?)
+      ON CONFLICT (group_id) DO UPDATE SET planned_at = excluded.planned_at, planned_by = excluded.planned_by,
+        change_count = excluded.change_count
+      """, [groupID, time.iso8601, node, changes])
+    return .plan
+  }
+
   /// Whether this node runs the periodic, store-wide alarm scan now (one node at a time on
   /// PostgreSQL, so an alarm is raised once, not once per node).
   public func tryLockPeriodicAlarms() throws -> Bool {
