@@ -61,6 +61,7 @@ import Testing
     store.clock = { now }
     try store.createStation(identity: "CP-1", name: "One")
     let old = try store.enqueueCommand(station: "CP-1", action: "Reset", payload: ["type": "Soft"], queue: true)
+    #expect(try store.claimCommand(old.id, messageID: "m1", at: now) == .claimed)
     try store.finishCommand(old.id, state: .accepted, status: "Accepted", response: ["status": "Accepted"],
                             error: nil, at: now, latencyMilliseconds: 5)
     let open = try store.enqueueCommand(station: "CP-1", action: "Reset", payload: ["type": "Soft"], queue: true)

@@ -43,6 +43,7 @@ import Testing
     try central.rebalance(at: now.adding(seconds: 5), reason: "timer")
     #expect(try sentLimits(central).map(\.1) == [16])
     let sent = try central.store.commands(CommandFilter(action: "SetChargingProfile"))[0]
+    _ = try central.store.claimCommand(sent.id, messageID: "evctl-\(sent.id)", at: now)
     try central.commandFinished(sent, state: .rejected, status: "NotSupported", response: ["status": "NotSupported"],
                                 error: nil, sentAt: now, at: now)
     try central.rebalance(at: now.adding(seconds: 10), reason: "fallback")

@@ -9,10 +9,12 @@ import os
 import time
 
 import pytest
+from ocpp.v16 import call
 
 from conftest import Evctl
 from pgcluster import Cluster
 from test_remote_commands import cli, online
+from test_smart_charging import limits, settle
 
 _names = itertools.count(1)
 
@@ -35,8 +37,10 @@ class Node(Evctl):
 
 @pytest.fixture
 def nodes(cluster, tmp_path):
-    url = cluster.create_database(f"evctl_nodes_{next(_names)}")
+    database = f"evctl_nodes_{next(_names)}"
+    url = cluster.create_database(database)
     first, second = Node(url, tmp_path / "a"), Node(url, tmp_path / "b")
+    first.database = second.database = database
     first.run("group", "create", "HQ", "--kind", "site")
     for identity in ("CP-A", "CP-B"):
         first.run("station", "create", identity, "--name", identity, "--group", "HQ", "--security-profile", "0")
@@ -122,6 +126,76 @@ def test_commands_reach_stations_on_both_nodes_a_station_moves_and_a_killed_node
             task.cancel()
 
     asyncio.run(scenario())
+
+
+def test_a_capacity_group_on_two_nodes_gets_one_consistent_allocation(nodes, cluster):
+    """CP-A on the first node, CP-B on the second, one capacity group: exactly one node plans
+    the group per round, each station gets each change of its limit once (through the node
+    holding it), the limits add up to the capacity, and a StartTransaction resent through the
+    other node keeps its transaction id."""
+    first, second = nodes
+    first.run("user", "create", "eva@example.com", "--first", "Eva", "--last", "Berg")
+    for tag in ("GOOD1", "GOOD2"):
+        first.run("token", "add", tag, "--user", "eva@example.com")
+    assert first.run("group", "capacity", "set", "HQ", "--max-current", "20").returncode == 0
+
+    def plan():
+        return cluster.sql(first.database, "SELECT planned_by, planned_at FROM capacity_plans")
+
+    async def scenario():
+        a, ws_a, task_a = await online(first, "CP-A")
+        b, ws_b, task_b = await online(second, "CP-B")
+        stations = [a, b]
+        history = []
+        wait_for(lambda: sum(n["stations"] for n in node_list(first)) == 2)
+        # Both cars start at once, one on each node.
+        starts = await asyncio.gather(*(cp.call(call.StartTransaction(
+            connector_id=1, id_tag=tag, meter_start=0, timestamp="2026-11-21T10:00:00Z"))
+            for cp, tag in ((a, "GOOD1"), (b, "GOOD2"))))
+        history.append(await settle(stations, 2, lambda l: l == {("CP-A", 1): 10, ("CP-B", 1): 10}))
+        # A capacity change from the CLI: both nodes notice it, one plans it.
+        await cli(second, "group", "capacity", "set", "HQ", "--max-current", "16")
+        history.append(await settle(stations, 2, lambda l: l == {("CP-A", 1): 8, ("CP-B", 1): 8}))
+        # Quiet rounds: one node plans each (the same one, its record refreshed), nothing is resent.
+        count = sum(1 for s in stations for action, _ in s.received if action == "SetChargingProfile")
+        seen = []
+        for _ in range(3):
+            seen.append(plan())
+            await asyncio.sleep(5)
+        seen.append(plan())
+        quiet = sum(1 for s in stations for action, _ in s.received if action == "SetChargingProfile") - count
+        # CP-A's answer to its StartTransaction was lost; it resends it through the second node.
+        a2, ws_a2, task_a2 = await online(second, "CP-A")
+        await asyncio.wait_for(ws_a.wait_closed(), 60)
+        again = await a2.call(call.StartTransaction(
+            connector_id=1, id_tag="GOOD1", meter_start=0, timestamp="2026-11-21T10:00:00Z"))
+        events = json.loads((await cli(first, "event", "list", "--kind", "allocation", "-o", "json")).stdout)
+        for ws in (ws_b, ws_a2):
+            await ws.close()
+        for task in (task_a, task_b, task_a2):
+            task.cancel()
+        return stations, history, starts, again, seen, quiet, events
+
+    stations, history, starts, again, seen, quiet, events = asyncio.run(scenario())
+    assert history == [{("CP-A", 1): 10, ("CP-B", 1): 10}, {("CP-A", 1): 8, ("CP-B", 1): 8}]
+    for station in stations:
+        sent = [float(p["cs_charging_profiles"]["charging_schedule"]["charging_schedule_period"][0]["limit"])
+                for action, p in station.received if action == "SetChargingProfile"]
+        assert sent and sent[-1] == 8, (station.id, sent)
+        assert all(x != y for x, y in zip(sent, sent[1:])), (station.id, sent)  # each change once
+        assert all(limit <= 20 for limit in sent)
+    assert quiet == 0, "a quiet round resends nothing"
+    # One node planned the quiet rounds, and it did plan each round (its record moved on).
+    assert len({tuple(row[0] for row in rows) for rows in seen}) == 1, seen
+    assert len({tuple(row[1] for row in rows) for rows in seen}) >= 3, seen
+    assert seen[-1][0][0] in {n["node"] for n in node_list(first)}
+    # Each change of a limit is one event, not one per node.
+    total = sum(1 for s in stations for action, _ in s.received if action == "SetChargingProfile")
+    assert len(events) == total, events
+    ids = [s.transaction_id for s in starts]
+    assert len(set(ids)) == 2 and again.transaction_id == ids[0]
+    listed = json.loads(first.run("transaction", "list", "-o", "json").stdout)
+    assert sorted(t["id"] for t in listed) == sorted(ids), listed
 
 
 def test_node_list_on_sqlite_shows_the_one_serve(evctl):

@@ -20,3 +20,15 @@ extension PostgresSchema {
     CREATE INDEX station_holders_node ON station_holders (node_id);
     """
 }
+
+extension PostgresSchema {
+  /// The PostgreSQL twin of ``Schema/groupPlans``: the last plan of each top capacity group.
+  static let groupPlans = """
+    CREATE TABLE capacity_plans (
+      group_id bigint PRIMARY KEY REFERENCES groups(id) ON DELETE CASCADE,
+      planned_at timestamptz NOT NULL,
+      planned_by text NOT NULL,
+      change_count bigint NOT NULL DEFAULT 0
+    );
+    """
+}

@@ -16,7 +16,7 @@ public enum PostgresSchema {
   /// Every migration, oldest first, one for each of ``Schema/migrations``.
   public static let migrations: [String] = [
     v1, v2, v3, v4, pipeline, smartCharging, proto, transport, imports, mail, ca, stationDetails, sec,
-    liveView, perf, history, nodes,
+    liveView, perf, history, nodes, groupPlans,
   ]
 
   /// The migrator for this schema.

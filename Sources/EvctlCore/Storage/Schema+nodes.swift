@@ -21,3 +21,17 @@ extension Schema {
     CREATE INDEX station_holders_node ON station_holders (node_id);
     """
 }
+
+extension Schema {
+  /// Smart charging on several nodes (issue 14 item 4): the last plan of each top capacity
+  /// group, when and by which node, and the allocation change counter it saw, so that exactly
+  /// one node plans a group per round.
+  static let groupPlans = """
+    CREATE TABLE capacity_plans (
+      group_id INTEGER PRIMARY KEY REFERENCES groups(id) ON DELETE CASCADE,
+      planned_at TEXT NOT NULL,
+      planned_by TEXT NOT NULL,
+      change_count INTEGER NOT NULL DEFAULT 0
+    );
+    """
+}

@@ -4,7 +4,7 @@
 /// and from every earlier version.
 public enum Schema {
   /// Every migration, oldest first.
-  public static let migrations: [String] = [v1, v2, v3, v4, pipeline, smartCharging, proto, transport, imports, mail, ca, stationDetails, sec, liveView, perf, history, nodes]
+  public static let migrations: [String] = [v1, v2, v3, v4, pipeline, smartCharging, proto, transport, imports, mail, ca, stationDetails, sec, liveView, perf, history, nodes, groupPlans]
 
   /// The migrator for this schema.
   public static let migrator = Migrator(migrations: migrations)

@@ -68,16 +68,20 @@ extension Store {
   }
 
   /// Closes a connector's active transactions as superseded by one that started at `started`
-  /// (their stop time is that start, never before their own).
+  /// (their stop time is that start, never before their own). The session itself, should
+  /// another node have stored it meanwhile (same idTag, raw timestamp and meterStart: the
+  /// station resent its StartTransaction), stays open.
   public func supersedeActiveTransactions(
-    stationID: Int, connectorID: Int, startedAt started: Timestamp, at now: Timestamp
+    stationID: Int, connectorID: Int, startedAt started: Timestamp, at now: Timestamp,
+    sparing idTag: String, rawTimestamp: String, meterStart: Int
   ) throws {
     try db.run(
       """
       UPDATE transactions SET state = 'superseded', stop_reason = 'superseded',
         stopped_at = CASE WHEN started_at <= ?1 THEN ?1 ELSE started_at END, stop_received_at = ?2
       WHERE station_id = ?3 AND connector_id = ?4 AND state = 'active'
-      """, [started.iso8601, now.iso8601, stationID, connectorID])
+        AND NOT (id_tag = ?5 AND start_timestamp_raw = ?6 AND meter_start = ?7)
+      """, [started.iso8601, now.iso8601, stationID, connectorID, idTag, rawTimestamp, meterStart])
   }
 
   /// A transaction as StartTransaction begins it.
@@ -117,17 +121,31 @@ extension Store {
 
   /// Stores a new active transaction (its id from ``nextTransactionID()``), with the e-mail of
   /// the token's user, which stays with the session when the token or user is deleted later.
-  public func insertTransaction(_ start: TransactionStart, at now: Timestamp) throws {
-    try db.run(
+  ///
+  /// A repeat of a StartTransaction another node stored meanwhile (same station, connector,
+  /// idTag, raw timestamp and meterStart; the first node's answer was lost) makes no second
+  /// transaction: on PostgreSQL the insert waits for that node's commit and then yields.
+  ///
+  /// - Returns: the id of the stored transaction: `start.id`, or the repeat's original one.
+  @discardableResult
+  public func insertTransaction(_ start: TransactionStart, at now: Timestamp) throws -> Int {
+    let inserted = try db.run(
       """
       INSERT INTO transactions (id, station_id, connector_id, id_tag, token_id, parent_id_tag,
         authorization_status, meter_start, started_at, start_timestamp_raw, reservation_id,
         received_at, anonymous, user_email) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
         (SELECT u.email FROM tokens tk JOIN charging_users u ON u.id = tk.user_id WHERE tk.id = ?))
+      ON CONFLICT (station_id, connector_id, id_tag, start_timestamp_raw, meter_start) DO NOTHING
       """,
       [start.id, start.stationID, start.connectorID, start.idTag, start.tokenID, start.parentIDTag,
        start.authorizationStatus, start.meterStart, start.startedAt.iso8601, start.rawTimestamp,
        start.reservationID, now.iso8601, start.anonymous, start.tokenID])
+    if inserted > 0 { return start.id }
+    guard let existing = try repeatedStartTransactionID(
+      stationID: start.stationID, connectorID: start.connectorID, idTag: start.idTag,
+      rawTimestamp: start.rawTimestamp, meterStart: start.meterStart)
+    else { throw StoreError.conflict("transaction \(start.id) was not stored, and no repeat of it was found") }
+    return existing
   }
 
   /// The connector of one of this station's transactions, or `nil` when the station has no

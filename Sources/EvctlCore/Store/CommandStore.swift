@@ -259,17 +259,22 @@ extension Store {
     return .gone
   }
 
-  /// Records a command's end: its state, status, answer or error.
+  /// Records a command's end: its state, status, answer or error. Only a command still `sent`
+  /// is settled: one already settled stays as it is (a late answer through a node that lost the
+  /// station never overwrites an outcome-unknown settlement, nor the other way round).
+  ///
+  /// - Returns: whether this call settled it.
+  @discardableResult
   public func finishCommand(
     _ id: Int, state: CommandState, status: String?, response: JSONValue?, error: String?,
     at time: Timestamp, latencyMilliseconds: Int?
-  ) throws {
+  ) throws -> Bool {
     try db.run(
       """
       UPDATE commands SET state = ?, status = ?, response = ?, error = ?, answered_at = ?,
-        latency_ms = ? WHERE id = ?
+        latency_ms = ? WHERE id = ? AND state = 'sent'
       """,
-      [state.rawValue, status, response?.compact, error, time.iso8601, latencyMilliseconds, id])
+      [state.rawValue, status, response?.compact, error, time.iso8601, latencyMilliseconds, id]) > 0
   }
 
   /// Commands left `sent` by a previous `serve` process: their outcome is unknown. Commands to

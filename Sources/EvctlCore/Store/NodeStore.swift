@@ -182,22 +182,21 @@ extension Store {
   /// Declares dead every running node but `node` whose heartbeat is older than
   /// ``nodeTimeoutMilliseconds``: its stations are shown offline (until they reconnect to
   /// another node), held by no one, and the commands sent to them are settled outcome-unknown.
-  /// Two nodes reaping at once settle each node once (the node row's update decides).
+  /// One statement both finds and marks the dead nodes, with the heartbeat condition in its
+  /// `WHERE`: a heartbeat that lands meanwhile (PostgreSQL rechecks a row it waited for) keeps
+  /// its node alive, and two nodes reaping at once settle each node once.
   public func reapDeadNodes(except node: String, at time: Timestamp) throws -> [DeadNode] {
     let cutoff = Timestamp(milliseconds: time.milliseconds - Store.nodeTimeoutMilliseconds)
     var dead: [DeadNode] = []
-    for row in try db.query(
+    let reaped = try db.query(
       """
-      SELECT id, \(ServeSQL.isoText("heartbeat_at", dialect)) AS heartbeat_at FROM serve_nodes
+      UPDATE serve_nodes SET stopped_at = ?, stop_reason = 'no heartbeat since ' || \(ServeSQL.isoText("heartbeat_at", dialect))
         WHERE stopped_at IS NULL AND id <> ? AND heartbeat_at < ?
-      """, [node, cutoff.iso8601])
-    {
+        RETURNING id, \(ServeSQL.isoText("heartbeat_at", dialect)) AS heartbeat_at
+      """, [time.iso8601, node, cutoff.iso8601])
+    for row in reaped {
       guard let id = row.string("id") else { continue }
       let heartbeat = row.date("heartbeat_at") ?? cutoff
-      guard try db.run(
-        "UPDATE serve_nodes SET stopped_at = ?, stop_reason = ? WHERE id = ? AND stopped_at IS NULL",
-        [time.iso8601, "no heartbeat since \(heartbeat.iso8601)", id]) > 0
-      else { continue }
       let stations = try db.query(
         """
         SELECT s.id, s.identity FROM station_holders h JOIN stations s ON s.id = h.station_id
@@ -246,6 +245,46 @@ extension Store {
   /// Always `true` on SQLite, where one `serve` runs.
   public func tryLockGroupPlan(_ groupID: Int) throws -> Bool {
     try tryAdvisoryTransactionLock(Store.groupPlanLockClass, groupID)
+  }
+
+  /// What ``claimGroupPlan(_:node:at:requested:freshWithinMilliseconds:)`` decided.
+  public enum GroupPlanClaim: Equatable, Sendable {
+    /// Plan the group now (recorded as this node's plan of the round).
+    case plan
+    /// Another node plans it right now (its transaction holds the group's lock).
+    case busy
+    /// Another node planned it in this round, after the last allocation change: skip it.
+    case plannedElsewhere(by: String)
+  }
+
+  /// Whether node `node` plans capacity group `groupID` (a top one: nested capacity groups are
+  /// planned together) in this round, in the current transaction. Under the group's lock (see
+  /// ``tryLockGroupPlan(_:)``) the group's last plan is read: one by another node less than
+  /// `freshWithinMilliseconds` ago that saw the current allocation change counter makes this
+  /// round's plan, unless `requested` (this node has news the other plan may not have seen: a
+  /// transaction started or stopped, a reading, a status). Otherwise this node's plan is
+  /// recorded, so the others skip the group until it is stale: exactly one node plans a group
+  /// per round, and another takes over within a round when it stops.
+  public func claimGroupPlan(
+    _ groupID: Int, node: String, at time: Timestamp, requested: Bool, freshWithinMilliseconds: Int64
+  ) throws -> GroupPlanClaim {
+    guard try tryLockGroupPlan(groupID) else { return .busy }
+    let changes = try allocationChangeCount()
+    if !requested, let last = try db.queryOne(
+      """
+      SELECT planned_by FROM capacity_plans WHERE group_id = ? AND planned_by <> ? AND planned_at > ?
+        AND change_count >= ?
+      """, [groupID, node, Timestamp(milliseconds: time.milliseconds - freshWithinMilliseconds).iso8601, changes])
+    {
+      return .plannedElsewhere(by: last.string("planned_by") ?? "")
+    }
+    try db.run(
+      """
+      INSERT INTO capacity_plans (group_id, planned_at, planned_by, change_count) VALUES (?, ?, ?, ?)
+      ON CONFLICT (group_id) DO UPDATE SET planned_at = excluded.planned_at, planned_by = excluded.planned_by,
+        change_count = excluded.change_count
+      """, [groupID, time.iso8601, node, changes])
+    return .plan
   }
 
   /// Whether this node runs the periodic, store-wide alarm scan now (one node at a time on

@@ -7,9 +7,16 @@ extension CentralSystem {
     _ command: RemoteCommand, state: CommandState, status: String?, response: JSONValue?,
     error: String?, sentAt: Timestamp, at now: Timestamp
   ) throws {
-    try store.finishCommand(
+    guard try store.finishCommand(
       command.id, state: state, status: status, response: response, error: error, at: now,
       latencyMilliseconds: Int(now.milliseconds - sentAt.milliseconds))
+    else {
+      // Settled meanwhile (outcome unknown: the station moved to another node, or this node was
+      // declared dead): that record stands, and nothing follows from this late outcome.
+      log("warning: outcome of an already settled command dropped " + ServeLog.fields(
+        ["command": String(command.id), "action": command.action, "outcome": state.rawValue]))
+      return
+    }
     let stationID = command.stationID
     let payload = Self.needsPayload.contains(command.action) ? command.payload : [:]
     try certificateFollowUp(command, state: state, response: response, at: now)

@@ -6,10 +6,14 @@ extension CentralSystem {
   /// Asks for a new plan at the end of this second, with a reason for the events.
   func wantRebalance(_ reason: String) { rebalanceReasons.insert(reason) }
 
+  /// The planning round: every node looks at every capacity group this often.
+  static let planRoundMilliseconds: Int64 = 5_000
+
   /// Rebalances when asked, when a turn or a hand-on window ends, and every 5 seconds for
   /// stale readings and suspensions.
   func rebalanceIfDue(at now: Timestamp) throws {
-    let due = now.milliseconds - lastRebalance.milliseconds >= 5_000 || nextRebalanceAt.map { now >= $0 } == true
+    let due = now.milliseconds - lastRebalance.milliseconds >= Self.planRoundMilliseconds
+      || nextRebalanceAt.map { now >= $0 } == true
     guard !rebalanceReasons.isEmpty || due else { return }
     let reason = rebalanceReasons.isEmpty ? "timer" : rebalanceReasons.sorted().joined(separator: ",")
     rebalanceReasons.removeAll()
@@ -37,6 +41,10 @@ extension CentralSystem {
     let suspended = try store.suspendedGroups(at: now)
     nextRebalanceAt = nil
     guard !capacities.isEmpty || !suspended.isEmpty else { return }
+    let tree = try store.groupTree()
+    let planned = Set(capacities.map(\.groupID)).union(suspended)
+    let roots = try groupsToPlan(planned, tree: tree, given: given, at: now)
+    guard !roots.isEmpty else { return }
     // Name what changed since the last plan, for the events.
     let readingsNow = try store.loadReadings()
     var reasons = given == "timer" ? [] : given.split(separator: ",").map(String.init)
@@ -48,10 +56,6 @@ extension CentralSystem {
     if capacities.map(\.json.compact).sorted() != planMarks.capacities { reasons.append("capacity") }
     planMarks = (readingMark, suspended, capacities.map(\.json.compact).sorted())
     reasons = reasons.enumerated().filter { index, reason in !reasons[..<index].contains(reason) }.map(\.element)
-    let tree = try store.groupTree()
-    // One node at a time plans a group (several nodes on PostgreSQL); its limits reach stations
-    // on other nodes through the command queue.
-    let roots = try Set(capacities.map(\.groupID)).union(suspended).filter { try store.tryLockGroupPlan($0) }
     let minimumOf = Dictionary(capacities.map { ($0.groupID, $0.minCurrent) }, uniquingKeysWith: { a, _ in a })
     let handOnOf = Dictionary(capacities.map { ($0.groupID, $0.handOnSeconds) }, uniquingKeysWith: { a, _ in a })
     var handOns: [Int: HandOn] = [:]
@@ -61,8 +65,8 @@ extension CentralSystem {
     var context: [Int: (stationID: Int, identity: String, connector: Int, sent: Double?, purpose: String)] = [:]
     for row in try store.activeChargeRows() {
       let groupID = row.int("group_id")
-      let groups = roots.filter { tree.contains(groupID, under: $0) }
-      guard !groups.isEmpty else { continue }
+      guard roots.contains(where: { tree.contains(groupID, under: $0) }) else { continue }
+      let groups = planned.filter { tree.contains(groupID, under: $0) }
       let id = row.int("id")!
       let stationID = row.int("station_id")!
       let connector = row.int("connector_id") ?? 1
@@ -149,6 +153,29 @@ extension CentralSystem {
       try sendLimit(allocation, info: info, transactionID: charge.transactionID,
                     reason: why.joined(separator: ","), at: now)
     }
+  }
+
+  /// The top capacity groups this node plans now: nested capacity groups share their charges,
+  /// so the top one stands for all beneath it. Exactly one node plans a group per round (several
+  /// nodes on PostgreSQL, see ``Store/claimGroupPlan(_:node:at:requested:freshWithinMilliseconds:)``);
+  /// its limits reach stations on other nodes through the command queue. A group another node
+  /// plans right now is tried again next second when this node has news for it (`given` is not
+  /// the timer), since that plan may not see this node's uncommitted work.
+  private func groupsToPlan(_ planned: Set<Int>, tree: GroupTree, given: String, at now: Timestamp) throws -> Set<Int> {
+    let tops = planned.filter { group in !planned.contains { $0 != group && tree.contains(group, under: $0) } }
+    let requested = given != "timer"
+    var roots: Set<Int> = []
+    for top in tops.sorted() {
+      switch try store.claimGroupPlan(
+        top, node: configuration.nodeID ?? "", at: now, requested: requested,
+        freshWithinMilliseconds: Self.planRoundMilliseconds * 3 / 2)
+      {
+      case .plan: roots.insert(top)
+      case .busy where requested: rebalanceReasons.formUnion(given.split(separator: ",").map(String.init))
+      case .busy, .plannedElsewhere: break
+      }
+    }
+    return roots
   }
 
   private func sendLimit(

@@ -61,17 +61,20 @@ extension CentralSystem {
     // A newer session on the connector replaces an open one: close it as superseded, ending
     // when the new one started (its StopTransaction, if it ever comes, is still recorded).
     try store.supersedeActiveTransactions(
-      stationID: c.stationID, connectorID: connector, startedAt: started, at: c.now)
+      stationID: c.stationID, connectorID: connector, startedAt: started, at: c.now,
+      sparing: idTag, rawTimestamp: rawTimestamp, meterStart: meterStart)
     guard let next = try store.nextTransactionID() else {
       throw CallError(code: "InternalError", description: "transaction id space exhausted")
     }
-    try store.insertTransaction(
+    let stored = try store.insertTransaction(
       Store.TransactionStart(
         id: next, stationID: c.stationID, connectorID: connector, idTag: idTag, tokenID: tokenID,
         parentIDTag: decision.parentIDTag, authorizationStatus: decision.status.rawValue,
         meterStart: meterStart, startedAt: started, rawTimestamp: rawTimestamp,
         reservationID: reservation, anonymous: anonymous),
       at: c.now)
+    // Another node stored this very StartTransaction meanwhile (the station resent it): its id.
+    guard stored == next else { return ["transactionId": .int(Int64(stored)), "idTagInfo": decision.idTagInfo] }
     wantRebalance("start")
     if let reservation {
       try store.useReservation(reservation, stationID: c.stationID, transactionID: next)
