@@ -45,10 +45,12 @@ echo "== swift test on PostgreSQL (EvctlCoreTests, EvctlServerTests, EvctlCLITes
 EVCTL_TEST_BACKEND=postgresql swift test --skip-build --parallel --filter 'EvctlCoreTests|EvctlServerTests|EvctlCLITests'
 
 echo "== Python ocpp peer against evctl serve"
-# aiosmtpd: the local SMTP sink the mail tests read serve's mail from.
-if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import importlib.metadata as m; assert m.version("ocpp") == "2.1.0"; assert m.version("aiosmtpd") == "1.4.6"' 2>/dev/null; then
+# aiosmtpd: the local SMTP sink the mail tests read serve's mail from. psycopg (pure Python, on the
+# system libpq): how the peer tests look into a PostgreSQL store (conftest.py's Evctl.sql).
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import importlib.metadata as m; assert m.version("ocpp") == "2.1.0"; assert m.version("aiosmtpd") == "1.4.6"; assert m.version("psycopg") == "3.3.9"' 2>/dev/null; then
   python3 -m venv .venv
-  .venv/bin/pip install -q --disable-pip-version-check ocpp==2.1.0 websockets==17.4 pytest==9.2.0 aiosmtpd==1.4.6
+  .venv/bin/pip install -q --disable-pip-version-check ocpp==2.1.0 websockets==17.4 pytest==9.2.0 aiosmtpd==1.4.6 \
+    psycopg==3.3.9
 fi
 EVCTL_BIN="$(swift build --show-bin-path)/evctl" .venv/bin/python -m pytest -q -p no:cacheprovider Tests/peer
 # The peer suite again with serve and the CLI on PostgreSQL (issue 14 item 3): every store a fresh

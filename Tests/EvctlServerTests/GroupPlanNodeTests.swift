@@ -1,4 +1,5 @@
 import EvctlCore
+import EvctlTestSupport
 import Foundation
 import Testing
 
@@ -80,10 +81,10 @@ import Testing
   /// would give the part more than its share), and keeps its news for the next second.
   @Test(.enabled(if: UnclaimedCommandTests.base != nil, "needs EVCTL_TEST_POSTGRES_URL: two connections"))
   func nestedCapacityGroupsArePlannedByOneNodeTogether() throws {
-    let database = try UnclaimedCommandTests().createDatabase()
-    defer { database.drop() }
-    let planning = try Store(postgresURL: database.url)
-    let store = try Store(postgresURL: database.url, migrate: false)
+    let url = try TestBackend.createDatabase()
+    defer { TestBackend.dropDatabase(url) }
+    let planning = try Store(postgresURL: url)
+    let store = try Store(postgresURL: url, migrate: false)
     let top = try store.createGroup(name: "Site", parent: nil)
     try store.createGroup(name: "Left", parent: "Site")
     try store.createGroup(name: "Right", parent: "Site")

@@ -1,6 +1,7 @@
 """Fixtures that run the built `evctl serve` against a fresh store, on a free loopback port."""
 import os
 import socket
+import sqlite3
 import subprocess
 import time
 import uuid
@@ -19,21 +20,32 @@ def free_port():
 
 # Under EVCTL_TEST_BACKEND=postgresql (with EVCTL_TEST_POSTGRES_URL, a database on the throwaway
 # cluster Tests/run.sh starts), every store is a fresh PostgreSQL database instead of a file, so
-# serve and the CLI run on PostgreSQL (issue 14 item 3). Test files that read the SQLite file
-# themselves (sqlite3) are skipped there: they test the file, not the backend.
+# serve and the CLI run on PostgreSQL (issue 14 item 3). Tests look into the store through
+# `Evctl.sql`, which speaks to either backend. A test about the SQLite file itself is marked
+# `@pytest.mark.sqlite_only("why")`; the modules still listed in SQLITE_FILE_MODULES have not
+# been moved to `Evctl.sql` yet and are skipped there as a whole.
 ON_POSTGRES = os.environ.get("EVCTL_TEST_BACKEND") == "postgresql"
 SQLITE_FILE_MODULES = {
-    "test_charge_point", "test_closed_file_service", "test_durability", "test_files", "test_imports",
+    "test_closed_file_service", "test_durability", "test_files", "test_imports",
     "test_mail", "test_pipeline", "test_postgres", "test_protocol_items", "test_remote_commands",
     "test_security_profiles", "test_simulate", "test_certificates", "test_tls", "test_failover", "test_floods",
 }
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "sqlite_only(reason): the test is about the SQLite store file; skipped on PostgreSQL")
 
 
 def pytest_collection_modifyitems(config, items):
     if not ON_POSTGRES:
         return
     for item in items:
-        if item.module.__name__.split(".")[-1] in SQLITE_FILE_MODULES:
+        marker = item.get_closest_marker("sqlite_only")
+        if marker is not None:
+            reason = marker.args[0] if marker.args else "about the SQLite store file"
+            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {reason}"))
+        elif item.module.__name__.split(".")[-1] in SQLITE_FILE_MODULES:
             item.add_marker(pytest.mark.skip(
                 reason="reads the SQLite store file (or its folder) itself; runs in the SQLite pass"))
 
@@ -98,6 +110,23 @@ class Evctl:
         code = self.process.returncode
         self.process = None
         return code, err
+
+    @property
+    def on_postgres(self):
+        return self.db.startswith(("postgresql://", "postgres://"))
+
+    def sql(self, query, params=()):
+        """Runs one statement on this store, SQLite file or PostgreSQL database alike, commits it,
+        and returns its rows as a list of tuples. Placeholders are `?` on both backends. On
+        PostgreSQL booleans come back as True/False (equal to SQLite's 1/0) and timestamptz
+        columns as datetime; compare through `str()` or a cast in the query where that matters."""
+        if self.on_postgres:
+            import psycopg
+            with psycopg.connect(self.db, autocommit=True) as db:
+                cursor = db.execute(query.replace("?", "%s"), tuple(params))
+                return cursor.fetchall() if cursor.description else []
+        with sqlite3.connect(self.db, timeout=10) as db:
+            return db.execute(query, tuple(params)).fetchall()
 
     def url(self, identity):
         return f"ws://127.0.0.1:{self.port}/ocpp/{identity}"

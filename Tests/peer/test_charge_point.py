@@ -5,7 +5,6 @@ The library validates every answer of ours against the official OCPP 1.6 JSON sc
 import asyncio
 import base64
 import json
-import sqlite3
 
 import pytest
 import websockets
@@ -38,8 +37,7 @@ class Station:
 
 
 def query(evctl, sql, *args):
-    with sqlite3.connect(evctl.db) as db:
-        return db.execute(sql, args).fetchall()
+    return evctl.sql(sql, args)
 
 
 def run(coro):
@@ -293,6 +291,7 @@ def test_abrupt_disconnects_leave_the_server_serving(evctl):
     assert kinds.count("disconnected") >= 3
 
 
+@pytest.mark.sqlite_only("another process holding SQLite's write lock")
 def test_a_long_lock_by_another_process_delays_but_does_not_stop_serve(evctl):
     import sqlite3 as lite
     import threading
