@@ -73,6 +73,8 @@ class Evctl:
                         EVCTL_DB=db)
         self.process = None
         self.port = None
+        self.folder = folder
+        self._log = None
         # Options every start of serve gets (a test module may set them, e.g. --no-auto-config).
         self.serve_args = []
 
@@ -86,10 +88,13 @@ class Evctl:
 
     def start(self, *extra):
         self.port = free_port()
+        # serve's log goes to a file, not an unread pipe: a pipe fills at 64 KiB (a few hundred
+        # stations' connect lines) and serve would then block on its next log line.
+        self._log = open(os.path.join(self.folder, f"serve-{uuid.uuid4().hex[:8]}.log"), "w+")
         self.process = subprocess.Popen(
             [BINARY, "--db", self.db, "serve", "--listen", f"127.0.0.1:{self.port}",
              "--ping-interval", "30", *self.serve_args, *extra],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=self.env)
+            stdout=subprocess.DEVNULL, stderr=self._log, text=True, env=self.env)
         deadline = time.time() + 60
         while time.time() < deadline:
             try:
@@ -109,6 +114,11 @@ class Evctl:
         _, err = self.process.communicate(timeout=60)
         code = self.process.returncode
         self.process = None
+        if self._log is not None:
+            self._log.seek(0)
+            err = self._log.read()
+            self._log.close()
+            self._log = None
         return code, err
 
     @property
