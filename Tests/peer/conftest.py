@@ -3,6 +3,7 @@ import os
 import socket
 import sqlite3
 import subprocess
+import tempfile
 import time
 import uuid
 
@@ -90,7 +91,11 @@ class Evctl:
         self.port = free_port()
         # serve's log goes to a file, not an unread pipe: a pipe fills at 64 KiB (a few hundred
         # stations' connect lines) and serve would then block on its next log line.
-        self._log = open(os.path.join(self.folder, f"serve-{uuid.uuid4().hex[:8]}.log"), "w+")
+        # (A store given as a PostgreSQL URL has no folder: the log then goes to a temporary file.)
+        if os.path.isdir(self.folder):
+            self._log = open(os.path.join(self.folder, f"serve-{uuid.uuid4().hex[:8]}.log"), "w+")
+        else:
+            self._log = tempfile.TemporaryFile("w+")
         self.process = subprocess.Popen(
             [BINARY, "--db", self.db, "serve", "--listen", f"127.0.0.1:{self.port}",
              "--ping-interval", "30", *self.serve_args, *extra],
