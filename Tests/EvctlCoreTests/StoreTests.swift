@@ -190,6 +190,18 @@ import Testing
     try store.grantAccess("eva@x.io", station: "CP-1")
     #expect(try store.authorize(idTag: "TAG1", stationID: stationID, purpose: .authorize, at: now).decision.status == .accepted)
   }
+
+  /// serve authorizes on every Authorize and StartTransaction; on PostgreSQL each statement is a
+  /// round trip, so the token, the station's openness and the token's sessions elsewhere come
+  /// in one (issue 14, PostgreSQL throughput).
+  @Test func authorizingAtAPublicStationIsOneStatement() throws {
+    let store = try seededStore()
+    let stationID = try store.station("CP-1").id
+    let now = store.clock()
+    let before = store.statementsRun
+    #expect(try store.authorize(idTag: "tag1", stationID: stationID, purpose: .authorize, at: now).decision.status == .accepted)
+    #expect(store.statementsRun - before == 1)
+  }
 }
 
 @Suite struct OperatorStoreTests {

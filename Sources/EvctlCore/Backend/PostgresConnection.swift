@@ -11,6 +11,9 @@ public final class PostgresConnection: StoreBackend {
   let handle: OpaquePointer
   /// The statements seen on this connection, prepared on the server from their second use.
   var statements = PostgresStatementCache()
+  /// How many parameterised statements were sent (queries and runs; savepoints and `execute`
+  /// not counted): what tests and profiles count per CALL.
+  public private(set) var statementsRun = 0
   /// The savepoints opened through ``openSavepoint(_:)``, sent only when a statement runs.
   var savepoints = PostgresSavepoints()
   /// The URL with its password hidden, for messages.
@@ -161,6 +164,7 @@ public final class PostgresConnection: StoreBackend {
   /// Runs `sql` with `arguments` as a prepared statement from its second use on (see
   /// ``PostgresStatementCache``) and returns its successful result.
   private func send(_ sql: String, _ arguments: [any SQLiteBindable]) throws -> OpaquePointer? {
+    statementsRun &+= 1
     let idle = !isInTransaction
     do {
       return try sendOnce(sql, arguments)

@@ -27,6 +27,9 @@ public protocol StoreBackend: AnyObject {
   func run(_ sql: String, _ arguments: [any SQLiteBindable]) throws -> Int
   /// Whether a transaction is open.
   var isInTransaction: Bool { get }
+  /// How many statements with arguments this connection has run so far (a counter for tests
+  /// and profiles of statements per unit of work).
+  var statementsRun: Int { get }
   /// Runs `body` in a write transaction, rolling back if it throws; nested calls join the outer one.
   func transaction<T>(_ body: () throws -> T) throws -> T
 }

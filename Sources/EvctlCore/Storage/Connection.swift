@@ -77,8 +77,13 @@ public final class Connection {
   /// How many prepared statements the connection keeps for reuse.
   var cachedStatementCount: Int { statementCache.count }
 
+  /// How many statements ran through the statement cache (queries, runs, single statements):
+  /// what tests and profiles count per CALL.
+  public private(set) var statementsRun = 0
+
   /// Returns a prepared statement for `sql`, cached for reuse.
   public func prepare(_ sql: String) throws -> Statement {
+    statementsRun &+= 1
     if let cached = statementCache[sql] {
       cached.reset()
       return cached

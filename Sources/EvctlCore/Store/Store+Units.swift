@@ -10,6 +10,9 @@ extension Store {
   /// Whether a transaction is open.
   public var isInTransaction: Bool { db.isInTransaction }
 
+  /// How many statements the store has run on its connection so far.
+  public var statementsRun: Int { db.statementsRun }
+
   /// Opens a write transaction, waiting for other writers at most the busy timeout.
   public func beginWrite() throws { try db.execute(sqlite != nil ? "BEGIN IMMEDIATE" : "BEGIN") }
 

@@ -172,8 +172,19 @@ extension Store {
     idTag raw: String, stationID: Int, connectorID: Int = 0,
     purpose: TokenAuthorizer.Purpose, at time: Timestamp
   ) throws -> (decision: AuthorizationDecision, tokenID: Int?) {
+    // One round trip for the token, the station's openness and group, and the token's active
+    // sessions elsewhere: serve runs this for every Authorize and StartTransaction, and on
+    // PostgreSQL each statement is a round trip.
     guard let canonical = try? IdTagCanonicalizer.canonical(raw),
-      let row = try db.queryOne(Store.tokenSelect + " WHERE t.id_tag = ?", [canonical])
+      let row = try db.queryOne(
+        """
+        SELECT t.*, u.email AS user_email, u.group_id AS user_group_id,
+          (SELECT s.public FROM stations s WHERE s.id = ?) AS station_public,
+          (SELECT s.group_id FROM stations s WHERE s.id = ?) AS station_group_id,
+          (SELECT count(*) FROM transactions x WHERE x.id_tag = t.id_tag AND x.state = 'active'
+             AND NOT (x.station_id = ? AND x.connector_id = ?)) AS active_elsewhere
+        FROM tokens t JOIN charging_users u ON u.id = t.user_id WHERE t.id_tag = ?
+        """, [stationID, stationID, stationID, connectorID, canonical])
     else {
       return (TokenAuthorizer.decide(AuthorizationFacts(token: nil), at: time, purpose: purpose), nil)
     }
@@ -181,13 +192,11 @@ extension Store {
     let parent = try token.parentIDTag.flatMap {
       try db.queryOne(Store.tokenSelect + " WHERE t.id_tag = ?", [$0]).map(makeToken)
     }
-    let station = try db.queryOne(
-      "SELECT public, group_id FROM stations WHERE id = ?", [stationID])
-    let isPublic = station?.bool("public") ?? false
+    let isPublic = row.bool("station_public")
     var hasAccess = false
     if !isPublic {
       let tree = try groupTree()
-      let stationGroup = station?.int("group_id")
+      let stationGroup = row.int("station_group_id")
       for right in try db.query(
         "SELECT group_id, station_id FROM access_rights WHERE user_id = ?", [token.userID])
       {
@@ -197,12 +206,7 @@ extension Store {
         }
       }
     }
-    let elsewhere =
-      try db.queryOne(
-        """
-        SELECT count(*) FROM transactions WHERE id_tag = ? AND state = 'active'
-          AND NOT (station_id = ? AND connector_id = ?)
-        """, [token.idTag, stationID, connectorID])?.values.first?.int ?? 0
+    let elsewhere = row.int("active_elsewhere") ?? 0
     let facts = AuthorizationFacts(
       token: token, parent: parent, stationIsPublic: isPublic, userHasAccess: hasAccess,
       activeTransactionsElsewhere: elsewhere)

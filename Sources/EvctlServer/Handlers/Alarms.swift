@@ -1,6 +1,18 @@
 import EvctlCore
 
+/// One connector of one station, as a key.
+struct StationConnector: Hashable {
+  let stationID: Int
+  let connector: Int
+}
+
 extension CentralSystem {
+  /// Forgets what this node knows of a station's alarms in memory (it connected again, or one
+  /// of its calls was rolled back with whatever that call cleared).
+  public func forgetAlarmKnowledge(stationID: Int) {
+    faultAlarmKnownClear = faultAlarmKnownClear.filter { $0.stationID != stationID }
+  }
+
   static let firmwareFailures: Set<String> = [
     "DownloadFailed", "InstallationFailed", "InstallVerificationFailed", "InvalidSignature",
     "SignatureVerificationFailed",
@@ -29,11 +41,14 @@ extension CentralSystem {
   /// Alarms that follow from a status change of a connector.
   func statusAlarms(stationID: Int, identity: String, connector: Int, status: String,
                     errorCode: String?, info: String?, at now: Timestamp) throws {
+    let key = StationConnector(stationID: stationID, connector: connector)
     if status == "Faulted" {
+      faultAlarmKnownClear.remove(key)
       try raise(.connectorFaulted, stationID: stationID, identity: identity, connectorID: connector,
                 code: errorCode, detail: [errorCode, info].compactMap { $0 }.joined(separator: ": "), at: now)
-    } else {
+    } else if !faultAlarmKnownClear.contains(key) {
       try store.clearAlarms(stationID: stationID, kind: .connectorFaulted, connectorID: connector, at: now)
+      faultAlarmKnownClear.insert(key)
     }
     if status == "Available", connector > 0,
       let open = try store.activeTransactionID(stationID: stationID, connectorID: connector)

@@ -10,5 +10,6 @@ extension CentralSystem {
     leniencyPending.removeAll(keepingCapacity: true)
     // A rolled-back boot leaves the stored status as it was: ask the store again.
     registrationSettled.removeAll(keepingCapacity: true)
+    faultAlarmKnownClear.removeAll(keepingCapacity: true)
   }
 }

@@ -118,6 +118,11 @@ public final class CentralSystem {
   /// Stations whose registration needs no query per CALL (``Store/registrationCheck(stationID:)``
   /// said settled) until their next BootNotification, a rolled-back batch or a disconnect.
   var registrationSettled: Set<Int> = []
+  /// Connectors known to have no active `connector_faulted` alarm since their station connected
+  /// here, so that a non-Faulted StatusNotification (most of them) skips the clearing UPDATE: on
+  /// PostgreSQL it is a round trip for about every other CALL. Only this node raises that alarm
+  /// for a station it holds; forgotten on connect, on a failed call and on a rolled-back batch.
+  var faultAlarmKnownClear: Set<StationConnector> = []
   var pendingFrames: [PendingFrame] = []
   /// Local-list transitions already computed: (old content, update) → new content.
   var localListTransitions: [String: String] = [:]
@@ -185,6 +190,7 @@ public final class CentralSystem {
     try store.markStationConnected(stationID, at: now)
     lastSeenWritten[stationID] = now.milliseconds
     registrationSettled.remove(stationID)
+    forgetAlarmKnowledge(stationID: stationID)
     try store.clearAlarms(stationID: stationID, kind: .offline, at: now)
     try store.clearUnattachedAlarms(identity: identity, kind: .notRegistered, at: now)
     try recordEvent(stationID: stationID, identity: identity, kind: "connected",

@@ -262,10 +262,12 @@ public final class ConnectionSession {
     } catch let error as CallError {
       try central.store.rollbackToSavepoint("call")
       try central.store.releaseSavepoint("call")
+      central.forgetAlarmKnowledge(stationID: stationID)
       reply = .error(id: id, code: error.code, description: error.description, details: [:])
     } catch {
       try central.store.rollbackToSavepoint("call")
       try central.store.releaseSavepoint("call")
+      central.forgetAlarmKnowledge(stationID: stationID)
       central.log("error: call failed " + ServeLog.fields(
         ["identity": identity, "peer": peer, "action": action, "error": "\(error)"]))
       reply = .error(id: id, code: "InternalError", description: "could not process \(action)",
