@@ -34,7 +34,6 @@ SQLITE_FILE_MODULES = {
     "test_floods",
     "test_imports",
     "test_mail",
-    "test_pipeline",
     "test_postgres",
     "test_remote_commands",
     "test_security_profiles",
