@@ -30,7 +30,6 @@ SQLITE_FILE_MODULES = {
     "test_closed_file_service",
     "test_durability",
     "test_failover",
-    "test_files",
     "test_floods",
     "test_imports",
     "test_mail",
