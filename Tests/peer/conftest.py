@@ -27,7 +27,6 @@ def free_port():
 ON_POSTGRES = os.environ.get("EVCTL_TEST_BACKEND") == "postgresql"
 SQLITE_FILE_MODULES = {
     "test_certificates",
-    "test_closed_file_service",
     "test_durability",
     "test_failover",
     "test_floods",
