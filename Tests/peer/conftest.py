@@ -31,7 +31,6 @@ SQLITE_FILE_MODULES = {
     "test_failover",
     "test_floods",
     "test_imports",
-    "test_mail",
     "test_postgres",
     "test_remote_commands",
     "test_security_profiles",
