@@ -6,7 +6,6 @@ import base64
 import hashlib
 import http.client
 import os
-import sqlite3
 import ssl
 
 import pytest
@@ -78,8 +77,7 @@ def test_uploads_need_an_open_request(file_serve):
 
 def test_expired_paths_are_closed(file_serve):
     upload = path_of(upload_path(file_serve))
-    with sqlite3.connect(file_serve.db) as db:
-        db.execute("UPDATE file_grants SET expires_at = '2020-01-01T00:00:00Z'")
+    file_serve.sql("UPDATE file_grants SET expires_at = '2020-01-01T00:00:00Z'")
     assert request(file_serve, "PUT", upload + "late.log", b"x")[0] == 404
 
 
@@ -111,8 +109,7 @@ def test_a_profile_2_station_uploads_over_tls_with_its_key(file_serve):
     assert request(file_serve, "PUT", upload + "d.log", b"x", tls=True)[0] == 401
     assert request(file_serve, "PUT", upload + "d.log", b"secure", headers=auth, tls=True)[0] == 201
     assert (file_serve.files / "uploads" / "CP-2" / "d.log").read_bytes() == b"secure"
-    with sqlite3.connect(file_serve.db) as db:
-        url = db.execute("SELECT value FROM settings WHERE key = 'public_url'").fetchone()[0]
+    url = file_serve.sql("SELECT value FROM settings WHERE key = 'public_url'")[0][0]
     assert url.startswith("https://") and url.endswith(f":{file_serve.tls_port}")
 
 
@@ -122,8 +119,7 @@ def test_simulated_profile_2_station_fetches_firmware_and_uploads_over_https(fil
     from conftest import BINARY
     image = tmp_path / "fw-3.0.bin"
     image.write_bytes(b"\x01image\xfe" * 500)
-    with sqlite3.connect(file_serve.db) as db:
-        db.execute("UPDATE settings SET value = ? WHERE key = 'public_url'", (f"https://localhost:{file_serve.tls_port}",))
+    file_serve.sql("UPDATE settings SET value = ? WHERE key = 'public_url'", (f"https://localhost:{file_serve.tls_port}",))
     sim = subprocess.Popen(
         [BINARY, "simulate", "--url", f"wss://localhost:{file_serve.tls_port}/ocpp", "--identity", "CP-2",
          "--tls-ca", file_serve.ca, "--password-stdin", "--speed", "10"],
@@ -135,9 +131,8 @@ def test_simulated_profile_2_station_fetches_firmware_and_uploads_over_https(fil
     try:
         deadline = time.time() + 60
         while time.time() < deadline:
-            with sqlite3.connect(file_serve.db) as db:
-                if db.execute("SELECT connected FROM stations WHERE identity = 'CP-2'").fetchone()[0]:
-                    break
+            if file_serve.sql("SELECT connected FROM stations WHERE identity = 'CP-2'")[0][0]:
+                break
             time.sleep(0.2)
         update = file_serve.run("station", "firmware", "update", "CP-2", "--file", str(image), check=False)
         assert update.returncode == 0, update.stderr

@@ -4,11 +4,13 @@ import asyncio
 import hashlib
 import json
 import os
+import sqlite3
 import subprocess
 import time
 import urllib.error
 import urllib.request
 
+import pytest
 import websockets
 
 from conftest import BINARY
@@ -17,12 +19,10 @@ from conftest import BINARY
 def upload_path(evctl, identity="CP-1", kind="upload", name=None):
     """Opens an upload (or firmware) path for a station, as `station diagnostics --upload` does."""
     import secrets
-    import sqlite3
     token = secrets.token_hex(16)
-    with sqlite3.connect(evctl.db) as db:
-        db.execute("INSERT INTO file_grants (token, station_id, kind, name, created_at, expires_at) "
-                   "SELECT ?, id, ?, ?, '2026-01-01T00:00:00Z', '2999-01-01T00:00:00Z' FROM stations "
-                   "WHERE identity = ?", (token, kind, name, identity))
+    evctl.sql("INSERT INTO file_grants (token, station_id, kind, name, created_at, expires_at) "
+              "SELECT ?, id, ?, ?, '2026-01-01T00:00:00Z', '2999-01-01T00:00:00Z' FROM stations "
+              "WHERE identity = ?", (token, kind, name, identity))
     return f"http://127.0.0.1:{evctl.port}/files/{'u' if kind == 'upload' else 'f'}/{token}/"
 
 
@@ -107,27 +107,44 @@ def test_a_failing_upload_is_answered_and_other_stations_keep_their_heartbeats(e
     assert "upload from CP-1 not stored" in err
 
 
-def test_files_dir_refuses_a_folder_holding_the_store_or_a_key(evctl, tmp_path):
-    evctl.stop()
-    result = subprocess.run(
-        [BINARY, "--db", evctl.db, "serve", "--listen", "127.0.0.1:0", "--files-dir", str(tmp_path)],
+def refused(evctl, folder):
+    return subprocess.run(
+        [BINARY, "--db", evctl.db, "serve", "--listen", "127.0.0.1:0", "--files-dir", str(folder)],
         capture_output=True, text=True, timeout=30, env=evctl.env)
+
+
+def sqlite_database_head(evctl, tmp_path, size):
+    """The first bytes of the SQLite store file, or on PostgreSQL of another SQLite database."""
+    path = evctl.db
+    if evctl.on_postgres:
+        path = str(tmp_path / "other.db")
+        with sqlite3.connect(path) as db:
+            db.execute("CREATE TABLE t (x)")
+        db.close()
+    with open(path, "rb") as f:
+        return f.read(size)
+
+
+@pytest.mark.sqlite_only("the folder of the SQLite store file")
+def test_files_dir_refuses_the_folder_holding_the_store(evctl, tmp_path):
+    evctl.stop()
+    result = refused(evctl, tmp_path)
     assert result.returncode == 64, result.stderr
     assert "evctl.db" in result.stderr and "--files-dir" in result.stderr
+
+
+def test_files_dir_refuses_a_folder_holding_a_key_or_a_database(evctl, tmp_path):
+    evctl.stop()
     keys = tmp_path / "keys"
     keys.mkdir()
     (keys / "server.pem").write_text("-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n")
-    result = subprocess.run(
-        [BINARY, "--db", evctl.db, "serve", "--listen", "127.0.0.1:0", "--files-dir", str(keys)],
-        capture_output=True, text=True, timeout=30, env=evctl.env)
+    result = refused(evctl, keys)
     assert result.returncode == 64, result.stderr
     assert "server.pem" in result.stderr
     copy = tmp_path / "copy"
     copy.mkdir()
-    (copy / "backup.bin").write_bytes(open(evctl.db, "rb").read(8192))
-    result = subprocess.run(
-        [BINARY, "--db", evctl.db, "serve", "--listen", "127.0.0.1:0", "--files-dir", str(copy)],
-        capture_output=True, text=True, timeout=30, env=evctl.env)
+    (copy / "backup.bin").write_bytes(sqlite_database_head(evctl, tmp_path, 8192))
+    result = refused(evctl, copy)
     assert result.returncode == 64 and "SQLite database" in result.stderr, result.stderr
 
 
@@ -152,7 +169,7 @@ def test_files_dir_serves_only_the_published_set(evctl, tmp_path):
         except urllib.error.HTTPError as error:
             return error.code, b""
 
-    (files / "late.bin").write_bytes(open(evctl.db, "rb").read(4096))  # a store copy, after start
+    (files / "late.bin").write_bytes(sqlite_database_head(evctl, tmp_path, 4096))  # a store copy, after start
     assert get("late.bin")[0] == 404
     assert get("fw.bin") == (200, b"firmware")
     assert get("alias.bin") == (200, b"firmware")
@@ -164,7 +181,6 @@ def test_files_dir_serves_only_the_published_set(evctl, tmp_path):
 
 
 def test_a_full_disk_answers_507_and_the_next_upload_fits(evctl, tmp_path):
-    import pytest
     evctl.stop()
     files = tmp_path / "files"
     uploads = files / "uploads"

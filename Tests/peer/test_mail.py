@@ -6,7 +6,6 @@ import hashlib
 import json
 import os
 import re
-import sqlite3
 import ssl
 import time
 
@@ -112,8 +111,7 @@ def test_an_invitation_mails_a_single_use_code_that_sets_the_password(served, si
     # An operator with a password is not invited again, and the store keeps no code in clear.
     refused = served.run("operator", "invite", "ann@example.com", check=False)
     assert refused.returncode == 1 and "password-reset" in refused.stderr
-    with sqlite3.connect(served.db) as db:
-        hashes = [row[0] for row in db.execute("SELECT code_hash FROM operator_codes")]
+    hashes = [row[0] for row in served.sql("SELECT code_hash FROM operator_codes")]
     assert hashes and second not in hashes and second.replace("-", "") not in hashes
     assert hashlib.sha256(second.replace("-", "").encode()).hexdigest() in hashes
 

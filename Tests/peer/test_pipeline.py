@@ -1,6 +1,7 @@
 """The command pipeline and serve's lifecycle (issue 9 items 20-23, issue 10 item 14, issue 11
 items 1, 5), through the built binary and real `ocpp` charge points."""
 import asyncio
+import datetime
 import os
 import signal
 import socket
@@ -72,6 +73,8 @@ def test_queued_command_can_be_cancelled_and_is_never_sent(evctl):
     assert query(evctl, "SELECT state, status FROM commands") == [("expired", "Cancelled")]
 
 
+@pytest.mark.sqlite_only("one serve per SQLite store (ServeStore.acquireServeLock checks only on SQLite); "
+                        "on PostgreSQL several serves share a database as nodes")
 def test_second_serve_refuses_and_a_dead_ones_lock_is_taken_over(evctl, tmp_path):
     """Item 21."""
     other = subprocess.run(
@@ -121,20 +124,28 @@ def test_stations_are_unknown_when_serve_is_not_running(evctl):
 def test_command_retention_trims_payloads_and_deletes_old_commands(evctl):
     """Item 23."""
     evctl.stop()
-    with __import__("sqlite3").connect(evctl.db) as db:
-        sid = db.execute("SELECT id FROM stations WHERE identity = 'CP-1'").fetchone()[0]
-        for created, state in [("2020-01-01T00:00:00.000Z", "accepted"),
-                               ("2026-01-01T00:00:00.000Z", "accepted"),
-                               ("2026-01-01T00:00:00.000Z", "queued"),
-                               ("2099-01-01T00:00:00.000Z", "accepted")]:
-            db.execute(
-                """INSERT INTO commands (station_id, action, payload, state, requested_by,
-                   created_at, expires_at, response, status) VALUES (?, 'Reset', '{"type":"Soft"}',
-                   ?, 'admin', ?, '2100-01-01T00:00:00.000Z', '{"status":"Accepted"}', 'Accepted')""",
-                (sid, state, created))
+    sid = query(evctl, "SELECT id FROM stations WHERE identity = 'CP-1'")[0][0]
+    for created, state in [("2020-01-01T00:00:00.000Z", "accepted"),
+                           ("2026-01-01T00:00:00.000Z", "accepted"),
+                           ("2026-01-01T00:00:00.000Z", "queued"),
+                           ("2099-01-01T00:00:00.000Z", "accepted")]:
+        evctl.sql(
+            """INSERT INTO commands (station_id, action, payload, state, requested_by,
+               created_at, expires_at, response, status) VALUES (?, 'Reset', '{"type":"Soft"}',
+               ?, 'admin', ?, '2100-01-01T00:00:00.000Z', '{"status":"Accepted"}', 'Accepted')""",
+            (sid, state, created))
     evctl.start("--command-retention", "1000d", "--command-payload-retention", "30d")
+
+    def stamp(value):
+        # SQLite keeps the text; PostgreSQL gives a datetime (timestamptz).
+        if isinstance(value, str):
+            return value
+        return value.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + \
+            f"{value.microsecond // 1000:03d}Z"
+
     for _ in range(100):
-        rows = query(evctl, "SELECT created_at, payload, response, status, requested_by FROM commands ORDER BY id")
+        rows = [(stamp(row[0]), *row[1:]) for row in query(
+            evctl, "SELECT created_at, payload, response, status, requested_by FROM commands ORDER BY id")]
         if len(rows) == 3 and rows[0][1] == "":
             break
         time.sleep(0.1)

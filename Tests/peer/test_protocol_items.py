@@ -1,4 +1,3 @@
-import sqlite3
 """Issue 9 items 10, 12, 14, 16, 17, 18, 19 and issue 11 items 9 and 17 against the built serve,
 played by the Python `ocpp` package and raw `websockets` clients."""
 import asyncio
@@ -85,10 +84,9 @@ def test_length_required_has_its_reason_phrase(evctl, tmp_path):
     files.mkdir()
     evctl.start("--files-dir", str(files))
     token = "0123456789abcdef0123456789abcdef"
-    with sqlite3.connect(evctl.db) as db:
-        db.execute("INSERT INTO file_grants (token, station_id, kind, created_at, expires_at) "
-                   "SELECT ?, id, 'upload', '2026-01-01T00:00:00Z', '2999-01-01T00:00:00Z' FROM stations "
-                   "WHERE identity = 'CP-1'", (token,))
+    evctl.sql("INSERT INTO file_grants (token, station_id, kind, created_at, expires_at) "
+              "SELECT ?, id, 'upload', '2026-01-01T00:00:00Z', '2999-01-01T00:00:00Z' FROM stations "
+              "WHERE identity = 'CP-1'", (token,))
     line = http(evctl, f"PUT /files/u/{token}/x.log HTTP/1.1\r\nHost: x\r\n\r\n")
     assert line == "HTTP/1.1 411 Length Required"
 
