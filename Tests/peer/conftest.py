@@ -26,9 +26,21 @@ def free_port():
 # been moved to `Evctl.sql` yet and are skipped there as a whole.
 ON_POSTGRES = os.environ.get("EVCTL_TEST_BACKEND") == "postgresql"
 SQLITE_FILE_MODULES = {
-    "test_closed_file_service", "test_durability", "test_files", "test_imports",
-    "test_mail", "test_pipeline", "test_postgres", "test_protocol_items", "test_remote_commands",
-    "test_security_profiles", "test_simulate", "test_certificates", "test_tls", "test_failover", "test_floods",
+    "test_certificates",
+    "test_closed_file_service",
+    "test_durability",
+    "test_failover",
+    "test_files",
+    "test_floods",
+    "test_imports",
+    "test_mail",
+    "test_pipeline",
+    "test_postgres",
+    "test_protocol_items",
+    "test_remote_commands",
+    "test_security_profiles",
+    "test_simulate",
+    "test_tls",
 }
 
 
