@@ -37,7 +37,6 @@ SQLITE_FILE_MODULES = {
     "test_pipeline",
     "test_postgres",
     "test_protocol_items",
-    "test_remote_commands",
     "test_security_profiles",
     "test_simulate",
     "test_tls",
