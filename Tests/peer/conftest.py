@@ -31,7 +31,6 @@ SQLITE_FILE_MODULES = {
     "test_durability",
     "test_failover",
     "test_files",
-    "test_floods",
     "test_imports",
     "test_mail",
     "test_pipeline",
