@@ -26,7 +26,6 @@ def free_port():
 # been moved to `Evctl.sql` yet and are skipped there as a whole.
 ON_POSTGRES = os.environ.get("EVCTL_TEST_BACKEND") == "postgresql"
 SQLITE_FILE_MODULES = {
-    "test_certificates",
     "test_closed_file_service",
     "test_durability",
     "test_failover",
