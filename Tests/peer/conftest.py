@@ -35,7 +35,6 @@ SQLITE_FILE_MODULES = {
     "test_pipeline",
     "test_postgres",
     "test_protocol_items",
-    "test_tls",
 }
 
 
