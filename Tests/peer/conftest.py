@@ -27,16 +27,10 @@ def free_port():
 # been moved to `Evctl.sql` yet and are skipped there as a whole.
 ON_POSTGRES = os.environ.get("EVCTL_TEST_BACKEND") == "postgresql"
 SQLITE_FILE_MODULES = {
-    "test_certificates",
     "test_durability",
     "test_failover",
-    "test_floods",
     "test_imports",
     "test_postgres",
-    "test_remote_commands",
-    "test_security_profiles",
-    "test_simulate",
-    "test_tls",
 }
 
 

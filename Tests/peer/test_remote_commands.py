@@ -6,7 +6,6 @@ its handler runs; a payload that is off-schema gets a CALLERROR and the test fai
 import asyncio
 import json
 import re
-import sqlite3
 import time
 import urllib.error
 
@@ -345,13 +344,10 @@ def test_block_with_clear_cache_reaches_the_stations_that_saw_the_token(evctl):
 
 def test_local_list_that_cannot_fit_fails_clearly(evctl):
     evctl.run("token", "add", "EXTRA9", "--user", "eva@example.com")
-    with sqlite3.connect(evctl.db) as db:
-        db.execute("""INSERT INTO station_configuration (station_id, key, value, readonly, known, fetched_at)
-                      SELECT id, 'LocalAuthListMaxLength', '1', 1, 1, '2026-01-01T00:00:00.000Z' FROM stations
-                      WHERE identity = 'CP-2'""")
-        db.execute("""INSERT INTO station_configuration (station_id, key, value, readonly, known, fetched_at)
-                      SELECT id, 'SendLocalListMaxLength', '10', 1, 1, '2026-01-01T00:00:00.000Z' FROM stations
-                      WHERE identity = 'CP-2'""")
+    for key, value in (("LocalAuthListMaxLength", "1"), ("SendLocalListMaxLength", "10")):
+        evctl.sql("""INSERT INTO station_configuration (station_id, key, value, readonly, known, fetched_at)
+                     SELECT id, ?, ?, TRUE, TRUE, '2026-01-01T00:00:00.000Z' FROM stations
+                     WHERE identity = 'CP-2'""", (key, value))
 
     async def scenario():
         station, ws, task = await online(evctl, "CP-2")
@@ -467,8 +463,7 @@ def test_files_dir_serves_firmware_and_takes_diagnostics_uploads(evctl, tmp_path
     files = tmp_path / "files"
     evctl.start("--files-dir", str(files), "--public-url", "http://127.0.0.1:PORT")
     evctl.run("db", "path")
-    with sqlite3.connect(evctl.db) as db:
-        db.execute("UPDATE settings SET value = ? WHERE key = 'public_url'", (f"http://127.0.0.1:{evctl.port}",))
+    evctl.sql("UPDATE settings SET value = ? WHERE key = 'public_url'", (f"http://127.0.0.1:{evctl.port}",))
     image = tmp_path / "eve-6.2.bin"
     image.write_bytes(b"\x00firmware\xff" * 100)
 

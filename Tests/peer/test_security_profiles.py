@@ -8,7 +8,6 @@ import base64
 import json
 import os
 import re
-import sqlite3
 import ssl
 
 import pytest
@@ -86,8 +85,7 @@ def status(server, identity, password=None, tls=True, cert=None):
 
 
 def query(server, sql, args=()):
-    with sqlite3.connect(server.db) as db:
-        return db.execute(sql, args).fetchall()
+    return server.sql(sql, args)
 
 
 def security_alarms(server, identity):
