@@ -166,10 +166,22 @@ extension Commands {
         "received_at": .string(zone.format(s.receivedAt)), "closed_by": .from(s.closedBy),
       ]
     }, console: inv.context.console)
-    try store.forEachSession(filter) { s in
-      if let reason = s.implausible { implausible.append((s.id, reason)) }
-      if chart { perHour[hourOfDay(s.startedAt, zone: zone)] += 1 }
-      try writer.write(s)
+    if writer.renderer.format == .csv {
+      // Straight from each row into the buffer: the same bytes as the columns above give.
+      var groupFields: [Int: [UInt8]] = [:]
+      try store.forEachSessionRow(filter) { s in
+        if let reason = s.implausible { implausible.append((s.id, reason)) }
+        if chart { perHour[hourOfDay(s.startedAt, zone: zone)] += 1 }
+        try writer.writeBytes { out in
+          writeSessionCSV(s, to: &out, zone: zone, now: now, anonymous: anonymous, groupFields: &groupFields)
+        }
+      }
+    } else {
+      try store.forEachSession(filter) { s in
+        if let reason = s.implausible { implausible.append((s.id, reason)) }
+        if chart { perHour[hourOfDay(s.startedAt, zone: zone)] += 1 }
+        try writer.write(s)
+      }
     }
     writer.finish()
     if chart {
@@ -181,6 +193,74 @@ extension Commands {
       inv.context.console.writeOut(out)
     }
     warnImplausible(implausible, console: inv.context.console)
+  }
+
+  /// One `report sessions -o csv` line, the columns in the order `reportSessions` declares them.
+  static func writeSessionCSV(
+    _ s: SessionRow, to out: inout [UInt8], zone: LocalTime, now: Timestamp, anonymous: Bool,
+    groupFields: inout [Int: [UInt8]]
+  ) {
+    typealias C = SessionRow.Column
+    let comma: UInt8 = 0x2C
+    func time(_ time: Timestamp) {
+      var text: [UInt8] = []
+      text.reserveCapacity(25)
+      zone.write(time, into: &text)
+      // A year before 1 starts with '-': the same care as any other field.
+      if text.first == 0x2D {
+        text.withUnsafeBufferPointer { CSVWriter.appendField($0, to: &out) }
+      } else {
+        out.append(contentsOf: text)
+      }
+    }
+    func text(_ column: Int) { s.columns.withUTF8(column) { CSVWriter.appendField($0, to: &out) } }
+    CSVWriter.appendInteger(Int64(s.id), to: &out)
+    out.append(comma)
+    time(s.startedAt)
+    out.append(comma)
+    if let stop = s.stoppedAt { time(stop) }
+    out.append(comma)
+    CSVWriter.appendInteger(s.durationSeconds(now: now), to: &out)
+    out.append(comma)
+    CSVWriter.appendField(exactKWh(s.energyWh), to: &out)
+    out.append(comma)
+    text(C.identity)
+    out.append(comma)
+    text(C.stationName)
+    out.append(comma)
+    CSVWriter.appendInteger(Int64(s.connectorID), to: &out)
+    out.append(comma)
+    if let groupID = s.groupID {
+      if let field = groupFields[groupID] {
+        out.append(contentsOf: field)
+      } else {
+        var field: [UInt8] = []
+        CSVWriter.appendField(s.groupPath, to: &field)
+        groupFields[groupID] = field
+        out.append(contentsOf: field)
+      }
+    }
+    out.append(comma)
+    CSVWriter.appendField(s.authorization, to: &out)
+    out.append(comma)
+    if !anonymous { text(C.idTag) }
+    out.append(comma)
+    if !anonymous { text(C.userEmail) }
+    out.append(comma)
+    CSVWriter.appendInteger(Int64(s.meterStart), to: &out)
+    out.append(comma)
+    if let stop = s.meterStop { CSVWriter.appendInteger(Int64(stop), to: &out) }
+    out.append(comma)
+    text(C.stopReason)
+    out.append(comma)
+    text(C.state)
+    out.append(comma)
+    time(s.receivedAt)
+    out.append(comma)
+    if let wh = s.energyWhInteger { CSVWriter.appendInteger(wh, to: &out) }
+    out.append(comma)
+    CSVWriter.appendField(s.implausible, to: &out)
+    out += [0x0D, 0x0A]
   }
 
   /// The local hour of the day (0–23) at `time`.
