@@ -128,25 +128,7 @@ extension Commands {
     let anonymous = inv.arguments.flag("anonymous")
     let store = try inv.context.openStore()
     let now = store.clock()
-    let columns: [Column<SessionRecord>] = [
-      Column("id") { String($0.id) },
-      Column("start", human: { s, people in people.time(s.startedAt) }) { zone.format($0.startedAt) },
-      Column("end", human: { s, people in s.stoppedAt.map(people.time) }) { $0.stoppedAt.map(zone.format) },
-      Column.duration("duration_s") { $0.durationSeconds(now: now) },
-      energyColumn,
-      Column("station") { $0.stationIdentity },
-      Column("station_name", brief: false) { $0.stationName },
-      Column("connector") { String($0.connectorID) },
-      Column("group") { $0.groupPath },
-      Column("authorization") { $0.authorization },
-      Column("id_tag", brief: false) { anonymous ? nil : $0.idTag },
-      Column("user", brief: !anonymous) { anonymous ? nil : $0.userEmail },
-      Column("meter_start_wh", brief: false) { String($0.meterStart) },
-      Column("meter_stop_wh", brief: false) { $0.meterStop.map(String.init) },
-      Column("stop_reason", brief: false) { $0.stopReason },
-      Column("state", brief: false) { $0.state },
-      Column("received_at", brief: false) { zone.format($0.receivedAt) },
-    ] + exactEnergyColumns
+    let columns = sessionColumns(zone: zone, now: now, anonymous: anonymous)
     var implausible: [(id: Int, reason: String)] = []
     let chart = inv.arguments.flag("chart")
     var perHour = [Int](repeating: 0, count: 24)
@@ -195,6 +177,30 @@ extension Commands {
     warnImplausible(implausible, console: inv.context.console)
   }
 
+  /// `report sessions`' columns; ``writeSessionCSV(_:to:zone:now:anonymous:groupFields:)`` writes
+  /// the same in CSV straight from a row.
+  static func sessionColumns(zone: LocalTime, now: Timestamp, anonymous: Bool) -> [Column<SessionRecord>] {
+    [
+      Column("id") { String($0.id) },
+      Column("start", human: { s, people in people.time(s.startedAt) }) { zone.format($0.startedAt) },
+      Column("end", human: { s, people in s.stoppedAt.map(people.time) }) { $0.stoppedAt.map(zone.format) },
+      Column.duration("duration_s") { $0.durationSeconds(now: now) },
+      energyColumn,
+      Column("station") { $0.stationIdentity },
+      Column("station_name", brief: false) { $0.stationName },
+      Column("connector") { String($0.connectorID) },
+      Column("group") { $0.groupPath },
+      Column("authorization") { $0.authorization },
+      Column("id_tag", brief: false) { anonymous ? nil : $0.idTag },
+      Column("user", brief: !anonymous) { anonymous ? nil : $0.userEmail },
+      Column("meter_start_wh", brief: false) { String($0.meterStart) },
+      Column("meter_stop_wh", brief: false) { $0.meterStop.map(String.init) },
+      Column("stop_reason", brief: false) { $0.stopReason },
+      Column("state", brief: false) { $0.state },
+      Column("received_at", brief: false) { zone.format($0.receivedAt) },
+    ] + exactEnergyColumns
+  }
+
   /// One `report sessions -o csv` line, the columns in the order `reportSessions` declares them.
   static func writeSessionCSV(
     _ s: SessionRow, to out: inout [UInt8], zone: LocalTime, now: Timestamp, anonymous: Bool,
@@ -203,14 +209,13 @@ extension Commands {
     typealias C = SessionRow.Column
     let comma: UInt8 = 0x2C
     func time(_ time: Timestamp) {
-      var text: [UInt8] = []
-      text.reserveCapacity(25)
-      zone.write(time, into: &text)
+      let mark = out.count
+      zone.write(time, into: &out)
       // A year before 1 starts with '-': the same care as any other field.
-      if text.first == 0x2D {
+      if out[mark] == 0x2D {
+        let text = Array(out[mark...])
+        out.removeSubrange(mark...)
         text.withUnsafeBufferPointer { CSVWriter.appendField($0, to: &out) }
-      } else {
-        out.append(contentsOf: text)
       }
     }
     func text(_ column: Int) { s.columns.withUTF8(column) { CSVWriter.appendField($0, to: &out) } }
