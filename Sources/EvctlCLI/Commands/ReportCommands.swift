@@ -288,6 +288,9 @@ extension Commands {
     var sessions = 0
     var energyWh = 0.0
     var connectors: Set<String> = []
+    /// Connectors used when counted by the database (``DayEnergy``) instead of ``connectors``.
+    var connectorCount: Int? = nil
+    var connectorsUsed: Int { connectorCount ?? connectors.count }
     var durationSeconds: Int64 = 0
     /// The first moment of a time bucket, for ordering hours across a DST change.
     var start: Timestamp? = nil
@@ -297,6 +300,15 @@ extension Commands {
       energyWh += s.energyWh ?? 0
       connectors.insert("\(s.stationID)/\(s.connectorID)")
       let (sum, overflow) = durationSeconds.addingReportingOverflow(s.durationSeconds(now: now))
+      durationSeconds = overflow ? Int64.max : sum
+    }
+
+    /// Adds one day, station and connector's sums of ``DayEnergy``.
+    mutating func add(_ row: DayEnergy.Row) {
+      sessions += row.sessions
+      energyWh += row.energyWh
+      connectorCount = row.connectors
+      let (sum, overflow) = durationSeconds.addingReportingOverflow(row.durationSeconds)
       durationSeconds = overflow ? Int64.max : sum
     }
 
@@ -378,6 +390,24 @@ extension Commands {
     var implausible: [(id: Int, reason: String)] = []
     var first: Timestamp?
     var last: Timestamp?
+    if by == "day", !chart, let sums = try store.energyByDay(filter, zone: zone) {
+      // Summed by the database per day and connector; the same buckets as the loop below.
+      for row in sums.rows {
+        var bucket = buckets[row.day, default: EnergyBucket(key: row.day)]
+        bucket.add(row)
+        buckets[row.day] = bucket
+        total.add(row)
+      }
+      for exception in sums.exceptions {
+        switch exception.energy {
+        case .success(let energy):
+          buckets[exception.day]?.energyWh += energy ?? 0
+          total.energyWh += energy ?? 0
+        case .failure(let problem): implausible.append((exception.id, problem.reason))
+        }
+      }
+      total.connectorCount = sums.connectors
+    } else {
     try store.forEachSession(filter) { s in
       if let reason = s.implausible { implausible.append((s.id, reason)) }
       let key: String
@@ -401,6 +431,7 @@ extension Commands {
         last = max(last ?? s.startedAt, s.startedAt)
       }
     }
+    }
     let ordered = buckets.values.sorted { ($0.start ?? Timestamp(milliseconds: 0), $0.key) < ($1.start ?? Timestamp(milliseconds: 0), $1.key) }
     let rows = ordered + [total]
     let renderer = inv.context.renderer()
@@ -408,14 +439,14 @@ extension Commands {
       Column(by) { $0.key },
       Column("sessions") { String($0.sessions) },
       Column("energy_kwh", human: { b, _ in kWh(b.energyWh) }) { exactKWh($0.energyWh) },
-      Column("connectors_used") { String($0.connectors.count) },
+      Column("connectors_used") { String($0.connectorsUsed) },
       Column.duration("average_duration_s") { $0.averageDurationSeconds },
       Column("energy_wh", brief: false) { b in b.energyWh.isFinite ? String(Int64(b.energyWh.rounded())) : nil },
     ]
     var out = renderer.list(rows, columns: columns) { b in
       [by: .string(b.key), "sessions": .int(Int64(b.sessions)),
        "energy_kwh": kWhJSON(b.energyWh), "energy_wh": .int(Int64(b.energyWh.rounded())),
-       "connectors_used": .int(Int64(b.connectors.count)),
+       "connectors_used": .int(Int64(b.connectorsUsed)),
        "average_duration_s": .int(b.averageDurationSeconds)]
     }
     if chart {
