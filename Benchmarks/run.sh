@@ -122,12 +122,17 @@ PY
   read -r evctl_s evctl_kib < /tmp/evctl-r-time
   /usr/bin/time -f "%e %M" -o /tmp/evctl-r-time sqlite3 -csv -header "$db" "$floor_sql" > /tmp/evctl-r-floor.csv
   read -r floor_s floor_kib < /tmp/evctl-r-time
-  "$PY" - "$evctl_s" "$evctl_kib" "$floor_s" "$floor_kib" "$(wc -l < /tmp/evctl-r.csv)" "$(wc -l < /tmp/evctl-r-floor.csv)" "$out" <<'PY'
+  # report energy --by day over the same sessions (summed by SQL), in the operator's zone.
+  /usr/bin/time -f "%e %M" -o /tmp/evctl-r-time "$EVCTL" --db "$db" report energy --by day --tz Europe/Amsterdam -o csv > /tmp/evctl-r-days.csv
+  read -r days_s days_kib < /tmp/evctl-r-time
+  "$PY" - "$evctl_s" "$evctl_kib" "$floor_s" "$floor_kib" "$(wc -l < /tmp/evctl-r.csv)" "$(wc -l < /tmp/evctl-r-floor.csv)" "$out" "$days_s" "$days_kib" "$(wc -l < /tmp/evctl-r-days.csv)" <<'PY'
 import json, sys
-e_s, e_k, f_s, f_k, e_lines, f_lines, out = sys.argv[1:]
+e_s, e_k, f_s, f_k, e_lines, f_lines, out, d_s, d_k, d_lines = sys.argv[1:]
 result = {"sessions": 1000000, "evctl_seconds": float(e_s), "evctl_peak_rss_mib": round(int(e_k) / 1024, 1),
           "sqlite3_seconds": float(f_s), "sqlite3_peak_rss_mib": round(int(f_k) / 1024, 1),
-          "ratio": round(float(e_s) / float(f_s), 2), "evctl_lines": int(e_lines), "sqlite3_lines": int(f_lines)}
+          "ratio": round(float(e_s) / float(f_s), 2), "evctl_lines": int(e_lines), "sqlite3_lines": int(f_lines),
+          "energy_by_day_seconds": float(d_s), "energy_by_day_peak_rss_mib": round(int(d_k) / 1024, 1),
+          "energy_by_day_lines": int(d_lines)}
 json.dump(result, open(out, "w"), indent=2)
 print("reports", json.dumps(result))
 PY

@@ -128,25 +128,7 @@ extension Commands {
     let anonymous = inv.arguments.flag("anonymous")
     let store = try inv.context.openStore()
     let now = store.clock()
-    let columns: [Column<SessionRecord>] = [
-      Column("id") { String($0.id) },
-      Column("start", human: { s, people in people.time(s.startedAt) }) { zone.format($0.startedAt) },
-      Column("end", human: { s, people in s.stoppedAt.map(people.time) }) { $0.stoppedAt.map(zone.format) },
-      Column.duration("duration_s") { $0.durationSeconds(now: now) },
-      energyColumn,
-      Column("station") { $0.stationIdentity },
-      Column("station_name", brief: false) { $0.stationName },
-      Column("connector") { String($0.connectorID) },
-      Column("group") { $0.groupPath },
-      Column("authorization") { $0.authorization },
-      Column("id_tag", brief: false) { anonymous ? nil : $0.idTag },
-      Column("user", brief: !anonymous) { anonymous ? nil : $0.userEmail },
-      Column("meter_start_wh", brief: false) { String($0.meterStart) },
-      Column("meter_stop_wh", brief: false) { $0.meterStop.map(String.init) },
-      Column("stop_reason", brief: false) { $0.stopReason },
-      Column("state", brief: false) { $0.state },
-      Column("received_at", brief: false) { zone.format($0.receivedAt) },
-    ] + exactEnergyColumns
+    let columns = sessionColumns(zone: zone, now: now, anonymous: anonymous)
     var implausible: [(id: Int, reason: String)] = []
     let chart = inv.arguments.flag("chart")
     var perHour = [Int](repeating: 0, count: 24)
@@ -166,10 +148,22 @@ extension Commands {
         "received_at": .string(zone.format(s.receivedAt)), "closed_by": .from(s.closedBy),
       ]
     }, console: inv.context.console)
-    try store.forEachSession(filter) { s in
-      if let reason = s.implausible { implausible.append((s.id, reason)) }
-      if chart { perHour[hourOfDay(s.startedAt, zone: zone)] += 1 }
-      try writer.write(s)
+    if writer.renderer.format == .csv {
+      // Straight from each row into the buffer: the same bytes as the columns above give.
+      var groupFields: [Int: [UInt8]] = [:]
+      try store.forEachSessionRow(filter) { s in
+        if let reason = s.implausible { implausible.append((s.id, reason)) }
+        if chart { perHour[hourOfDay(s.startedAt, zone: zone)] += 1 }
+        try writer.writeBytes { out in
+          writeSessionCSV(s, to: &out, zone: zone, now: now, anonymous: anonymous, groupFields: &groupFields)
+        }
+      }
+    } else {
+      try store.forEachSession(filter) { s in
+        if let reason = s.implausible { implausible.append((s.id, reason)) }
+        if chart { perHour[hourOfDay(s.startedAt, zone: zone)] += 1 }
+        try writer.write(s)
+      }
     }
     writer.finish()
     if chart {
@@ -181,6 +175,97 @@ extension Commands {
       inv.context.console.writeOut(out)
     }
     warnImplausible(implausible, console: inv.context.console)
+  }
+
+  /// `report sessions`' columns; ``writeSessionCSV(_:to:zone:now:anonymous:groupFields:)`` writes
+  /// the same in CSV straight from a row.
+  static func sessionColumns(zone: LocalTime, now: Timestamp, anonymous: Bool) -> [Column<SessionRecord>] {
+    [
+      Column("id") { String($0.id) },
+      Column("start", human: { s, people in people.time(s.startedAt) }) { zone.format($0.startedAt) },
+      Column("end", human: { s, people in s.stoppedAt.map(people.time) }) { $0.stoppedAt.map(zone.format) },
+      Column.duration("duration_s") { $0.durationSeconds(now: now) },
+      energyColumn,
+      Column("station") { $0.stationIdentity },
+      Column("station_name", brief: false) { $0.stationName },
+      Column("connector") { String($0.connectorID) },
+      Column("group") { $0.groupPath },
+      Column("authorization") { $0.authorization },
+      Column("id_tag", brief: false) { anonymous ? nil : $0.idTag },
+      Column("user", brief: !anonymous) { anonymous ? nil : $0.userEmail },
+      Column("meter_start_wh", brief: false) { String($0.meterStart) },
+      Column("meter_stop_wh", brief: false) { $0.meterStop.map(String.init) },
+      Column("stop_reason", brief: false) { $0.stopReason },
+      Column("state", brief: false) { $0.state },
+      Column("received_at", brief: false) { zone.format($0.receivedAt) },
+    ] + exactEnergyColumns
+  }
+
+  /// One `report sessions -o csv` line, the columns in the order `reportSessions` declares them.
+  static func writeSessionCSV(
+    _ s: SessionRow, to out: inout [UInt8], zone: LocalTime, now: Timestamp, anonymous: Bool,
+    groupFields: inout [Int: [UInt8]]
+  ) {
+    typealias C = SessionRow.Column
+    let comma: UInt8 = 0x2C
+    func time(_ time: Timestamp) {
+      let mark = out.count
+      zone.write(time, into: &out)
+      // A year before 1 starts with '-': the same care as any other field.
+      if out[mark] == 0x2D {
+        let text = Array(out[mark...])
+        out.removeSubrange(mark...)
+        text.withUnsafeBufferPointer { CSVWriter.appendField($0, to: &out) }
+      }
+    }
+    func text(_ column: Int) { s.columns.withUTF8(column) { CSVWriter.appendField($0, to: &out) } }
+    CSVWriter.appendInteger(Int64(s.id), to: &out)
+    out.append(comma)
+    time(s.startedAt)
+    out.append(comma)
+    if let stop = s.stoppedAt { time(stop) }
+    out.append(comma)
+    CSVWriter.appendInteger(s.durationSeconds(now: now), to: &out)
+    out.append(comma)
+    CSVWriter.appendField(exactKWh(s.energyWh), to: &out)
+    out.append(comma)
+    text(C.identity)
+    out.append(comma)
+    text(C.stationName)
+    out.append(comma)
+    CSVWriter.appendInteger(Int64(s.connectorID), to: &out)
+    out.append(comma)
+    if let groupID = s.groupID {
+      if let field = groupFields[groupID] {
+        out.append(contentsOf: field)
+      } else {
+        var field: [UInt8] = []
+        CSVWriter.appendField(s.groupPath, to: &field)
+        groupFields[groupID] = field
+        out.append(contentsOf: field)
+      }
+    }
+    out.append(comma)
+    CSVWriter.appendField(s.authorization, to: &out)
+    out.append(comma)
+    if !anonymous { text(C.idTag) }
+    out.append(comma)
+    if !anonymous { text(C.userEmail) }
+    out.append(comma)
+    CSVWriter.appendInteger(Int64(s.meterStart), to: &out)
+    out.append(comma)
+    if let stop = s.meterStop { CSVWriter.appendInteger(Int64(stop), to: &out) }
+    out.append(comma)
+    text(C.stopReason)
+    out.append(comma)
+    text(C.state)
+    out.append(comma)
+    time(s.receivedAt)
+    out.append(comma)
+    if let wh = s.energyWhInteger { CSVWriter.appendInteger(wh, to: &out) }
+    out.append(comma)
+    CSVWriter.appendField(s.implausible, to: &out)
+    out += [0x0D, 0x0A]
   }
 
   /// The local hour of the day (0–23) at `time`.
@@ -203,6 +288,9 @@ extension Commands {
     var sessions = 0
     var energyWh = 0.0
     var connectors: Set<String> = []
+    /// Connectors used when counted by the database (``DayEnergy``) instead of ``connectors``.
+    var connectorCount: Int? = nil
+    var connectorsUsed: Int { connectorCount ?? connectors.count }
     var durationSeconds: Int64 = 0
     /// The first moment of a time bucket, for ordering hours across a DST change.
     var start: Timestamp? = nil
@@ -212,6 +300,15 @@ extension Commands {
       energyWh += s.energyWh ?? 0
       connectors.insert("\(s.stationID)/\(s.connectorID)")
       let (sum, overflow) = durationSeconds.addingReportingOverflow(s.durationSeconds(now: now))
+      durationSeconds = overflow ? Int64.max : sum
+    }
+
+    /// Adds one day, station and connector's sums of ``DayEnergy``.
+    mutating func add(_ row: DayEnergy.Row) {
+      sessions += row.sessions
+      energyWh += row.energyWh
+      connectorCount = row.connectors
+      let (sum, overflow) = durationSeconds.addingReportingOverflow(row.durationSeconds)
       durationSeconds = overflow ? Int64.max : sum
     }
 
@@ -293,6 +390,24 @@ extension Commands {
     var implausible: [(id: Int, reason: String)] = []
     var first: Timestamp?
     var last: Timestamp?
+    if by == "day", !chart, let sums = try store.energyByDay(filter, zone: zone) {
+      // Summed by the database per day and connector; the same buckets as the loop below.
+      for row in sums.rows {
+        var bucket = buckets[row.day, default: EnergyBucket(key: row.day)]
+        bucket.add(row)
+        buckets[row.day] = bucket
+        total.add(row)
+      }
+      for exception in sums.exceptions {
+        switch exception.energy {
+        case .success(let energy):
+          buckets[exception.day]?.energyWh += energy ?? 0
+          total.energyWh += energy ?? 0
+        case .failure(let problem): implausible.append((exception.id, problem.reason))
+        }
+      }
+      total.connectorCount = sums.connectors
+    } else {
     try store.forEachSession(filter) { s in
       if let reason = s.implausible { implausible.append((s.id, reason)) }
       let key: String
@@ -316,6 +431,7 @@ extension Commands {
         last = max(last ?? s.startedAt, s.startedAt)
       }
     }
+    }
     let ordered = buckets.values.sorted { ($0.start ?? Timestamp(milliseconds: 0), $0.key) < ($1.start ?? Timestamp(milliseconds: 0), $1.key) }
     let rows = ordered + [total]
     let renderer = inv.context.renderer()
@@ -323,14 +439,14 @@ extension Commands {
       Column(by) { $0.key },
       Column("sessions") { String($0.sessions) },
       Column("energy_kwh", human: { b, _ in kWh(b.energyWh) }) { exactKWh($0.energyWh) },
-      Column("connectors_used") { String($0.connectors.count) },
+      Column("connectors_used") { String($0.connectorsUsed) },
       Column.duration("average_duration_s") { $0.averageDurationSeconds },
       Column("energy_wh", brief: false) { b in b.energyWh.isFinite ? String(Int64(b.energyWh.rounded())) : nil },
     ]
     var out = renderer.list(rows, columns: columns) { b in
       [by: .string(b.key), "sessions": .int(Int64(b.sessions)),
        "energy_kwh": kWhJSON(b.energyWh), "energy_wh": .int(Int64(b.energyWh.rounded())),
-       "connectors_used": .int(Int64(b.connectors.count)),
+       "connectors_used": .int(Int64(b.connectorsUsed)),
        "average_duration_s": .int(b.averageDurationSeconds)]
     }
     if chart {

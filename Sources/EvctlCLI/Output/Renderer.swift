@@ -190,6 +190,53 @@ public enum CSVWriter {
     }
   }
 
+  /// Appends ``field(_:)`` of the UTF-8 text `bytes` (`nil`: an empty field) to `out`: plain
+  /// fields are copied as they are, the others go through ``field(_:)``.
+  public static func appendField(_ bytes: UnsafeBufferPointer<UInt8>?, to out: inout [UInt8]) {
+    guard let bytes, let first = bytes.first else { return }
+    var plain = !(first == 0x3D || first == 0x2B || first == 0x40 || first == 0x2D)
+    if plain {
+      for byte in bytes where byte == 0x2C || byte == 0x22 || byte == 0x0A || byte == 0x0D {
+        plain = false
+        break
+      }
+    }
+    if plain {
+      out.append(contentsOf: bytes)
+    } else {
+      out.append(contentsOf: field(String(decoding: bytes, as: UTF8.self)).utf8)
+    }
+  }
+
+  /// Appends ``field(_:)`` of `value` to `out`.
+  public static func appendField(_ value: String?, to out: inout [UInt8]) {
+    guard var value else { return }
+    value.withUTF8 { appendField($0, to: &out) }
+  }
+
+  /// Appends the decimal digits of `value` (what `String(value)` gives; a number is never
+  /// quoted by ``field(_:)``) to `out`.
+  public static func appendInteger(_ value: Int64, to out: inout [UInt8]) {
+    if value < 0 {
+      out.append(0x2D)
+      if value == .min {
+        out.append(contentsOf: "9223372036854775808".utf8)
+        return
+      }
+    }
+    var magnitude = value.magnitude
+    var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for 20 digits, filled from the end
+    var count = 0
+    withUnsafeMutableBytes(of: &digits) { raw in
+      repeat {
+        raw[23 - count] = UInt8(48 + magnitude % 10)
+        magnitude /= 10
+        count += 1
+      } while magnitude > 0
+      out.append(contentsOf: raw[(24 - count)...])
+    }
+  }
+
   /// One CSV field, quoted when it holds a comma, quote or line break.
   ///
   /// Fields that a spreadsheet would run as a formula (`=`, `+`, `-`, `@` first) are prefixed with

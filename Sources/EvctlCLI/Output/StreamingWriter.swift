@@ -24,7 +24,7 @@ final class StreamingWriter<T> {
     self.json = json
     self.jsonBytes = jsonBytes
     self.console = console
-    buffer.reserveCapacity(1 << 17)
+    buffer.reserveCapacity(1 << 19)
     switch renderer.format {
     case .csv where renderer.showHeaders:
       buffer += Array((CSVWriter.line(columns.map(\.key)) + "\r\n").utf8)
@@ -64,6 +64,18 @@ final class StreamingWriter<T> {
     }
     count += 1
     if buffer.count >= 1 << 16 {
+      console.writeOut(bytes: buffer)
+      buffer.removeAll(keepingCapacity: true)
+      if console.outputFailed { throw CLI.OutputClosed() }
+    }
+  }
+
+  /// Adds one row that `body` writes as bytes (for CSV written straight from a row, without
+  /// the per-column strings of ``write(_:)``). Throws once stdout has failed.
+  func writeBytes(_ body: (inout [UInt8]) -> Void) throws {
+    body(&buffer)
+    count += 1
+    if buffer.count >= 1 << 18 {
       console.writeOut(bytes: buffer)
       buffer.removeAll(keepingCapacity: true)
       if console.outputFailed { throw CLI.OutputClosed() }

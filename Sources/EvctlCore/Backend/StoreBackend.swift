@@ -22,6 +22,9 @@ public protocol StoreBackend: AnyObject {
   func query(_ sql: String, _ arguments: [any SQLiteBindable]) throws -> [Row]
   /// Runs `sql` and calls `body` for each row as it arrives, for large results.
   func forEachRow(_ sql: String, _ arguments: [any SQLiteBindable], _ body: (Row) throws -> Void) throws
+  /// Runs `sql` and calls `body` for each row read by position (``ColumnReader``): in place on
+  /// SQLite, over each ``Row`` elsewhere.
+  func forEachRawRow(_ sql: String, _ arguments: [any SQLiteBindable], _ body: (ColumnReader) throws -> Void) throws
   /// Runs a statement that returns no rows, returning how many rows it changed.
   @discardableResult
   func run(_ sql: String, _ arguments: [any SQLiteBindable]) throws -> Int
@@ -51,6 +54,12 @@ extension StoreBackend {
   /// Runs a statement without arguments that returns no rows.
   @discardableResult
   public func run(_ sql: String) throws -> Int { try run(sql, []) }
+
+  public func forEachRawRow(
+    _ sql: String, _ arguments: [any SQLiteBindable], _ body: (ColumnReader) throws -> Void
+  ) throws {
+    try forEachRow(sql, arguments) { try body(ColumnReader(row: $0)) }
+  }
 
   /// Runs `sql` and calls `body` for each row, without arguments.
   public func forEachRow(_ sql: String, _ body: (Row) throws -> Void) throws {

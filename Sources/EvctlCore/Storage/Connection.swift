@@ -113,6 +113,16 @@ public final class Connection {
     while let row = try statement.step() { try body(row) }
   }
 
+  /// Runs `sql` and calls `body` for each row read in place (``ColumnReader``), for large results
+  /// where a ``Row`` per row costs more than the query.
+  public func forEachRawRow(
+    _ sql: String, _ arguments: [any SQLiteBindable], _ body: (ColumnReader) throws -> Void
+  ) throws {
+    let statement = try Statement(connection: self, sql: sql)
+    try statement.bind(arguments)
+    try statement.forEachRaw(body)
+  }
+
   /// Runs `sql` and returns its first row, if any.
   public func queryOne(_ sql: String, _ arguments: [any SQLiteBindable] = []) throws -> Row? {
     try query(sql, arguments).first

@@ -93,6 +93,19 @@ public final class Statement {
     return Row(values: values, columns: columns)
   }
 
+  /// Steps through every row, passing each to `body` read in place (no ``Row`` per row).
+  func forEachRaw(_ body: (ColumnReader) throws -> Void) throws {
+    while true {
+      let rc = sqlite3_step(handle)
+      if rc == SQLITE_DONE { return }
+      guard rc == SQLITE_ROW else {
+        try connection.check(rc, sql: sql)
+        return
+      }
+      try body(ColumnReader(statement: handle))
+    }
+  }
+
   /// Resets the statement so it can run again.
   public func reset() { sqlite3_reset(handle) }
 }

@@ -27,6 +27,13 @@ extension Store {
   /// Calls `body` for every session the actor may see that matches `filter`, oldest first,
   /// without holding them all in memory.
   public func forEachSession(_ filter: SessionFilter, _ body: (SessionRecord) throws -> Void) throws {
+    try forEachSessionRow(filter) { try body($0.record) }
+  }
+
+  /// ``forEachSession(_:_:)`` without a ``SessionRecord`` per session: each matching row is
+  /// passed read in place, its text columns by position (``SessionRow``), for reports that
+  /// write millions of rows.
+  public func forEachSessionRow(_ filter: SessionFilter, _ body: (SessionRow) throws -> Void) throws {
     let tree = try groupTree()
     let stationIDs = Set(try filter.stations.map { try station($0).id })
     let subtrees = try filter.groups.map { tree.subtree(of: try resolveGroup($0, in: tree).id) }
@@ -42,58 +49,108 @@ extension Store {
     let base = actor.baseGroupID
     var paths: [Int: String] = [:]
     for (id, group) in tree.byID { paths[id] = group.path }
-    // Columns by position, in the order of `sessionSelect`'s select list.
-    let names = ["id", "started_at", "stopped_at", "station_id", "identity", "station_name",
-                 "connector_id", "group_id", "connector_mode", "id_tag", "token_id", "user_email",
-                 "meter_start", "meter_stop", "stop_reason", "state", "received_at", "closed_by",
-                 "max_energy", "remote"]
-    try db.forEachRow(
+    try db.forEachRawRow(
       Store.sessionSelect(dialect),
       [filter.from?.iso8601, filter.to?.iso8601, stationID, idTag, email,
        filter.active.map { $0 ? 1 : 0 }]
     ) { row in
-      assert(row.values.count == names.count)
-      let groupID = row.values[7].int
+      typealias C = SessionRow.Column
+      let groupID = row.int(C.groupID)
       if base != nil, !tree.contains(groupID, under: base) { return }
       if !subtrees.isEmpty, !subtrees.contains(where: { $0.contains(groupID ?? -1) }) { return }
-      if !stationIDs.isEmpty, !stationIDs.contains(row.values[3].int ?? -1) { return }
-      if !idTags.isEmpty, !idTags.contains(row.values[9].string ?? "") { return }
-      if !emails.isEmpty, !emails.contains(row.values[11].string?.lowercased() ?? "") { return }
-      if !connectors.isEmpty, !connectors.contains(row.values[6].int ?? -1) { return }
-      let meterStart = row.values[12].int ?? 0
-      let meterStop = row.values[13].int
+      let stationID = row.int(C.stationID)
+      if !stationIDs.isEmpty, !stationIDs.contains(stationID ?? -1) { return }
+      if !idTags.isEmpty, !idTags.contains(row.string(C.idTag) ?? "") { return }
+      if !emails.isEmpty, !emails.contains(row.string(C.userEmail)?.lowercased() ?? "") { return }
+      let connectorID = row.int(C.connectorID)
+      if !connectors.isEmpty, !connectors.contains(connectorID ?? -1) { return }
+      let meterStart = row.int(C.meterStart) ?? 0
+      let meterStop = row.int(C.meterStop)
       var energy: Double?
       var implausible: String?
-      switch MeterPlausibility.energy(meterStart: meterStart, meterStop: meterStop, maxEnergyWh: row.values[18].double) {
+      switch MeterPlausibility.energy(meterStart: meterStart, meterStop: meterStop, maxEnergyWh: row.double(C.maxEnergy)) {
       case .success(let value): energy = value
       case .failure(let problem): implausible = problem.reason
       }
       let authorization: String
-      if row.values[19].bool {
+      if row.bool(C.remote) {
         authorization = "remote"
-      } else if row.values[8].string == "open" || (row.values[10].int == nil && row.values[11].string == nil) {
+      } else if row.equals(C.connectorMode, "open") || (row.isNull(C.tokenID) && row.isNull(C.userEmail)) {
         // A deleted token leaves token_id NULL; the user recorded on the session says it was rfid.
         authorization = "anonymous"
       } else {
         authorization = "rfid"
       }
       if !authorizations.isEmpty, !authorizations.contains(authorization) { return }
-      let record = SessionRecord(
-        id: row.values[0].int!, startedAt: row.values[1].string.flatMap(Timestamp.init(parsing:)) ?? Timestamp(milliseconds: 0),
-        stoppedAt: row.values[2].string.flatMap(Timestamp.init(parsing:)), stationID: row.values[3].int!,
-        stationIdentity: row.values[4].string ?? "", stationName: row.values[5].string ?? "",
-        connectorID: row.values[6].int ?? 0, groupID: groupID,
-        groupPath: groupID.flatMap { paths[$0] }, authorization: authorization,
-        idTag: row.values[9].string ?? "", userEmail: row.values[11].string,
+      func time(_ index: Int) -> Timestamp? {
+        row.withUTF8(index) { $0.flatMap(Timestamp.init(parsingUTF8:)) }
+      }
+      let session = SessionRow(
+        columns: row, id: row.int(C.id)!, startedAt: time(C.startedAt) ?? Timestamp(milliseconds: 0),
+        stoppedAt: time(C.stoppedAt), stationID: stationID!, connectorID: connectorID ?? 0,
+        groupID: groupID, groupPath: groupID.flatMap { paths[$0] }, authorization: authorization,
         meterStart: meterStart, meterStop: meterStop, energyWh: energy,
-        stopReason: row.values[14].string, state: row.values[15].string ?? "",
-        receivedAt: row.values[16].string.flatMap(Timestamp.init(parsing:)) ?? Timestamp(milliseconds: 0),
-        closedBy: row.values[17].string, implausible: implausible)
-      if let minimum = filter.minimumEnergyWh, (record.energyWh ?? 0) < minimum { return }
-      if let minimum = filter.minimumDurationSeconds, record.durationSeconds(now: now) < minimum {
+        receivedAt: time(C.receivedAt) ?? Timestamp(milliseconds: 0), implausible: implausible)
+      if let minimum = filter.minimumEnergyWh, (session.energyWh ?? 0) < minimum { return }
+      if let minimum = filter.minimumDurationSeconds, session.durationSeconds(now: now) < minimum {
         return
       }
-      try body(record)
+      try body(session)
     }
+  }
+}
+
+/// One session of ``Store/forEachSessionRow(_:_:)``: what filtering decoded, and the row itself
+/// for the text columns (read in place). Valid only inside the call that passed it.
+public struct SessionRow {
+  /// Positions in ``Store/sessionSelect(_:)``'s select list.
+  public enum Column {
+    public static let id = 0, startedAt = 1, stoppedAt = 2, stationID = 3, identity = 4, stationName = 5
+    public static let connectorID = 6, groupID = 7, connectorMode = 8, idTag = 9, tokenID = 10, userEmail = 11
+    public static let meterStart = 12, meterStop = 13, stopReason = 14, state = 15, receivedAt = 16
+    public static let closedBy = 17, maxEnergy = 18, remote = 19
+  }
+
+  /// The row, for the text columns (``Column``).
+  public let columns: ColumnReader
+  public let id: Int
+  public let startedAt: Timestamp
+  public let stoppedAt: Timestamp?
+  public let stationID: Int
+  public let connectorID: Int
+  public let groupID: Int?
+  public let groupPath: String?
+  /// As in ``SessionRecord/authorization``.
+  public let authorization: String
+  public let meterStart: Int
+  public let meterStop: Int?
+  /// As in ``SessionRecord/energyWh``.
+  public let energyWh: Double?
+  public let receivedAt: Timestamp
+  public let implausible: String?
+
+  /// As in ``SessionRecord/durationSeconds(now:)``.
+  public func durationSeconds(now: Timestamp) -> Int64 {
+    let (difference, overflow) = (stoppedAt ?? now).milliseconds.subtractingReportingOverflow(startedAt.milliseconds)
+    return overflow ? 0 : difference / 1000
+  }
+
+  /// As in ``SessionRecord/energyWhInteger``.
+  public var energyWhInteger: Int64? {
+    guard let energyWh, energyWh.isFinite, abs(energyWh) < 9e15 else { return nil }
+    return Int64(energyWh.rounded())
+  }
+
+  /// The session as a ``SessionRecord`` (allocates its strings).
+  public var record: SessionRecord {
+    typealias C = Column
+    return SessionRecord(
+      id: id, startedAt: startedAt, stoppedAt: stoppedAt, stationID: stationID,
+      stationIdentity: columns.string(C.identity) ?? "", stationName: columns.string(C.stationName) ?? "",
+      connectorID: connectorID, groupID: groupID, groupPath: groupPath, authorization: authorization,
+      idTag: columns.string(C.idTag) ?? "", userEmail: columns.string(C.userEmail),
+      meterStart: meterStart, meterStop: meterStop, energyWh: energyWh,
+      stopReason: columns.string(C.stopReason), state: columns.string(C.state) ?? "",
+      receivedAt: receivedAt, closedBy: columns.string(C.closedBy), implausible: implausible)
   }
 }

@@ -39,15 +39,20 @@ public struct LocalTime: Sendable {
 
   /// `2026-11-21T11:00:00+01:00`: the local wall time with its offset.
   public func format(_ time: Timestamp) -> String {
-    let offset = offset(at: time)
     var bytes: [UInt8] = []
     bytes.reserveCapacity(25)
+    write(time, into: &bytes)
+    return String(decoding: bytes, as: UTF8.self)
+  }
+
+  /// Appends the UTF-8 of ``format(_:)`` to `bytes`.
+  public func write(_ time: Timestamp, into bytes: inout [UInt8]) {
+    let offset = offset(at: time)
     Timestamp(milliseconds: time.milliseconds + Int64(offset) * 1000).write(into: &bytes, milliseconds: false)
     bytes.append(offset < 0 ? 0x2D : 0x2B)
     let hours = abs(offset) / 3600
     let minutes = abs(offset) % 3600 / 60
     bytes += [UInt8(48 + hours / 10), UInt8(48 + hours % 10), 0x3A, UInt8(48 + minutes / 10), UInt8(48 + minutes % 10)]
-    return String(decoding: bytes, as: UTF8.self)
   }
 
   /// Parses a time: with an explicit zone as given; a bare date or wall time in this zone.

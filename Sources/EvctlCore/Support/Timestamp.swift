@@ -32,6 +32,14 @@ public struct Timestamp: Comparable, Hashable, Sendable, CustomStringConvertible
   /// Parses an ISO 8601 date-time or a date (`2026-12-31`, midnight UTC).
   ///
   /// Returns `nil` for anything else.
+  /// ``init(parsing:)`` over the UTF-8 of the text, without a `String`.
+  public init?(parsingUTF8 bytes: UnsafeBufferPointer<UInt8>) {
+    var end = bytes.count
+    while end > 0, bytes[end - 1] == 32 { end -= 1 }
+    guard let parsed = Timestamp.parse(UnsafeBufferPointer(rebasing: bytes[0..<end])) else { return nil }
+    self = parsed
+  }
+
   public init?(parsing text: String) {
     var copy = text
     let parsed = copy.withUTF8 { bytes -> Timestamp? in
