@@ -105,4 +105,26 @@ import Testing
     let sent = try limits(store)
     #expect(sent == [6, 6, 6], "one plan of all three: 18 A shared")
   }
+
+  /// PostgreSQL only (two connections): a timer round that finds the group locked by another
+  /// node's transaction looks again next second, not a round later, so the planning node does
+  /// not miss a round (and lose the group) because two transactions overlapped once.
+  @Test(.enabled(if: UnclaimedCommandTests.base != nil, "needs EVCTL_TEST_POSTGRES_URL: two connections"))
+  func aTimerRoundThatFindsTheGroupLockedLooksAgainNextSecond() throws {
+    let url = try TestBackend.createDatabase()
+    defer { TestBackend.dropDatabase(url) }
+    let other = try Store(postgresURL: url)
+    let store = try Store(postgresURL: url, migrate: false)
+    let site = try store.createGroup(name: "Site", parent: nil)
+    try charging(store, ["CP-1"], group: "Site", firstID: 1)
+    try store.setCapacity("Site", GroupCapacity(groupID: 0, maxCurrent: 16, safeCurrent: 8))
+    let b = node("b:2", store)
+    try other.db.execute("BEGIN")
+    #expect(try other.tryLockGroupPlan(site.id))
+    try b.rebalanceIfDue(at: t0)
+    #expect(try limits(store) == [], "the other node's transaction holds the group")
+    try other.db.execute("COMMIT")
+    try b.rebalanceIfDue(at: t0.adding(seconds: 1))
+    #expect(try limits(store) == [16], "planned a second later, not a round later")
+  }
 }

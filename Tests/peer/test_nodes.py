@@ -187,8 +187,12 @@ def test_a_capacity_group_on_two_nodes_gets_one_consistent_allocation(nodes, clu
         assert all(x != y for x, y in zip(sent, sent[1:])), (station.id, sent)  # each change once
         assert all(limit <= 20 for limit in sent)
     assert quiet == 0, "a quiet round resends nothing"
-    # One node planned the quiet rounds, and it did plan each round (its record moved on).
-    assert len({tuple(row[0] for row in rows) for rows in seen}) == 1, seen
+    # One node planned each quiet round, and it did plan each round (its record moved on). A
+    # loaded machine may stretch the planning node's round past the hand-over time once, so
+    # the group may change hands, but not back and forth (and nothing is resent, above).
+    planners = [rows[0][0] for rows in seen]
+    assert all(len(rows) == 1 for rows in seen), seen
+    assert sum(1 for x, y in zip(planners, planners[1:]) if x != y) <= 1, seen
     assert len({tuple(row[1] for row in rows) for rows in seen}) >= 3, seen
     assert seen[-1][0][0] in {n["node"] for n in node_list(first)}
     # Each change of a limit is one event, not one per node.

@@ -159,8 +159,8 @@ extension CentralSystem {
   /// so the top one stands for all beneath it. Exactly one node plans a group per round (several
   /// nodes on PostgreSQL, see ``Store/claimGroupPlan(_:node:at:requested:freshWithinMilliseconds:)``);
   /// its limits reach stations on other nodes through the command queue. A group another node
-  /// plans right now is tried again next second when this node has news for it (`given` is not
-  /// the timer), since that plan may not see this node's uncommitted work.
+  /// plans right now is tried again next second: with this node's news (`given` is not the
+  /// timer), since that plan may not see this node's uncommitted work, or as a timer round.
   private func groupsToPlan(_ planned: Set<Int>, tree: GroupTree, given: String, at now: Timestamp) throws -> Set<Int> {
     let tops = planned.filter { group in !planned.contains { $0 != group && tree.contains(group, under: $0) } }
     let requested = given != "timer"
@@ -172,7 +172,12 @@ extension CentralSystem {
       {
       case .plan: roots.insert(top)
       case .busy where requested: rebalanceReasons.formUnion(given.split(separator: ",").map(String.init))
-      case .busy, .plannedElsewhere: break
+      case .busy:
+        // Another node's transaction holds the group for a moment: look again next second
+        // instead of a round later, so that the node planning the group keeps its rounds
+        // (a missed round lets its record go stale and the group change hands).
+        lastRebalance = Timestamp(milliseconds: now.milliseconds - Self.planRoundMilliseconds + 1_000)
+      case .plannedElsewhere: break
       }
     }
     return roots
