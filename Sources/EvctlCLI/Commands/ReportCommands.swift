@@ -299,16 +299,18 @@ extension Commands {
       sessions += 1
       energyWh += s.energyWh ?? 0
       connectors.insert("\(s.stationID)/\(s.connectorID)")
-      let (sum, overflow) = durationSeconds.addingReportingOverflow(s.durationSeconds(now: now))
-      durationSeconds = overflow ? Int64.max : sum
+      addDuration(s.durationSeconds(now: now))
     }
 
-    /// Adds one day, station and connector's sums of ``DayEnergy``.
+    /// Adds one day's sums of ``DayEnergy`` (its connectors are set apart: they do not add up).
     mutating func add(_ row: DayEnergy.Row) {
       sessions += row.sessions
       energyWh += row.energyWh
-      connectorCount = row.connectors
-      let (sum, overflow) = durationSeconds.addingReportingOverflow(row.durationSeconds)
+      addDuration(row.durationSeconds)
+    }
+
+    private mutating func addDuration(_ seconds: Int64) {
+      let (sum, overflow) = durationSeconds.addingReportingOverflow(seconds)
       durationSeconds = overflow ? Int64.max : sum
     }
 
@@ -391,10 +393,11 @@ extension Commands {
     var first: Timestamp?
     var last: Timestamp?
     if by == "day", !chart, let sums = try store.energyByDay(filter, zone: zone) {
-      // Summed by the database per day and connector; the same buckets as the loop below.
+      // Summed by the database per day; the same buckets as the loop below.
       for row in sums.rows {
         var bucket = buckets[row.day, default: EnergyBucket(key: row.day)]
         bucket.add(row)
+        bucket.connectorCount = row.connectors
         buckets[row.day] = bucket
         total.add(row)
       }

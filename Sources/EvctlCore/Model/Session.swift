@@ -1,5 +1,27 @@
+/// What a session's length and whole-Wh energy are computed from: ``SessionRecord`` and
+/// ``SessionRow`` compute them the same way.
+public protocol SessionTimes {
+  var startedAt: Timestamp { get }
+  var stoppedAt: Timestamp? { get }
+  var energyWh: Double? { get }
+}
+
+extension SessionTimes {
+  /// The session's length, to its stop or to `now` while active.
+  public func durationSeconds(now: Timestamp) -> Int64 {
+    let (difference, overflow) = (stoppedAt ?? now).milliseconds.subtractingReportingOverflow(startedAt.milliseconds)
+    return overflow ? 0 : difference / 1000
+  }
+
+  /// The energy as whole Wh, exact (what machine formats carry beside `energy_kwh`).
+  public var energyWhInteger: Int64? {
+    guard let energyWh, energyWh.isFinite, abs(energyWh) < 9e15 else { return nil }
+    return Int64(energyWh.rounded())
+  }
+}
+
 /// A charging session (an OCPP transaction) as reports show it.
-public struct SessionRecord: Sendable {
+public struct SessionRecord: SessionTimes, Sendable {
   public var id: Int
   public var startedAt: Timestamp
   public var stoppedAt: Timestamp?
@@ -26,18 +48,6 @@ public struct SessionRecord: Sendable {
   /// Why the station's readings cannot be true (``MeterPlausibility``), or `nil`; the raw
   /// readings stay stored and shown.
   public var implausible: String? = nil
-
-  /// The session's length, to its stop or to `now` while active.
-  public func durationSeconds(now: Timestamp) -> Int64 {
-    let (difference, overflow) = (stoppedAt ?? now).milliseconds.subtractingReportingOverflow(startedAt.milliseconds)
-    return overflow ? 0 : difference / 1000
-  }
-
-  /// The energy as whole Wh, exact (what machine formats carry beside `energy_kwh`).
-  public var energyWhInteger: Int64? {
-    guard let energyWh, energyWh.isFinite, abs(energyWh) < 9e15 else { return nil }
-    return Int64(energyWh.rounded())
-  }
 }
 
 /// Filters for reports over sessions: several values of one field match any of them (OR), and

@@ -20,7 +20,8 @@ public struct ColumnReader {
     self.row = row
   }
 
-  /// The value at `index`, as ``Statement/step()`` makes it (allocates for text and blobs).
+  /// The value at `index`, as ``Statement/step()`` makes it (it makes its values here;
+  /// allocates for text and blobs).
   public func value(_ index: Int) -> SQLiteValue {
     guard let statement else { return row!.values[index] }
     let column = Int32(index)

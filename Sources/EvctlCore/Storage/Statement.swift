@@ -71,25 +71,11 @@ public final class Statement {
       try connection.check(rc, sql: sql)
       return nil
     }
-    let count = sqlite3_column_count(handle)
+    let reader = ColumnReader(statement: handle)
+    let count = Int(sqlite3_column_count(handle))
     var values: [SQLiteValue] = []
-    values.reserveCapacity(Int(count))
-    for index in 0..<count {
-      switch sqlite3_column_type(handle, index) {
-      case SQLITE_INTEGER: values.append(.integer(sqlite3_column_int64(handle, index)))
-      case SQLITE_FLOAT: values.append(.real(sqlite3_column_double(handle, index)))
-      case SQLITE_TEXT:
-        values.append(.text(String(cString: sqlite3_column_text(handle, index))))
-      case SQLITE_BLOB:
-        let length = Int(sqlite3_column_bytes(handle, index))
-        if let pointer = sqlite3_column_blob(handle, index) {
-          values.append(.blob(Array(UnsafeRawBufferPointer(start: pointer, count: length))))
-        } else {
-          values.append(.blob([]))
-        }
-      default: values.append(.null)
-      }
-    }
+    values.reserveCapacity(count)
+    for index in 0..<count { values.append(reader.value(index)) }
     return Row(values: values, columns: columns)
   }
 

@@ -1,5 +1,5 @@
-/// `report energy --by day` summed by the database: one row per local day, station and
-/// connector instead of a record per session.
+/// `report energy --by day` summed by the database: one row per local day instead of a record
+/// per session.
 public struct DayEnergy: Sendable {
   /// Sums per local day (`2026-11-21`), in day order.
   public struct Row: Sendable {

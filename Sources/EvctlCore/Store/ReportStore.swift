@@ -102,7 +102,7 @@ extension Store {
 
 /// One session of ``Store/forEachSessionRow(_:_:)``: what filtering decoded, and the row itself
 /// for the text columns (read in place). Valid only inside the call that passed it.
-public struct SessionRow {
+public struct SessionRow: SessionTimes {
   /// Positions in ``Store/sessionSelect(_:)``'s select list.
   public enum Column {
     public static let id = 0, startedAt = 1, stoppedAt = 2, stationID = 3, identity = 4, stationName = 5
@@ -128,18 +128,6 @@ public struct SessionRow {
   public let energyWh: Double?
   public let receivedAt: Timestamp
   public let implausible: String?
-
-  /// As in ``SessionRecord/durationSeconds(now:)``.
-  public func durationSeconds(now: Timestamp) -> Int64 {
-    let (difference, overflow) = (stoppedAt ?? now).milliseconds.subtractingReportingOverflow(startedAt.milliseconds)
-    return overflow ? 0 : difference / 1000
-  }
-
-  /// As in ``SessionRecord/energyWhInteger``.
-  public var energyWhInteger: Int64? {
-    guard let energyWh, energyWh.isFinite, abs(energyWh) < 9e15 else { return nil }
-    return Int64(energyWh.rounded())
-  }
 
   /// The session as a ``SessionRecord`` (allocates its strings).
   public var record: SessionRecord {

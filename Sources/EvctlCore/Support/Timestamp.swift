@@ -29,9 +29,6 @@ public struct Timestamp: Comparable, Hashable, Sendable, CustomStringConvertible
     Timestamp(milliseconds: milliseconds + seconds * 1000)
   }
 
-  /// Parses an ISO 8601 date-time or a date (`2026-12-31`, midnight UTC).
-  ///
-  /// Returns `nil` for anything else.
   /// ``init(parsing:)`` over the UTF-8 of the text, without a `String`.
   public init?(parsingUTF8 bytes: UnsafeBufferPointer<UInt8>) {
     var end = bytes.count
@@ -40,14 +37,12 @@ public struct Timestamp: Comparable, Hashable, Sendable, CustomStringConvertible
     self = parsed
   }
 
+  /// Parses an ISO 8601 date-time or a date (`2026-12-31`, midnight UTC).
+  ///
+  /// Returns `nil` for anything else.
   public init?(parsing text: String) {
     var copy = text
-    let parsed = copy.withUTF8 { bytes -> Timestamp? in
-      var end = bytes.count
-      while end > 0, bytes[end - 1] == 32 { end -= 1 }
-      return Timestamp.parse(UnsafeBufferPointer(rebasing: bytes[0..<end]))
-    }
-    guard let parsed else { return nil }
+    guard let parsed = copy.withUTF8({ Timestamp(parsingUTF8: $0) }) else { return nil }
     self = parsed
   }
 
