@@ -112,7 +112,16 @@ report_sessions() {
   floor_sql=$("$PY" - "$ROOT/Sources/EvctlCore/Store/ReportStore.swift" <<'PY'
 import re, sys
 text = open(sys.argv[1]).read()
-sql = text.split('static let sessionSelect = """', 1)[1].split('"""', 1)[0]
+body = text.split('static func sessionSelect(', 1)[1]
+sql = body.split('"""', 2)[1]
+# The two forms that differ by dialect, written as SQLDialect.sqlite writes them
+# (Sources/EvctlCore/Backend/SQLDialect+Forms.swift).
+sql = re.sub(r'\\\(dialect\.jsonText\("([^"]+)", key: "([^"]+)"\)\)',
+             lambda m: f"json_extract({m.group(1)}, '$.{m.group(2)}')", sql)
+sql = re.sub(r'\\\(dialect\.time\("([^"]+)", minusSeconds: "([^"]+)"\)\)',
+             lambda m: f"strftime('%Y-%m-%dT%H:%M:%fZ', {m.group(1)}, '-' || ({m.group(2)}) || ' seconds')", sql)
+if "\\(" in sql:
+    sys.exit("Benchmarks/run.sh: sessionSelect has an interpolation this script does not know: " + sql)
 for n in range(1, 7):
     sql = sql.replace(f"?{n}", "NULL")
 print(" ".join(line.strip() for line in sql.strip().splitlines()))

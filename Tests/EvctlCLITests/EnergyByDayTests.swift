@@ -4,7 +4,7 @@ import Testing
 
 @testable import EvctlCLI
 
-/// `report energy --by day` sums in SQL (``Store/energyByDay(_:zone:)``); these check it gives
+/// `report energy --by day` folded in one pass (``Store/energyByDay(_:zone:)``); these check it gives
 /// what the per-session loop gives (which `--chart` still takes), across the end of summer time,
 /// with implausible readings and energy from meter values, on either backend.
 @Suite struct EnergyByDayTests {
@@ -45,7 +45,7 @@ import Testing
     return box
   }
 
-  @Test func sumsInSQLEqualThePerSessionLoop() throws {
+  @Test func daySumsEqualThePerSessionLoop() throws {
     let box = try seeded()
     let store = try box.openStore()
     for zone in [nil, "Europe/Amsterdam", "America/St_Johns", "Asia/Kolkata"] {
@@ -66,5 +66,27 @@ import Testing
       .arrayValue?.compactMap { $0["day"]?.stringValue }
     #expect(days == ["2026-10-24", "2026-10-25", "2026-10-26", "2026-11-01", "total"])
     #expect(box.run("report energy --by day -o csv").err.contains("2 session(s) with implausible"))
+  }
+
+  /// A large SQLite store is scanned in two halves of the id range on two connections at once;
+  /// the sums are those of one scan, whatever half a day's sessions fall in.
+  @Test func twoReadersSumWhatOneReaderSums() throws {
+    let box = try seeded()
+    let store = try box.openStore()
+    func summary(_ sums: DayEnergy?) -> [String] {
+      guard let sums else { return ["nil"] }
+      return sums.rows.map { "\($0.day) \($0.sessions) \($0.energyWh) \($0.connectors) \($0.durationSeconds)" }
+        + sums.implausible.map { "\($0.id) \($0.reason)" } + ["\(sums.connectors)"]
+    }
+    for zone in [nil, "Europe/Amsterdam", "Asia/Kolkata"] {
+      for station in [nil, "CP-1"] {
+        var filter = SessionFilter()
+        if let station { filter.stations = [station] }
+        let one = summary(try store.energyByDay(filter, zone: LocalTime(identifier: zone), readers: 1))
+        let two = summary(try store.energyByDay(filter, zone: LocalTime(identifier: zone), readers: 2))
+        #expect(one == two, "\(zone ?? "UTC")")
+        #expect(one.count > 2)
+      }
+    }
   }
 }

@@ -22,6 +22,24 @@ import Testing
     #expect(Timestamp(parsing: input) == nil)
   }
 
+  /// The stored form's short path (``Timestamp/parseStored(_:)``) reads what the general parser
+  /// reads, and leaves to it (or refuses) what is not exactly that form.
+  @Test(arguments: [
+    "2026-11-21T08:02:45.123Z", "1970-01-01T00:00:00.000Z", "1969-12-31T23:59:59.999Z", "0000-03-01T00:00:00.000Z",
+    "2024-02-29T23:59:60.000Z", "2026-11-21T08:02:45.12xZ", "2026-11-21T24:00:00.000Z", "2026-00-21T08:02:45.123Z",
+    "2026-11-32T08:02:45.123Z", "2026-11-21T08:60:45.123Z", "2026-11-21t08:02:45.123Z", "2026-11-21T08:02:45.123z",
+    "2026-11-21T08:02:45,123Z", "-026-11-21T08:02:45.123Z", "2026-11-21T08:02:45.123+",
+  ])
+  func storedFormShortPathAgreesWithTheParser(text: String) {
+    var copy = text
+    let short = copy.withUTF8 { Timestamp.parseStored($0) }
+    let general = copy.withUTF8 { Timestamp.parse($0) }
+    if let short { #expect(short == general, "\(text)") }
+    #expect(Timestamp(parsing: text) == general, "\(text)")
+    // The exact stored form of a valid time always takes the short path.
+    if let general, general.iso8601 == text { #expect(short != nil, "\(text)") }
+  }
+
   @Test func storedTextSortsLikeTime() {
     let a = Timestamp(parsing: "2026-11-21T08:02:45Z")!
     let b = Timestamp(parsing: "2026-11-21T08:02:45.5Z")!

@@ -393,7 +393,7 @@ extension Commands {
     var first: Timestamp?
     var last: Timestamp?
     if by == "day", !chart, let sums = try store.energyByDay(filter, zone: zone) {
-      // Summed by the database per day; the same buckets as the loop below.
+      // Summed per day in one pass by the store; the same buckets as the loop below.
       for row in sums.rows {
         var bucket = buckets[row.day, default: EnergyBucket(key: row.day)]
         bucket.add(row)
@@ -401,14 +401,7 @@ extension Commands {
         buckets[row.day] = bucket
         total.add(row)
       }
-      for exception in sums.exceptions {
-        switch exception.energy {
-        case .success(let energy):
-          buckets[exception.day]?.energyWh += energy ?? 0
-          total.energyWh += energy ?? 0
-        case .failure(let problem): implausible.append((exception.id, problem.reason))
-        }
-      }
+      implausible = sums.implausible.map { ($0.id, $0.reason) }
       total.connectorCount = sums.connectors
     } else {
     try store.forEachSession(filter) { s in

@@ -9,11 +9,14 @@ public enum MeterPlausibility {
   public static let maximumSessionWh: Double = 1e7
 
   /// Why a register reading cannot be true, or `nil`.
-  /// `text` is the number as sent, when it was an integer.
-  public static func registerProblem(_ wh: Double, name: String, text: String? = nil) -> String? {
+  /// `text` is the number as sent, when it was an integer; it is made only when there is a
+  /// problem (reports check millions of readings).
+  public static func registerProblem(
+    _ wh: Double, name: String, text: @autoclosure () -> String? = nil
+  ) -> String? {
     guard wh.isFinite else { return "\(name) is not a finite number" }
-    guard wh >= 0 else { return "\(name) \(text ?? format(wh)) Wh is negative" }
-    guard wh <= maximumRegisterWh else { return "\(name) \(text ?? format(wh)) Wh is beyond any meter" }
+    guard wh >= 0 else { return "\(name) \(text() ?? format(wh)) Wh is negative" }
+    guard wh <= maximumRegisterWh else { return "\(name) \(text() ?? format(wh)) Wh is beyond any meter" }
     return nil
   }
 

@@ -1,5 +1,7 @@
-/// `report energy --by day` summed by the database: one row per local day instead of a record
-/// per session.
+import Foundation
+
+/// `report energy --by day` folded in one pass over the sessions: one row per local day
+/// instead of a ``SessionRecord`` per session.
 public struct DayEnergy: Sendable {
   /// Sums per local day (`2026-11-21`), in day order.
   public struct Row: Sendable {
@@ -7,173 +9,264 @@ public struct DayEnergy: Sendable {
     /// Distinct station connectors used.
     public let connectors: Int
     public let sessions: Int
-    /// Whole-Wh energy of the sessions whose stop reading is plausible.
+    /// Energy of the sessions whose readings are plausible (``MeterPlausibility``).
     public let energyWh: Double
     public let durationSeconds: Int64
   }
 
-  /// A session the sums above leave for ``MeterPlausibility`` (no stop reading, or one that may
-  /// be implausible), oldest first: its energy, or why it is left out.
-  public struct Exception: Sendable {
+  /// A session whose readings ``MeterPlausibility`` refuses: left out of the energy sums.
+  public struct Implausible: Sendable {
     public let id: Int
-    public let day: String
-    public let energy: Result<Double?, MeterPlausibility.Implausible>
+    public let reason: String
   }
 
   public let rows: [Row]
-  public let exceptions: [Exception]
+  /// Oldest first (by start, then id), as the per-session reports list them.
+  public let implausible: [Implausible]
   /// Distinct station connectors used over all days.
   public let connectors: Int
 }
 
 extension Store {
-  /// The day sums of ``DayEnergy`` for `filter` in `zone`, or `nil` when the filter or the stored
-  /// times need the per-session path (``forEachSession(_:_:)``): filters SQL does not take,
-  /// an actor limited to a group, times SQL's calendar functions do not read as Swift does.
+  /// The day sums of ``DayEnergy`` for `filter` in `zone`, or `nil` when the filter needs the
+  /// per-session path (``forEachSession(_:_:)``): filters this pass does not take, or an actor
+  /// limited to a group.
   ///
-  /// A local day is the UTC time plus the zone's offset at the session's start, the offset
-  /// taken per quarter hour as ``LocalTime/offset(at:)`` takes it; the offsets in force over
-  /// the stored period go to SQL as a `CASE` over their UTC boundaries.
-  public func energyByDay(_ filter: SessionFilter, zone: LocalTime) throws -> DayEnergy? {
+  /// One scan of the sessions with the few columns the sums need, in storage order, each row
+  /// read in place and folded in Swift: times parsed as the per-session path parses them, the
+  /// local day as ``LocalTime/day(_:)`` names it, the energy as ``MeterPlausibility`` takes it.
+  /// The database does no calendar or grouping work (on SQLite that work cost 7 s per
+  /// 1,000,000 sessions).
+  ///
+  /// A SQLite file with many sessions is scanned in `readers` halves of the id range at once,
+  /// the second on its own read connection (default: two when there are two cores and over
+  /// 200,000 ids). Each session is counted once, by its id; with `serve` writing meanwhile, the
+  /// halves may see the store a moment apart, as two reports run one after the other would.
+  public func energyByDay(_ filter: SessionFilter, zone: LocalTime, readers: Int? = nil) throws -> DayEnergy? {
     guard actor.baseGroupID == nil, filter.groups.isEmpty, filter.stations.count <= 1, filter.idTags.isEmpty,
       filter.userEmails.isEmpty, filter.connectors.isEmpty, filter.authorizations.isEmpty,
       filter.minimumEnergyWh == nil, filter.minimumDurationSeconds == nil
     else { return nil }
-    let stationID = try filter.stations.first.map { try station($0).id }
-    let arguments: [any SQLiteBindable] = [
-      filter.from?.iso8601, filter.to?.iso8601, stationID, filter.active.map { $0 ? 1 : 0 },
-    ]
-    let scope = """
-      FROM transactions t JOIN stations s ON s.id = t.station_id
-      WHERE (t.started_at >= ?1 OR ?1 IS NULL) AND (t.started_at < ?2 OR ?2 IS NULL)
-        AND (t.station_id = ?3 OR ?3 IS NULL)
-        AND (CASE WHEN t.state = 'active' THEN 1 ELSE 0 END = ?4 OR ?4 IS NULL)
-      """
-    let now = timeLiteral(now())
-    let milliseconds: (String) -> String
-    let integers: String
-    switch dialect {
-    case .sqlite:
-      milliseconds = { "CAST(round((julianday(\($0)) - 2440587.5) * 86400000) AS INTEGER)" }
-      // Readings SQLite kept as text or real are left to Swift, which reads them its own way.
-      integers = "typeof(t.meter_start) = 'integer' AND typeof(t.meter_stop) = 'integer' AND "
-    case .postgresql:
-      milliseconds = { "CAST(round(extract(epoch FROM \($0)) * 1000) AS bigint)" }
-      integers = ""
+    let scope = DayScanScope(
+      from: filter.from?.iso8601, to: filter.to?.iso8601,
+      stationID: try filter.stations.first.map { try station($0).id }, active: filter.active.map { $0 ? 1 : 0 })
+    let now = now()
+    var fold = DayFold(zone: zone, now: now)
+    guard let path = databasePath, let ids = try db.queryOne("SELECT min(id), max(id) FROM transactions"),
+      let lowest = ids.values[0].int, let highest = ids.values[1].int
+    else {
+      try scope.fold(db, into: &fold, ids: nil)
+      return fold.result()
     }
-    // Exactly the stop readings MeterPlausibility takes: both registers in [0, 10^12] Wh, the
-    // stop not below the start, at most 10^7 Wh in the session.
-    let plain = """
-      (\(integers)t.meter_stop IS NOT NULL AND t.meter_start >= 0 AND t.meter_start <= 1000000000000
-        AND t.meter_stop <= 1000000000000 AND t.meter_stop >= t.meter_start
-        AND t.meter_stop - t.meter_start <= 10000000)
-      """
-    // One pass for the period, the connector numbers (for one integer key per connector), the
-    // connectors over all days, and whether any session is left to MeterPlausibility.
-    let key = "t.station_id * 2147483648 + t.connector_id"
-    guard let range = try db.queryOne(
-      """
-      SELECT min(t.started_at), max(t.started_at), min(t.connector_id), max(t.connector_id),
-        count(DISTINCT \(key)), sum(CASE WHEN \(plain) THEN 0 ELSE 1 END) \(scope)
-      """, arguments)
-    else { return nil }
-    if range.values[0] == .null { return DayEnergy(rows: [], exceptions: [], connectors: 0) }
-    guard let lowest = range.values[2].int, let highest = range.values[3].int, lowest >= 0, highest < 2_147_483_648
-    else { return nil }
-    let connectors = range.values[4].int ?? 0
-    // Years SQLite's and PostgreSQL's calendars read as Swift's does.
-    guard let first = range.values[0].string.flatMap(Timestamp.init(parsing:)),
-      let last = range.values[1].string.flatMap(Timestamp.init(parsing:)),
-      first.milliseconds >= -30_610_224_000_000, last.milliseconds < 221_845_392_000_000  // 1000-01-01, 9000-01-01
-    else { return nil }
-    let day = try dayExpression(zone: zone, first: first, last: last)
-    guard let day else { return nil }
-    let duration = "(\(milliseconds("coalesce(t.stopped_at, \(now))")) - \(milliseconds("t.started_at"))) / 1000"
-    var rows: [DayEnergy.Row] = []
-    var complete = true
-    try db.forEachRawRow(
-      """
-      SELECT \(day) AS day, count(DISTINCT \(key)), count(*),
-        sum(CASE WHEN \(plain) THEN t.meter_stop - t.meter_start ELSE 0 END), sum(\(duration)),
-        sum(CASE WHEN \(duration) IS NULL THEN 1 ELSE 0 END)
-      \(scope)
-      GROUP BY 1 ORDER BY 1
-      """, arguments
-    ) { row in
-      guard let day = row.string(0), row.int(5) == 0 else {
-        complete = false
-        return
-      }
-      rows.append(DayEnergy.Row(
-        day: day, connectors: row.int(1) ?? 0, sessions: row.int(2) ?? 0,
-        energyWh: row.double(3) ?? 0, durationSeconds: Int64(row.int(4) ?? 0)))
+    let halves = readers ?? (ProcessInfo.processInfo.activeProcessorCount >= 2 && highest - lowest > 200_000 ? 2 : 1)
+    guard halves >= 2, highest > lowest else {
+      try scope.fold(db, into: &fold, ids: nil)
+      return fold.result()
     }
-    guard complete else { return nil }
-    var exceptions: [DayEnergy.Exception] = []
-    if range.values[5].int ?? 0 > 0 {
-    try db.forEachRawRow(
+    let middle = lowest + (highest - lowest) / 2
+    let upper = DayScanResult()
+    let zoneName = zone.name
+    let group = DispatchGroup()
+    DispatchQueue.global().async(group: group) {
+      upper.set(Result {
+        // Its own connection and its own zone (LocalTime's offset cache is one thread's).
+        let reader = try Connection(.path(path))
+        var fold = DayFold(zone: try LocalTime(identifier: zoneName), now: now)
+        try scope.fold(reader, into: &fold, ids: (middle + 1, highest))
+        return fold
+      })
+    }
+    let lower = Result { try scope.fold(db, into: &fold, ids: (lowest, middle)) }
+    group.wait()
+    try lower.get()
+    fold.merge(try upper.get())
+    return fold.result()
+  }
+}
+
+/// The conditions of a ``Store/energyByDay(_:zone:readers:)`` scan, as values a second reader's
+/// thread may take.
+private struct DayScanScope: Sendable {
+  let from: String?
+  let to: String?
+  let stationID: Int?
+  let active: Int?
+
+  /// Folds the sessions in scope (with ids in `ids`, both ends included, when given) into `fold`.
+  func fold(_ backend: any StoreBackend, into fold: inout DayFold, ids: (Int, Int)?) throws {
+    // Only the conditions given: on SQLite each `?1 IS NULL` the sessions report writes costs a
+    // column read per row, a third of this scan. No join: the foreign key keeps every
+    // session's station.
+    var conditions: [String] = []
+    var arguments: [any SQLiteBindable] = []
+    func condition(_ sql: String, _ value: (any SQLiteBindable)?) {
+      guard let value else { return }
+      arguments.append(value)
+      conditions.append(sql.replacingOccurrences(of: "?", with: "?\(arguments.count)"))
+    }
+    condition("t.started_at >= ?", from)
+    condition("t.started_at < ?", to)
+    condition("t.station_id = ?", stationID)
+    condition("CASE WHEN t.state = 'active' THEN 1 ELSE 0 END = ?", active)
+    condition("t.id >= ?", ids?.0)
+    condition("t.id <= ?", ids?.1)
+    try backend.forEachRawRow(
       """
-      SELECT t.id, \(day), t.meter_start, t.meter_stop,
+      SELECT t.id, t.started_at, t.stopped_at, t.station_id, t.connector_id, t.meter_start, t.meter_stop,
         CASE WHEN t.meter_stop IS NULL THEN
           (SELECT max(energy_wh) FROM meter_values mv WHERE mv.transaction_id = t.id) END
-      \(scope) AND CASE WHEN \(plain) THEN 0 ELSE 1 END = 1
-      ORDER BY t.started_at, t.id
-      """, arguments
+      FROM transactions t\(conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
+      """,
+      arguments
     ) { row in
-      exceptions.append(DayEnergy.Exception(
-        id: row.int(0) ?? 0, day: row.string(1) ?? "",
-        energy: MeterPlausibility.energy(meterStart: row.int(2) ?? 0, meterStop: row.int(3), maxEnergyWh: row.double(4))))
+      func time(_ index: Int) -> Timestamp? {
+        row.withUTF8(index) { $0.flatMap(Timestamp.init(parsingUTF8:)) }
+      }
+      fold.add(
+        id: row.int(0) ?? 0, startedAt: time(1) ?? Timestamp(milliseconds: 0), stoppedAt: time(2),
+        stationID: row.int(3) ?? 0, connectorID: row.int(4) ?? 0,
+        energy: MeterPlausibility.energy(meterStart: row.int(5) ?? 0, meterStop: row.int(6), maxEnergyWh: row.double(7)))
     }
-    }
-    return DayEnergy(rows: rows, exceptions: exceptions, connectors: connectors)
+  }
+}
+
+/// The second reader's fold, handed back to the thread that waits for it.
+private final class DayScanResult: @unchecked Sendable {
+  private let lock = NSLock()
+  private var result: Result<DayFold, any Error>?
+
+  func set(_ value: Result<DayFold, any Error>) {
+    lock.withLock { result = value }
   }
 
-  /// The local day of `t.started_at` in `zone` as SQL, for starts from `first` to `last`;
-  /// `nil` when the zone changes its offset too often for one `CASE`.
-  private func dayExpression(zone: LocalTime, first: Timestamp, last: Timestamp) throws -> String? {
-    // Offsets in force from the first to the last start: (from this UTC millisecond on, offset).
-    let slot: Int64 = 900_000
-    var segments: [(from: Int64, offset: Int)] = []
-    var at = first.milliseconds / slot * slot
-    var current = zone.offset(at: Timestamp(milliseconds: at))
-    segments.append((Int64.min, current))
-    let end = last.milliseconds / slot * slot + slot
-    while at < end {
-      let next = min(at + 86_400_000, end)
-      if zone.offset(at: Timestamp(milliseconds: next)) != current {
-        // The change lies in (at, next]: find its quarter hour.
-        var low = at, high = next
-        while high - low > slot {
-          let middle = low + (high - low) / 2 / slot * slot
-          if zone.offset(at: Timestamp(milliseconds: middle)) == current { low = middle } else { high = middle }
-        }
-        current = zone.offset(at: Timestamp(milliseconds: high))
-        segments.append((high, current))
-        at = high
-        if segments.count > 2_000 { return nil }
+  func get() throws -> DayFold {
+    try lock.withLock { result! }.get()
+  }
+}
+
+/// The running sums of ``Store/energyByDay(_:zone:)``, per local day number.
+private struct DayFold {
+  struct Day {
+    var label: String
+    var sessions = 0
+    var energyWh = 0.0
+    var durationSeconds: Int64 = 0
+    var connectors = Connectors()
+
+    mutating func add(_ other: Day) {
+      sessions += other.sessions
+      energyWh += other.energyWh
+      let (sum, overflow) = durationSeconds.addingReportingOverflow(other.durationSeconds)
+      durationSeconds = overflow ? Int64.max : sum
+      connectors.formUnion(other.connectors)
+    }
+  }
+
+  /// Distinct (station, connector) pairs: packed into one integer where both fit, which is
+  /// every pair evctl stores; any other pair apart.
+  struct Connectors {
+    var packed = IntegerSet()
+    var others: Set<[Int]> = []
+    var count: Int { packed.count + others.count }
+
+    mutating func insert(stationID: Int, connectorID: Int) {
+      if stationID >= 0, stationID < 1 << 32, connectorID >= 0, connectorID < 1 << 31 {
+        packed.insert(stationID << 31 | connectorID)
+      } else {
+        others.insert([stationID, connectorID])
+      }
+    }
+
+    mutating func formUnion(_ other: Connectors) {
+      packed.formUnion(other.packed)
+      others.formUnion(other.others)
+    }
+  }
+
+  struct Times: SessionTimes {
+    let startedAt: Timestamp
+    let stoppedAt: Timestamp?
+    var energyWh: Double? { nil }
+  }
+
+  let zone: LocalTime
+  let now: Timestamp
+  var days: [Int: Day] = [:]
+  var implausible: [(start: Timestamp, id: Int, reason: String)] = []
+  /// Sessions come roughly in time order: the day last added to is kept out of the dictionary.
+  var currentNumber: Int?
+  var current = Day(label: "")
+
+  init(zone: LocalTime, now: Timestamp) {
+    self.zone = zone
+    self.now = now
+  }
+
+  mutating func add(
+    id: Int, startedAt: Timestamp, stoppedAt: Timestamp?, stationID: Int, connectorID: Int,
+    energy: Result<Double?, MeterPlausibility.Implausible>
+  ) {
+    let number = zone.localDay(of: startedAt)
+    if number != currentNumber {
+      if let currentNumber { days[currentNumber] = current }
+      current = days.removeValue(forKey: number) ?? Day(label: zone.day(startedAt))
+      currentNumber = number
+    }
+    current.sessions += 1
+    switch energy {
+    case .success(let wh): current.energyWh += wh ?? 0
+    case .failure(let problem): implausible.append((startedAt, id, problem.reason))
+    }
+    let (sum, overflow) = current.durationSeconds.addingReportingOverflow(
+      Times(startedAt: startedAt, stoppedAt: stoppedAt).durationSeconds(now: now))
+    current.durationSeconds = overflow ? Int64.max : sum
+    current.connectors.insert(stationID: stationID, connectorID: connectorID)
+  }
+
+  /// Adds the sums of `other` (another part of the same scan).
+  mutating func merge(_ other: DayFold) {
+    var other = other
+    other.flush()
+    flush()
+    for (number, day) in other.days {
+      guard var mine = days[number] else {
+        days[number] = day
         continue
       }
-      at = next
+      mine.add(day)
+      days[number] = mine
     }
-    var offset = "\(segments.last!.offset)"
-    if segments.count > 1 {
-      offset = "CASE"
-      for index in 1..<segments.count {
-        offset += " WHEN t.started_at < \(timeLiteral(Timestamp(milliseconds: segments[index].from))) THEN \(segments[index - 1].offset)"
-      }
-      offset += " ELSE \(segments.last!.offset) END"
-    }
-    switch dialect {
-    case .sqlite: return "strftime('%Y-%m-%d', t.started_at, (\(offset)) || ' seconds')"
-    case .postgresql: return "to_char((t.started_at AT TIME ZONE 'UTC') + (\(offset)) * interval '1 second', 'YYYY-MM-DD')"
-    }
+    implausible += other.implausible
   }
 
-  /// `time` as an SQL literal comparable with stored times.
-  private func timeLiteral(_ time: Timestamp) -> String {
-    switch dialect {
-    case .sqlite: return "'\(time.iso8601)'"
-    case .postgresql: return "CAST('\(time.iso8601)' AS timestamptz)"
+  /// Puts the day being added to back among the others.
+  private mutating func flush() {
+    if let currentNumber { days[currentNumber] = current }
+    currentNumber = nil
+  }
+
+  mutating func result() -> DayEnergy {
+    flush()
+    // Labels are unique per day number; merged by label all the same, as the per-session path keys.
+    var byLabel: [String: Day] = [:]
+    var allConnectors = Connectors()
+    for day in days.values {
+      allConnectors.formUnion(day.connectors)
+      guard var merged = byLabel[day.label] else {
+        byLabel[day.label] = day
+        continue
+      }
+      merged.add(day)
+      byLabel[day.label] = merged
     }
+    let rows = byLabel.values.sorted { $0.label < $1.label }.map {
+      DayEnergy.Row(
+        day: $0.label, connectors: $0.connectors.count, sessions: $0.sessions, energyWh: $0.energyWh,
+        durationSeconds: $0.durationSeconds)
+    }
+    let ordered = implausible.sorted { ($0.start, $0.id) < ($1.start, $1.id) }
+    return DayEnergy(
+      rows: rows, implausible: ordered.map { DayEnergy.Implausible(id: $0.id, reason: $0.reason) },
+      connectors: allConnectors.count)
   }
 }

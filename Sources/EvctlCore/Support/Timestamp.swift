@@ -33,8 +33,38 @@ public struct Timestamp: Comparable, Hashable, Sendable, CustomStringConvertible
   public init?(parsingUTF8 bytes: UnsafeBufferPointer<UInt8>) {
     var end = bytes.count
     while end > 0, bytes[end - 1] == 32 { end -= 1 }
-    guard let parsed = Timestamp.parse(UnsafeBufferPointer(rebasing: bytes[0..<end])) else { return nil }
+    let text = UnsafeBufferPointer(rebasing: bytes[0..<end])
+    if let stored = Timestamp.parseStored(text) {
+      self = stored
+      return
+    }
+    guard let parsed = Timestamp.parse(text) else { return nil }
     self = parsed
+  }
+
+  /// The form evctl stores, `2026-11-21T08:02:45.123Z` (``iso8601``), read without the general
+  /// parser's steps: reports read millions. `nil` for anything else, which ``parse(_:)`` reads
+  /// (to the same value where both read it).
+  static func parseStored(_ b: UnsafeBufferPointer<UInt8>) -> Timestamp? {
+    guard b.count == 24, b[4] == 45, b[7] == 45, b[10] == 84, b[13] == 58, b[16] == 58, b[19] == 46, b[23] == 90
+    else { return nil }
+    @inline(__always) func number(_ from: Int, _ count: Int) -> Int {
+      var value = 0
+      for index in from..<from + count {
+        let digit = Int(b[index]) &- 48
+        // A non-digit makes the value negative, which the range checks below refuse.
+        if digit < 0 || digit > 9 { return -1_000_000 }
+        value = value * 10 + digit
+      }
+      return value
+    }
+    let year = number(0, 4), month = number(5, 2), day = number(8, 2)
+    let hour = number(11, 2), minute = number(14, 2), second = number(17, 2), millis = number(20, 3)
+    guard year >= 0, (1...12).contains(month), (1...31).contains(day), (0..<24).contains(hour),
+      (0..<60).contains(minute), (0..<61).contains(second), millis >= 0
+    else { return nil }
+    let seconds = Int64(daysFromCivil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second)
+    return Timestamp(milliseconds: seconds * 1000 + Int64(millis))
   }
 
   /// Parses an ISO 8601 date-time or a date (`2026-12-31`, midnight UTC).
@@ -70,7 +100,7 @@ public struct Timestamp: Comparable, Hashable, Sendable, CustomStringConvertible
   }
 
   // swiftlint:disable:next cyclomatic_complexity
-  private static func parse(_ b: UnsafeBufferPointer<UInt8>) -> Timestamp? {
+  static func parse(_ b: UnsafeBufferPointer<UInt8>) -> Timestamp? {
     var index = 0
     func digits(_ count: Int) -> Int? {
       guard index + count <= b.count else { return nil }
