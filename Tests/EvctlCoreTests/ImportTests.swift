@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import EvctlCore
+import EvctlTestSupport
 
 /// Issue 11 items 11–14 and 17 (CSV part), issue 10 item 22.
 @Suite struct ImportTests {
@@ -46,9 +47,9 @@ import Testing
     let store = try seededStore()
     let user = try store.user("eva@x.io").id
     let dead = 0x7fff_fff0
-    // On PostgreSQL a pid may belong to another workstation: only a job untouched for
-    // Store.abandonedImportSeconds (600 s) is abandoned there.
-    let deadTouched = store.dialect == .postgresql ? "2026-11-21T11:40:00Z" : "2026-11-21T11:59:00Z"
+    // On PostgreSQL a pid may belong to another workstation: what counts there is the job's
+    // advisory lock, which nobody holds for jobs 1 and 2.
+    let deadTouched = "2026-11-21T11:59:00Z"
     try store.db.execute(
       """
       INSERT INTO import_jobs (id, kind, state, pid, started_at, touched_at) VALUES
@@ -75,11 +76,26 @@ import Testing
     let left = try store.db.query("SELECT id FROM import_jobs").compactMap { $0.int("id") }
     #expect(left == [3])
     if store.dialect == .postgresql {
-      // Another workstation's import, touched a minute ago, under a pid unknown here: left alone.
-      try store.db.execute(
-        "INSERT INTO import_jobs (id, kind, state, pid, started_at, touched_at) VALUES (4, 'token', 'staging', \(dead), '2026-11-21T11:59:00Z', '2026-11-21T11:59:00Z')")
+      // Another workstation's import (a pid unknown here, its session holding the job's lock),
+      // untouched for an hour: left alone while that session lasts, discarded once it ends.
+      let name = try store.db.queryOne("SELECT current_database() AS name")!.string("name")!
+      do {
+        let workstation = try PostgresConnection(url: TestBackend.url(of: name))
+        try workstation.execute("SELECT pg_advisory_lock(\(Store.importJobLockClass), 4)")
+        try store.db.execute(
+          "INSERT INTO import_jobs (id, kind, state, pid, started_at, touched_at) VALUES (4, 'token', 'staging', \(dead), '2026-11-21T10:00:00Z', '2026-11-21T10:00:00Z')")
+        try store.resumeInterruptedImports()
+        #expect(try store.db.query("SELECT id FROM import_jobs ORDER BY id").compactMap { $0.int("id") } == [3, 4])
+      }
+      // The workstation's connection is closed; its server process lets go of the lock.
+      for _ in 0..<100 {
+        let held = try store.db.queryOne(
+          "SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND objid = 4")?.int("n")
+        if held == 0 { break }
+        usleep(50_000)
+      }
       try store.resumeInterruptedImports()
-      #expect(try store.db.query("SELECT id FROM import_jobs ORDER BY id").compactMap { $0.int("id") } == [3, 4])
+      #expect(try store.db.query("SELECT id FROM import_jobs ORDER BY id").compactMap { $0.int("id") } == [3])
     }
     #expect(try store.db.queryOne("SELECT count(*) AS n FROM import_token_rows WHERE job_id <> 3")?.int("n") == 0)
   }

@@ -62,7 +62,7 @@ public enum TestBackend {
   }
 
   /// The server's URL with its database replaced by `name`.
-  static func url(of name: String) -> String {
+  public static func url(of name: String) -> String {
     let base = environment["EVCTL_TEST_POSTGRES_URL"]!
     guard let scheme = base.range(of: "://") else { return base }
     let rest = base[scheme.upperBound...]

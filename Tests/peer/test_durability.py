@@ -8,7 +8,6 @@ import asyncio
 import collections
 import json
 import random
-import sqlite3
 import time
 
 import websockets
@@ -96,13 +95,11 @@ def test_kill_9_restarts_under_load_lose_no_acknowledged_message(evctl, tmp_path
         evctl.process = None
 
     assert len(ledger.starts) > STATIONS and len(ledger.stops) > STATIONS, "the load did not run"
-    with sqlite3.connect(evctl.db) as db:
-        ids = dict(db.execute("SELECT identity, id FROM stations"))
-        transactions = {row[0]: row[1:] for row in db.execute(
-            "SELECT id, station_id, meter_start, meter_stop FROM transactions")}
-        values = collections.Counter(db.execute(
-            "SELECT station_id, transaction_id, value FROM meter_values").fetchall())
-        starts = collections.Counter(r for (r,) in db.execute("SELECT meter_start FROM transactions"))
+    ids = dict(evctl.sql("SELECT identity, id FROM stations"))
+    transactions = {row[0]: row[1:] for row in evctl.sql(
+        "SELECT id, station_id, meter_start, meter_stop FROM transactions")}
+    values = collections.Counter(evctl.sql("SELECT station_id, transaction_id, value FROM meter_values"))
+    starts = collections.Counter(r for (r,) in evctl.sql("SELECT meter_start FROM transactions"))
     given = [tx for _, tx, _ in ledger.starts]
     assert len(given) == len(set(given)), "a transaction id was given twice"
     for identity, tx, meter_start in ledger.starts:

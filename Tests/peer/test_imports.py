@@ -14,6 +14,7 @@ import subprocess
 import threading
 import time
 
+import pytest
 import websockets
 
 from conftest import BINARY
@@ -121,8 +122,7 @@ def test_imports_in_a_loop_beside_a_loaded_serve_never_fail(evctl, tmp_path):
     assert load.errors == []
     assert sent_during > 200, "the load did not run"
     assert load.sent == load.answered
-    names = {row[0] for row in sqlite3.connect(evctl.db).execute(
-        "SELECT name FROM tokens WHERE id_tag LIKE 'LT%'")}
+    names = {row[0] for row in evctl.sql("SELECT name FROM tokens WHERE substr(id_tag, 1, 2) = 'LT'")}
     assert len(names) == 1500 and all(n.startswith("b") for n in names)
 
 
@@ -138,12 +138,12 @@ def test_answers_flow_while_a_large_token_import_runs(evctl, tmp_path):
     assert "30000 created" in result.stdout
     assert load.errors == [] and load.sent == load.answered
     assert during > 0
-    db = sqlite3.connect(evctl.db)
-    assert db.execute("SELECT count(*) FROM tokens WHERE id_tag LIKE 'LT%'").fetchone()[0] == 30_000
-    assert db.execute("SELECT count(*) FROM import_token_rows").fetchone()[0] == 0
-    assert db.execute("SELECT count(*) FROM import_jobs").fetchone()[0] == 0
+    assert evctl.sql("SELECT count(*) FROM tokens WHERE substr(id_tag, 1, 2) = 'LT'") == [(30_000,)]
+    assert evctl.sql("SELECT count(*) FROM import_token_rows") == [(0,)]
+    assert evctl.sql("SELECT count(*) FROM import_jobs") == [(0,)]
 
 
+@pytest.mark.sqlite_only("holds SQLite's write lock on the file; PostgreSQL locks rows")
 def test_serve_holds_answers_while_another_process_holds_the_lock(evctl):
     """serve never waits for the lock inside its loop: it retries each turn and says so once."""
     holder = sqlite3.connect(evctl.db, isolation_level=None, timeout=10)
@@ -199,10 +199,8 @@ def test_killed_imports_leave_nothing_half_written(evctl, tmp_path):
         names = {line.split(",")[2][:3] for line in listed if line.startswith("LT")}
         assert len(listed) >= 6_000 and len(names) == 1, names
         outcomes |= names
-        db = sqlite3.connect(evctl.db)
-        assert db.execute("SELECT count(*) FROM import_jobs").fetchone()[0] == 0
-        assert db.execute("SELECT count(*) FROM import_token_rows").fetchone()[0] == 0
-        db.close()
+        assert evctl.sql("SELECT count(*) FROM import_jobs") == [(0,)]
+        assert evctl.sql("SELECT count(*) FROM import_token_rows") == [(0,)]
         evctl.run("token", "import", old)
     assert evctl.run("db", "check").returncode == 0
 
@@ -212,12 +210,13 @@ def test_killed_imports_leave_nothing_half_written(evctl, tmp_path):
         return path
 
     def counts(prefix):
-        with sqlite3.connect(evctl.db) as db:
-            stations = db.execute(
-                "SELECT count(*) FROM stations WHERE identity LIKE ?", (prefix + "-%",)).fetchone()[0]
-            connectors = db.execute(
-                "SELECT count(*) FROM connectors c JOIN stations s ON s.id = c.station_id "
-                "WHERE s.identity LIKE ?", (prefix + "-%",)).fetchone()[0]
+        # substr, not LIKE: PostgreSQL's case-insensitive collation has no LIKE.
+        start = prefix + "-"
+        stations = evctl.sql(
+            f"SELECT count(*) FROM stations WHERE substr(identity, 1, {len(start)}) = ?", (start,))[0][0]
+        connectors = evctl.sql(
+            "SELECT count(*) FROM connectors c JOIN stations s ON s.id = c.station_id "
+            f"WHERE substr(s.identity, 1, {len(start)}) = ?", (start,))[0][0]
         return stations, connectors
 
     started = time.monotonic()

@@ -14,6 +14,10 @@ import Glibc
 /// process (or `serve`) discards; killed after it, the next one finishes applying them. Between
 /// chunks the importer pauses briefly, so a waiting `serve` gets the lock.
 /// An import of at most ``importChunkRows`` rows is a single transaction.
+///
+/// Whether a job's process is gone: on SQLite its pid (one machine); on PostgreSQL, where the
+/// importer may run on another workstation, the session-level advisory lock it holds on the job
+/// for as long as it runs, which the server releases when that process's connection ends.
 extension Store {
   /// Rows per transaction: well under a millisecond of work.
   static let importChunkRows = 250
@@ -21,6 +25,8 @@ extension Store {
   static let importPauseMicroseconds: UInt32 = 300
   /// A job whose process is gone, or that has not moved for this long, is abandoned.
   static let abandonedImportSeconds: Int64 = 600
+  /// The advisory-lock class of import jobs on PostgreSQL (the job id is the second key).
+  static let importJobLockClass = 0x4556_0003
 
   /// Writes `rows` through an import job and returns once all of them are applied.
   func runTokenImportJob(_ rows: [TokenImportRow]) throws {
@@ -33,7 +39,13 @@ extension Store {
       }
       return
     }
-    let job = try chunk { try createImportJob(state: "staging") }
+    // The lock is taken before the job row is committed, so nobody sees the job unowned.
+    let job = try chunk {
+      let job = try createImportJob(state: "staging")
+      try holdImportJob(job)
+      return job
+    }
+    defer { try? releaseImportJob(job) }
     do {
       var start = 0
       while start < rows.count {
@@ -60,8 +72,10 @@ extension Store {
     let jobs = try db.query("SELECT id, state, pid, touched_at FROM import_jobs ORDER BY id")
     var budget = maxChunks
     for job in jobs {
-      guard let id = job.int("id"), isAbandoned(pid: job.int("pid"), touchedAt: job.date("touched_at"))
+      guard let id = job.int("id"), try isAbandoned(id, pid: job.int("pid"), touchedAt: job.date("touched_at"))
       else { continue }
+      // On PostgreSQL the job's lock is ours now (isAbandoned took it) until it is finished.
+      defer { try? releaseImportJob(id) }
       let committed = job.string("state") == "committed"
       // Taken over: pid 0 marks it abandoned for good, so the next call (here or on another
       // workstation) carries on although finishing chunks touches it.
@@ -89,16 +103,34 @@ extension Store {
     return try discardChunk(job: job)
   }
 
-  private func isAbandoned(pid: Int?, touchedAt: Timestamp?) -> Bool {
-    if let touchedAt, now().milliseconds - touchedAt.milliseconds > Store.abandonedImportSeconds * 1000 {
-      return true
+  /// Whether job `id`'s process is gone; on PostgreSQL, when it is, this connection holds the
+  /// job's lock afterwards (``releaseImportJob(_:)`` lets go of it).
+  private func isAbandoned(_ id: Int, pid: Int?, touchedAt: Timestamp?) throws -> Bool {
+    let stale = touchedAt.map { now().milliseconds - $0.milliseconds > Store.abandonedImportSeconds * 1000 } ?? true
+    // This process's own import (a lock it holds would be granted to it again).
+    if let pid, pid > 0, pid_t(pid) == getpid() { return stale }
+    if dialect == .postgresql {
+      // Granted only once the session that holds it (the importer's, anywhere) has ended.
+      return try db.queryOne(
+        "SELECT CASE WHEN pg_try_advisory_lock(CAST(? AS integer), CAST(? AS integer)) THEN 1 ELSE 0 END AS taken",
+        [Store.importJobLockClass, id])?.bool("taken") ?? false
     }
+    if stale { return true }
     guard let pid, pid > 0 else { return true }
-    if pid_t(pid) == getpid() { return false }
-    // On PostgreSQL the importer may run on another workstation, where its pid means nothing
-    // here: only a job untouched for abandonedImportSeconds counts as abandoned.
-    if dialect == .postgresql { return false }
     return kill(pid_t(pid), 0) != 0 && errno == ESRCH
+  }
+
+  /// Holds job `job`'s advisory lock for this session (PostgreSQL; nothing on SQLite). A
+  /// session-level lock: it outlives the transaction that takes it and ends with the session.
+  private func holdImportJob(_ job: Int) throws {
+    guard dialect == .postgresql else { return }
+    try db.query("SELECT pg_advisory_lock(CAST(? AS integer), CAST(? AS integer))", [Store.importJobLockClass, job])
+  }
+
+  /// Lets go of job `job`'s advisory lock (PostgreSQL; nothing on SQLite).
+  private func releaseImportJob(_ job: Int) throws {
+    guard dialect == .postgresql else { return }
+    try db.query("SELECT pg_advisory_unlock(CAST(? AS integer), CAST(? AS integer))", [Store.importJobLockClass, job])
   }
 
   private func createImportJob(state: String) throws -> Int {
