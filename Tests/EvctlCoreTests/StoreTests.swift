@@ -202,6 +202,53 @@ import Testing
     #expect(try store.authorize(idTag: "tag1", stationID: stationID, purpose: .authorize, at: now).decision.status == .accepted)
     #expect(store.statementsRun - before == 1)
   }
+
+  /// That statement finds the token's sessions elsewhere through `transactions_id_tag` on both
+  /// backends, with PostgreSQL's generic plan too (serve's prepared statements get one): not by
+  /// reading every active session, which it did on PostgreSQL while the case-insensitive
+  /// `tokens.id_tag` decided the comparison.
+  @Test func authorizingFindsTheTokensSessionsByTheirIndex() throws {
+    let store = try seededStore()
+    // A network's worth of sessions, 300 of them active, on 500 tags; and statistics of them.
+    try store.db.transaction {
+      for i in 1...2_000 {
+        try store.db.run(
+          """
+          INSERT INTO transactions (id, station_id, connector_id, id_tag, authorization_status, meter_start,
+            started_at, start_timestamp_raw, state, received_at)
+          VALUES (?, ?, 1, ?, 'Accepted', ?, '2026-11-21T11:00:00.000Z', ?, ?, '2026-11-21T11:00:00.000Z')
+          """, [i, try store.station(i % 2 == 0 ? "CP-1" : "CP-2").id, "T\(i % 500)", i, "raw\(i)",
+                i % 7 == 0 ? "active" : "completed"])
+      }
+    }
+    try store.db.execute("ANALYZE")
+    let sql = Store.authorizeSelect(store.dialect)
+    var plan: [String] = []
+    switch store.dialect {
+    case .sqlite:
+      for row in try store.db.query("EXPLAIN QUERY PLAN " + sql, [1, 1, 1, 1, "TAG1"]) {
+        plan += row.values.compactMap { $0.string }
+      }
+    case .postgresql:
+      var numbered = ""
+      var index = 0
+      for character in sql {
+        if character == "?" {
+          index += 1
+          numbered += "$\(index)"
+        } else {
+          numbered.append(character)
+        }
+      }
+      try store.db.execute("PREPARE authorize_plan (bigint, bigint, bigint, bigint, text) AS " + numbered)
+      try store.db.execute("SET plan_cache_mode = force_generic_plan")
+      for row in try store.db.query("EXPLAIN EXECUTE authorize_plan (1, 1, 1, 1, 'TAG1')") {
+        plan += row.values.compactMap { $0.string }
+      }
+    }
+    let text = plan.joined(separator: "\n")
+    #expect(text.contains("transactions_id_tag"), "\(text)")
+  }
 }
 
 @Suite struct OperatorStoreTests {

@@ -11,6 +11,16 @@ extension SQLDialect {
     }
   }
 
+  /// Byte-wise comparison, for a column compared with one under ``nocase``: on PostgreSQL the
+  /// case-insensitive side would otherwise decide, and an index on the plain column (built
+  /// with the database's collation) would not be used.
+  public var binary: String {
+    switch self {
+    case .sqlite: return "COLLATE BINARY"
+    case .postgresql: return "COLLATE \"default\""
+    }
+  }
+
   /// The time `seconds` seconds before the time `time` (both SQL expressions), comparable with
   /// stored times: ISO text on SQLite, `timestamptz` on PostgreSQL.
   public func time(_ time: String, minusSeconds seconds: String) -> String {

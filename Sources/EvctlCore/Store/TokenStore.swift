@@ -165,6 +165,21 @@ extension Store {
 
   // MARK: Authorization
 
+  /// ``authorize(idTag:stationID:connectorID:purpose:at:)``'s one statement. The token's
+  /// sessions elsewhere are matched byte-wise (``SQLDialect/binary``), as the stored tags are, so
+  /// that PostgreSQL finds them through `transactions_id_tag` instead of reading every active
+  /// session (`tokens.id_tag` is case-insensitive there, and would decide the comparison).
+  static func authorizeSelect(_ dialect: SQLDialect) -> String {
+    """
+    SELECT t.*, u.email AS user_email, u.group_id AS user_group_id,
+      (SELECT s.public FROM stations s WHERE s.id = ?) AS station_public,
+      (SELECT s.group_id FROM stations s WHERE s.id = ?) AS station_group_id,
+      (SELECT count(*) FROM transactions x WHERE x.id_tag = t.id_tag \(dialect.binary) AND x.state = 'active'
+         AND NOT (x.station_id = ? AND x.connector_id = ?)) AS active_elsewhere
+    FROM tokens t JOIN charging_users u ON u.id = t.user_id WHERE t.id_tag = ?
+    """
+  }
+
   /// Gathers the facts about `idTag` at `stationID` and decides its status.
   ///
   /// Used by `serve` for Authorize and StartTransaction; it ignores the actor's domain.
@@ -176,15 +191,7 @@ extension Store {
     // sessions elsewhere: serve runs this for every Authorize and StartTransaction, and on
     // PostgreSQL each statement is a round trip.
     guard let canonical = try? IdTagCanonicalizer.canonical(raw),
-      let row = try db.queryOne(
-        """
-        SELECT t.*, u.email AS user_email, u.group_id AS user_group_id,
-          (SELECT s.public FROM stations s WHERE s.id = ?) AS station_public,
-          (SELECT s.group_id FROM stations s WHERE s.id = ?) AS station_group_id,
-          (SELECT count(*) FROM transactions x WHERE x.id_tag = t.id_tag AND x.state = 'active'
-             AND NOT (x.station_id = ? AND x.connector_id = ?)) AS active_elsewhere
-        FROM tokens t JOIN charging_users u ON u.id = t.user_id WHERE t.id_tag = ?
-        """, [stationID, stationID, stationID, connectorID, canonical])
+      let row = try db.queryOne(Store.authorizeSelect(dialect), [stationID, stationID, stationID, connectorID, canonical])
     else {
       return (TokenAuthorizer.decide(AuthorizationFacts(token: nil), at: time, purpose: purpose), nil)
     }
