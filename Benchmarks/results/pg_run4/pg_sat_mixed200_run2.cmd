@@ -1,0 +1,6 @@
+# 2026-12-04T22:59:04Z  2 CPUs, 23 GiB
+server: taskset -c 0 bash -c exec ./.build/release/evctl --db 'postgresql://evctl@/bench_sat_mixed200_2?host=/tmp/evbpgqBozl8/pg' serve --listen 127.0.0.1:35273 --log-level error
+loadgen: Benchmarks/.venv/bin/python ../shared/bench/loadgen.py --url ws://127.0.0.1:35273/ocpp --server-pid 19195 --label pg_sat_mixed200_run2 --out Benchmarks/results/pg_run4/pg_sat_mixed200_run2.json --stations 200 --duration 20 --rate 0 --scenario mixed --cpu-affinity 1 --procs 1
+template: ./.build/release/evctl --db TEMPLATE -q station import stations.csv (CP000000…CP019999, 2 connectors); user create bench@example.com; token import tokens.csv (TAG0000000…TAG0019999)
+postgresql: (as postgres) /usr/lib/postgresql/15/bin/initdb -D /tmp/evbpgqBozl8/pg/data -U evctl --auth=trust -E UTF8 --locale=C.UTF-8; taskset -c 0 /usr/lib/postgresql/15/bin/pg_ctl -D /tmp/evbpgqBozl8/pg/data -l /tmp/evbpgqBozl8/pg/log -w -o "-k /tmp/evbpgqBozl8/pg -c listen_addresses='' -c fsync=on -c synchronous_commit=on -c full_page_writes=on" start
+store: ./.build/release/evctl db copy --from sqlite:TEMPLATE --to 'postgresql://evctl@/bench_sat_mixed200_2?host=/tmp/evbpgqBozl8/pg'; psql -c 'VACUUM ANALYZE' (5 s)
